@@ -1,0 +1,81 @@
+# Two commands: `make run` (set up, migrate, load demo data, serve) and `make test` (set up, lint, every test).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+STAMP := .make
+export FLASK_APP := wsgi.py
+export NLTK_DATA ?= $(CURDIR)/instance/nltk_data_empty
+
+.PHONY: run test lint setup assets db demo-data test-sqlite test-postgres test-browser screenshots bench clean help
+
+help:
+	@echo "make run          set up and serve on http://127.0.0.1:$(PORT) with demo data"
+	@echo "make test         set up, lint, then the whole suite (SQLite, PostgreSQL, browser)"
+	@echo "make screenshots  refresh docs/screenshots from the demo data"
+	@echo "make bench        run the benchmarks and update docs/performance.md"
+
+$(STAMP):
+	@mkdir -p $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP)/python: requirements.txt requirements-dev.txt | $(BIN)/python $(STAMP)
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+app/static/build/app.css: node_modules/.package-lock.json app/static/src/app.scss
+	@mkdir -p app/static/build
+	npx --no-install sass --no-source-map --style=compressed --load-path=node_modules --silence-deprecation=import \
+	  app/static/src/app.scss app/static/build/app.css
+
+app/static/vendor/govuk-frontend/govuk-frontend.min.js: node_modules/.package-lock.json
+	@mkdir -p app/static/vendor/govuk-frontend
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js app/static/vendor/govuk-frontend/
+	cp -r node_modules/govuk-frontend/dist/govuk/assets app/static/vendor/govuk-frontend/
+	@touch $@
+
+assets: app/static/build/app.css app/static/vendor/govuk-frontend/govuk-frontend.min.js
+
+.env:
+	@echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))')" > .env
+	@echo "Wrote .env with a new SECRET_KEY"
+
+instance/demo-password:
+	@mkdir -p instance
+	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(12))' > $@
+
+setup: $(STAMP)/python assets
+
+db: setup .env
+	$(BIN)/flask db upgrade
+
+demo-data: db instance/demo-password
+	$(BIN)/flask demo-data --password "$$(cat instance/demo-password)"
+
+run: demo-data
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+lint: $(STAMP)/python
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: setup lint
+	@bash scripts/test.sh
+
+screenshots: demo-data
+	$(BIN)/python scripts/screenshots.py
+
+bench: setup .env
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) node_modules app/static/build app/static/vendor $(STAMP)

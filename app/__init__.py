@@ -1,0 +1,135 @@
+"""Application factory: `create_app(config_class)` wires extensions, blueprints, CLI and error pages."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_login import AnonymousUserMixin
+from markupsafe import Markup, escape
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.extensions import csrf, db, limiter, login_manager, migrate
+from config import INSTANCE_DIR, Config, ProductionConfig
+
+LONDON = ZoneInfo("Europe/London")
+URL_PATTERN = re.compile(r"https?://[^\s<>\"']+")
+
+
+class Anonymous(AnonymousUserMixin):
+    """A visitor who has not signed in: holds no roles."""
+
+    roles: frozenset[str] = frozenset()
+
+    def has_role(self, *roles: str) -> bool:
+        return False
+
+
+def create_app(config_class: type[Config] = Config) -> Flask:
+    """Build the application for the given configuration class."""
+    if issubclass(config_class, ProductionConfig):
+        config_class.check()
+    app = Flask(__name__, template_folder="../templates", instance_path=str(INSTANCE_DIR))
+    app.config.from_object(config_class)
+    if not app.config["SECRET_KEY"]:
+        import secrets
+
+        app.logger.warning("SECRET_KEY is not set: using a random key, so sessions end on restart.")
+        app.config["SECRET_KEY"] = secrets.token_urlsafe(48)
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    if app.config.get("TRUSTED_PROXIES"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    _init_login(app)
+
+    from app.database import init_database
+
+    init_database(app)
+
+    from app.security import csp_nonce, init_security
+
+    init_security(app)
+
+    _register_blueprints(app)
+    _register_template_helpers(app, csp_nonce)
+
+    from app.errors import register_error_pages
+
+    register_error_pages(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from app.auth.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to see this page."
+    login_manager.login_message_category = "important"
+    login_manager.anonymous_user = Anonymous
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        # The id carries the person's session token: revoking sessions changes the token.
+        user_id, _, token = session_id.partition(".")
+        if not user_id.isdigit() or not token:
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.is_active or user.session_token != token:
+            return None
+        return user
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.audit import bp as audit_bp
+    from app.auth import bp as auth_bp
+    from app.email import bp as outbox_bp
+    from app.main import bp as main_bp
+    from app.organisations import bp as organisations_bp
+    from app.people import bp as people_bp
+
+    for blueprint in (main_bp, auth_bp, people_bp, organisations_bp, audit_bp, outbox_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_template_helpers(app: Flask, csp_nonce) -> None:
+    from app.navigation import navigation_for
+
+    @app.template_filter("london")
+    def london_time(moment, fmt: str = "%-d %B %Y at %-I:%M%p"):
+        """Show a stored (UTC) time in UK time, as GOV.UK writes dates."""
+        if moment is None:
+            return ""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        text = moment.astimezone(LONDON).strftime(fmt)
+        return text.replace("AM", "am").replace("PM", "pm")
+
+    @app.template_filter("linkify")
+    def linkify(text: str) -> Markup:
+        """Escape plain text and turn its web addresses into links (for reading emails)."""
+        escaped = str(escape(text or ""))
+        linked = URL_PATTERN.sub(lambda m: f'<a class="govuk-link" href="{m.group(0)}">{m.group(0)}</a>', escaped)
+        return Markup(linked)  # noqa: S704 - built from escaped text
+
+    @app.context_processor
+    def layout_context():
+        return {
+            "service_name": app.config["SERVICE_NAME"],
+            "csp_nonce": csp_nonce,
+            "navigation": navigation_for,
+        }

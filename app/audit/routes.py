@@ -1,0 +1,58 @@
+"""Browse and filter the audit log (admins)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from flask import render_template, request
+from sqlalchemy import func, select
+
+from app.audit import bp
+from app.audit.models import AuditEvent
+from app.auth.decorators import role_required
+from app.auth.roles import ADMIN
+from app.extensions import db
+
+
+def _date(value: str) -> datetime | None:
+    try:
+        return datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+@bp.route("/")
+@role_required(ADMIN)
+def index():
+    """Newest first; filter by action, person, object type and date range."""
+    args = request.args
+    query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    errors: dict[str, str] = {}
+    if args.get("action"):
+        query = query.where(AuditEvent.action == args["action"])
+    if args.get("actor"):
+        query = query.where(func.lower(AuditEvent.actor_label).like(f"%{args['actor'].strip().lower()}%"))
+    if args.get("object_type"):
+        query = query.where(AuditEvent.object_type == args["object_type"])
+    if args.get("object_id"):
+        query = query.where(AuditEvent.object_id == args["object_id"].strip())
+    for name, op in (("from", "ge"), ("to", "lt")):
+        if args.get(name):
+            moment = _date(args[name])
+            if moment is None:
+                errors[name] = f"Enter the '{name}' date as YYYY-MM-DD, for example 2026-03-01"
+            elif op == "ge":
+                query = query.where(AuditEvent.occurred_at >= moment)
+            else:
+                query = query.where(AuditEvent.occurred_at < moment + timedelta(days=1))
+    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    object_types = db.session.scalars(
+        select(AuditEvent.object_type)
+        .where(AuditEvent.object_type.is_not(None))
+        .distinct()
+        .order_by(AuditEvent.object_type)
+    ).all()
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template(
+        "audit/index.html", page=page, actions=actions, object_types=object_types, args=args, errors=errors
+    )

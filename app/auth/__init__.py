@@ -1,0 +1,7 @@
+"""Accounts: sign in and out, invitations, password reset, one's own account."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from app.auth import routes  # noqa: E402,F401

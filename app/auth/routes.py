@@ -1,0 +1,198 @@
+"""Sign-in, sign-out, invitation and reset links, and the person's own account pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+
+from app.audit.services import record
+from app.auth import bp
+from app.auth.decorators import public, role_required
+from app.auth.forms import ChangePasswordForm, ForgotPasswordForm, SetPasswordForm, SignInForm
+from app.auth.services import (
+    AccountError,
+    authenticate,
+    change_password,
+    end_session,
+    normalise_email,
+    personal_data,
+    request_password_reset,
+    set_password_with_token,
+    start_session,
+    valid_token,
+)
+from app.extensions import db, limiter
+
+SIGN_IN_ERROR = "Enter a correct email address and password"
+
+
+def _login_account_key() -> str:
+    return "sign-in-account:" + normalise_email(request.form.get("email", ""))
+
+
+def _failed_sign_in(response: Response) -> bool:
+    # Only failed attempts (the form shown again) count towards the limits.
+    return request.method == "POST" and response.status_code == 200
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only follow `next` to a path on this site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed_sign_in)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+)
+@public
+def sign_in():
+    """Sign in with email and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            next_url = _safe_next(request.args.get("next"))
+            session.clear()  # a new session at sign-in: nothing carries over from before
+            login_user(user)
+            session.permanent = True
+            session["last_seen"] = datetime.now(UTC).isoformat()
+            start_session(user)
+            return redirect(next_url or url_for("main.home"))
+        form.email.errors.append(SIGN_IN_ERROR)
+    return render_template("auth/sign_in.html", form=form, timed_out=request.args.get("timeout") == "1")
+
+
+@bp.route("/sign-out", methods=["POST"])
+@role_required()
+def sign_out():
+    """Sign out: the session ends on the server too, so an old cookie no longer works."""
+    end_session(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
+@public
+def forgot_password():
+    """Ask for a password reset link. The reply is the same whether or not the account exists."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email = form.email.data
+        # Send after the response so the reply takes the same time whether or not an email goes out.
+        app = current_app._get_current_object()
+
+        def _send_later():
+            with app.app_context():
+                request_password_reset(email)
+
+        response = redirect(url_for("auth.reset_requested"))
+        response.call_on_close(_send_later)
+        return response
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/password/check-your-email")
+@public
+def reset_requested():
+    """Confirmation that a link is on its way if the account exists."""
+    return render_template("auth/reset_requested.html")
+
+
+def _token_page(purpose: str, secret: str, template: str, done_message: str):
+    token = valid_token(secret, purpose)
+    if token is None:
+        return render_template("auth/link_invalid.html", purpose=purpose), 404
+    form = SetPasswordForm(email=token.user.email)
+    if form.validate_on_submit():
+        try:
+            set_password_with_token(token, form.password.data)
+        except AccountError:
+            return render_template("auth/link_invalid.html", purpose=purpose), 404
+        flash(done_message, "success")
+        return redirect(url_for("auth.sign_in"))
+    return render_template(template, form=form, user=token.user)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation(token: str):
+    """Set a password from an invitation link (single use, expiring)."""
+    return _token_page(
+        "invitation", token, "auth/accept_invitation.html", "Your password has been set. Sign in to continue."
+    )
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    """Set a new password from a reset link (single use, expiring)."""
+    return _token_page(
+        "reset", token, "auth/reset_password.html", "Your password has been changed. Sign in with your new password."
+    )
+
+
+@bp.route("/account")
+@role_required()
+def account():
+    """The person's own details, roles and organisation."""
+    return render_template("auth/account.html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@role_required()
+def account_password():
+    """Change one's own password (other sessions end)."""
+    form = ChangePasswordForm(email=current_user.email)
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            change_password(user, form.current_password.data, form.password.data)
+        except AccountError as exc:
+            form.current_password.errors.append(str(exc))
+        else:
+            login_user(user)  # keep this session, with the new session token
+            flash("Your password has been changed. You have been signed out everywhere else.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account/export.json")
+@role_required()
+def account_export():
+    """Download everything held about oneself, as JSON."""
+    user = current_user._get_current_object()
+    record("personal-data-exported", user)
+    db.session.commit()
+    body = json.dumps(personal_data(user), indent=2)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": "attachment; filename=my-personal-data.json"},
+    )

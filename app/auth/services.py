@@ -1,0 +1,235 @@
+"""Account rules: signing in, invitations, password resets, disabling and erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.audit.services import record
+from app.auth.models import AccountToken, User
+from app.auth.passwords import hash_password, needs_rehash, verify_password
+from app.auth.roles import MEMBER
+from app.auth.tokens import consume_token, find_token, issue_token, utcnow
+from app.email.sender import external_url, send_email
+from app.extensions import db
+
+
+class AccountError(Exception):
+    """A rule about accounts was broken; the message is fit to show the person."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def normalise_email(email: str) -> str:
+    """Emails are compared and stored trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    """The person with this email, if any."""
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The person if the email and password match an active account; None otherwise.
+
+    The same work (one argon2 verification) is done whether or not the account exists.
+    Failed attempts are audit-logged; the caller records success once the session starts.
+    """
+    user = find_user_by_email(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        record("sign-in-failed", user, object_type="user", email=normalise_email(email)[:254])
+        db.session.commit()
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def start_session(user: User) -> None:
+    """Note a successful sign-in."""
+    user.last_signed_in_at = utcnow()
+    record("sign-in", user, actor=user)
+    db.session.commit()
+
+
+def end_session(user: User) -> None:
+    """Sign the person out everywhere this session token was used."""
+    user.revoke_sessions()
+    record("sign-out", user, actor=user)
+    db.session.commit()
+
+
+def invite_person(
+    *, email: str, name: str, roles: Iterable[str], organisation_id: int | None, invited_by: User
+) -> User:
+    """Create an account without a password and email a single-use link to set one."""
+    roles = set(roles)
+    if not roles:
+        raise AccountError("Select at least one role", "roles")
+    if MEMBER in roles and organisation_id is None:
+        raise AccountError("Select the organisation this member belongs to", "organisation_id")
+    if find_user_by_email(email) is not None:
+        raise AccountError("Someone with this email address already has an account", "email")
+    user = User(email=normalise_email(email), name=name.strip(), organisation_id=organisation_id)
+    user.set_roles(roles)
+    db.session.add(user)
+    db.session.flush()
+    _send_invitation(user, invited_by)
+    record("person-invited", user, roles=sorted(roles))
+    db.session.commit()
+    return user
+
+
+def resend_invitation(user: User, invited_by: User) -> None:
+    """Send a fresh invitation link; earlier links stop working."""
+    if user.password_hash:
+        raise AccountError("This person has already set a password")
+    _send_invitation(user, invited_by)
+    record("invitation-resent", user)
+    db.session.commit()
+
+
+def _send_invitation(user: User, invited_by: User) -> None:
+    hours = current_app.config["INVITATION_TTL_HOURS"]
+    secret = issue_token(user, "invitation", timedelta(hours=hours))
+    send_email(
+        user.email,
+        f"You have been invited to {current_app.config['SERVICE_NAME']}",
+        "invitation",
+        user=user,
+        invited_by=invited_by,
+        link=external_url("auth.accept_invitation", token=secret),
+        hours=hours,
+    )
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if an active account has this address; otherwise do nothing.
+
+    The caller shows the same message either way, so nobody learns who has an account.
+    """
+    user = find_user_by_email(email)
+    if user is None or user.disabled or user.erased_at or not user.password_hash:
+        return
+    minutes = current_app.config["RESET_TTL_MINUTES"]
+    secret = issue_token(user, "reset", timedelta(minutes=minutes))
+    send_email(
+        user.email,
+        "Reset your password",
+        "password_reset",
+        user=user,
+        link=external_url("auth.reset_password", token=secret),
+        minutes=minutes,
+    )
+    record("password-reset-requested", user, actor=user)
+    db.session.commit()
+
+
+def valid_token(secret: str, purpose: str) -> AccountToken | None:
+    """The live token for a link, or None if it is unknown, used or expired."""
+    token = find_token(secret, purpose)
+    if token is None or token.user.disabled or token.user.erased_at:
+        return None
+    return token
+
+
+def set_password_with_token(token: AccountToken, password: str) -> User:
+    """Use an invitation or reset link to set a password; the link then stops working."""
+    if not consume_token(token):
+        raise AccountError("This link has already been used")
+    user = token.user
+    user.password_hash = hash_password(password)
+    user.revoke_sessions()
+    record("invitation-accepted" if token.purpose == "invitation" else "password-reset", user, actor=user)
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change a signed-in person's password; their other sessions end."""
+    if not verify_password(user.password_hash, current_password):
+        raise AccountError("Your current password is not right", "current_password")
+    user.password_hash = hash_password(new_password)
+    user.revoke_sessions()
+    record("password-changed", user, actor=user)
+    db.session.commit()
+
+
+def set_disabled(user: User, disabled: bool, by: User) -> None:
+    """Disable (ending every session at once) or re-enable an account."""
+    if disabled and user.id == by.id:
+        raise AccountError("You cannot disable your own account")
+    user.disabled = disabled
+    user.revoke_sessions()
+    record("person-disabled" if disabled else "person-enabled", user)
+    db.session.commit()
+
+
+def update_person(user: User, *, name: str, roles: Iterable[str], organisation_id: int | None, by: User) -> None:
+    """Change a person's name, roles and organisation; role changes are audit-logged."""
+    roles = set(roles)
+    if not roles:
+        raise AccountError("Select at least one role", "roles")
+    if MEMBER in roles and organisation_id is None:
+        raise AccountError("Select the organisation this member belongs to", "organisation_id")
+    if user.id == by.id and "admin" not in roles:
+        raise AccountError("You cannot remove your own administrator role", "roles")
+    before = sorted(user.roles)
+    user.name = name.strip()
+    user.organisation_id = organisation_id
+    user.set_roles(roles)
+    if before != sorted(roles):
+        record("roles-changed", user, before=before, after=sorted(roles))
+    record("person-updated", user)
+    db.session.commit()
+
+
+def erase_person(user: User, by: User) -> None:
+    """Erase a person's personal data, keeping an anonymous record so audit history stays whole."""
+    if user.id == by.id:
+        raise AccountError("You cannot erase your own account")
+    user.email = f"erased-{user.id}@erased.invalid"
+    user.name = "Erased person"
+    user.password_hash = None
+    user.disabled = True
+    user.erased_at = utcnow()
+    user.set_roles([])
+    user.organisation_id = None
+    user.revoke_sessions()
+    record("person-erased", user)
+    db.session.commit()
+
+
+def personal_data(user: User) -> dict:
+    """Everything held about a person, for their own download (subject access)."""
+    from app.audit.models import AuditEvent
+
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.actor_id == user.id).order_by(AuditEvent.occurred_at)
+    ).all()
+    return {
+        "account": {
+            "name": user.name,
+            "email": user.email,
+            "roles": sorted(user.roles),
+            "organisation": user.organisation.name if user.organisation else None,
+            "created_at": user.created_at.isoformat() if user.created_at else None,
+            "last_signed_in_at": user.last_signed_in_at.isoformat() if user.last_signed_in_at else None,
+        },
+        "activity": [
+            {
+                "when": event.occurred_at.isoformat() if event.occurred_at else None,
+                "action": event.action,
+                "object_type": event.object_type,
+                "object_id": event.object_id,
+            }
+            for event in events
+        ],
+    }

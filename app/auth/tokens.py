@@ -1,0 +1,62 @@
+"""Single-use, expiring tokens for invitation and password-reset links."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from app.auth.models import AccountToken, User
+from app.extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were stored as UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(user: User, purpose: str, lifetime: timedelta) -> str:
+    """Create a token for `user` and return the secret to put in the link.
+
+    Earlier unused tokens of the same purpose are cancelled, so only the newest link works.
+    """
+    now = utcnow()
+    db.session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    secret = secrets.token_urlsafe(32)
+    db.session.add(
+        AccountToken(user_id=user.id, purpose=purpose, token_hash=_digest(secret), expires_at=now + lifetime)
+    )
+    return secret
+
+
+def find_token(secret: str, purpose: str) -> AccountToken | None:
+    """The unused, unexpired token for this secret, or None."""
+    token = db.session.scalar(
+        select(AccountToken).where(AccountToken.token_hash == _digest(secret), AccountToken.purpose == purpose)
+    )
+    if token is None or token.used_at is not None or _as_utc(token.expires_at) <= utcnow():
+        return None
+    return token
+
+
+def consume_token(token: AccountToken) -> bool:
+    """Mark the token used. False if another request used it first (single use under concurrency)."""
+    result = db.session.execute(
+        update(AccountToken).where(AccountToken.id == token.id, AccountToken.used_at.is_(None)).values(used_at=utcnow())
+    )
+    return result.rowcount == 1

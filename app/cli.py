@@ -1,0 +1,54 @@
+"""Flask commands: `flask demo-data`, `flask invite-admin`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from app.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    """Add the platform's commands to `flask`."""
+
+    @app.cli.command("demo-data")
+    @click.option(
+        "--password",
+        envvar="DEMO_PASSWORD",
+        default=None,
+        help="Password for the demo accounts (default: DEMO_PASSWORD, else a random one).",
+    )
+    def demo_data(password: str | None) -> None:
+        """Load demo organisations and one account per role (<role>@demo.example). Safe to repeat."""
+        if current_app.config["ENVIRONMENT"] == "production":
+            raise click.ClickException("demo-data refuses to run in production (APP_ENV=production).")
+        from app.demo import DEMO_PEOPLE, demo_email, load_demo_data
+
+        created, issued = load_demo_data(password)
+        click.echo(f"Demo data ready: {created['organisations']} organisations and {created['people']} people added.")
+        click.echo("Demo sign-ins:")
+        for role, name, org in DEMO_PEOPLE:
+            click.echo(f"  {role:<12} {demo_email(role):<26} {name}" + (f" ({org})" if org else ""))
+        if issued:
+            click.echo(f"Password for the demo accounts: {issued}")
+        else:
+            click.echo("Passwords unchanged (pass --password or set DEMO_PASSWORD to set them).")
+
+    @app.cli.command("invite-admin")
+    @click.argument("email")
+    @click.argument("name")
+    def invite_admin(email: str, name: str) -> None:
+        """Create the first administrator and print (and email) their invitation link."""
+        from app.auth.roles import ADMIN
+        from app.auth.services import AccountError, find_user_by_email, invite_person
+
+        if find_user_by_email(email):
+            raise click.ClickException(f"{email} already has an account.")
+        try:
+            invite_person(email=email, name=name, roles={ADMIN}, organisation_id=None, invited_by=None)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        from app.email.models import OutboxMessage
+
+        last = db.session.query(OutboxMessage).order_by(OutboxMessage.id.desc()).first()
+        click.echo(f"Invitation for {email} created (email status: {last.status if last else 'unknown'}).")

@@ -1,0 +1,113 @@
+"""Demo content for `flask demo-data`: member organisations and one account per role."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.auth.passwords import hash_password
+from app.extensions import db
+from app.organisations.models import Organisation
+
+# (name, region, council type): every region and every council type appears.
+DEMO_ORGANISATIONS: list[tuple[str, str, str]] = [
+    ("Durham County Council", "north-east", "unitary"),
+    ("Newcastle City Council", "north-east", "metropolitan-borough"),
+    ("Sunderland City Council", "north-east", "metropolitan-borough"),
+    ("Northumberland County Council", "north-east", "unitary"),
+    ("Lancashire County Council", "north-west", "county"),
+    ("Manchester City Council", "north-west", "metropolitan-borough"),
+    ("Cheshire East Council", "north-west", "unitary"),
+    ("Preston City Council", "north-west", "district"),
+    ("Leeds City Council", "yorkshire-and-the-humber", "metropolitan-borough"),
+    ("North Yorkshire Council", "yorkshire-and-the-humber", "unitary"),
+    ("Hull City Council", "yorkshire-and-the-humber", "unitary"),
+    ("Derbyshire County Council", "east-midlands", "county"),
+    ("Nottingham City Council", "east-midlands", "unitary"),
+    ("Charnwood Borough Council", "east-midlands", "district"),
+    ("Birmingham City Council", "west-midlands", "metropolitan-borough"),
+    ("Staffordshire County Council", "west-midlands", "county"),
+    ("Shropshire Council", "west-midlands", "unitary"),
+    ("West Midlands Fire Service", "west-midlands", "other-public-body"),
+    ("Norfolk County Council", "east-of-england", "county"),
+    ("Cambridge City Council", "east-of-england", "district"),
+    ("Luton Borough Council", "east-of-england", "unitary"),
+    ("Essex Police", "east-of-england", "other-public-body"),
+    ("London Borough of Camden", "london", "london-borough"),
+    ("Royal Borough of Greenwich", "london", "london-borough"),
+    ("London Borough of Hackney", "london", "london-borough"),
+    ("Westminster City Council", "london", "london-borough"),
+    ("Kent County Council", "south-east", "county"),
+    ("Brighton and Hove City Council", "south-east", "unitary"),
+    ("Surrey County Council", "south-east", "county"),
+    ("Tunbridge Wells Borough Council", "south-east", "district"),
+    ("Devon County Council", "south-west", "county"),
+    ("Bristol City Council", "south-west", "unitary"),
+    ("Cornwall Council", "south-west", "unitary"),
+    ("Dartmoor National Park Authority", "south-west", "other-public-body"),
+    ("City of Edinburgh Council", "scotland", "scottish"),
+    ("Glasgow City Council", "scotland", "scottish"),
+    ("The Highland Council", "scotland", "scottish"),
+    ("Cardiff Council", "wales", "welsh"),
+    ("Gwynedd Council", "wales", "welsh"),
+    ("Swansea Council", "wales", "welsh"),
+    ("Belfast City Council", "northern-ireland", "northern-ireland-district"),
+    ("Derry City and Strabane District Council", "northern-ireland", "northern-ireland-district"),
+]
+
+# (role, name, organisation or None)
+DEMO_PEOPLE: list[tuple[str, str, str | None]] = [
+    ("member", "Sam Patel", "Kent County Council"),
+    ("organiser", "Alex Morgan", None),
+    ("facilitator", "Jo Whitfield", None),
+    ("analyst", "Chris Okafor", None),
+    ("admin", "Dana Reid", None),
+]
+
+
+def demo_email(role: str) -> str:
+    """The demo account's email for a role."""
+    return f"{role}@demo.example"
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-").replace("--", "-")
+
+
+def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
+    """Create or refresh the demo content; safe to run again.
+
+    Passwords of existing demo accounts change only when `password` is given; a new account
+    without one gets a random password, which is returned so it can be shown.
+    Returns counts of what was created and the password that new accounts received.
+    """
+    created = {"organisations": 0, "people": 0}
+    orgs = {o.name: o for o in db.session.scalars(select(Organisation))}
+    for name, region, council_type in DEMO_ORGANISATIONS:
+        if name not in orgs:
+            orgs[name] = Organisation(
+                name=name, region=region, council_type=council_type, contact_email=f"ict@{_slug(name)}.demo.example"
+            )
+            db.session.add(orgs[name])
+            created["organisations"] += 1
+    db.session.flush()
+
+    issued = password
+    for role, name, org_name in DEMO_PEOPLE:
+        email = demo_email(role)
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = User(email=email, name=name)
+            db.session.add(user)
+            created["people"] += 1
+        if password is not None or user.password_hash is None:
+            issued = issued or secrets.token_urlsafe(12)
+            user.password_hash = hash_password(issued)
+        user.disabled = False
+        user.erased_at = None
+        user.organisation_id = orgs[org_name].id if org_name else None
+        user.set_roles({role})
+    db.session.commit()
+    return created, issued

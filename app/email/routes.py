@@ -1,0 +1,49 @@
+"""The outbox: emails the platform has sent or, without SMTP, kept for admins to read."""
+
+from __future__ import annotations
+
+from flask import Response, abort, render_template
+from sqlalchemy import select
+
+from app.auth.decorators import role_required
+from app.auth.roles import ADMIN
+from app.email import bp
+from app.email.models import OutboxMessage
+from app.extensions import db
+
+
+def _message(message_id: int) -> OutboxMessage:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        abort(404)
+    return message
+
+
+@bp.route("/")
+@role_required(ADMIN)
+def index():
+    """Every email, newest first."""
+    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("outbox/index.html", page=page)
+
+
+@bp.route("/<int:message_id>")
+@role_required(ADMIN)
+def show(message_id: int):
+    """One email: envelope, and its text when it was kept in the outbox."""
+    return render_template("outbox/show.html", message=_message(message_id))
+
+
+@bp.route("/<int:message_id>/html")
+@role_required(ADMIN)
+def html(message_id: int):
+    """The HTML part, served in a sandbox so nothing in it can run."""
+    message = _message(message_id)
+    if not message.html_body:
+        abort(404)
+    return Response(
+        message.html_body,
+        mimetype="text/html",
+        headers={"Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"},
+    )

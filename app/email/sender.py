@@ -1,0 +1,93 @@
+"""The one email sender: renders a plain-text and an HTML part and sends them over SMTP.
+
+With no MAIL_SERVER configured (development), the message is kept in the database outbox
+instead, where admins can read it. In production only the envelope (recipient, subject,
+status) is recorded, never the body, so links in it are not kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, render_template, url_for
+
+from app.email.models import OutboxMessage
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class EmailNotSent(Exception):
+    """The SMTP server refused or could not be reached."""
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for use in emails, based on APP_BASE_URL (works outside requests too)."""
+    return current_app.config["APP_BASE_URL"] + url_for(endpoint, _external=False, **values)
+
+
+def build_message(to: str, subject: str, template: str, **context) -> EmailMessage:
+    """Render templates/email/<template>.txt and .html into a multipart/alternative message."""
+    context.setdefault("service_name", current_app.config["SERVICE_NAME"])
+    context.setdefault("base_url", current_app.config["APP_BASE_URL"])
+    text = render_template(f"email/{template}.txt", subject=subject, **context)
+    html = render_template(f"email/{template}.html", subject=subject, **context)
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Message-ID"] = make_msgid(domain="socitm-research")
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def _deliver(message: EmailMessage) -> None:
+    config = current_app.config
+    try:
+        if config["MAIL_USE_SSL"]:
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                config["MAIL_SERVER"],
+                config["MAIL_PORT"],
+                timeout=config["MAIL_TIMEOUT"],
+                context=ssl.create_default_context(),
+            )
+        else:
+            smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"])
+        with smtp:
+            if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
+                smtp.starttls(context=ssl.create_default_context())
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise EmailNotSent(str(exc)) from exc
+
+
+def send_email(to: str, subject: str, template: str, **context) -> OutboxMessage:
+    """Send one email (or keep it in the outbox when no SMTP server is configured).
+
+    Returns the outbox record, added to the current session; the caller commits.
+    Delivery failures are logged and recorded with status 'failed', not raised,
+    so a mail outage never loses the user's work.
+    """
+    message = build_message(to, subject, template, **context)
+    record = OutboxMessage(recipient=to, subject=subject, template=template)
+    if not current_app.config["MAIL_SERVER"]:
+        record.status = "outbox"
+        record.text_body = message.get_body(("plain",)).get_content()
+        record.html_body = message.get_body(("html",)).get_content()
+    else:
+        try:
+            _deliver(message)
+            record.status = "sent"
+        except EmailNotSent as exc:
+            log.error("Email to %s (%s) not sent: %s", to, template, exc)
+            record.status = "failed"
+            record.error = str(exc)[:500]
+    db.session.add(record)
+    return record

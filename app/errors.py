@@ -1,0 +1,53 @@
+"""Error pages in the service's own style; errors the code causes are logged, never shown."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "There was a problem with your request",
+    403: "You do not have permission to see this page",
+    404: "Page not found",
+    405: "There was a problem with your request",
+    413: "The file is too big",
+    429: "Too many attempts",
+    500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is unavailable",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/healthz") or (request.accept_mimetypes.best == "application/json")
+
+
+def _render(status: int, **context):
+    if _wants_json():
+        return jsonify(error=TITLES.get(status, "Error")), status
+    return render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"), **context), status
+
+
+def register_error_pages(app: Flask) -> None:
+    """Show a plain page for every error status."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        log.warning("CSRF check failed on %s %s: %s", request.method, request.path, error.description)
+        return _render(400, csrf=True)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return _render(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        from app.extensions import db
+
+        db.session.rollback()
+        return _render(500)

@@ -1,0 +1,66 @@
+"""Home, health check, privacy and accessibility pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template
+from flask_login import current_user
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.auth.decorators import public
+from app.auth.models import User
+from app.auth.roles import ADMIN
+from app.email.models import OutboxMessage
+from app.extensions import csrf, db, limiter
+from app.main import bp
+from app.organisations.models import Organisation
+
+log = logging.getLogger(__name__)
+
+
+@bp.route("/")
+@public
+def home():
+    """The start page for visitors; for people signed in, what their roles let them do."""
+    if not current_user.is_authenticated:
+        return render_template("main/start.html")
+    counts = {}
+    if current_user.has_role(ADMIN):
+        counts = {
+            "people": db.session.scalar(select(func.count(User.id)).where(User.erased_at.is_(None))),
+            "organisations": db.session.scalar(select(func.count(Organisation.id))),
+            "outbox": db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "outbox")),
+        }
+    return render_template("main/home.html", counts=counts)
+
+
+@bp.route("/healthz")
+@limiter.exempt
+@csrf.exempt
+@public
+def healthz():
+    """200 with JSON when the database answers; 503 when it does not."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+    except SQLAlchemyError as exc:
+        log.error("Health check: database not answering: %s", exc)
+        db.session.rollback()
+        return jsonify(status="error", database="unavailable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.route("/privacy")
+@public
+def privacy():
+    """What personal data the service holds, why, for how long, and people's rights."""
+    return render_template("main/privacy.html")
+
+
+@bp.route("/accessibility")
+@public
+def accessibility():
+    """The accessibility statement."""
+    return render_template("main/accessibility.html")

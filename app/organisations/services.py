@@ -1,0 +1,179 @@
+"""Organisation rules: saving, deleting, and importing a CSV all-or-nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+
+from app.audit.services import record
+from app.database import write_transaction
+from app.extensions import db
+from app.organisations.models import Organisation
+from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS, council_type_slug, region_slug
+
+IMPORT_COLUMNS = ("name", "region", "council_type", "contact_email")
+MAX_IMPORT_ROWS = 5000
+
+
+class OrganisationError(Exception):
+    """A rule about organisations was broken; the message is fit to show."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def find_by_name(name: str) -> Organisation | None:
+    """The organisation with this name (ignoring case), if any."""
+    return db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.strip().lower()))
+
+
+def save_organisation(
+    org: Organisation | None, *, name: str, region: str, council_type: str, contact_email: str | None
+) -> Organisation:
+    """Create (org=None) or update an organisation; names must be unique."""
+    clash = find_by_name(name)
+    if clash is not None and clash is not org:
+        raise OrganisationError("An organisation with this name already exists", "name")
+    created = org is None
+    if created:
+        org = Organisation()
+        db.session.add(org)
+    org.name, org.region, org.council_type = name.strip(), region, council_type
+    org.contact_email = contact_email.lower() if contact_email else None
+    db.session.flush()
+    record("organisation-created" if created else "organisation-updated", org, name=org.name)
+    db.session.commit()
+    return org
+
+
+def delete_organisation(org: Organisation) -> None:
+    """Delete an organisation that has no members."""
+    if org.members:
+        raise OrganisationError(f"{org.name} still has {len(org.members)} member account(s). Move or erase them first.")
+    record("organisation-deleted", org, name=org.name)
+    db.session.delete(org)
+    db.session.commit()
+
+
+@dataclass
+class RowError:
+    """A problem with one line of an import file."""
+
+    line: int
+    message: str
+
+
+@dataclass
+class ImportResult:
+    """What an import did, or why it did nothing."""
+
+    created: int = 0
+    updated: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Row:
+    line: int
+    name: str
+    region: str
+    council_type: str
+    contact_email: str | None
+
+
+def _parse(text: str, result: ImportResult) -> list[_Row]:
+    reader = csv.DictReader(io.StringIO(text))
+    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in IMPORT_COLUMNS if c not in headers]
+    if missing:
+        result.errors.append(
+            RowError(
+                1,
+                "The first line must name the columns "
+                + ", ".join(IMPORT_COLUMNS)
+                + f" (missing: {', '.join(missing)})",
+            )
+        )
+        return []
+    reader.fieldnames = headers
+    rows: list[_Row] = []
+    seen: dict[str, int] = {}
+    for line_no, raw in enumerate(reader, start=2):
+        if line_no - 1 > MAX_IMPORT_ROWS:
+            result.errors.append(RowError(line_no, f"The file has more than {MAX_IMPORT_ROWS} rows; split it up"))
+            break
+        values = {k: (v or "").strip() for k, v in raw.items() if k}
+        if not any(values.values()):
+            continue
+        problems = []
+        name = values.get("name", "")
+        if not name:
+            problems.append("name is missing")
+        elif len(name) > 200:
+            problems.append("name is longer than 200 characters")
+        elif name.lower() in seen:
+            problems.append(f"{name} is also on line {seen[name.lower()]}")
+        region = region_slug(values.get("region", ""))
+        if region is None:
+            problems.append(f"region '{values.get('region', '')}' is not one of: {', '.join(REGIONS.values())}")
+        council_type = council_type_slug(values.get("council_type", ""))
+        if council_type is None:
+            problems.append(
+                f"council type '{values.get('council_type', '')}' is not one of: " + ", ".join(COUNCIL_TYPES.values())
+            )
+        email = values.get("contact_email") or None
+        if email:
+            try:
+                email = validate_email(email, check_deliverability=False).normalized.lower()
+            except EmailNotValidError:
+                problems.append(f"contact email '{email}' is not a valid email address")
+        if problems:
+            result.errors.append(RowError(line_no, "; ".join(problems).capitalize()))
+            continue
+        seen[name.lower()] = line_no
+        rows.append(_Row(line_no, name, region, council_type, email))
+    if not rows and not result.errors:
+        result.errors.append(RowError(2, "The file has no organisations in it"))
+    return rows
+
+
+def import_organisations_csv(data: bytes) -> ImportResult:
+    """Add or update organisations from CSV (name, region, council_type, contact_email).
+
+    Every row is checked first; if any row is wrong nothing is saved and each problem is
+    reported with its line number. Existing organisations (same name) are updated.
+    """
+    result = ImportResult()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        result.errors.append(RowError(1, "The file must be a CSV saved as UTF-8"))
+        return result
+    rows = _parse(text, result)
+    if result.errors:
+        return result
+    with write_transaction():
+        existing = {o.name.lower(): o for o in db.session.scalars(select(Organisation))}
+        for row in rows:
+            org = existing.get(row.name.lower())
+            if org is None:
+                db.session.add(
+                    Organisation(
+                        name=row.name, region=row.region, council_type=row.council_type, contact_email=row.contact_email
+                    )
+                )
+                result.created += 1
+            else:
+                org.region, org.council_type, org.contact_email = row.region, row.council_type, row.contact_email
+                result.updated += 1
+        record("organisations-imported", object_type="organisation", created=result.created, updated=result.updated)
+    return result

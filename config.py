@@ -1,0 +1,150 @@
+"""Configuration classes, read from environment variables (and `.env` in development)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+load_dotenv(BASE_DIR / ".env")
+
+# Values that must never be used as a production secret.
+INSECURE_SECRET_KEYS = {"", "dev", "change-me", "changeme", "secret", "test"}
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    """Read a yes/no environment variable."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    """Read a whole-number environment variable."""
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Make a PostgreSQL URL use the psycopg 3 driver (Heroku-style URLs say postgres://)."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def default_database_url() -> str:
+    """The embedded SQLite database in instance/."""
+    return f"sqlite:///{INSTANCE_DIR / 'socitm.db'}"
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENVIRONMENT = "base"
+    SERVICE_NAME = "Socitm member research"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL") or default_database_url())
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+
+    # Links in emails and CLI output point here.
+    APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+
+    # Email: with no MAIL_SERVER, messages are kept in the database outbox (development only).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL")
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Socitm research <research@socitm.example>")
+
+    # Sign-in throttling (Flask-Limiter); Redis when RATELIMIT_STORAGE_URI is set.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "50 per 15 minutes")
+    RESET_LIMIT_PER_IP = os.environ.get("RESET_LIMIT_PER_IP", "10 per hour")
+
+    # Sessions and account tokens.
+    IDLE_TIMEOUT_MINUTES = _int("IDLE_TIMEOUT_MINUTES", 30)
+    INVITATION_TTL_HOURS = _int("INVITATION_TTL_HOURS", 72)
+    RESET_TTL_MINUTES = _int("RESET_TTL_MINUTES", 60)
+    SESSION_COOKIE_NAME = "socitm_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    SESSION_REFRESH_EACH_REQUEST = True
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session (idle timeout applies)
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    HSTS = False
+    PER_PAGE = 25
+
+
+class DevelopmentConfig(Config):
+    """Local development: SQLite by default, outbox instead of SMTP when no server is set."""
+
+    ENVIRONMENT = "development"
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    """The test suite: its own database, CSRF checked only where a test turns it on."""
+
+    ENVIRONMENT = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production-use-0123456789"  # noqa: S105 - tests only
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("TEST_DATABASE_URL_RESOLVED") or f"sqlite:///{INSTANCE_DIR / 'test.db'}"
+    )
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    APP_BASE_URL = "http://localhost"
+    MAIL_SERVER = ""
+    MAIL_DEFAULT_SENDER = "Socitm research <research@socitm.example>"
+
+
+class ProductionConfig(Config):
+    """Production: a real SECRET_KEY is required; cookies are Secure and HSTS is sent."""
+
+    ENVIRONMENT = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS = True
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start without a real secret key."""
+        key = os.environ.get("SECRET_KEY", "")
+        if key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production "
+                '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))").'
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """Pick the configuration class named by APP_ENV (development by default)."""
+    name = os.environ.get("APP_ENV", "development").strip().lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"APP_ENV must be one of {', '.join(CONFIGS)}; got {name!r}") from None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 
@@ -36,3 +39,8 @@ def password_rules(email_field: str | None = None):
             raise ValidationError(problem)
 
     return _check
+
+
+def options(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
+    """Choices for a select, radios or checkboxes from (value, label) pairs."""
+    return [SelectChoice("" if value is None else str(value), label) for value, label in pairs]

@@ -5,15 +5,15 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, Response, flash, g, redirect, request, session, url_for
+from flask import Flask, Response, flash, has_request_context, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 
 def csp_nonce() -> str:
     """The nonce for this response's inline scripts (one per request)."""
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
+    if not has_request_context():
+        return ""
+    return request.environ.setdefault("app.csp_nonce", secrets.token_urlsafe(16))
 
 
 def content_security_policy(nonce: str) -> str:

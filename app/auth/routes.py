@@ -110,7 +110,10 @@ def forgot_password():
 
         def _send_later():
             with app.app_context():
-                request_password_reset(email)
+                try:
+                    request_password_reset(email)
+                except Exception:
+                    current_app.logger.exception("Password reset email for a requested address failed")
 
         response = redirect(url_for("auth.reset_requested"))
         response.call_on_close(_send_later)

@@ -13,7 +13,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 
 from app.email.models import OutboxMessage
 from app.extensions import db
@@ -27,7 +27,8 @@ class EmailNotSent(Exception):
 
 def external_url(endpoint: str, **values) -> str:
     """An absolute link for use in emails, based on APP_BASE_URL (works outside requests too)."""
-    return current_app.config["APP_BASE_URL"] + url_for(endpoint, _external=False, **values)
+    adapter = current_app.url_map.bind("localhost")
+    return current_app.config["APP_BASE_URL"] + adapter.build(endpoint, values)
 
 
 def build_message(to: str, subject: str, template: str, **context) -> EmailMessage:

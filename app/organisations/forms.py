@@ -5,7 +5,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional
 
-from app.forms import email_address, max_length, required, strip
+from app.forms import email_address, max_length, options, required, strip
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 
 
@@ -16,11 +16,13 @@ class OrganisationForm(FlaskForm):
         "Name", filters=[strip], validators=[required("Enter the organisation's name"), max_length(200, "Name")]
     )
     region = SelectField(
-        "Region", choices=[("", "Choose a region")] + list(REGIONS.items()), validators=[required("Select the region")]
+        "Region",
+        choices=options([("", "Choose a region"), *REGIONS.items()]),
+        validators=[required("Select the region")],
     )
     council_type = SelectField(
         "Council type",
-        choices=[("", "Choose a council type")] + list(COUNCIL_TYPES.items()),
+        choices=options([("", "Choose a council type"), *COUNCIL_TYPES.items()]),
         validators=[required("Select the council type")],
     )
     contact_email = StringField(

@@ -5,7 +5,7 @@ from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.auth.roles import ROLES
-from app.forms import email_address, max_length, required, strip
+from app.forms import email_address, max_length, options, required, strip
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -27,12 +27,16 @@ class PersonForm(FlaskForm):
         filters=[strip],
         validators=[required("Enter the person's full name"), max_length(120, "Full name")],
     )
-    roles = MultiCheckboxField("Roles", choices=list(ROLES.items()), validators=[required("Select at least one role")])
+    roles = MultiCheckboxField(
+        "Roles", choices=options(ROLES.items()), validators=[required("Select at least one role")]
+    )
     organisation_id = SelectField("Organisation", coerce=_organisation_id, validate_choice=True)
 
     def set_organisation_choices(self, organisations) -> None:
         """Offer every organisation, plus 'none' for staff who are not members."""
-        self.organisation_id.choices = [(None, "None (Socitm staff)")] + [(o.id, o.name) for o in organisations]
+        self.organisation_id.choices = options(
+            [(None, "None (Socitm staff)")] + [(o.id, o.name) for o in organisations]
+        )
 
 
 class InviteForm(PersonForm):

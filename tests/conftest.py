@@ -1,0 +1,230 @@
+"""Shared fixtures: a fresh database per run (SQLite, or PostgreSQL when TEST_DATABASE_URL is set),
+an app per test with its tables emptied afterwards, a loopback SMTP server, and factories."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import socket
+import tempfile
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import g
+from flask.testing import FlaskClient
+from sqlalchemy import delete
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.auth.models import User
+from app.auth.passwords import hash_password
+from app.extensions import db
+from app.organisations.models import Organisation
+from config import TestingConfig, normalise_database_url
+
+PASSWORD = "correct horse battery staple"
+_HASHED_PASSWORD = hash_password(PASSWORD)
+
+
+def _create_postgres_database(server_url: str) -> tuple[str, callable]:
+    """Create a uniquely named database on the server; return its URL and a function that drops it."""
+    import psycopg
+
+    url = make_url(normalise_database_url(server_url))
+    name = f"socitm_test_{secrets.token_hex(4)}"
+    admin_dsn = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """A freshly created, migrated database for this test run."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    tmpdir = None
+    if server:
+        url, drop = _create_postgres_database(server)
+    else:
+        tmpdir = tempfile.TemporaryDirectory(prefix="socitm-test-")
+        url, drop = f"sqlite:///{Path(tmpdir.name) / 'test.db'}", (lambda: None)
+    app = create_app(_config_for(url))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    yield url
+    drop()
+    if tmpdir:
+        tmpdir.cleanup()
+
+
+def _config_for(url: str, **overrides) -> type[TestingConfig]:
+    return type("RunConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+@pytest.fixture
+def config_overrides():
+    """Settings a test module can change (override this fixture) before the app is built."""
+    return {}
+
+
+class FreshRequestClient(FlaskClient):
+    """A test client whose requests each start afresh, as they do in production.
+
+    The `app` fixture keeps an app context open for the whole test and Flask reuses it for
+    requests. So that nothing leaks between requests, each starts with an empty `g` (Flask-Login
+    caches the user there) and a new database transaction, and what a request left uncommitted
+    is rolled back afterwards, as the end of a real request does.
+    """
+
+    def open(self, *args, **kwargs):
+        for key in list(vars(g)):
+            delattr(g, key)
+        db.session.commit()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            db.session.rollback()
+
+
+@pytest.fixture
+def app(database_url, config_overrides):
+    """The application, on the run's database; every table is emptied after the test."""
+    application = create_app(_config_for(database_url, **config_overrides))
+    application.test_client_class = FreshRequestClient
+    with application.app_context():
+        yield application
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(delete(table))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner for the app's commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_organisation(app):
+    """Create an organisation: make_organisation(name=..., region=..., council_type=...)."""
+    counter = {"n": 0}
+
+    def make(name: str | None = None, region: str = "south-east", council_type: str = "county", **kwargs):
+        counter["n"] += 1
+        org = Organisation(
+            name=name or f"Test Council {counter['n']}", region=region, council_type=council_type, **kwargs
+        )
+        db.session.add(org)
+        db.session.commit()
+        return org
+
+    return make
+
+
+@pytest.fixture
+def make_user(app, make_organisation):
+    """Create a person who can sign in: make_user(role="admin", email=..., password=PASSWORD)."""
+    counter = {"n": 0}
+
+    def make(
+        role: str | tuple[str, ...] = "member",
+        email: str | None = None,
+        name: str | None = None,
+        organisation: Organisation | None = None,
+        password: str | None = PASSWORD,
+        **kwargs,
+    ):
+        counter["n"] += 1
+        roles = (role,) if isinstance(role, str) else role
+        if "member" in roles and organisation is None:
+            organisation = make_organisation()
+        user = User(
+            email=email or f"person{counter['n']}@example.org",
+            name=name or f"Person {counter['n']}",
+            organisation_id=organisation.id if organisation else None,
+            **kwargs,
+        )
+        user.password_hash = (
+            _HASHED_PASSWORD if password == PASSWORD else (hash_password(password) if password else None)
+        )
+        user.set_roles(roles)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def sign_in(client, email: str, password: str = PASSWORD, follow_redirects: bool = False):
+    """Post the sign-in form."""
+    return client.post("/sign-in", data={"email": email, "password": password}, follow_redirects=follow_redirects)
+
+
+@pytest.fixture
+def signed_in(client, make_user):
+    """Sign in as a new person with the given role(s); returns that person."""
+
+    def _as(role: str | tuple[str, ...] = "member", **kwargs) -> User:
+        user = make_user(role, **kwargs)
+        response = sign_in(client, user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return _as
+
+
+class _Collector:
+    def __init__(self):
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def mailbox(app):
+    """A real SMTP server on loopback; the app sends to it. Yields the list of received messages."""
+    collector = _Collector()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(collector, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
+    try:
+        yield collector.messages
+    finally:
+        controller.stop()
+
+
+def text_part(message: EmailMessage) -> str:
+    """The plain-text body of an email."""
+    return message.get_body(("plain",)).get_content()
+
+
+def link_in(message: EmailMessage) -> str:
+    """The first link in an email's text, as a path on this site."""
+    match = re.search(r"http://localhost(/\S+)", text_part(message))
+    assert match, text_part(message)
+    return match.group(1)

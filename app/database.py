@@ -53,7 +53,7 @@ def write_transaction() -> Iterator[Session]:
     Any read transaction still open is ended first, so on SQLite the write starts with
     `BEGIN IMMEDIATE` and waits its turn rather than failing on a stale snapshot.
     """
-    session = db.session
+    session = db.session()
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

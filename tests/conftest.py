@@ -3,6 +3,7 @@ an app per test with its tables emptied afterwards, a loopback SMTP server, and 
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import secrets
@@ -228,3 +229,8 @@ def link_in(message: EmailMessage) -> str:
     match = re.search(r"http://localhost(/\S+)", text_part(message))
     assert match, text_part(message)
     return match.group(1)
+
+
+def page_text(response) -> str:
+    """A response's HTML with entities decoded, so tests can look for the words a person reads."""
+    return html.unescape(response.get_data(as_text=True))

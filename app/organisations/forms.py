@@ -31,18 +31,6 @@ class OrganisationForm(FlaskForm):
         validators=[Optional(), email_address(), max_length(254, "Contact email address")],
     )
 
-    def validate_region(self, field):
-        if field.data == "":
-            from wtforms.validators import StopValidation
-
-            raise StopValidation("Select the region")
-
-    def validate_council_type(self, field):
-        if field.data == "":
-            from wtforms.validators import StopValidation
-
-            raise StopValidation("Select the council type")
-
 
 class ImportForm(FlaskForm):
     """A CSV file of organisations."""

@@ -137,7 +137,8 @@ def _parse(text: str, result: ImportResult) -> list[_Row]:
             except EmailNotValidError:
                 problems.append(f"contact email '{email}' is not a valid email address")
         if problems:
-            result.errors.append(RowError(line_no, "; ".join(problems).capitalize()))
+            message = "; ".join(problems)
+            result.errors.append(RowError(line_no, message[0].upper() + message[1:]))
             continue
         seen[name.lower()] = line_no
         rows.append(_Row(line_no, name, region, council_type, email))

@@ -1,0 +1,148 @@
+"""Every route × every role: the expected outcome is declared here, and a route without a
+declaration fails the test, so nobody adds a page without deciding who may use it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import sign_in
+
+ROLES = ("member", "organiser", "facilitator", "analyst", "admin")
+EVERYONE = "everyone"  # public: anonymous visitors and every role
+SIGNED_IN = "signed-in"  # any role; visitors are sent to sign in
+
+
+def only(*roles: str) -> frozenset[str]:
+    """Only these roles; other roles get 403 and visitors are sent to sign in."""
+    return frozenset(roles)
+
+
+ADMIN = only("admin")
+MANAGERS = only("admin", "organiser")
+
+# endpoint -> who may use it. Token pages answer 404 for an unknown token, which counts as allowed.
+EXPECTED: dict[str, object] = {
+    "static": EVERYONE,
+    "main.home": EVERYONE,
+    "main.healthz": EVERYONE,
+    "main.privacy": EVERYONE,
+    "main.accessibility": EVERYONE,
+    "auth.sign_in": EVERYONE,
+    "auth.forgot_password": EVERYONE,
+    "auth.reset_requested": EVERYONE,
+    "auth.accept_invitation": EVERYONE,
+    "auth.reset_password": EVERYONE,
+    "auth.sign_out": SIGNED_IN,
+    "auth.account": SIGNED_IN,
+    "auth.account_password": SIGNED_IN,
+    "auth.account_export": SIGNED_IN,
+    "people.index": ADMIN,
+    "people.invite": ADMIN,
+    "people.show": ADMIN,
+    "people.edit": ADMIN,
+    "people.disable": ADMIN,
+    "people.enable": ADMIN,
+    "people.resend": ADMIN,
+    "people.erase": ADMIN,
+    "organisations.index": MANAGERS,
+    "organisations.create": MANAGERS,
+    "organisations.edit": MANAGERS,
+    "organisations.delete": ADMIN,
+    "organisations.import_csv": MANAGERS,
+    "audit.index": ADMIN,
+    "outbox.index": ADMIN,
+    "outbox.show": ADMIN,
+    "outbox.html": ADMIN,
+}
+
+
+def _rules(app):
+    return sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint)
+
+
+def test_every_route_has_a_declared_rule(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    undeclared = sorted(endpoints - EXPECTED.keys())
+    assert not undeclared, f"Declare who may use these routes in EXPECTED: {undeclared}"
+    assert not sorted(EXPECTED.keys() - endpoints), "EXPECTED names routes that no longer exist"
+
+
+def test_every_view_states_its_rule_in_code(app):
+    """Each view is marked @public or @role_required, and the mark agrees with EXPECTED."""
+    for endpoint, view in app.view_functions.items():
+        if endpoint == "static":
+            continue
+        expected = EXPECTED[endpoint]
+        if expected == EVERYONE:
+            assert getattr(view, "is_public", False), f"{endpoint} should be marked @public"
+        else:
+            roles = getattr(view, "required_roles", None)
+            assert roles is not None, f"{endpoint} has no @role_required"
+            assert roles == (frozenset() if expected == SIGNED_IN else expected), endpoint
+
+
+@pytest.fixture
+def sample_args(app, make_user, make_organisation):
+    """Real ids for the URL parameters of every route."""
+    from app.email.sender import send_email
+    from app.extensions import db
+
+    org = make_organisation()
+    person = make_user("analyst", password=None)
+    message = send_email(
+        "someone@example.org", "Hello", "invitation", user=person, invited_by=None, link="http://localhost/x", hours=1
+    )
+    db.session.commit()
+    return {
+        "user_id": person.id,
+        "organisation_id": org.id,
+        "message_id": message.id,
+        "token": "not-a-token",
+        "filename": "favicon.svg",
+    }
+
+
+def _request(client, rule, args):
+    url = rule.build(args, append_unknown=False)[1]
+    method = "GET" if "GET" in rule.methods else "POST"
+    return method, url, client.open(url, method=method)
+
+
+def _outcome(response) -> str:
+    if response.status_code == 403:
+        return "forbidden"
+    if response.status_code == 302 and "/sign-in" in response.headers.get("Location", ""):
+        return "sign-in"
+    return "allowed"
+
+
+@pytest.mark.parametrize("who", ["anonymous", *ROLES])
+def test_authorisation_matrix(app, make_user, sample_args, who):
+    client = app.test_client()
+    if who != "anonymous":
+        user = make_user(who)
+        assert sign_in(client, user.email).status_code == 302
+    problems = []
+    for rule in _rules(app):
+        if rule.endpoint == "auth.sign_out":
+            continue  # checked last: it ends the session
+        expected = EXPECTED[rule.endpoint]
+        method, url, response = _request(client, rule, sample_args)
+        if expected == EVERYONE:
+            want = "allowed"
+        elif who == "anonymous":
+            want = "sign-in"
+        elif expected == SIGNED_IN or who in expected:
+            want = "allowed"
+        else:
+            want = "forbidden"
+        got = _outcome(response)
+        response.close()
+        if rule.endpoint in ("auth.sign_in",) and who != "anonymous":
+            got = "allowed"  # signed-in people are sent home from the sign-in page
+        if got != want:
+            problems.append(f"{who} {method} {url}: expected {want}, got {got} ({response.status_code})")
+        assert response.status_code < 500, f"{method} {url} gave {response.status_code}"
+    assert client.post("/sign-out").status_code == 302
+    assert _outcome(client.get("/account")) == "sign-in"
+    assert not problems, "\n".join(problems)

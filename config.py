@@ -88,6 +88,8 @@ class Config:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session (idle timeout applies)
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     HSTS = False
     PER_PAGE = 25
 
@@ -105,9 +107,7 @@ class TestingConfig(Config):
     ENVIRONMENT = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret-key-not-for-production-use-0123456789"  # noqa: S105 - tests only
-    SQLALCHEMY_DATABASE_URI = normalise_database_url(
-        os.environ.get("TEST_DATABASE_URL_RESOLVED") or f"sqlite:///{INSTANCE_DIR / 'test.db'}"
-    )
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'test.db'}"  # tests/conftest.py gives each run its own
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     APP_BASE_URL = "http://localhost"

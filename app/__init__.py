@@ -40,8 +40,9 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         app.logger.warning("SECRET_KEY is not set: using a random key, so sessions end on restart.")
         app.config["SECRET_KEY"] = secrets.token_urlsafe(48)
     INSTANCE_DIR.mkdir(exist_ok=True)
-    if app.config.get("TRUSTED_PROXIES"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

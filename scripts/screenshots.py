@@ -1,0 +1,203 @@
+"""Refresh docs/screenshots/ from the demo data: `make screenshots` (which runs `make demo-data` first).
+
+Serves the app (configuration from the environment, as `flask run` would: the development database by
+default) on a free loopback port, signs in as each demo role in Debian's Chromium through Playwright and
+saves full-page PNGs. The demo accounts' password is read from instance/demo-password.
+
+Usage: python scripts/screenshots.py [--output DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script, so the app's packages are not on the path yet
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PASSWORD_FILE = ROOT / "instance" / "demo-password"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+TIMEOUT_MS = 15_000
+
+# A file whose third line is wrong in every column, to show the row-by-row problems table.
+BAD_IMPORT_CSV = (
+    b"name,region,council_type,contact_email\n"
+    b"Durham County Council,north-east,unitary,ict@durham.demo.example\n"
+    b",somewhere,parish,not-an-email\n"
+    b"Kent County Council,south-east,county,\n"
+    b"Kent County Council,south-east,county,\n"
+)
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One screenshot: signed in as `role` (None: a visitor), `prepare` opens the page to capture."""
+
+    name: str
+    role: str | None
+    prepare: Callable
+    viewport: dict
+
+
+def _goto(path: str) -> Callable:
+    def prepare(page) -> None:
+        response = page.goto(path)
+        if response is None or response.status != 200:
+            raise RuntimeError(f"{path} answered HTTP {response.status if response else 'nothing'}")
+
+    return prepare
+
+
+def _sign_in_errors(page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/sign-in")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+
+
+def _import_errors(page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/organisations/import")
+    page.get_by_label("Upload a CSV file").set_input_files(
+        files=[{"name": "organisations.csv", "mimeType": "text/csv", "buffer": BAD_IMPORT_CSV}]
+    )
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("#import-errors")).to_be_visible()
+    page.evaluate("() => window.scrollTo(0, 0)")
+
+
+def _mobile_menu_open(page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/")
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("navigation", name="Menu").get_by_role("link").first).to_be_visible()
+
+
+SHOTS: list[Shot] = [
+    Shot("start", None, _goto("/"), DESKTOP),
+    Shot("sign-in", None, _goto("/sign-in"), DESKTOP),
+    Shot("sign-in-errors", None, _sign_in_errors, DESKTOP),
+    Shot("member-home", "member", _goto("/"), DESKTOP),
+    Shot("member-account", "member", _goto("/account"), DESKTOP),
+    Shot("organiser-home", "organiser", _goto("/"), DESKTOP),
+    Shot("organiser-organisations", "organiser", _goto("/organisations/"), DESKTOP),
+    Shot("facilitator-home", "facilitator", _goto("/"), DESKTOP),
+    Shot("analyst-home", "analyst", _goto("/"), DESKTOP),
+    Shot("admin-home", "admin", _goto("/"), DESKTOP),
+    Shot("admin-people", "admin", _goto("/admin/people/"), DESKTOP),
+    Shot("admin-invite", "admin", _goto("/admin/people/invite"), DESKTOP),
+    Shot("admin-audit", "admin", _goto("/admin/audit/"), DESKTOP),
+    Shot("admin-outbox", "admin", _goto("/admin/outbox/"), DESKTOP),
+    Shot("admin-organisation-new", "admin", _goto("/organisations/new"), DESKTOP),
+    Shot("admin-organisation-import-errors", "admin", _import_errors, DESKTOP),
+    Shot("mobile-sign-in", None, _goto("/sign-in"), PHONE),
+    Shot("mobile-home", "admin", _goto("/"), PHONE),
+    Shot("mobile-menu", "admin", _mobile_menu_open, PHONE),
+]
+
+
+def _fail(message: str) -> None:
+    print(f"screenshots: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+@contextmanager
+def serve() -> Iterator[str]:
+    """The app, configured from the environment, on a free loopback port; yields its URL."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    from app import create_app
+    from config import config_from_env
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, code="-", size="-") -> None:
+            pass
+
+    app = create_app(config_from_env())
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="screenshots-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+def sign_in(page, role: str, password: str) -> None:
+    """Sign in through the form as the demo account for `role`."""
+    from playwright.sync_api import expect
+
+    from app.demo import demo_email
+
+    page.goto("/sign-in")
+    page.get_by_label("Email address").fill(demo_email(role))
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if page.locator(".govuk-error-summary").count():
+        _fail(f"could not sign in as {demo_email(role)}: run `make demo-data` to set the demo password")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
+
+
+def take(browser, base_url: str, shot: Shot, password: str, output: Path) -> Path:
+    """Open a fresh context (so no session carries over), sign in if needed, and save a full-page PNG."""
+    context = browser.new_context(base_url=base_url, viewport=shot.viewport, device_scale_factor=1)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        if shot.role:
+            sign_in(page, shot.role, password)
+        shot.prepare(page)
+        path = output / f"{shot.name}.png"
+        page.screenshot(path=str(path), full_page=True, animations="disabled")
+        return path
+    finally:
+        context.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "screenshots", help="where to save the PNGs")
+    args = parser.parse_args(argv)
+
+    if not PASSWORD_FILE.exists():
+        _fail(f"{PASSWORD_FILE.relative_to(ROOT)} is missing: run `make demo-data` first")
+    password = PASSWORD_FILE.read_text(encoding="utf-8").strip()
+    if not CHROMIUM.exists():
+        _fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    args.output.mkdir(parents=True, exist_ok=True)
+    with serve() as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            for number, shot in enumerate(SHOTS, start=1):
+                path = take(browser, base_url, shot, password, args.output)
+                who = shot.role or "visitor"
+                print(
+                    f"[{number}/{len(SHOTS)}] {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
+                    f"({who}, {shot.viewport['width']}px wide)",
+                    flush=True,
+                )
+        finally:
+            browser.close()
+    print(f"Saved {len(SHOTS)} screenshots in {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

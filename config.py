@@ -109,6 +109,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key-not-for-production-use-0123456789"  # noqa: S105 - tests only
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'test.db'}"  # tests/conftest.py gives each run its own
     WTF_CSRF_ENABLED = False
+    JOBS_INLINE = True  # background jobs run to the end inside the request, so tests see their outcome
     RATELIMIT_STORAGE_URI = "memory://"
     APP_BASE_URL = "http://localhost"
     MAIL_SERVER = ""

@@ -11,6 +11,10 @@ from app.extensions import db
 def register_cli(app: Flask) -> None:
     """Add the platform's commands to `flask`."""
 
+    from app.surveys.cli import register_cli as register_survey_cli
+
+    register_survey_cli(app)
+
     @app.cli.command("demo-data")
     @click.option(
         "--password",

@@ -110,4 +110,7 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
         user.organisation_id = orgs[org_name].id if org_name else None
         user.set_roles({role})
     db.session.commit()
+    from app.surveys.services import ensure_default_survey
+
+    ensure_default_survey()
     return created, issued

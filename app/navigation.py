@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import request, url_for
 from flask_login import current_user
 
-from app.auth.roles import ADMIN, ORGANISER
+from app.auth.roles import ADMIN, MEMBER, ORGANISER
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class NavItem:
     text: str
     endpoint: str
     roles: frozenset[str]  # empty: everyone signed in
-    section: str  # active when the current endpoint's blueprint matches
+    prefix: str = ""  # active for every page under this path (default: the link's own path)
 
     @property
     def href(self) -> str:
@@ -25,18 +25,20 @@ class NavItem:
 
     @property
     def active(self) -> bool:
-        if self.section == "main":
+        if self.endpoint == "main.home":
             return request.endpoint == self.endpoint
-        return (request.blueprint or "") == self.section
+        return request.path.startswith(self.prefix or self.href)
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
-    NavItem("Home", "main.home", frozenset(), "main"),
-    NavItem("Organisations", "organisations.index", frozenset({ADMIN, ORGANISER}), "organisations"),
-    NavItem("People", "people.index", frozenset({ADMIN}), "people"),
-    NavItem("Audit log", "audit.index", frozenset({ADMIN}), "audit"),
-    NavItem("Outbox", "outbox.index", frozenset({ADMIN}), "outbox"),
-    NavItem("Your account", "auth.account", frozenset(), "auth"),
+    NavItem("Home", "main.home", frozenset()),
+    NavItem("Your surveys", "surveys.index", frozenset({MEMBER})),
+    NavItem("Surveys", "surveys.manage_index", frozenset({ADMIN, ORGANISER})),
+    NavItem("Organisations", "organisations.index", frozenset({ADMIN, ORGANISER})),
+    NavItem("People", "people.index", frozenset({ADMIN})),
+    NavItem("Audit log", "audit.index", frozenset({ADMIN})),
+    NavItem("Outbox", "outbox.index", frozenset({ADMIN})),
+    NavItem("Your account", "auth.account", frozenset(), prefix="/account"),
 )
 
 

@@ -10,6 +10,8 @@ from tests.conftest import sign_in
 ROLES = ("member", "organiser", "facilitator", "analyst", "admin")
 EVERYONE = "everyone"  # public: anonymous visitors and every role
 SIGNED_IN = "signed-in"  # any role; visitors are sent to sign in
+OWN_OR_ADMIN = "own-or-admin"  # signed in, and only the object's owner or an admin (the sample is nobody's)
+RESPONDENT = "respondent"  # members answering for their organisation (or an invitation holder); others 403
 
 
 def only(*roles: str) -> frozenset[str]:
@@ -53,6 +55,25 @@ EXPECTED: dict[str, object] = {
     "outbox.index": ADMIN,
     "outbox.show": ADMIN,
     "outbox.html": ADMIN,
+    "surveys.index": only("member"),
+    "surveys.start": RESPONDENT,
+    "surveys.begin": RESPONDENT,
+    "surveys.page": RESPONDENT,
+    "surveys.check": RESPONDENT,
+    "surveys.submit": RESPONDENT,
+    "surveys.done": RESPONDENT,
+    "surveys.invitation": EVERYONE,
+    "surveys.manage_index": MANAGERS,
+    "surveys.dashboard": MANAGERS,
+    "surveys.invite": MANAGERS,
+    "surveys.remind": MANAGERS,
+    "surveys.revoke": MANAGERS,
+    "surveys.resend": MANAGERS,
+    "surveys.dates": MANAGERS,
+    "surveys.publish": MANAGERS,
+    "surveys.export_definition": MANAGERS,
+    "surveys.import_definition": MANAGERS,
+    "jobs.show": OWN_OR_ADMIN,
 }
 
 
@@ -75,10 +96,12 @@ def test_every_view_states_its_rule_in_code(app):
         expected = EXPECTED[endpoint]
         if expected == EVERYONE:
             assert getattr(view, "is_public", False), f"{endpoint} should be marked @public"
+        elif expected == RESPONDENT:
+            assert getattr(view, "access_rule", None) == "respondent", f"{endpoint} should be @respondent_required"
         else:
             roles = getattr(view, "required_roles", None)
             assert roles is not None, f"{endpoint} has no @role_required"
-            assert roles == (frozenset() if expected == SIGNED_IN else expected), endpoint
+            assert roles == (frozenset() if expected in (SIGNED_IN, OWN_OR_ADMIN) else expected), endpoint
 
 
 @pytest.fixture
@@ -86,8 +109,15 @@ def sample_args(app, make_user, make_organisation):
     """Real ids for the URL parameters of every route."""
     from app.email.sender import send_email
     from app.extensions import db
+    from app.jobs.models import Job
+    from app.surveys.invitations import invite_organisation
+    from app.surveys.services import ensure_default_survey
 
-    org = make_organisation()
+    survey = ensure_default_survey()
+    org = make_organisation(contact_email="ict@example.org")
+    invite_organisation(survey, org)
+    job = Job(kind="invitations", title="Someone else's job", total=1, result={})
+    db.session.add(job)
     person = make_user("analyst", password=None)
     message = send_email(
         "someone@example.org", "Hello", "invitation", user=person, invited_by=None, link="http://localhost/x", hours=1
@@ -99,6 +129,9 @@ def sample_args(app, make_user, make_organisation):
         "message_id": message.id,
         "token": "not-a-token",
         "filename": "favicon.svg",
+        "slug": "schools-ict",
+        "page_id": "provides",
+        "job_id": job.id,
     }
 
 
@@ -132,6 +165,10 @@ def test_authorisation_matrix(app, make_user, sample_args, who):
             want = "allowed"
         elif who == "anonymous":
             want = "sign-in"
+        elif expected == RESPONDENT:
+            want = "allowed" if who == "member" else "forbidden"
+        elif expected == OWN_OR_ADMIN:
+            want = "allowed" if who == "admin" else "forbidden"
         elif expected == SIGNED_IN or who in expected:
             want = "allowed"
         else:

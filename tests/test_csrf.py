@@ -31,7 +31,16 @@ def test_every_state_changing_route_refuses_a_request_without_a_token(app, clien
         client.post("/sign-in", data={"email": admin.email, "password": PASSWORD, "csrf_token": token}).status_code
         == 302
     )
-    args = {"user_id": admin.id, "organisation_id": org.id, "message_id": 1, "token": "x", "filename": "x"}
+    args = {
+        "user_id": admin.id,
+        "organisation_id": org.id,
+        "message_id": 1,
+        "token": "x",
+        "filename": "x",
+        "slug": "schools-ict",
+        "page_id": "provides",
+        "job_id": 1,
+    }
     before = db.session.scalar(select(func.count(AuditEvent.id)))
     checked = 0
     for rule in app.url_map.iter_rules():

@@ -1,0 +1,85 @@
+"""Run slow work in a background thread, recording progress in the database so any page can show it.
+
+The work is a plain function `work(progress, *args)`; it calls `progress(done, message)` as it goes
+and returns a JSON-able result. With JOBS_INLINE (the test configuration) the same function runs
+in the request, start to finish, before the progress page is shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import update
+
+from app.extensions import db
+from app.jobs.models import Job
+
+log = logging.getLogger(__name__)
+_threads: dict[int, threading.Thread] = {}
+
+
+def _set(job_id: int, **values: Any) -> None:
+    db.session.execute(update(Job).where(Job.id == job_id).values(**values))
+    db.session.commit()
+
+
+def start_job(
+    kind: str, title: str, total: int, work: Callable[..., dict], *args: Any, created_by=None, return_url: str = "/"
+) -> Job:
+    """Record a job and start `work(progress, *args)` in the background; returns the job at once."""
+    job = Job(
+        kind=kind,
+        title=title,
+        total=total,
+        created_by_id=getattr(created_by, "id", None),
+        return_url=return_url,
+        result={},
+    )
+    db.session.add(job)
+    db.session.commit()
+    app = current_app._get_current_object()
+    job_id = job.id
+
+    def run() -> None:
+        with app.app_context():
+
+            def progress(done: int, message: str = "") -> None:
+                _set(job_id, done=done, message=message[:500])
+
+            _set(job_id, status="running")
+            try:
+                result = work(progress, *args)
+            except Exception:
+                log.exception("Job %s (%s) failed", job_id, kind)
+                db.session.rollback()
+                _set(
+                    job_id,
+                    status="failed",
+                    message="Something went wrong. Nothing after this point was done.",
+                    finished_at=datetime.now(UTC),
+                )
+            else:
+                _set(job_id, status="done", result=result or {}, finished_at=datetime.now(UTC))
+            finally:
+                db.session.remove()
+
+    if app.config.get("JOBS_INLINE"):
+        run()
+    else:
+        thread = threading.Thread(target=run, name=f"job-{job_id}", daemon=True)
+        _threads[job_id] = thread
+        thread.start()
+    db.session.expire(job)
+    return job
+
+
+def wait_for(job_id: int, timeout: float = 60) -> None:
+    """Block until a background job's thread ends (used by tests and the CLI)."""
+    thread = _threads.pop(job_id, None)
+    if thread is not None:
+        thread.join(timeout)

@@ -1,0 +1,93 @@
+"""Who may answer for which organisation: members of it, or anyone holding its invitation link."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import abort, session
+from flask_login import current_user
+
+from app.auth.roles import MEMBER
+from app.extensions import db, login_manager
+from app.organisations.models import Organisation
+from app.surveys.models import Invitation
+from app.surveys.services import find_survey, utcnow
+
+SESSION_KEY = "survey_invitations"  # survey id -> invitation id, granted by following an invitation link
+
+
+@dataclass
+class Respondent:
+    """The organisation being answered for, and who is answering."""
+
+    organisation: Organisation
+    user: object | None
+    invitation: Invitation | None
+
+    @property
+    def label(self) -> str:
+        """How colleagues see who changed an answer."""
+        if self.user is not None:
+            return self.user.name
+        return "A colleague using the invitation link"
+
+    @property
+    def email(self) -> str | None:
+        """Where receipts and resume links go."""
+        if self.user is not None:
+            return self.user.email
+        return self.invitation.email if self.invitation else None
+
+
+def grant_invitation(invitation: Invitation) -> None:
+    """Let this browser answer for the invitation's organisation."""
+    granted = dict(session.get(SESSION_KEY, {}))
+    granted[str(invitation.survey_id)] = invitation.id
+    session[SESSION_KEY] = granted
+
+
+def invitation_is_live(invitation: Invitation | None) -> bool:
+    """Not revoked and not expired."""
+    if invitation is None or invitation.revoked_at is not None:
+        return False
+    expires = (
+        invitation.expires_at if invitation.expires_at.tzinfo else invitation.expires_at.replace(tzinfo=utcnow().tzinfo)
+    )
+    return expires > utcnow()
+
+
+def current_respondent(survey) -> Respondent | None:
+    """The organisation this request may answer for, or None."""
+    if current_user.is_authenticated and current_user.has_role(MEMBER) and current_user.organisation_id:
+        return Respondent(current_user.organisation, current_user._get_current_object(), None)
+    invitation_id = session.get(SESSION_KEY, {}).get(str(survey.id))
+    if invitation_id:
+        invitation = db.session.get(Invitation, invitation_id)
+        if invitation_is_live(invitation) and invitation.survey_id == survey.id:
+            return Respondent(invitation.organisation, None, invitation)
+    return None
+
+
+def respondent_required(view: Callable) -> Callable:
+    """The view needs someone who may answer the survey in the URL (a member, or an invitation holder).
+
+    Visitors without an invitation are sent to sign in; signed-in people who are not members get 403.
+    The view receives `survey` and `respondent` instead of `slug`.
+    """
+
+    @wraps(view)
+    def wrapped(slug: str, *args, **kwargs):
+        survey = find_survey(slug)
+        if survey is None:
+            abort(404)
+        respondent = current_respondent(survey)
+        if respondent is None:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            abort(403)
+        return view(*args, survey=survey, respondent=respondent, **kwargs)
+
+    wrapped.access_rule = "respondent"  # read by the authorisation-matrix test
+    return wrapped

@@ -1,0 +1,222 @@
+"""Inviting member organisations to a survey, and reminding those that have not submitted.
+
+One invitation per organisation per survey. Its link is derived from SECRET_KEY and a stored salt,
+so a reminder repeats the same link without the link being stored; resending or revoking picks a
+new salt, which retires the old link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from app.audit.services import record
+from app.auth.models import User, UserRole
+from app.auth.roles import MEMBER
+from app.email.sender import external_url, send_email
+from app.extensions import db
+from app.organisations.models import Organisation
+from app.surveys.models import Invitation, Response, Survey
+from app.surveys.services import _aware, is_open, utcnow
+
+REMINDER_GAP = timedelta(hours=48)
+DEFAULT_LIFETIME = timedelta(days=90)
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """The secret in the invitation's link."""
+    key = current_app.config["SECRET_KEY"].encode()
+    message = f"survey-invitation:{invitation.survey_id}:{invitation.organisation_id}:{invitation.salt}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:43]
+
+
+def token_hash(token: str) -> str:
+    """How a token is looked up without being stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_link(invitation: Invitation) -> str:
+    """The absolute link to put in an email."""
+    return external_url("surveys.invitation", token=invitation_token(invitation))
+
+
+def recipient_for(organisation: Organisation) -> str | None:
+    """Where an organisation's invitation goes: its contact email, else its first member's."""
+    if organisation.contact_email:
+        return organisation.contact_email
+    return db.session.scalar(
+        select(User.email)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            User.organisation_id == organisation.id,
+            UserRole.role == MEMBER,
+            User.disabled.is_(False),
+            User.erased_at.is_(None),
+        )
+        .order_by(User.id)
+        .limit(1)
+    )
+
+
+def accepting_invitations(survey: Survey) -> bool:
+    """Published and not yet closed (it may open later: the link then says when)."""
+    closes = _aware(survey.closes_at)
+    return survey.current_version is not None and not (closes and utcnow() >= closes)
+
+
+def _expiry(survey: Survey) -> datetime:
+    return _aware(survey.closes_at) if survey.closes_at else utcnow() + DEFAULT_LIFETIME
+
+
+@dataclass
+class InvitationOutcome:
+    """What sending invitations did: who got one, and who did not and why."""
+
+    sent: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"sent": self.sent, "skipped": [list(pair) for pair in self.skipped]}
+
+
+def _refresh(invitation: Invitation, survey: Survey, email: str, by) -> None:
+    invitation.email = email
+    invitation.salt = secrets.token_hex(16)
+    invitation.token_hash = token_hash(invitation_token(invitation))
+    invitation.sent_at = utcnow()
+    invitation.sent_by_id = getattr(by, "id", None)
+    invitation.expires_at = _expiry(survey)
+    invitation.revoked_at = None
+
+
+def invite_organisation(survey: Survey, organisation: Organisation, by=None) -> str | None:
+    """Send (or resend, with a new link) one organisation's invitation. Returns why not, or None."""
+    if not accepting_invitations(survey):
+        return "the survey is closed or not published"
+    email = recipient_for(organisation)
+    if not email:
+        return "no contact email and no member accounts"
+    submitted = db.session.scalar(
+        select(Response.id).where(
+            Response.survey_id == survey.id, Response.organisation_id == organisation.id, Response.status == "submitted"
+        )
+    )
+    if submitted:
+        return "already submitted"
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.survey_id == survey.id, Invitation.organisation_id == organisation.id)
+    )
+    if invitation is None:
+        invitation = Invitation(survey_id=survey.id, organisation_id=organisation.id)
+        db.session.add(invitation)
+    _refresh(invitation, survey, email, by)
+    db.session.flush()
+    send_email(
+        email,
+        f"Please answer: {survey.title}",
+        "survey_invitation",
+        survey=survey,
+        organisation=organisation,
+        link=invitation_link(invitation),
+        closes_at=survey.closes_at,
+    )
+    record("survey-invitation-sent", invitation, actor=by, organisation_id=organisation.id, survey=survey.slug)
+    db.session.commit()
+    return None
+
+
+def send_invitations(
+    survey: Survey, organisation_ids: Iterable[int], by=None, progress: Callable[[int, str], None] | None = None
+) -> InvitationOutcome:
+    """Invite each organisation in turn, reporting progress; organisations that cannot be invited are listed."""
+    outcome = InvitationOutcome()
+    organisations = db.session.scalars(
+        select(Organisation).where(Organisation.id.in_(list(organisation_ids))).order_by(Organisation.name)
+    ).all()
+    for number, organisation in enumerate(organisations, start=1):
+        reason = invite_organisation(survey, organisation, by)
+        if reason:
+            outcome.skipped.append((organisation.name, reason))
+        else:
+            outcome.sent.append(organisation.name)
+        if progress:
+            progress(number, organisation.name)
+    return outcome
+
+
+def revoke_invitation(invitation: Invitation, by=None) -> None:
+    """Stop an invitation's link working (a new invitation can be sent later)."""
+    invitation.revoked_at = utcnow()
+    invitation.salt = secrets.token_hex(16)
+    invitation.token_hash = token_hash(invitation_token(invitation))
+    record("survey-invitation-revoked", invitation, actor=by, organisation_id=invitation.organisation_id)
+    db.session.commit()
+
+
+def due_for_reminder(survey: Survey, now: datetime | None = None) -> list[Invitation]:
+    """Live invitations whose organisation has not submitted and was last contacted 48 hours ago or more."""
+    now = now or utcnow()
+    if not is_open(survey, now):
+        return []
+    cutoff = now - REMINDER_GAP
+    submitted = select(Response.organisation_id).where(Response.survey_id == survey.id, Response.status == "submitted")
+    return db.session.scalars(
+        select(Invitation).where(
+            Invitation.survey_id == survey.id,
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+            Invitation.organisation_id.not_in(submitted),
+            Invitation.sent_at <= cutoff,
+            or_(Invitation.last_reminded_at.is_(None), Invitation.last_reminded_at <= cutoff),
+        )
+    ).all()
+
+
+def send_reminders(
+    survey: Survey, now: datetime | None = None, by=None, progress: Callable[[int, str], None] | None = None
+) -> list[str]:
+    """Remind organisations that have not submitted; never twice within 48 hours, none once closed.
+
+    Each reminder is claimed with a conditional update first, so two runs at once (cron and a
+    person pressing the button) cannot both send one.
+    """
+    now = now or utcnow()
+    if not is_open(survey, now):
+        return []
+    reminded: list[str] = []
+    cutoff = now - REMINDER_GAP
+    for number, invitation in enumerate(due_for_reminder(survey, now), start=1):
+        claimed = db.session.execute(
+            update(Invitation)
+            .where(
+                Invitation.id == invitation.id,
+                or_(Invitation.last_reminded_at.is_(None), Invitation.last_reminded_at <= cutoff),
+            )
+            .values(last_reminded_at=now, reminders_sent=Invitation.reminders_sent + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        db.session.expire(invitation)
+        if claimed == 1:
+            send_email(
+                invitation.email,
+                f"Reminder: please answer {survey.title}",
+                "survey_reminder",
+                survey=survey,
+                organisation=invitation.organisation,
+                link=invitation_link(invitation),
+                closes_at=survey.closes_at,
+            )
+            record("survey-reminder-sent", invitation, actor=by, organisation_id=invitation.organisation_id)
+            db.session.commit()
+            reminded.append(invitation.organisation.name)
+        if progress:
+            progress(number, invitation.organisation.name)
+    return reminded

@@ -1,0 +1,323 @@
+"""Survey rules: the default survey, starting and saving responses without lost or overwritten
+answers, submission that happens exactly once, and access to an organisation's response."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.audit.services import record
+from app.database import write_transaction
+from app.extensions import db
+from app.surveys.answering import PageResult, relevant_answers
+from app.surveys.definition import Definition, load_definition
+from app.surveys.models import Answer, PageVisit, Response, ResponseSnapshot, Survey, SurveyVersion
+
+DEFAULT_SLUG = "schools-ict"
+DEFAULT_DEFINITION = Path(__file__).parent / "definitions" / "schools-ict.json"
+LONDON = ZoneInfo("Europe/London")
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+class SurveyClosed(Exception):
+    """The survey is not open for answers now."""
+
+
+def utcnow() -> datetime:
+    """Now, in UTC."""
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def is_open(survey: Survey, now: datetime | None = None) -> bool:
+    """True when the survey has a published version and today is inside its dates."""
+    now = now or utcnow()
+    if survey.current_version is None:
+        return False
+    if survey.opens_at and now < _aware(survey.opens_at):
+        return False
+    return not (survey.closes_at and now >= _aware(survey.closes_at))
+
+
+def ensure_default_survey(published_by=None) -> Survey:
+    """Create "Delivery of ICT services to schools" with a published first version, if missing."""
+    survey = db.session.scalar(select(Survey).where(Survey.slug == DEFAULT_SLUG))
+    if survey is not None:
+        return survey
+    data = json.loads(DEFAULT_DEFINITION.read_text(encoding="utf-8"))
+    load_definition(data)  # refuse to install a broken default
+    survey = Survey(slug=DEFAULT_SLUG, title=data["title"], draft=data)
+    survey.versions.append(SurveyVersion(number=1, definition=data, published_by_id=getattr(published_by, "id", None)))
+    db.session.add(survey)
+    db.session.commit()
+    return survey
+
+
+def unique_slug(title: str) -> str:
+    """A URL slug from a title, made unique with -2, -3 ... when taken."""
+    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:50] or "survey"
+    slug, number = base, 1
+    while db.session.scalar(select(Survey.id).where(Survey.slug == slug)):
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
+def publish_draft(survey: Survey, by=None) -> SurveyVersion:
+    """Publish the draft as the next version. Earlier versions, and responses to them, are untouched."""
+    load_definition(survey.draft)
+    number = (survey.current_version.number if survey.current_version else 0) + 1
+    version = SurveyVersion(
+        survey_id=survey.id, number=number, definition=survey.draft, published_by_id=getattr(by, "id", None)
+    )
+    db.session.add(version)
+    survey.title = survey.draft["title"]
+    db.session.flush()
+    record("survey-published", survey, actor=by, version=number)
+    db.session.commit()
+    db.session.refresh(survey)
+    return version
+
+
+@lru_cache(maxsize=64)
+def _definition_for_version(version_id: int, _digest: str) -> Definition:
+    version = db.session.get(SurveyVersion, version_id)
+    return load_definition(version.definition)
+
+
+def definition_for(version: SurveyVersion) -> Definition:
+    """The loaded definition of a published version (cached: published versions never change)."""
+    digest = str(hash(json.dumps(version.definition, sort_keys=True)))
+    return _definition_for_version(version.id, digest)
+
+
+def find_survey(slug: str) -> Survey | None:
+    """The survey with this slug."""
+    return db.session.scalar(select(Survey).where(Survey.slug == slug))
+
+
+def surveys_for_organisation(organisation_id: int) -> list[tuple[Survey, Response | None]]:
+    """Every published survey, with the organisation's response to each (None if not started)."""
+    surveys = db.session.scalars(select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc())).all()
+    responses = {
+        r.survey_id: r for r in db.session.scalars(select(Response).where(Response.organisation_id == organisation_id))
+    }
+    return [(s, responses.get(s.id)) for s in surveys if s.current_version is not None]
+
+
+def response_for(survey: Survey, organisation_id: int) -> Response | None:
+    """The organisation's response to the survey, if it has started one."""
+    return db.session.scalar(
+        select(Response).where(Response.survey_id == survey.id, Response.organisation_id == organisation_id)
+    )
+
+
+def _new_reference(survey: Survey) -> str:
+    prefix = "".join(part[0] for part in survey.slug.split("-"))[:3].upper() or "SRV"
+    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{prefix}-{body[:4]}-{body[4:]}"
+
+
+def start_response(
+    survey: Survey, organisation_id: int, *, user=None, device: str | None = None, via_invitation: bool = False
+) -> Response:
+    """The organisation's response, started now if there is none (a colleague may have started it)."""
+    existing = response_for(survey, organisation_id)
+    if existing is not None:
+        return existing
+    if not is_open(survey):
+        raise SurveyClosed
+    try:
+        with write_transaction():
+            response = Response(
+                survey_id=survey.id,
+                version_id=survey.current_version.id,
+                organisation_id=organisation_id,
+                reference=_new_reference(survey),
+                device=device,
+                via_invitation=via_invitation,
+            )
+            db.session.add(response)
+            db.session.flush()
+            record("survey-response-started", response, actor=user, organisation_id=organisation_id)
+    except IntegrityError:
+        # A colleague started it at the same moment: the database allows one response per organisation.
+        db.session.rollback()
+        return response_for(survey, organisation_id)
+    return response
+
+
+def note_page_visit(response: Response, page_id: str) -> None:
+    """Record the first time the response reached a page (for the completion funnel)."""
+    exists = db.session.scalar(
+        select(PageVisit.id).where(PageVisit.response_id == response.id, PageVisit.page_id == page_id)
+    )
+    if exists:
+        return
+    try:
+        with write_transaction():
+            db.session.add(PageVisit(response_id=response.id, page_id=page_id))
+    except IntegrityError:
+        db.session.rollback()
+
+
+@dataclass
+class Conflict:
+    """A colleague saved a different answer to the same question since this page was loaded."""
+
+    question_id: str
+    theirs: Any
+    yours: Any
+    by: str
+    at: datetime
+
+
+def answer_revisions(response: Response, keys) -> dict[str, int]:
+    """The current revision of each answer (0 when not answered yet), to send with the page."""
+    rows = db.session.execute(
+        select(Answer.question_id, Answer.revision).where(
+            Answer.response_id == response.id, Answer.question_id.in_(list(keys))
+        )
+    ).all()
+    found = dict(rows)
+    return {key: found.get(key, 0) for key in keys}
+
+
+def save_answers(
+    response: Response, result: PageResult, *, loaded_revisions: dict[str, int], user=None, label: str | None = None
+) -> list[Conflict]:
+    """Save a page's answers in one transaction.
+
+    An answer a colleague changed since this person loaded the page is not overwritten: it is
+    returned as a Conflict (theirs and yours) and everything else is saved.
+    """
+    if not is_open(response.survey):
+        raise SurveyClosed
+    conflicts: list[Conflict] = []
+    now = utcnow()
+    who = label or (getattr(user, "name", None)) or "A colleague"
+    with write_transaction():
+        current = {
+            a.question_id: a
+            for a in db.session.scalars(
+                select(Answer).where(Answer.response_id == response.id, Answer.question_id.in_(list(result.values)))
+            )
+        }
+        changed = False
+        for key, value in result.values.items():
+            answer = current.get(key)
+            seen = loaded_revisions.get(key, 0)
+            if answer is None:
+                if value is None:
+                    continue
+                if seen:  # it existed when loaded and has since been removed: treat as changed by a colleague
+                    pass
+                db.session.add(
+                    Answer(
+                        response_id=response.id,
+                        question_id=key,
+                        value=value,
+                        revision=1,
+                        updated_at=now,
+                        updated_by_id=getattr(user, "id", None),
+                        updated_by_label=who,
+                    )
+                )
+                changed = True
+                continue
+            if answer.value == value:
+                continue
+            if answer.revision != seen:
+                conflicts.append(
+                    Conflict(
+                        key, answer.value, value, answer.updated_by_label or "A colleague", _aware(answer.updated_at)
+                    )
+                )
+                continue
+            answer.value = value
+            answer.revision += 1
+            answer.updated_at = now
+            answer.updated_by_id = getattr(user, "id", None)
+            answer.updated_by_label = who
+            changed = True
+        if changed:
+            db.session.execute(
+                update(Response)
+                .where(Response.id == response.id)
+                .values(updated_at=now, changed_since_submission=Response.status == "submitted")
+            )
+    return conflicts
+
+
+def submit_response(response: Response, *, user=None) -> bool:
+    """Submit (or re-submit after changes) exactly once, in one transaction.
+
+    Returns True if this call submitted it; False if it was already submitted with nothing new
+    (a double click or a resent form), which changes nothing.
+    """
+    if not is_open(response.survey):
+        raise SurveyClosed
+    definition = definition_for(response.version)
+    with write_transaction():
+        now = utcnow()
+        result = db.session.execute(
+            update(Response)
+            .where(
+                Response.id == response.id,
+                (Response.status == "in_progress") | (Response.changed_since_submission.is_(True)),
+            )
+            .values(
+                status="submitted",
+                submitted_at=now,
+                submitted_by_id=getattr(user, "id", None),
+                submission_count=Response.submission_count + 1,
+                changed_since_submission=False,
+            )
+        )
+        if result.rowcount != 1:
+            return False
+        db.session.refresh(response)
+        answers = relevant_answers(definition, response.answer_values())
+        db.session.add(
+            ResponseSnapshot(
+                response_id=response.id,
+                submission_number=response.submission_count,
+                submitted_at=now,
+                submitted_by_id=getattr(user, "id", None),
+                answers=answers,
+            )
+        )
+        action = "survey-response-submitted" if response.submission_count == 1 else "survey-response-changed"
+        record(action, response, actor=user, reference=response.reference, submission=response.submission_count)
+    return True
+
+
+def record_satisfaction(response: Response, rating: int) -> None:
+    """Keep the one-question satisfaction rating from the confirmation page."""
+    with write_transaction():
+        db.session.execute(update(Response).where(Response.id == response.id).values(satisfaction=rating))
+
+
+def device_from_user_agent(user_agent: str) -> str:
+    """mobile, tablet or desktop, from a User-Agent header (for the device mix)."""
+    ua = (user_agent or "").lower()
+    if "ipad" in ua or "tablet" in ua or ("android" in ua and "mobile" not in ua):
+        return "tablet"
+    if "mobi" in ua or "iphone" in ua or "android" in ua:
+        return "mobile"
+    return "desktop"

@@ -1,0 +1,57 @@
+"""Survey fixtures: the default survey, and a helper that answers whole pages through the test client."""
+
+import re
+
+import pytest
+
+from app.extensions import db
+from app.surveys.services import ensure_default_survey
+
+NO_SCHOOLS = {
+    "provides": {"provides_education": "no"},
+    "user_counts": {
+        "users.office_staff": "2400",
+        "users.frontline_staff": "900",
+        "users.councillors": "70",
+        "users.school_staff": "0",
+        "users.pupils": "0",
+        "users.partners": "150",
+        "users.contractors": "80",
+        "users.volunteers": "0",
+        "users.residents": "0",
+    },
+    "benchmark_counting": {"counted_in_benchmark": ["office_staff", "frontline_staff", "councillors"]},
+    "size": {"ict_revenue_spend": "4,200,000", "ict_staff_fte": "38.5"},
+    "pupils_as_users": {"pupils_should_count": "disagree", "pupils_reason": "Pupils are not our users."},
+    "focus_group": {},
+}
+
+
+@pytest.fixture
+def survey(app):
+    """The default survey, published and open."""
+    return ensure_default_survey()
+
+
+def reference_of(client, slug="schools-ict", page_id="provides") -> str:
+    """The response reference the page form carries."""
+    page = client.get(f"/surveys/{slug}/questions/{page_id}").get_data(as_text=True)
+    return re.search(r'name="response_ref" value="([^"]+)"', page).group(1)
+
+
+def answer_page(client, page_id, data, slug="schools-ict", action="continue"):
+    """Post one page as the browser would, with its response reference and revisions."""
+    page = client.get(f"/surveys/{slug}/questions/{page_id}").get_data(as_text=True)
+    form = {"action": action, "response_ref": re.search(r'name="response_ref" value="([^"]+)"', page).group(1)}
+    form.update(dict(re.findall(r'name="(rev-[^"]+)" value="(\d+)"', page)))
+    form.update(data)
+    return client.post(f"/surveys/{slug}/questions/{page_id}", data=form)
+
+
+def answer_all(client, pages=NO_SCHOOLS, slug="schools-ict"):
+    """Start the response and answer every page given."""
+    client.post(f"/surveys/{slug}/start")
+    for page_id, data in pages.items():
+        response = answer_page(client, page_id, data, slug)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    db.session.expire_all()

@@ -1,0 +1,227 @@
+"""Invitations by organisation, access through the link, revoking, and reminders every 48 hours at most."""
+
+import io
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.extensions import db
+from app.surveys.invitations import due_for_reminder, send_invitations, send_reminders
+from app.surveys.models import Invitation, Response, Survey
+from tests.conftest import link_in, page_text, text_part
+from tests.surveys.conftest import NO_SCHOOLS, answer_page
+
+
+def test_organisers_invite_organisations_filtered_by_region(client, signed_in, survey, make_organisation, mailbox):
+    signed_in("organiser")
+    cardiff = make_organisation(
+        name="Cardiff Council", region="wales", council_type="welsh", contact_email="ict@cardiff.example"
+    )
+    make_organisation(
+        name="Kent County Council", region="south-east", council_type="county", contact_email="ict@kent.example"
+    )
+    page = page_text(client.get("/surveys/manage/schools-ict/invite?region=wales"))
+    assert "Cardiff Council" in page and "Kent County Council" not in page
+    response = client.post("/surveys/manage/schools-ict/invite?region=wales", data={"organisation": [cardiff.id]})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/jobs/")
+    job_page = page_text(client.get(response.headers["Location"]))
+    assert "1 invitation sent" in job_page and "1 of 1 done" in job_page
+    [message] = mailbox
+    assert message["To"] == "ict@cardiff.example"
+    assert "Answer for Cardiff Council" in text_part(message) and "/surveys/invitation/" in text_part(message)
+
+
+def test_organisations_without_an_address_are_listed_not_invited(app, survey, make_organisation):
+    org = make_organisation(name="Quiet Council")
+    outcome = send_invitations(survey, [org.id])
+    assert outcome.sent == [] and outcome.skipped == [("Quiet Council", "no contact email and no member accounts")]
+
+
+def test_the_invitation_link_lets_someone_without_an_account_answer(app, client, survey, make_organisation, mailbox):
+    org = make_organisation(name="Cardiff Council", contact_email="ict@cardiff.example")
+    send_invitations(survey, [org.id])
+    link = link_in(mailbox[0])
+    response = client.get(link)
+    assert response.headers["Location"] == "/surveys/schools-ict/"
+    assert "Cardiff Council" in page_text(client.get("/surveys/schools-ict/"))
+    client.post("/surveys/schools-ict/start")
+    for page_id, data in NO_SCHOOLS.items():
+        assert answer_page(client, page_id, data).status_code == 302
+    ref = db.session.scalar(select(Response.reference))
+    client.post("/surveys/schools-ict/submit", data={"response_ref": ref})
+    response = db.session.scalar(select(Response))
+    assert response.status == "submitted" and response.via_invitation and response.organisation_id == org.id
+    assert mailbox[-1]["To"] == "ict@cardiff.example"  # the receipt goes to the invitation's address
+
+
+def test_a_revoked_or_resent_link_stops_working(app, client, signed_in, survey, make_organisation, mailbox):
+    org = make_organisation(name="Cardiff Council", contact_email="ict@cardiff.example")
+    send_invitations(survey, [org.id])
+    old_link = link_in(mailbox[0])
+    browser = app.test_client()  # a second browser, following the links
+    signed_in("organiser")
+    client.post(f"/surveys/manage/schools-ict/invitations/{org.id}/resend")
+    new_link = link_in(mailbox[1])
+    assert new_link != old_link
+    assert browser.get(old_link).status_code == 404
+    assert browser.get(new_link).status_code == 302
+    assert "Revoke Cardiff Council" in page_text(client.get(f"/surveys/manage/schools-ict/invitations/{org.id}/revoke"))
+    client.post(f"/surveys/manage/schools-ict/invitations/{org.id}/revoke")
+    assert browser.get(new_link).status_code == 404
+    assert "does not work" in page_text(browser.get(new_link))
+
+
+def test_reminders_go_to_non_responders_at_most_every_48_hours(app, survey, make_organisation, mailbox):
+    quiet = make_organisation(name="Quiet Council", contact_email="ict@quiet.example")
+    busy = make_organisation(name="Busy Council", contact_email="ict@busy.example")
+    send_invitations(survey, [quiet.id, busy.id])
+    db.session.add(
+        Response(
+            survey_id=survey.id,
+            version_id=survey.current_version.id,
+            organisation_id=busy.id,
+            reference="SIC-TEST-0001",
+            status="submitted",
+        )
+    )
+    db.session.commit()
+    now = datetime.now(UTC)
+    assert send_reminders(survey, now=now) == []  # invited moments ago: too soon
+    later = now + timedelta(hours=49)
+    assert send_reminders(survey, now=later) == ["Quiet Council"]
+    assert send_reminders(survey, now=later + timedelta(hours=1)) == []  # never twice within 48 hours
+    assert send_reminders(survey, now=later + timedelta(hours=49)) == ["Quiet Council"]
+    reminders = [m for m in mailbox if m["Subject"].startswith("Reminder")]
+    assert [m["To"] for m in reminders] == ["ict@quiet.example", "ict@quiet.example"]
+    invitation = db.session.scalar(select(Invitation).where(Invitation.organisation_id == quiet.id))
+    assert invitation.reminders_sent == 2
+    invitation_email = next(m for m in mailbox if m["To"] == "ict@quiet.example")
+    assert link_in(reminders[0]) == link_in(invitation_email)  # the same link as the invitation
+
+
+def test_no_reminders_after_closing(app, survey, make_organisation, mailbox):
+    org = make_organisation(contact_email="ict@x.example")
+    send_invitations(survey, [org.id])
+    survey.closes_at = datetime.now(UTC) + timedelta(hours=10)
+    db.session.commit()
+    assert send_reminders(survey, now=datetime.now(UTC) + timedelta(hours=50)) == []
+    assert due_for_reminder(survey, now=datetime.now(UTC) + timedelta(hours=50)) == []
+
+
+def test_send_reminders_command(app, runner, survey, make_organisation, mailbox):
+    org = make_organisation(name="Quiet Council", contact_email="ict@quiet.example")
+    send_invitations(survey, [org.id])
+    invitation = db.session.scalar(select(Invitation))
+    invitation.sent_at = datetime.now(UTC) - timedelta(days=3)
+    db.session.commit()
+    result = runner.invoke(args=["surveys", "send-reminders"])
+    assert result.exit_code == 0, result.output
+    assert "Reminded 1 organisation" in result.output and "Quiet Council" in result.output
+    again = runner.invoke(args=["surveys", "send-reminders"])
+    assert "Reminded 0 organisations" in again.output
+
+
+def test_dashboard_shows_coverage_gaps_and_non_responders(client, signed_in, survey, make_organisation):
+    signed_in("organiser")
+    org = make_organisation(
+        name="Cardiff Council", region="wales", council_type="welsh", contact_email="ict@cardiff.example"
+    )
+    make_organisation(name="Kent County Council", region="south-east", council_type="county")
+    send_invitations(survey, [org.id])
+    page = page_text(client.get("/surveys/manage/schools-ict/"))
+    assert "Response rate by region" in page and "Response rate by council type" in page
+    assert "No responses" in page and "Cardiff Council" in page and "Not started" in page
+    assert "completion rate" in page and "digital take-up" in page and "user satisfaction" in page
+
+
+def test_dates_are_checked_and_saved(client, signed_in, survey):
+    signed_in("organiser")
+    page = page_text(
+        client.post(
+            "/surveys/manage/schools-ict/dates",
+            data={
+                "opens-day": "31",
+                "opens-month": "2",
+                "opens-year": "2027",
+                "closes-day": "",
+                "closes-month": "",
+                "closes-year": "",
+            },
+        )
+    )
+    assert "The opening date must be a real date" in page and 'value="31"' in page
+    page = page_text(
+        client.post(
+            "/surveys/manage/schools-ict/dates",
+            data={
+                "opens-day": "10",
+                "opens-month": "3",
+                "opens-year": "2027",
+                "closes-day": "1",
+                "closes-month": "3",
+                "closes-year": "2027",
+            },
+        )
+    )
+    assert "The closing date must be the same as or after the opening date" in page
+    client.post(
+        "/surveys/manage/schools-ict/dates",
+        data={
+            "opens-day": "1",
+            "opens-month": "3",
+            "opens-year": "2027",
+            "closes-day": "30",
+            "closes-month": "4",
+            "closes-year": "2027",
+        },
+    )
+    db.session.expire_all()
+    saved = db.session.scalar(select(Survey))
+    assert saved.opens_at is not None and saved.closes_at is not None
+    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "survey-dates-changed"))
+
+
+def test_definition_export_import_and_publish(client, signed_in, survey):
+    signed_in("organiser")
+    exported = client.get("/surveys/manage/schools-ict/definition.json")
+    data = json.loads(exported.get_data(as_text=True))
+    assert data["title"] == "Delivery of ICT services to schools"
+    data["title"] = "Schools ICT, second round"
+    response = client.post(
+        "/surveys/manage/import",
+        data={"file": (io.BytesIO(json.dumps(data).encode()), "d.json")},
+        content_type="multipart/form-data",
+    )
+    assert response.headers["Location"] == "/surveys/manage/schools-ict-second-round/"
+    page = page_text(client.get("/surveys/manage/schools-ict-second-round/publish"))
+    assert "publishes the draft as version 1" in page
+    client.post("/surveys/manage/schools-ict-second-round/publish")
+    second = db.session.scalar(select(Survey).where(Survey.slug == "schools-ict-second-round"))
+    assert second.current_version.number == 1
+    page = page_text(client.get("/surveys/manage/schools-ict-second-round/publish"))
+    assert "There is nothing new to publish" in page
+
+
+def test_importing_a_broken_definition_lists_every_problem(client, signed_in):
+    signed_in("organiser")
+    bad = {"title": "", "sections": [{"id": "Bad Id", "title": "x", "pages": []}]}
+    page = page_text(
+        client.post(
+            "/surveys/manage/import",
+            data={"file": (io.BytesIO(json.dumps(bad).encode()), "d.json")},
+            content_type="multipart/form-data",
+        )
+    )
+    assert "Nothing was imported" in page and "sections/0/id" in page
+    page = page_text(
+        client.post(
+            "/surveys/manage/import",
+            data={"file": (io.BytesIO(b"{not json"), "d.json")},
+            content_type="multipart/form-data",
+        )
+    )
+    assert "not valid JSON" in page
+    assert re.search(r"There is a problem", page)

@@ -143,17 +143,19 @@ def _progress(definition, answers, page) -> dict:
     return {"number": number, "total": len(sections), "title": section.title}
 
 
+def _back_url(survey, definition, answers, page) -> str:
+    if request.args.get("return") == "check":
+        return url_for("surveys.check", slug=survey.slug)
+    back = previous_page(definition, answers, page.id)
+    if back is None:
+        return url_for("surveys.start", slug=survey.slug)
+    return url_for("surveys.page", slug=survey.slug, page_id=back.id)
+
+
 def _render_page(
     survey, respondent, response, definition, page, answers, raw, errors, revisions, conflicts=(), status=200
 ):
-    back = previous_page(definition, answers, page.id)
-    back_url = (
-        url_for("surveys.page", slug=survey.slug, page_id=back.id)
-        if back
-        else url_for("surveys.start", slug=survey.slug)
-    )
-    if request.args.get("return") == "check":
-        back_url = url_for("surveys.check", slug=survey.slug)
+    back_url = _back_url(survey, definition, answers, page)
     questions = visible_questions(page, answers)
     error_list = [(f"#{key}", message) for key, message in errors.items()]
     return render_template(
@@ -232,14 +234,33 @@ def page(survey: Survey, respondent: Respondent, page_id: str):
         loaded[key] = int(value) if value.isdigit() else 0
     action = request.form.get("action", "continue")
 
-    if action == "save_exit":
-        # Keep what is valid; anything with a problem is left as it was.
+    if action in ("save_exit", "back"):
+        # Leaving the page keeps what is valid; anything with a problem is left as it was.
         bad = {q.id for q in current.questions if question_has_error(q.id, result.errors)}
         result.values = {k: v for k, v in result.values.items() if k.split("__")[0] not in bad}
         try:
-            save_answers(response, result, loaded_revisions=loaded, user=respondent.user, label=respondent.label)
+            conflicts = save_answers(
+                response, result, loaded_revisions=loaded, user=respondent.user, label=respondent.label
+            )
         except SurveyClosed:
             return _closed_page(survey, respondent)
+        if conflicts:
+            db.session.expire(response)
+            return _render_page(
+                survey,
+                respondent,
+                response,
+                definition,
+                current,
+                response.answer_values(),
+                result.raw,
+                {},
+                answer_revisions(response, keys),
+                conflicts=conflicts,
+            )
+        if action == "back":
+            db.session.expire(response)
+            return redirect(_back_url(survey, definition, response.answer_values(), current))
         if respondent.email:
             send_email(
                 respondent.email,

@@ -22,7 +22,7 @@ def test_member_starts_from_their_surveys_list(client, signed_in, survey):
     assert response.headers["Location"] == "/surveys/schools-ict/questions/provides"
     first = page_text(client.get(response.headers["Location"]))
     assert "Section 1 of" in first and "Does your ICT service provide any services to schools" in first
-    assert 'class="govuk-back-link"' in first
+    assert 'name="action" value="back"' in first and "govuk-back-link" in first
 
 
 def test_the_short_path_for_an_organisation_without_schools(client, signed_in, survey):
@@ -216,3 +216,15 @@ def test_satisfaction_rating_on_the_confirmation_page(client, signed_in, survey)
 def test_people_who_are_not_members_cannot_answer(client, signed_in, survey):
     signed_in("analyst")
     assert client.get("/surveys/schools-ict/").status_code == 403
+
+
+def test_going_back_saves_the_page(client, signed_in, survey):
+    signed_in("member")
+    client.post("/surveys/schools-ict/start")
+    answer_page(client, "provides", {"provides_education": "yes"})
+    response = answer_page(
+        client, "settings", {"education_settings": ["special"], "settings_supported": "oops"}, action="back"
+    )
+    assert response.headers["Location"] == "/surveys/schools-ict/questions/provides"
+    saved = {a.question_id: a.value for a in db.session.scalars(select(Answer))}
+    assert saved["education_settings"] == ["special"] and "settings_supported" not in saved

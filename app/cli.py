@@ -29,7 +29,10 @@ def register_cli(app: Flask) -> None:
         from app.demo import DEMO_PEOPLE, demo_email, load_demo_data
 
         created, issued = load_demo_data(password)
-        click.echo(f"Demo data ready: {created['organisations']} organisations and {created['people']} people added.")
+        click.echo(
+            f"Demo data ready: {created['organisations']} organisations, {created['people']} people and "
+            f"{created['responses']} survey responses added."
+        )
         click.echo("Demo sign-ins:")
         for role, name, org in DEMO_PEOPLE:
             click.echo(f"  {role:<12} {demo_email(role):<26} {name}" + (f" ({org})" if org else ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -83,7 +84,7 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
     without one gets a random password, which is returned so it can be shown.
     Returns counts of what was created and the password that new accounts received.
     """
-    created = {"organisations": 0, "people": 0}
+    created = {"organisations": 0, "people": 0, "responses": 0}
     orgs = {o.name: o for o in db.session.scalars(select(Organisation))}
     for name, region, council_type in DEMO_ORGANISATIONS:
         if name not in orgs:
@@ -110,7 +111,12 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
         user.organisation_id = orgs[org_name].id if org_name else None
         user.set_roles({role})
     db.session.commit()
+    from app.surveys.demo import load_demo_responses
     from app.surveys.services import ensure_default_survey
 
-    ensure_default_survey()
+    survey = ensure_default_survey()
+    if survey.closes_at is None:
+        survey.closes_at = datetime.now(UTC) + timedelta(days=28)
+        db.session.commit()
+    created["responses"] = load_demo_responses(survey)
     return created, issued

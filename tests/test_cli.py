@@ -29,7 +29,7 @@ def test_demo_data_is_idempotent_and_keeps_passwords_unless_told(runner):
     runner.invoke(args=["demo-data", "--password", "demo-password-1"])
     counts = (db.session.query(Organisation).count(), db.session.query(User).count())
     result = runner.invoke(args=["demo-data"], env={"DEMO_PASSWORD": ""})
-    assert result.exit_code == 0 and "0 organisations and 0 people added" in result.output
+    assert result.exit_code == 0 and "0 organisations, 0 people and 0 survey responses added" in result.output
     assert "Passwords unchanged" in result.output
     assert (db.session.query(Organisation).count(), db.session.query(User).count()) == counts
     admin = db.session.scalar(select(User).where(User.email == "admin@demo.example"))
@@ -58,3 +58,18 @@ def test_invite_admin_creates_the_first_administrator(runner):
     assert user.roles == {"admin"} and user.password_hash is None
     again = runner.invoke(args=["invite-admin", "dana@socitm.example", "Dana Reid"])
     assert again.exit_code != 0 and "already has an account" in again.output
+
+
+def test_demo_data_fills_the_survey_so_every_page_has_something_to_show(runner, client, make_user):
+    runner.invoke(args=["demo-data", "--password", "demo-password-1"])
+    from app.surveys.models import Response
+
+    statuses = [r.status for r in db.session.scalars(select(Response))]
+    assert statuses.count("submitted") >= 20 and "in_progress" in statuses
+    client.post("/sign-in", data={"email": "organiser@demo.example", "password": "demo-password-1"})
+    page = client.get("/surveys/manage/schools-ict/").get_data(as_text=True)
+    submitted = statuses.count("submitted")
+    assert "Response rate by region" in page and f"{submitted} of 42 organisations" in page
+    client.post("/sign-out")
+    client.post("/sign-in", data={"email": "member@demo.example", "password": "demo-password-1"})
+    assert "Not started" in client.get("/surveys/").get_data(as_text=True)  # the demo member can try it

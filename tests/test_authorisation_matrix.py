@@ -74,6 +74,16 @@ EXPECTED: dict[str, object] = {
     "surveys.export_definition": MANAGERS,
     "surveys.import_definition": MANAGERS,
     "jobs.show": OWN_OR_ADMIN,
+    "surveys.build": MANAGERS,
+    "surveys.edit_question": MANAGERS,
+    "surveys.add_question": MANAGERS,
+    "surveys.add_page_route": MANAGERS,
+    "surveys.add_section_route": MANAGERS,
+    "surveys.move": MANAGERS,
+    "surveys.remove_question": MANAGERS,
+    "surveys.edit_page": MANAGERS,
+    "surveys.preview": MANAGERS,
+    "surveys.import_xlsform_route": MANAGERS,
 }
 
 
@@ -132,6 +142,8 @@ def sample_args(app, make_user, make_organisation):
         "slug": "schools-ict",
         "page_id": "provides",
         "job_id": job.id,
+        "question_id": "provides_education",
+        "section_id": "education",
     }
 
 

@@ -1,0 +1,382 @@
+"""Organisers' pages for building a survey: the draft's outline, question and page editors,
+moving and deleting, and a preview that behaves as respondents will see it."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+
+from app.audit.services import record
+from app.auth.decorators import role_required
+from app.auth.roles import ADMIN, ORGANISER
+from app.extensions import db
+from app.surveys import bp
+from app.surveys.answering import (
+    DONT_KNOW,
+    TamperedAnswer,
+    display_value,
+    field_id,
+    form_values,
+    next_page,
+    other_key,
+    pipe,
+    previous_page,
+    read_page,
+    relevant_answers,
+    route,
+    visible_questions,
+)
+from app.surveys.builder import (
+    QUESTION_TYPES,
+    BuilderError,
+    add_page,
+    add_section,
+    delete_question,
+    draft_digest,
+    locate,
+    locate_page,
+    move_question,
+    question_form_values,
+    question_from_form,
+    save_page,
+    save_question,
+)
+from app.surveys.definition import DefinitionError, load_definition
+from app.surveys.services import find_survey, unique_slug
+
+MANAGERS = (ADMIN, ORGANISER)
+
+
+def _survey(slug: str):
+    survey = find_survey(slug)
+    if survey is None:
+        abort(404)
+    return survey
+
+
+def _store(survey, draft: dict, action: str, **detail) -> None:
+    survey.draft = draft
+    record(action, survey, **detail)
+    db.session.commit()
+
+
+def _stale(survey) -> bool:
+    return request.form.get("draft_digest") != draft_digest(survey.draft)
+
+
+STALE_MESSAGE = (
+    "Someone else changed this draft while you were editing. Your changes are below: check them "
+    "against the latest draft and save again."
+)
+
+
+@bp.route("/manage/<slug>/build")
+@role_required(*MANAGERS)
+def build(slug: str):
+    """The draft's outline: sections, pages and questions, with the actions on each."""
+    survey = _survey(slug)
+    try:
+        definition = load_definition(survey.draft)
+    except DefinitionError as exc:  # only possible for drafts stored before a rule existed
+        definition, problems = None, exc.problems
+    else:
+        problems = []
+    published = survey.current_version.definition if survey.current_version else None
+    return render_template(
+        "surveys/manage/build.html",
+        survey=survey,
+        definition=definition,
+        problems=problems,
+        changed=published != survey.draft,
+        digest=draft_digest(survey.draft),
+        form=FlaskForm(),
+        types=QUESTION_TYPES,
+    )
+
+
+def _question_page(
+    survey, *, mode: str, question_id: str | None = None, page_id: str | None = None, section_id: str | None = None
+):
+    """Add or edit a question (mode: edit, add, add-page, add-section)."""
+    draft = survey.draft
+    existing = None
+    if question_id:
+        try:
+            si, pi, qi = locate(draft, question_id)
+        except KeyError:
+            abort(404)
+        existing = draft["sections"][si]["pages"][pi]["questions"][qi]
+    errors: dict[str, str] = {}
+    values = question_form_values(existing) if existing else {"type": request.args.get("type", ""), "required": "yes"}
+    section_title = ""
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        values = {key: request.form.get(key, "") for key in request.form}
+        section_title = request.form.get("section_title", "").strip()
+        if _stale(survey):
+            errors["draft"] = STALE_MESSAGE
+        else:
+            try:
+                question = question_from_form(request.form, question_id, draft)
+                if mode == "add-section" and not section_title:
+                    raise BuilderError({"section_title": "Enter a title for the new section"})
+                if mode == "edit":
+                    new = save_question(draft, "", question, question_id)
+                elif mode == "add":
+                    new = save_question(draft, page_id, question, None)
+                elif mode == "add-page":
+                    new = add_page(draft, section_id, question)
+                else:
+                    new = add_section(draft, section_title, question)
+            except BuilderError as exc:
+                errors.update(exc.errors)
+            else:
+                _store(survey, new, "survey-draft-changed", change=f"{mode} question {question['id']}")
+                flash(f"Question '{question['label']}' saved in the draft.", "success")
+                return redirect(url_for("surveys.build", slug=survey.slug) + f"#question-{question['id']}")
+    return render_template(
+        "surveys/manage/question.html",
+        survey=survey,
+        mode=mode,
+        values=values,
+        errors=errors,
+        existing=existing,
+        types=QUESTION_TYPES,
+        digest=draft_digest(survey.draft),
+        form=FlaskForm(),
+        section_title=section_title,
+        page_id=page_id,
+        section_id=section_id,
+    )
+
+
+@bp.route("/manage/<slug>/build/questions/<question_id>", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def edit_question(slug: str, question_id: str):
+    """Change a question in the draft."""
+    return _question_page(_survey(slug), mode="edit", question_id=question_id)
+
+
+@bp.route("/manage/<slug>/build/pages/<page_id>/questions/new", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def add_question(slug: str, page_id: str):
+    """Add a question at the end of a page."""
+    survey = _survey(slug)
+    try:
+        locate_page(survey.draft, page_id)
+    except KeyError:
+        abort(404)
+    return _question_page(survey, mode="add", page_id=page_id)
+
+
+@bp.route("/manage/<slug>/build/sections/<section_id>/pages/new", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def add_page_route(slug: str, section_id: str):
+    """Add a page (with its first question) at the end of a section."""
+    survey = _survey(slug)
+    if section_id not in {s["id"] for s in survey.draft["sections"]}:
+        abort(404)
+    return _question_page(survey, mode="add-page", section_id=section_id)
+
+
+@bp.route("/manage/<slug>/build/sections/new", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def add_section_route(slug: str):
+    """Add a section (with a page and its first question) at the end of the survey."""
+    return _question_page(_survey(slug), mode="add-section")
+
+
+@bp.route("/manage/<slug>/build/questions/<question_id>/move", methods=["POST"])
+@role_required(*MANAGERS)
+def move(slug: str, question_id: str):
+    """Move a question up or down."""
+    survey = _survey(slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    if _stale(survey):
+        flash(STALE_MESSAGE.split(".")[0] + ". Nothing was moved; try again.", "important")
+        return redirect(url_for("surveys.build", slug=slug))
+    try:
+        new = move_question(survey.draft, question_id, -1 if request.form.get("direction") == "up" else 1)
+    except KeyError:
+        abort(404)
+    except BuilderError as exc:
+        flash("That move would break the survey: " + "; ".join(exc.errors.values()), "important")
+        return redirect(url_for("surveys.build", slug=slug))
+    _store(survey, new, "survey-draft-changed", change=f"moved question {question_id}")
+    return redirect(url_for("surveys.build", slug=slug) + f"#question-{question_id}")
+
+
+@bp.route("/manage/<slug>/build/questions/<question_id>/delete", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def remove_question(slug: str, question_id: str):
+    """Confirm, then delete a question from the draft (published versions keep it)."""
+    survey = _survey(slug)
+    try:
+        si, pi, qi = locate(survey.draft, question_id)
+    except KeyError:
+        abort(404)
+    question = survey.draft["sections"][si]["pages"][pi]["questions"][qi]
+    error = None
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        try:
+            new = delete_question(survey.draft, question_id)
+        except BuilderError as exc:
+            error = "; ".join(exc.errors.values())
+        else:
+            _store(survey, new, "survey-draft-changed", change=f"deleted question {question_id}")
+            flash(f"Question '{question['label']}' deleted from the draft.", "success")
+            return redirect(url_for("surveys.build", slug=slug))
+    return render_template(
+        "surveys/manage/delete_question.html", survey=survey, question=question, error=error, form=FlaskForm()
+    )
+
+
+@bp.route("/manage/<slug>/build/pages/<page_id>", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def edit_page(slug: str, page_id: str):
+    """Change a page's heading, introduction and the condition for showing it."""
+    survey = _survey(slug)
+    try:
+        si, pi = locate_page(survey.draft, page_id)
+    except KeyError:
+        abort(404)
+    page = survey.draft["sections"][si]["pages"][pi]
+    values = {k: page.get(k, "") for k in ("title", "hint", "show_if")}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        values = {k: request.form.get(k, "") for k in ("title", "hint", "show_if")}
+        if _stale(survey):
+            errors["draft"] = STALE_MESSAGE
+        else:
+            try:
+                new = save_page(survey.draft, page_id, **values)
+            except BuilderError as exc:
+                errors.update(exc.errors)
+            else:
+                _store(survey, new, "survey-draft-changed", change=f"edited page {page_id}")
+                flash("Page saved in the draft.", "success")
+                return redirect(url_for("surveys.build", slug=slug) + f"#page-{page_id}")
+    return render_template(
+        "surveys/manage/page.html",
+        survey=survey,
+        page=page,
+        values=values,
+        errors=errors,
+        digest=draft_digest(survey.draft),
+        form=FlaskForm(),
+    )
+
+
+# --- preview --------------------------------------------------------------------------------------
+
+
+def _preview_key(survey) -> str:
+    return f"preview:{survey.id}"
+
+
+@bp.route("/manage/<slug>/preview/", defaults={"page_id": None})
+@bp.route("/manage/<slug>/preview/<page_id>", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def preview(slug: str, page_id: str | None):
+    """The draft as a respondent sees it, page by page. Answers are kept only in this browser session."""
+    survey = _survey(slug)
+    try:
+        definition = load_definition(survey.draft)
+    except DefinitionError as exc:
+        return render_template("surveys/manage/preview_broken.html", survey=survey, problems=exc.problems)
+    answers = dict(session.get(_preview_key(survey), {}))
+    if page_id is None:
+        session.pop(_preview_key(survey), None)
+        return redirect(url_for("surveys.preview", slug=slug, page_id=definition.pages[0].id))
+    if page_id == "check":
+        rows = []
+        shown = relevant_answers(definition, answers)
+        for page in route(definition, answers):
+            for question in visible_questions(page, answers):
+                rows.append(
+                    (pipe(question.label, definition, answers), display_value(question, shown.get(question.id)))
+                )
+        return render_template("surveys/manage/preview_check.html", survey=survey, rows=rows)
+    current = definition.page(page_id)
+    if current is None:
+        abort(404)
+    raw, errors = form_values(current, answers), {}
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        try:
+            result = read_page(definition, current, request.form, answers)
+        except TamperedAnswer:
+            abort(400)
+        if result.ok:
+            answers.update(result.values)
+            session[_preview_key(survey)] = answers
+            following = next_page(definition, answers, current.id)
+            return redirect(url_for("surveys.preview", slug=slug, page_id=following.id if following else "check"))
+        raw, errors = result.raw, result.errors
+    back = previous_page(definition, answers, current.id)
+    return render_template(
+        "surveys/manage/preview.html",
+        survey=survey,
+        definition=definition,
+        page=current,
+        questions=visible_questions(current, answers),
+        raw=raw,
+        errors=errors,
+        error_list=[(f"#{k}", m) for k, m in errors.items()],
+        back_url=url_for("surveys.preview", slug=slug, page_id=back.id)
+        if back
+        else url_for("surveys.build", slug=slug),
+        label=lambda text: pipe(text, definition, answers),
+        field_id=field_id,
+        other_key=other_key,
+        DONT_KNOW=DONT_KNOW,
+        form=FlaskForm(),
+        applies=current in route(definition, answers),
+    )
+
+
+# --- XLSForm upload -------------------------------------------------------------------------------
+
+
+class XLSFormUploadForm(FlaskForm):
+    """An XLSForm workbook."""
+
+    file = FileField(
+        "Upload an XLSForm (.xlsx)",
+        validators=[
+            FileRequired("Select an XLSForm file"),
+            FileAllowed(["xlsx"], "The selected file must be an .xlsx workbook"),
+        ],
+    )
+
+
+@bp.route("/manage/import-xlsform", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def import_xlsform_route():
+    """Create a draft survey from an XLSForm; list every row that could not be brought across, and why."""
+    from app.surveys.models import Survey
+    from app.surveys.xlsform import XLSFormError, import_xlsform
+
+    form = XLSFormUploadForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            result = import_xlsform(form.file.data)
+        except XLSFormError as exc:
+            error = str(exc)
+        else:
+            survey = Survey(slug=unique_slug(result.title), title=result.title, draft=result.definition)
+            db.session.add(survey)
+            db.session.flush()
+            record("survey-imported", survey, source="xlsform", unmapped=len(result.unmapped))
+            db.session.commit()
+            return render_template("surveys/manage/xlsform_done.html", survey=survey, unmapped=result.unmapped)
+    return render_template("surveys/manage/xlsform.html", form=form, error=error)

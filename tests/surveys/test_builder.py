@@ -1,0 +1,220 @@
+"""Building a survey: the draft editing rules, and the organiser's pages for them."""
+
+import copy
+import io
+import json
+import re
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from app.extensions import db
+from app.surveys.builder import (
+    BuilderError,
+    delete_question,
+    format_options,
+    move_question,
+    parse_options,
+    question_from_form,
+    save_question,
+)
+from app.surveys.definition import definition_problems
+from app.surveys.models import Survey
+from app.surveys.services import DEFAULT_DEFINITION
+from tests.conftest import page_text
+
+DRAFT = json.loads(DEFAULT_DEFINITION.read_text())
+
+
+def _ids(draft):
+    return [q["id"] for s in draft["sections"] for p in s["pages"] for q in p["questions"]]
+
+
+def test_options_round_trip_through_the_text_box():
+    text = "maintained | Maintained schools | LA maintained\nNone of these [exclusive]\nother | Other [specify]"
+    options = parse_options(text)
+    assert options == [
+        {"value": "maintained", "label": "Maintained schools", "hint": "LA maintained"},
+        {"value": "none-of-these", "label": "None of these", "exclusive": True},
+        {"value": "other", "label": "Other", "specify": True},
+    ]
+    assert parse_options(format_options(options)) == options
+
+
+def test_a_new_question_needs_a_fresh_valid_id_and_text():
+    with pytest.raises(BuilderError) as caught:
+        question_from_form({"id": "provides_education", "type": "integer", "label": ""}, None, DRAFT)
+    assert caught.value.errors == {
+        "id": "The id 'provides_education' is already used in this survey",
+        "label": "Enter the question text",
+    }
+    with pytest.raises(BuilderError) as caught:
+        question_from_form({"id": "9lives", "type": "", "label": "x"}, None, DRAFT)
+    assert set(caught.value.errors) == {"id", "type"}
+
+
+def test_adding_a_question_keeps_the_draft_valid():
+    question = question_from_form(
+        {
+            "id": "laptops",
+            "type": "integer",
+            "label": "How many laptops?",
+            "min": "0",
+            "show_if": "provides_education == 'yes'",
+        },
+        None,
+        DRAFT,
+    )
+    new = save_question(DRAFT, "size", question, None)
+    size = [p for s in new["sections"] for p in s["pages"] if p["id"] == "size"][0]
+    assert [q["id"] for q in size["questions"]] == ["ict_revenue_spend", "ict_staff_fte", "laptops"]
+    assert definition_problems(new) == [] and "laptops" not in _ids(DRAFT)
+
+
+def test_a_condition_on_a_later_question_is_refused():
+    question = question_from_form(
+        {"id": "early", "type": "yes_no", "label": "Early?", "show_if": "pupils_should_count == 'agree'"}, None, DRAFT
+    )
+    with pytest.raises(BuilderError) as caught:
+        save_question(DRAFT, "provides", question, None)
+    assert "Unknown question id 'pupils_should_count'" in " ".join(caught.value.errors.values())
+
+
+def test_moving_questions_within_and_across_pages():
+    moved = move_question(DRAFT, "ict_staff_fte", -1)
+    assert _ids(moved).index("ict_staff_fte") < _ids(moved).index("ict_revenue_spend")
+    across = move_question(DRAFT, "pupils_reason", 1)  # last on its page: goes to the start of the next page
+    page = [p for s in across["sections"] for p in s["pages"] if p["id"] == "focus_group"][0]
+    assert [q["id"] for q in page["questions"]] == ["pupils_reason", "focus_group_interest"]
+    assert move_question(DRAFT, "provides_education", -1) == DRAFT  # already first
+
+
+def test_deleting_the_last_question_of_a_page_removes_the_page():
+    new = delete_question(DRAFT, "focus_group_interest")
+    assert "focus_group" not in [p["id"] for s in new["sections"] for p in s["pages"]]
+    only_one = copy.deepcopy(DRAFT)
+    only_one["sections"] = [{"id": "s", "title": "S", "pages": [DRAFT["sections"][0]["pages"][0]]}]
+    with pytest.raises(BuilderError, match="at least one question"):
+        delete_question(only_one, "provides_education")
+
+
+def test_deleting_a_question_others_depend_on_is_refused():
+    with pytest.raises(BuilderError, match="provides_education"):
+        delete_question(DRAFT, "provides_education")
+
+
+def _digest(page):
+    return re.search(r'name="draft_digest" value="([^"]+)"', page).group(1)
+
+
+def test_organiser_edits_a_question_and_sees_it_in_the_outline_and_preview(client, signed_in, survey):
+    signed_in("organiser")
+    outline = page_text(client.get("/surveys/manage/schools-ict/build"))
+    assert "The draft is the same as the published version" in outline
+    form_page = client.get("/surveys/manage/schools-ict/build/questions/ict_staff_fte").get_data(as_text=True)
+    response = client.post(
+        "/surveys/manage/schools-ict/build/questions/ict_staff_fte",
+        data={
+            "draft_digest": _digest(form_page),
+            "type": "decimal",
+            "label": "ICT staff (FTE), including schools teams",
+            "required": "no",
+            "min": "0",
+            "max": "5000",
+            "places": "1",
+        },
+    )
+    assert response.status_code == 302
+    outline = page_text(client.get("/surveys/manage/schools-ict/build"))
+    assert "ICT staff (FTE), including schools teams" in outline and "not published" in outline
+    preview = page_text(client.get("/surveys/manage/schools-ict/preview/size"))
+    assert "ICT staff (FTE), including schools teams" in preview and "Nothing you enter is saved" in preview
+    # The published version is untouched until the draft is published.
+    survey_row = db.session.scalar(select(Survey))
+    assert survey_row.current_version.definition != survey_row.draft
+
+
+def test_a_stale_editor_page_does_not_overwrite_a_newer_draft(client, signed_in, survey):
+    signed_in("organiser")
+    form_page = client.get("/surveys/manage/schools-ict/build/questions/ict_staff_fte").get_data(as_text=True)
+    client.post(
+        "/surveys/manage/schools-ict/build/questions/ict_staff_fte/move",
+        data={"draft_digest": _digest(form_page), "direction": "up"},
+    )
+    page = page_text(
+        client.post(
+            "/surveys/manage/schools-ict/build/questions/ict_staff_fte",
+            data={"draft_digest": _digest(form_page), "type": "decimal", "label": "Changed", "required": "no"},
+        )
+    )
+    assert "Someone else changed this draft" in page and 'value="decimal" selected' in page
+    assert "Changed" not in json.dumps(db.session.scalar(select(Survey)).draft)
+
+
+def test_question_form_errors_are_shown_with_input_kept(client, signed_in, survey):
+    signed_in("organiser")
+    form_page = client.get("/surveys/manage/schools-ict/build/pages/size/questions/new").get_data(as_text=True)
+    page = page_text(
+        client.post(
+            "/surveys/manage/schools-ict/build/pages/size/questions/new",
+            data={
+                "draft_digest": _digest(form_page),
+                "id": "Bad Id",
+                "type": "single_choice",
+                "label": "Pick one",
+                "options": "",
+            },
+        )
+    )
+    assert "There is a problem" in page and 'href="#id"' in page and "Enter at least one option" in page
+    assert 'value="Bad Id"' in page
+
+
+def test_preview_follows_routing_and_validation(client, signed_in, survey):
+    signed_in("organiser")
+    response = client.get("/surveys/manage/schools-ict/preview/")
+    assert response.headers["Location"] == "/surveys/manage/schools-ict/preview/provides"
+    page = page_text(client.post("/surveys/manage/schools-ict/preview/provides", data={}))
+    assert "Select yes if your ICT service" in page
+    response = client.post("/surveys/manage/schools-ict/preview/provides", data={"provides_education": "no"})
+    assert response.headers["Location"] == "/surveys/manage/schools-ict/preview/user_counts"
+
+
+def test_delete_asks_first(client, signed_in, survey):
+    signed_in("organiser")
+    assert "Delete" in page_text(client.get("/surveys/manage/schools-ict/build/questions/focus_group_interest/delete"))
+    client.post("/surveys/manage/schools-ict/build/questions/focus_group_interest/delete")
+    assert "focus_group_interest" not in json.dumps(db.session.scalar(select(Survey)).draft)
+
+
+def test_xlsform_upload_creates_a_draft_and_lists_unmapped_rows(client, signed_in):
+    signed_in("organiser")
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "survey"
+    sheet.append(["type", "name", "label"])
+    sheet.append(["integer", "schools", "How many schools?"])
+    sheet.append(["geopoint", "where", "Where are you?"])
+    settings = book.create_sheet("settings")
+    settings.append(["form_title"])
+    settings.append(["Pilot schools survey"])
+    data = io.BytesIO()
+    book.save(data)
+    data.seek(0)
+    page = page_text(
+        client.post(
+            "/surveys/manage/import-xlsform", data={"file": (data, "pilot.xlsx")}, content_type="multipart/form-data"
+        )
+    )
+    assert "Draft survey created" in page and "Pilot schools survey" in page
+    assert "type 'geopoint' is not supported" in page
+    assert db.session.scalar(select(Survey).where(Survey.slug == "pilot-schools-survey")) is not None
+    page = page_text(
+        client.post(
+            "/surveys/manage/import-xlsform",
+            data={"file": (io.BytesIO(b"x"), "a.xlsx")},
+            content_type="multipart/form-data",
+        )
+    )
+    assert "There is a problem" in page

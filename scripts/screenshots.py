@@ -76,6 +76,17 @@ def _import_errors(page) -> None:
     page.evaluate("() => window.scrollTo(0, 0)")
 
 
+def _survey_errors(page) -> None:
+    """The survey's percentages page, previewed, with answers that break its rules."""
+    from playwright.sync_api import expect
+
+    _goto("/surveys/manage/schools-ict/preview/strain_incidents")(page)
+    page.get_by_label("What share of your incidents and tickets came from school staff?").fill("70")
+    page.get_by_label("What share came from pupils?").fill("45")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+
+
 def _mobile_menu_open(page) -> None:
     from playwright.sync_api import expect
 
@@ -101,6 +112,14 @@ SHOTS: list[Shot] = [
     Shot("admin-outbox", "admin", _goto("/admin/outbox/"), DESKTOP),
     Shot("admin-organisation-new", "admin", _goto("/organisations/new"), DESKTOP),
     Shot("admin-organisation-import-errors", "admin", _import_errors, DESKTOP),
+    Shot("member-surveys", "member", _goto("/surveys/"), DESKTOP),
+    Shot("member-survey-start", "member", _goto("/surveys/schools-ict/"), DESKTOP),
+    Shot("organiser-survey-dashboard", "organiser", _goto("/surveys/manage/schools-ict/"), DESKTOP),
+    Shot("organiser-survey-invite", "organiser", _goto("/surveys/manage/schools-ict/invite"), DESKTOP),
+    Shot("organiser-survey-builder", "organiser", _goto("/surveys/manage/schools-ict/build"), DESKTOP),
+    Shot("survey-question-errors", "organiser", _survey_errors, DESKTOP),
+    Shot("mobile-survey-matrix", "organiser", _goto("/surveys/manage/schools-ict/preview/service_level"), PHONE),
+    Shot("mobile-survey-grid", "organiser", _goto("/surveys/manage/schools-ict/preview/user_counts"), PHONE),
     Shot("mobile-sign-in", None, _goto("/sign-in"), PHONE),
     Shot("mobile-home", "admin", _goto("/"), PHONE),
     Shot("mobile-menu", "admin", _mobile_menu_open, PHONE),

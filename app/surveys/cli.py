@@ -16,6 +16,15 @@ def register_cli(app: Flask) -> None:
     def surveys() -> None:
         """Survey commands."""
 
+    @surveys.command("install-default")
+    def install_default() -> None:
+        """Install "Delivery of ICT services to schools" (slug schools-ict), published, if it is missing."""
+        from app.surveys.services import DEFAULT_SLUG, ensure_default_survey, find_survey
+
+        existed = find_survey(DEFAULT_SLUG) is not None
+        survey = ensure_default_survey()
+        click.echo(f"'{survey.title}' ({survey.slug}) " + ("was already installed." if existed else "installed."))
+
     @surveys.command("send-reminders")
     @click.option("--survey", "slug", default=None, help="Only this survey (default: every open survey).")
     def send_reminders_command(slug: str | None) -> None:

@@ -137,7 +137,8 @@ def begin(survey: Survey, respondent: Respondent):
 
 
 def _progress(definition, answers, page) -> dict:
-    sections = [s for s in definition.sections if any(p in route(definition, answers) for p in s.pages)]
+    on_route = {p.id for p in route(definition, answers)}
+    sections = [s for s in definition.sections if any(p.id in on_route for p in s.pages)]
     number = next((i for i, s in enumerate(sections, start=1) if s.id == page.section_id), 1)
     section = definition.sections[definition.section_number(page.section_id) - 1]
     return {"number": number, "total": len(sections), "title": section.title}
@@ -321,10 +322,11 @@ def check(survey: Survey, respondent: Respondent):
     answers = response.answer_values()
     shown = relevant_answers(definition, answers)
     sections = []
+    on_route = {p.id for p in route(definition, answers)}
     for section in definition.sections:
         rows = []
         for page_ in section.pages:
-            if page_ not in route(definition, answers):
+            if page_.id not in on_route:
                 continue
             for question in visible_questions(page_, answers):
                 value = display_value(question, shown.get(question.id))

@@ -194,3 +194,54 @@ def test_answers_read_back_as_people_write_them():
     assert display_value(SURVEY.question("ict_revenue_spend"), 1250000.5) == "£1,250,000.50"
     assert display_value(SURVEY.question("share_spend"), DONT_KNOW) == "I do not know"
     assert display_value(SURVEY.question("share_spend"), 12.5) == "12.5%"
+
+
+DATED = load_definition(
+    {
+        "title": "Dates",
+        "sections": [
+            {
+                "id": "s",
+                "title": "S",
+                "pages": [
+                    {
+                        "id": "p",
+                        "questions": [
+                            {
+                                "id": "started",
+                                "type": "date",
+                                "label": "When did the service start?",
+                                "short": "the start date",
+                                "min": "2000-01-01",
+                                "max": "2030-12-31",
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    "parts,message",
+    [
+        ({"started-day": "31", "started-month": "2", "started-year": "2026"}, "The start date must be a real date"),
+        ({"started-day": "1", "started-month": "", "started-year": "2026"}, "The start date must include a month"),
+        ({"started-day": "1", "started-month": "1", "started-year": "1999"}, "must be on or after 1 January 2000"),
+        ({"started-day": "x", "started-month": "1", "started-year": "2026"}, "The start date must be a real date"),
+    ],
+)
+def test_impossible_dates_are_refused_with_the_parts_kept(parts, message):
+    result = read_page(DATED, DATED.page("p"), MultiDict(parts), {})
+    assert message in " ".join(result.errors.values())
+    assert result.raw["started-day"] == parts["started-day"]
+
+
+def test_a_real_date_is_stored_as_iso_and_reads_back_in_words():
+    result = read_page(
+        DATED, DATED.page("p"), MultiDict({"started-day": "3", "started-month": "4", "started-year": "2026"}), {}
+    )
+    assert result.values == {"started": "2026-04-03"}
+    assert display_value(DATED.question("started"), "2026-04-03") == "3 April 2026"

@@ -225,3 +225,10 @@ def test_importing_a_broken_definition_lists_every_problem(client, signed_in):
     )
     assert "not valid JSON" in page
     assert re.search(r"There is a problem", page)
+
+
+def test_install_default_command(app, runner):
+    first = runner.invoke(args=["surveys", "install-default"])
+    again = runner.invoke(args=["surveys", "install-default"])
+    assert "installed." in first.output and "was already installed" in again.output
+    assert db.session.scalar(select(Survey).where(Survey.slug == "schools-ict")).current_version.number == 1

@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask_migrate import upgrade
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -61,9 +63,17 @@ class _QuietRequestHandler(WSGIRequestHandler):
         pass
 
 
+@dataclass(frozen=True)
+class LiveServer:
+    """The running server's address, and the Flask app it serves (to set up data in its database)."""
+
+    url: str
+    app: Flask
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    """The app on a fresh, migrated SQLite database with the demo data, served on 127.0.0.1; yields its URL.
+def live_server_and_app(tmp_path_factory) -> Iterator[LiveServer]:
+    """The app on a fresh, migrated SQLite database with the demo data, served on 127.0.0.1.
 
     CSRF protection is switched back on (the unit-test config turns it off), so forms are tested as
     people use them.
@@ -87,13 +97,29 @@ def live_server(tmp_path_factory) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, name="browser-test-server", daemon=True)
     thread.start()
     try:
-        yield url
+        yield LiveServer(url=url, app=app)
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server_and_app) -> str:
+    """The live server's URL (see `live_server_and_app`)."""
+    return live_server_and_app.url
+
+
+@pytest.fixture(scope="session")
+def live_app(live_server_and_app) -> Flask:
+    """The Flask app behind the live server: set up data with `with live_app.app_context(): ...`.
+
+    The demo data is shared by every browser test, and an organisation has one response per survey,
+    so a test that answers a survey should create its own organisation here.
+    """
+    return live_server_and_app.app
 
 
 @pytest.fixture(scope="session")
@@ -117,9 +143,14 @@ def browser_errors() -> list[str]:
     return []
 
 
-def open_page(browser: Browser, base_url: str, errors: list[str], viewport: dict | None = None) -> Page:
-    """A page in a new context (no cookies), recording script errors, console errors and failed responses."""
-    context = browser.new_context(base_url=base_url, viewport=viewport or DESKTOP)
+def open_page(
+    browser: Browser, base_url: str, errors: list[str], viewport: dict | None = None, **context_options
+) -> Page:
+    """A page in a new context (no cookies), recording script errors, console errors and failed responses.
+
+    `context_options` go to Playwright's `new_context`, such as `java_script_enabled=False`.
+    """
+    context = browser.new_context(base_url=base_url, viewport=viewport or DESKTOP, **context_options)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
 
@@ -161,8 +192,13 @@ def mobile_page(browser, live_server, browser_errors) -> Iterator[Page]:
 
 def sign_in(page: Page, role: str, password: str = DEMO_PASSWORD) -> None:
     """Sign in through the form as the demo account for `role`, and wait for the home page."""
+    sign_in_as(page, demo_email(role), password)
+
+
+def sign_in_as(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the form with any account, and wait for the home page."""
     page.goto("/sign-in")
-    page.get_by_label("Email address").fill(demo_email(role))
+    page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     # On small screens the menu (and its Sign out button) is folded away, so wait for the home page itself.

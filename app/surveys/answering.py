@@ -207,6 +207,24 @@ def _parse_number(question: Question, text: str, result: PageResult, key: str) -
     return int(number) if question.type == "integer" else float(number)
 
 
+def _read_specify(question: Question, form, result: PageResult, chosen: list[str]) -> None:
+    """The 'please specify' text: required when its option is chosen, cleared when it is not."""
+    specify = question.specify_option
+    if specify is None:
+        return
+    key = other_key(question.id)
+    if specify.value not in chosen:
+        result.values[key] = None
+        return
+    text = form.get(key, "").strip()
+    result.raw[key] = text
+    if not text:
+        result.errors[field_id(key)] = _message(question, "specify", "Enter what the other answer is")
+    elif len(text) > 200:
+        result.errors[field_id(key)] = "The other answer must be 200 characters or fewer"
+    result.values[key] = text
+
+
 def _read_question(question: Question, form, result: PageResult) -> None:  # noqa: C901 - one branch per type
     qid, name = question.id, _name(question)
     key = field_id(qid)
@@ -218,19 +236,7 @@ def _read_question(question: Question, form, result: PageResult) -> None:  # noq
         allowed = {o.value for o in question.options}
         if value and value not in allowed:
             raise TamperedAnswer(f"{qid}: unknown option {value!r}")
-        specify = question.specify_option
-        if specify and value == specify.value:
-            text = form.get(other_key(qid), "").strip()
-            result.raw[other_key(qid)] = text
-            if not text:
-                result.errors[field_id(other_key(qid))] = _message(
-                    question, "specify", "Enter what the other answer is"
-                )
-            elif len(text) > 200:
-                result.errors[field_id(other_key(qid))] = "The other answer must be 200 characters or fewer"
-            result.values[other_key(qid)] = text
-        elif specify:
-            result.values[other_key(qid)] = None
+        _read_specify(question, form, result, chosen=[value])
         if not value and question.required:
             result.errors[key] = required
         result.values[qid] = value or None
@@ -247,19 +253,7 @@ def _read_question(question: Question, form, result: PageResult) -> None:  # noq
             result.errors[key] = _message(
                 question, "exclusive", f"Select '{label}' on its own, or the options that apply"
             )
-        specify = question.specify_option
-        if specify and specify.value in values:
-            text = form.get(other_key(qid), "").strip()
-            result.raw[other_key(qid)] = text
-            if not text:
-                result.errors[field_id(other_key(qid))] = _message(
-                    question, "specify", "Enter what the other answer is"
-                )
-            elif len(text) > 200:
-                result.errors[field_id(other_key(qid))] = "The other answer must be 200 characters or fewer"
-            result.values[other_key(qid)] = text
-        elif specify:
-            result.values[other_key(qid)] = None
+        _read_specify(question, form, result, chosen=values)
         if not values and question.required:
             result.errors[key] = required
         result.values[qid] = [o.value for o in question.options if o.value in values] or None

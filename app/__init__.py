@@ -129,6 +129,17 @@ def _register_template_helpers(app: Flask, csp_nonce) -> None:
         linked = URL_PATTERN.sub(lambda m: f'<a class="govuk-link" href="{m.group(0)}">{m.group(0)}</a>', escaped)
         return Markup(linked)  # noqa: S704 - built from escaped text
 
+    @app.template_filter("error_items")
+    def error_items(errors) -> list[tuple[str | None, str]]:
+        """Problems for the error summary: a dict of field id to message links to each field; a list of
+        messages (problems with no single field, like a whole survey definition's) does not."""
+        if isinstance(errors, dict):
+            return [
+                (None if key.startswith(("definition", "draft")) else f"#{key}", message)
+                for key, message in errors.items()
+            ]
+        return [(None, message) for message in errors]
+
     @app.context_processor
     def layout_context():
         return {

@@ -3,6 +3,7 @@ funnel, time to complete, device mix, and the GDS service KPIs."""
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -104,7 +105,7 @@ def build_dashboard(survey: Survey) -> Dashboard:
         )
         definition = definition_for(survey.current_version)
         for page in definition.pages:
-            title = page.title or page.questions[0].label
+            title = page.title or re.sub(r"\{[^}]*\}\s*", "", page.questions[0].label)  # no piped answers here
             funnel.append((f"Reached: {title}", visits.get(page.id, 0)))
     funnel.append(("Submitted", len(submitted)))
 

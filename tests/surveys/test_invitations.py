@@ -232,3 +232,12 @@ def test_install_default_command(app, runner):
     again = runner.invoke(args=["surveys", "install-default"])
     assert "installed." in first.output and "was already installed" in again.output
     assert db.session.scalar(select(Survey).where(Survey.slug == "schools-ict")).current_version.number == 1
+
+
+def test_the_funnel_names_each_page_without_placeholders(app, survey):
+    from app.surveys.tracking import build_dashboard
+
+    steps = [step for step, _count in build_dashboard(survey).funnel]
+    assert steps[0] == "Invited" and steps[1] == "Started" and steps[-1] == "Submitted"
+    assert "Reached: Which ICT services do you provide to the education settings you support?" in steps
+    assert not any("{" in step for step in steps)

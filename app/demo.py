@@ -115,6 +115,10 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
     from app.surveys.services import ensure_default_survey
 
     survey = ensure_default_survey()
+    if survey.current_version is None:  # someone removed its published version: publish the draft again
+        from app.surveys.services import publish_draft
+
+        publish_draft(survey)
     if survey.closes_at is None:
         survey.closes_at = datetime.now(UTC) + timedelta(days=28)
         db.session.commit()

@@ -184,6 +184,7 @@ def load_demo_responses(survey: Survey) -> int:
             response.submitted_at = started + timedelta(minutes=rng.randint(6, 35))
             response.submission_count = 1
             response.satisfaction = rng.choice([5, 4, 4, 4, 3, 5, 2, None])
+            response.submitted_answers = relevant_answers(definition, answers)
             db.session.add(
                 ResponseSnapshot(
                     response_id=response.id,

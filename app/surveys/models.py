@@ -33,6 +33,8 @@ class Survey(db.Model):
     draft: Mapped[dict[str, Any]] = mapped_column(JSON)  # the definition being edited
     opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Members see their answers beside the medians once enough have answered (organisers switch it on).
+    member_comparison: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -112,6 +114,8 @@ class Response(db.Model):
     device: Mapped[str | None] = mapped_column(String(10))  # mobile / tablet / desktop, when started
     via_invitation: Mapped[bool] = mapped_column(default=False, server_default=false())
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
+    # The answers as last submitted (only those on the respondent's route): what results and exports read.
+    submitted_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     survey: Mapped[Survey] = relationship()
     version: Mapped[SurveyVersion] = relationship()

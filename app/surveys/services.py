@@ -293,6 +293,7 @@ def submit_response(response: Response, *, user=None) -> bool:
             return False
         db.session.refresh(response)
         answers = relevant_answers(definition, response.answer_values())
+        response.submitted_answers = answers
         db.session.add(
             ResponseSnapshot(
                 response_id=response.id,

@@ -140,6 +140,10 @@ def _register_template_helpers(app: Flask, csp_nonce) -> None:
             ]
         return [(None, message) for message in errors]
 
+    from app.surveys.answering import without_placeholders
+
+    app.add_template_filter(without_placeholders, "without_placeholders")
+
     @app.context_processor
     def layout_context():
         return {

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import request, url_for
 from flask_login import current_user
 
-from app.auth.roles import ADMIN, MEMBER, ORGANISER
+from app.auth.roles import ADMIN, ANALYST, MEMBER, ORGANISER
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Home", "main.home", frozenset()),
     NavItem("Your surveys", "surveys.index", frozenset({MEMBER})),
     NavItem("Surveys", "surveys.manage_index", frozenset({ADMIN, ORGANISER})),
+    NavItem("Results", "surveys.results_index", frozenset({ADMIN, ORGANISER, ANALYST})),
     NavItem("Organisations", "organisations.index", frozenset({ADMIN, ORGANISER})),
     NavItem("People", "people.index", frozenset({ADMIN})),
     NavItem("Audit log", "audit.index", frozenset({ADMIN})),

@@ -118,6 +118,8 @@ SHOTS: list[Shot] = [
     Shot("organiser-survey-invite", "organiser", _goto("/surveys/manage/schools-ict/invite"), DESKTOP),
     Shot("organiser-survey-builder", "organiser", _goto("/surveys/manage/schools-ict/build"), DESKTOP),
     Shot("survey-question-errors", "organiser", _survey_errors, DESKTOP),
+    Shot("analyst-results", "analyst", _goto("/surveys/results/schools-ict/"), DESKTOP),
+    Shot("analyst-impact", "analyst", _goto("/surveys/results/schools-ict/impact"), DESKTOP),
     Shot("mobile-survey-matrix", "organiser", _goto("/surveys/manage/schools-ict/preview/service_level"), PHONE),
     Shot("mobile-survey-grid", "organiser", _goto("/surveys/manage/schools-ict/preview/user_counts"), PHONE),
     Shot("mobile-sign-in", None, _goto("/sign-in"), PHONE),

@@ -21,6 +21,7 @@ def only(*roles: str) -> frozenset[str]:
 
 ADMIN = only("admin")
 MANAGERS = only("admin", "organiser")
+READERS = only("admin", "organiser", "analyst")
 
 # endpoint -> who may use it. Token pages answer 404 for an unknown token, which counts as allowed.
 EXPECTED: dict[str, object] = {
@@ -84,6 +85,16 @@ EXPECTED: dict[str, object] = {
     "surveys.edit_page": MANAGERS,
     "surveys.preview": MANAGERS,
     "surveys.import_xlsform_route": MANAGERS,
+    "surveys.results_index": READERS,
+    "surveys.results": READERS,
+    "surveys.results_crosstab": READERS,
+    "surveys.results_free_text": READERS,
+    "surveys.results_export": READERS,
+    "surveys.results_impact": READERS,
+    "surveys.set_member_comparison": MANAGERS,
+    "surveys.comparison": RESPONDENT,
+    "surveys.results_impact_export": READERS,
+    "jobs.download": OWN_OR_ADMIN,
 }
 
 
@@ -144,6 +155,7 @@ def sample_args(app, make_user, make_organisation):
         "job_id": job.id,
         "question_id": "provides_education",
         "section_id": "education",
+        "fmt": "csv",
     }
 
 

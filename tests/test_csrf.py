@@ -42,6 +42,7 @@ def test_every_state_changing_route_refuses_a_request_without_a_token(app, clien
         "job_id": 1,
         "question_id": "provides_education",
         "section_id": "education",
+        "fmt": "csv",
     }
     before = db.session.scalar(select(func.count(AuditEvent.id)))
     checked = 0

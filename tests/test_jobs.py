@@ -23,8 +23,7 @@ def test_a_background_job_runs_in_its_thread_and_records_progress(app):
     wait_for(job.id)
     db.session.rollback()  # end this test's read snapshot to see what the job's thread committed
     finished = db.session.get(Job, job.id)
-    assert (finished.status, finished.done, finished.message, finished.result) == ("done", 3, "step 3",
-                                                                                 {"counted": 3})
+    assert (finished.status, finished.done, finished.message, finished.result) == ("done", 3, "step 3", {"counted": 3})
     assert finished.percent == 100 and finished.finished_at is not None
 
 

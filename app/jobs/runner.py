@@ -8,9 +8,12 @@ in the request, start to finish, before the progress page is shown.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -21,6 +24,7 @@ from app.jobs.models import Job
 
 log = logging.getLogger(__name__)
 _threads: dict[int, threading.Thread] = {}
+FILE_LIFETIME_SECONDS = 24 * 3600
 
 
 def _set(job_id: int, **values: Any) -> None:
@@ -76,6 +80,17 @@ def start_job(
         thread.start()
     db.session.expire(job)
     return job
+
+
+def job_file_path(name: str) -> Path:
+    """A fresh path for a file a job produces (kept in instance/job-files; only its owner can download it)."""
+    folder = Path(current_app.instance_path) / "job-files"
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - FILE_LIFETIME_SECONDS
+    for old in folder.iterdir():  # downloads are kept for a day, then tidied away
+        if old.is_file() and old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    return folder / f"{secrets.token_hex(8)}-{Path(name).name}"
 
 
 def wait_for(job_id: int, timeout: float = 60) -> None:

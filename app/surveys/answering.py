@@ -112,6 +112,11 @@ def _complete(question: Question, value: Any) -> bool:
 # --- piping --------------------------------------------------------------------------------------
 
 
+def without_placeholders(text: str) -> str:
+    """A label with its {question_id} placeholders taken out, for places with no one answer to pipe in."""
+    return re.sub(r"\{[^}]*\}\s*", "", text)
+
+
 def pipe(text: str, definition: Definition, answers: dict[str, Any]) -> Markup:
     """Replace {question_id} in a label with the respondent's earlier answer, escaped."""
 

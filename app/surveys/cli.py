@@ -50,6 +50,40 @@ def register_cli(app: Flask) -> None:
                 f"{survey.title}: Reminded {len(reminded)} {noun}" + (": " + ", ".join(reminded) if reminded else ".")
             )
 
+    @surveys.command("export")
+    @click.option("--survey", "slug", required=True, help="The survey's slug, e.g. schools-ict.")
+    @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), required=True, help="File format.")
+    @click.option("--output", "output_path", type=click.Path(), required=True, help="File to write.")
+    @click.option("--labels", is_flag=True, help="Answer labels instead of codes.")
+    def export_command(slug: str, fmt: str, output_path: str, labels: bool) -> None:
+        """Export a survey's submitted responses to a file (audit-logged)."""
+        import os
+        from pathlib import Path
+
+        from app.surveys.exports import export_to_file, record_export, submitted_count
+        from app.surveys.services import find_survey
+
+        output = Path(output_path)
+        survey = find_survey(slug)
+        if survey is None:
+            raise click.ClickException(f"No survey with the slug '{slug}'.")
+        folder = output.parent.resolve()
+        if output.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise click.ClickException(f"Cannot write {output}: choose a file in a folder you can write to.")
+        try:
+            with click.progressbar(length=submitted_count(survey), label=f"Exporting '{survey.title}'") as bar:
+
+                def advance(done: int) -> None:
+                    bar.update(done - bar.pos)
+
+                rows = export_to_file(survey, fmt, output, labels=labels, progress=advance)
+        except OSError as exc:
+            raise click.ClickException(f"Cannot write {output}: {exc.strerror or exc}.") from exc
+        record_export(survey, fmt, rows=rows, labels=labels, via="cli")
+        db.session.commit()
+        noun = "response" if rows == 1 else "responses"
+        click.echo(f"Exported {rows} {noun} to {output}.")
+
     try:
         from app.surveys.xlsform import import_xlsform_cli
     except ImportError:  # pragma: no cover - the XLSForm importer ships with the survey feature

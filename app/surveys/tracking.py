@@ -3,7 +3,6 @@ funnel, time to complete, device mix, and the GDS service KPIs."""
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+from app.surveys.answering import without_placeholders
 from app.surveys.models import Invitation, PageVisit, Response, Survey
 from app.surveys.services import _aware, definition_for
 
@@ -105,7 +105,7 @@ def build_dashboard(survey: Survey) -> Dashboard:
         )
         definition = definition_for(survey.current_version)
         for page in definition.pages:
-            title = page.title or re.sub(r"\{[^}]*\}\s*", "", page.questions[0].label)  # no piped answers here
+            title = page.title or without_placeholders(page.questions[0].label)
             funnel.append((f"Reached: {title}", visits.get(page.id, 0)))
     funnel.append(("Submitted", len(submitted)))
 

@@ -1,0 +1,732 @@
+"""The 'service user' impact model: how council ICT benchmarks change with the definition of a user.
+
+Socitm Improve benchmarks ICT per service user (ICT spend per user, users per ICT staff FTE). This module
+recomputes those metrics from the survey's user counts under four definitions of a user:
+
+1. ``current``: office staff + frontline staff + councillors;
+2. ``plus_school_staff``: current + school staff;
+3. ``plus_pupils``: current + school staff + pupils;
+4. ``weighted``: current + school staff + w x pupils, with w from 0 to 1 chosen by the analyst (by default
+   derived from the share of incidents that come from pupils: see ``default_weight``).
+
+Plain functions of plain data: rows are ``app.surveys.dataset.Row`` or any objects with ``organisation_id``,
+``region``, ``council_type`` and ``answers``. Nothing here raises on missing or odd answers; an organisation
+without the figures a metric needs is left out of that metric and counted.
+
+Medians and quartiles use pandas' ``quantile`` with its default linear interpolation between data points
+(Excel's QUARTILE.INC), so every figure can be checked in a spreadsheet.
+
+Organisations appear only by an anonymous code ("Org 007", numbered by ascending organisation id within the
+rows given), their region and their council type, never by name: analysts must not see who answered what.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+
+SMALL_GROUP = 5  # groups with fewer organisations are flagged small (the same threshold as results.SMALL_GROUP)
+ASSUMED_WEIGHT = 0.25  # a pupil's weight when the survey gives nothing to derive it from
+TOP_MOVERS = 10
+DONT_KNOW = "dont_know"
+
+CURRENT_CATEGORIES = ("office_staff", "frontline_staff", "councillors")
+UNKNOWN_COUNCIL_TYPE = "Council type not known"
+UNKNOWN_REGION = "Region not known"
+
+
+@dataclass(frozen=True)
+class UserDefinition:
+    """One definition of a 'user'."""
+
+    key: str
+    label: str
+    description: str
+    counting: str  # completes "Counting ... lowers the median"; empty for the current definition
+
+
+DEFINITIONS: tuple[UserDefinition, ...] = (
+    UserDefinition("current", "Current definition", "Office-based staff, frontline staff and councillors", ""),
+    UserDefinition(
+        "plus_school_staff", "Plus school staff", "The current definition plus school staff", "school staff"
+    ),
+    UserDefinition(
+        "plus_pupils",
+        "Plus school staff and pupils",
+        "The current definition plus school staff and pupils",
+        "school staff and pupils",
+    ),
+    UserDefinition(
+        "weighted",
+        "Plus school staff and weighted pupils",
+        "The current definition plus school staff, with each pupil counted as a fraction of a user",
+        "school staff and weighted pupils",
+    ),
+)
+DEFINITION_KEYS: tuple[str, ...] = tuple(d.key for d in DEFINITIONS)
+DEFINITION_BY_KEY: dict[str, UserDefinition] = {d.key: d for d in DEFINITIONS}
+BASE = "current"
+OTHERS: tuple[str, ...] = DEFINITION_KEYS[1:]
+
+METRICS: dict[str, str] = {
+    "spend_per_user": "ICT spend per user",
+    "users_per_fte": "Users per ICT staff FTE",
+}
+
+
+# --- reading answers -------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    """A finite number from an answer, or None (for None, "dont_know", text, booleans, NaN...)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _count(users: dict, category: str) -> float:
+    """One category of the user grid; a blank or unreadable cell counts as 0."""
+    value = _number(users.get(category))
+    return value if value is not None else 0.0
+
+
+def clamp_weight(weight: Any) -> float:
+    """A pupil weight forced into [0, 1]; anything that is not a number becomes the assumed default."""
+    value = _number(weight)
+    if value is None:
+        return ASSUMED_WEIGHT
+    return min(1.0, max(0.0, value))
+
+
+def user_counts(answers: dict[str, Any] | None, weight: float) -> dict[str, float]:
+    """The number of users under each definition, from an organisation's answers (0 where nothing is given)."""
+    users = (answers or {}).get("users")
+    users = users if isinstance(users, dict) else {}
+    current = sum(_count(users, c) for c in CURRENT_CATEGORIES)
+    school_staff = _count(users, "school_staff")
+    pupils = _count(users, "pupils")
+    w = clamp_weight(weight)
+    return {
+        "current": current,
+        "plus_school_staff": current + school_staff,
+        "plus_pupils": current + school_staff + pupils,
+        "weighted": current + school_staff + w * pupils,
+    }
+
+
+# --- the default pupil weight ----------------------------------------------------------------------
+
+
+@dataclass
+class WeightDerivation:
+    """How the default pupil weight was reached, for the page to explain."""
+
+    weight: float  # 0-1, rounded to 2 places
+    assumed: bool  # True when no organisation gave the figures, so weight is ASSUMED_WEIGHT
+    n: int  # organisations used
+    median_ratio: float | None  # before clamping and rounding
+    q1_ratio: float | None
+    q3_ratio: float | None
+    clamped: bool  # the median ratio was above 1 (or below 0), so the weight was capped
+    dont_know: int  # organisations with pupils that did not know the share of incidents from pupils
+    explanation: str
+    ratios: list[float] = field(default_factory=list)  # one per organisation used, in ascending order
+
+
+def _plural(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def _quartiles(values: list[float]) -> tuple[float | None, float | None, float | None]:
+    """(Q1, median, Q3) by linear interpolation (pandas' default); Nones for no values (so pandas never warns)."""
+    if not values:
+        return None, None, None
+    q = pd.Series(values, dtype="float64").quantile([0.25, 0.5, 0.75])
+    return float(q.iloc[0]), float(q.iloc[1]), float(q.iloc[2])
+
+
+def default_weight(rows: Iterable[Any]) -> WeightDerivation:
+    """The pupil weight derived from the strain estimates.
+
+    For each organisation with pupils, a numeric share of incidents from pupils, and users under definition 3:
+    pupils' share of users p = 100 x pupils / users (definition 3), and ratio = share of incidents from pupils / p,
+    how much support a pupil draws relative to an average user. The weight is the median ratio, clamped to
+    [0, 1] and rounded to 2 places. With no such organisation, the weight is ASSUMED_WEIGHT, flagged assumed.
+    """
+    ratios: list[float] = []
+    dont_know = 0
+    for row in rows:
+        answers = getattr(row, "answers", None) or {}
+        counts = user_counts(answers, ASSUMED_WEIGHT)
+        users = answers.get("users") if isinstance(answers.get("users"), dict) else {}
+        pupils = _count(users, "pupils")
+        if pupils <= 0:
+            continue
+        incidents = answers.get("incidents_pupils")
+        if incidents == DONT_KNOW:
+            dont_know += 1
+        share = _number(incidents)
+        if share is None or counts["plus_pupils"] <= 0:
+            continue
+        ratios.append(share / (100.0 * pupils / counts["plus_pupils"]))
+    ratios.sort()
+    if not ratios:
+        unknown = (
+            f" {_plural(dont_know, 'organisation')} with pupils did not know the share of incidents from pupils."
+            if dont_know
+            else ""
+        )
+        return WeightDerivation(
+            weight=ASSUMED_WEIGHT,
+            assumed=True,
+            n=0,
+            median_ratio=None,
+            q1_ratio=None,
+            q3_ratio=None,
+            clamped=False,
+            dont_know=dont_know,
+            explanation=(
+                f"No organisation that supports pupils gave both its number of pupils and the share of "
+                f"incidents from pupils, so a pupil is assumed to count as {ASSUMED_WEIGHT:.2f} of a user. "
+                f"This is an assumed default, not a figure from the survey.{unknown}"
+            ),
+        )
+    q1, median, q3 = _quartiles(ratios)
+    clamped = not 0 <= median <= 1
+    weight = round(min(1.0, max(0.0, median)), 2)
+    who = "organisation that supports" if len(ratios) == 1 else "organisations that support"
+    explanation = (
+        f"Based on {len(ratios):,} {who} pupils and estimated the share of incidents from pupils: "
+        f"a pupil generates a median of {median:.2f} times the incidents of an average user, "
+    )
+    if clamped:
+        explanation += f"but a pupil can count as at most one user, so a pupil counts as {weight:.2f} of a user."
+    else:
+        explanation += f"so a pupil counts as {weight:.2f} of a user."
+    return WeightDerivation(
+        weight=weight,
+        assumed=False,
+        n=len(ratios),
+        median_ratio=median,
+        q1_ratio=q1,
+        q3_ratio=q3,
+        clamped=clamped,
+        dont_know=dont_know,
+        explanation=explanation,
+        ratios=ratios,
+    )
+
+
+# --- the model -------------------------------------------------------------------------------------
+
+
+@dataclass
+class OrganisationImpact:
+    """One organisation's users, metrics and spend ranks under each definition (keys: DEFINITION_KEYS)."""
+
+    code: str  # "Org 007": anonymous, by ascending organisation id within the rows
+    region: str  # slug ("" when not known)
+    region_label: str
+    council_type: str  # slug ("" when not known)
+    council_type_label: str
+    ict_revenue_spend: float | None
+    ict_staff_fte: float | None  # None when missing or 0 (nothing can be divided by it)
+    users: dict[str, float]
+    spend_per_user: dict[str, float | None]  # None: no spend, or no users under that definition
+    users_per_fte: dict[str, float | None]  # None: no FTE, or no users under that definition
+    rank_spend: dict[str, float | None] = field(default_factory=dict)  # 1 = highest spend per user; ties averaged
+    rank_shift_spend: dict[str, float | None] = field(default_factory=dict)  # rank under key - rank under current
+
+    def metric(self, metric: str) -> dict[str, float | None]:
+        return self.spend_per_user if metric == "spend_per_user" else self.users_per_fte
+
+
+@dataclass
+class Summary:
+    """Median and quartiles of one metric under one definition, for all organisations or one council type."""
+
+    label: str
+    council_type: str | None  # None for all organisations; "" for organisations whose council type is not known
+    n: int  # organisations with the metric
+    excluded: int  # organisations in the group without it (no spend/FTE, or no users)
+    median: float | None = None
+    q1: float | None = None
+    q3: float | None = None
+
+    @property
+    def small(self) -> bool:
+        return self.n < SMALL_GROUP
+
+
+@dataclass
+class MetricResult:
+    """One metric under one definition: overall and by council type (small groups flagged, not hidden)."""
+
+    definition: str
+    metric: str
+    overall: Summary
+    by_council_type: list[Summary]
+
+    @property
+    def definition_label(self) -> str:
+        return DEFINITION_BY_KEY[self.definition].label
+
+    @property
+    def metric_label(self) -> str:
+        return METRICS[self.metric]
+
+
+@dataclass
+class MedianChange:
+    """A metric's median under the current definition and another, over the same organisations."""
+
+    definition: str
+    metric: str
+    n: int  # organisations with the metric under both definitions
+    median_current: float | None
+    median_other: float | None
+
+    @property
+    def percent_change(self) -> float | None:
+        if self.median_current is None or self.median_other is None or self.median_current == 0:
+            return None
+        return 100.0 * (self.median_other - self.median_current) / self.median_current
+
+
+@dataclass
+class RankedOrganisation:
+    """An organisation's place in the spend-per-user ranking under the current definition and another."""
+
+    code: str
+    region: str
+    region_label: str
+    council_type: str
+    council_type_label: str
+    spend_per_user_current: float
+    spend_per_user_other: float
+    rank_current: float  # 1 = highest spend per user; ties share the average rank
+    rank_other: float
+    shift: float  # rank_other - rank_current: positive = moves down the ranking (towards lower spend per user)
+
+
+@dataclass
+class RankShift:
+    """How the spend-per-user ranking changes from the current definition to another, in one group."""
+
+    definition: str
+    label: str
+    council_type: str | None  # None for all organisations; "" for organisations whose council type is not known
+    n: int  # organisations ranked (those with spend per user under both definitions)
+    spearman: float | None  # rank correlation; None with fewer than 3 organisations or a constant ranking
+    entries: list[RankedOrganisation]  # every organisation ranked, by code
+    movers: list[RankedOrganisation]  # up to TOP_MOVERS largest non-zero shifts, largest first (ties by code)
+
+    @property
+    def small(self) -> bool:
+        return self.n < SMALL_GROUP
+
+    @property
+    def moved(self) -> int:
+        """Organisations whose rank changes."""
+        return sum(1 for e in self.entries if e.shift != 0)
+
+    @property
+    def largest_shift(self) -> float:
+        return max((abs(e.shift) for e in self.entries), default=0.0)
+
+
+@dataclass
+class RankComparison:
+    """The ranking under the current definition against one other definition: overall and by council type."""
+
+    definition: str
+    overall: RankShift
+    by_council_type: list[RankShift]
+
+    @property
+    def definition_label(self) -> str:
+        return DEFINITION_BY_KEY[self.definition].label
+
+
+@dataclass
+class ImpactModel:
+    """Everything the impact page shows."""
+
+    weight: float  # the pupil weight used for the 'weighted' definition
+    organisations: list[OrganisationImpact]  # by code
+    excluded_missing_spend: int  # organisations that gave no ICT revenue spend (left out of spend per user)
+    excluded_missing_fte: int  # organisations that gave no ICT staff FTE, or 0 (left out of users per FTE)
+    excluded_zero_users: dict[str, int]  # per definition: organisations with no users under it (left out of both)
+    metrics: list[MetricResult]  # every definition x metric, in DEFINITIONS then METRICS order
+    changes: list[MedianChange]  # every metric x other definition, against the current definition
+    rank_shifts: list[RankComparison]  # one per other definition
+
+    @property
+    def n(self) -> int:
+        return len(self.organisations)
+
+    def result(self, definition: str, metric: str) -> MetricResult:
+        return next(m for m in self.metrics if m.definition == definition and m.metric == metric)
+
+    def change(self, definition: str, metric: str) -> MedianChange:
+        return next(c for c in self.changes if c.definition == definition and c.metric == metric)
+
+    def rank_shift(self, definition: str) -> RankComparison:
+        return next(r for r in self.rank_shifts if r.definition == definition)
+
+
+def _code(index: int, total: int) -> str:
+    return f"Org {index:0{max(3, len(str(total)))}d}"
+
+
+def _label(table: dict[str, str], slug: Any, unknown: str) -> str:
+    if not slug:
+        return unknown
+    return table.get(slug, str(slug))
+
+
+def _sort_key(row: Any) -> tuple:
+    ident = getattr(row, "organisation_id", None)
+    return (ident is None, ident if isinstance(ident, int | float) else 0, str(ident))
+
+
+def _organisation(code: str, row: Any, weight: float) -> OrganisationImpact:
+    answers = getattr(row, "answers", None)
+    answers = answers if isinstance(answers, dict) else {}
+    region = getattr(row, "region", None) or ""
+    council_type = getattr(row, "council_type", None) or ""
+    spend = _number(answers.get("ict_revenue_spend"))
+    fte = _number(answers.get("ict_staff_fte"))
+    fte = fte if fte is not None and fte > 0 else None
+    users = user_counts(answers, weight)
+    return OrganisationImpact(
+        code=code,
+        region=region,
+        region_label=_label(REGIONS, region, UNKNOWN_REGION),
+        council_type=council_type,
+        council_type_label=_label(COUNCIL_TYPES, council_type, UNKNOWN_COUNCIL_TYPE),
+        ict_revenue_spend=spend,
+        ict_staff_fte=fte,
+        users=users,
+        spend_per_user={k: spend / u if spend is not None and u > 0 else None for k, u in users.items()},
+        users_per_fte={k: u / fte if fte is not None and u > 0 else None for k, u in users.items()},
+    )
+
+
+def _groups(organisations: list[OrganisationImpact]) -> list[tuple[str, str, list[OrganisationImpact]]]:
+    """(slug, label, members) per council type present, in vocabulary order, unknown types last."""
+    present = {o.council_type for o in organisations}
+    order = [slug for slug in COUNCIL_TYPES if slug in present]
+    order += sorted(slug for slug in present if slug not in COUNCIL_TYPES and slug)
+    order += [""] if "" in present else []
+    return [
+        (slug, _label(COUNCIL_TYPES, slug, UNKNOWN_COUNCIL_TYPE), [o for o in organisations if o.council_type == slug])
+        for slug in order
+    ]
+
+
+def _summary(
+    label: str, council_type: str | None, members: list[OrganisationImpact], definition: str, metric: str
+) -> Summary:
+    values = [v for o in members if (v := o.metric(metric)[definition]) is not None]
+    q1, median, q3 = _quartiles(values)
+    return Summary(
+        label=label,
+        council_type=council_type,
+        n=len(values),
+        excluded=len(members) - len(values),
+        median=median,
+        q1=q1,
+        q3=q3,
+    )
+
+
+def _spearman(x: list[float], y: list[float]) -> float | None:
+    """Spearman's rank correlation (pandas; ties get average ranks); None below 3 pairs or when undefined.
+
+    DataFrame.corr is used because Series.corr(method="spearman") needs SciPy; both give Pearson's r of the
+    average ranks.
+    """
+    if len(x) < 3:
+        return None
+    value = pd.DataFrame({"x": x, "y": y}, dtype="float64").corr(method="spearman").iloc[0, 1]
+    return float(value) if math.isfinite(value) else None
+
+
+def _rank_shift(definition: str, label: str, council_type: str | None, members: list[OrganisationImpact]) -> RankShift:
+    """Rank spend per user under the current definition and another, among organisations with both."""
+    ranked = [o for o in members if o.spend_per_user[BASE] is not None and o.spend_per_user[definition] is not None]
+    if not ranked:
+        return RankShift(definition, label, council_type, 0, None, [], [])
+    current = [o.spend_per_user[BASE] for o in ranked]
+    other = [o.spend_per_user[definition] for o in ranked]
+    rank_current = pd.Series(current, dtype="float64").rank(ascending=False, method="average")
+    rank_other = pd.Series(other, dtype="float64").rank(ascending=False, method="average")
+    entries = [
+        RankedOrganisation(
+            code=o.code,
+            region=o.region,
+            region_label=o.region_label,
+            council_type=o.council_type,
+            council_type_label=o.council_type_label,
+            spend_per_user_current=c,
+            spend_per_user_other=v,
+            rank_current=float(rc),
+            rank_other=float(ro),
+            shift=float(ro) - float(rc),
+        )
+        for o, c, v, rc, ro in zip(ranked, current, other, rank_current, rank_other, strict=True)
+    ]
+    movers = sorted((e for e in entries if e.shift != 0), key=lambda e: (-abs(e.shift), e.code))[:TOP_MOVERS]
+    return RankShift(definition, label, council_type, len(entries), _spearman(current, other), entries, movers)
+
+
+def _change(organisations: list[OrganisationImpact], definition: str, metric: str) -> MedianChange:
+    pairs = [(o.metric(metric)[BASE], o.metric(metric)[definition]) for o in organisations]
+    pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
+    return MedianChange(
+        definition, metric, len(pairs), _quartiles([a for a, _ in pairs])[1], _quartiles([b for _, b in pairs])[1]
+    )
+
+
+def impact(rows: Iterable[Any], weight: float) -> ImpactModel:
+    """Users, ICT spend per user and users per ICT FTE under each definition of a user, and how they move.
+
+    Per definition and metric: n, median, Q1 and Q3 (pandas quantile, default linear interpolation), overall and
+    by council type. Organisations without spend (or FTE, or with 0 FTE) are left out of that metric and counted;
+    so are organisations with no users under a definition (nothing is divided by zero). Rank shifts compare the
+    spend-per-user ranking under the current definition with each other one, among organisations with spend per
+    user under both (every definition counts at least the current users, so these are the organisations with
+    spend per user under the current definition).
+    """
+    weight = clamp_weight(weight)
+    ordered = sorted(rows, key=_sort_key)
+    organisations = [_organisation(_code(i, len(ordered)), row, weight) for i, row in enumerate(ordered, start=1)]
+    groups = _groups(organisations)
+    metrics = [
+        MetricResult(
+            definition=d,
+            metric=m,
+            overall=_summary("All organisations", None, organisations, d, m),
+            by_council_type=[_summary(label, slug, members, d, m) for slug, label, members in groups],
+        )
+        for d in DEFINITION_KEYS
+        for m in METRICS
+    ]
+    comparisons = [
+        RankComparison(
+            definition=d,
+            overall=_rank_shift(d, "All organisations", None, organisations),
+            by_council_type=[_rank_shift(d, label, slug, members) for slug, label, members in groups],
+        )
+        for d in OTHERS
+    ]
+    by_code = {o.code: o for o in organisations}
+    for comparison in comparisons:
+        for entry in comparison.overall.entries:
+            organisation = by_code[entry.code]
+            organisation.rank_spend[BASE] = entry.rank_current
+            organisation.rank_spend[comparison.definition] = entry.rank_other
+            organisation.rank_shift_spend[comparison.definition] = entry.shift
+    for organisation in organisations:
+        for d in DEFINITION_KEYS:
+            organisation.rank_spend.setdefault(d, None)
+        for d in OTHERS:
+            organisation.rank_shift_spend.setdefault(d, None)
+    return ImpactModel(
+        weight=weight,
+        organisations=organisations,
+        excluded_missing_spend=sum(1 for o in organisations if o.ict_revenue_spend is None),
+        excluded_missing_fte=sum(1 for o in organisations if o.ict_staff_fte is None),
+        excluded_zero_users={d: sum(1 for o in organisations if o.users[d] <= 0) for d in DEFINITION_KEYS},
+        metrics=metrics,
+        changes=[_change(organisations, d, m) for m in METRICS for d in OTHERS],
+        rank_shifts=comparisons,
+    )
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+def _tidy(value: float | None) -> float | int | None:
+    """Whole numbers as ints (user counts, ranks), so a CSV reads 1500 rather than 1500.0."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def impact_rows_for_export(model: ImpactModel) -> list[dict[str, Any]]:
+    """One dict per organisation (by code; no names) with its users, metrics and ranks under each definition."""
+    result = []
+    for o in model.organisations:
+        row: dict[str, Any] = {
+            "code": o.code,
+            "region": o.region_label,
+            "council_type": o.council_type_label,
+            "ict_revenue_spend": o.ict_revenue_spend,
+            "ict_staff_fte": o.ict_staff_fte,
+            "pupil_weight": model.weight,
+        }
+        for d in DEFINITION_KEYS:
+            row[f"users_{d}"] = _tidy(o.users[d])
+        for d in DEFINITION_KEYS:
+            row[f"spend_per_user_{d}"] = o.spend_per_user[d]
+        for d in DEFINITION_KEYS:
+            row[f"users_per_fte_{d}"] = o.users_per_fte[d]
+        for d in DEFINITION_KEYS:
+            row[f"rank_spend_{d}"] = _tidy(o.rank_spend.get(d))
+        for d in OTHERS:
+            row[f"rank_shift_spend_{d}"] = _tidy(o.rank_shift_spend.get(d))
+        result.append(row)
+    return result
+
+
+# --- evidence --------------------------------------------------------------------------------------
+
+
+def _money(value: float) -> str:
+    return f"£{value:,.0f}" if abs(value) >= 100 else f"£{value:,.2f}"
+
+
+def _amount(value: float) -> str:
+    if value.is_integer() or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def _percent_text(percent: float) -> str:
+    if percent == 0:
+        return "0%"
+    magnitude = f"{abs(percent):.0f}" if abs(percent) >= 10 else f"{abs(percent):.1f}"
+    return ("−" if percent < 0 else "+") + magnitude + "%"
+
+
+def _counting(definition: str, weight: float) -> str:
+    text = DEFINITION_BY_KEY[definition].counting
+    if definition == "weighted":
+        text = f"school staff and pupils (each pupil as {weight:.2f} of a user)"
+    return text
+
+
+GROUP_NAMES: dict[str, str] = {
+    "county": "county councils",
+    "district": "district councils",
+    "unitary": "unitary authorities",
+    "metropolitan-borough": "metropolitan boroughs",
+    "london-borough": "London boroughs",
+    "scottish": "Scottish councils",
+    "welsh": "Welsh councils",
+    "northern-ireland-district": "Northern Ireland district councils",
+    "other-public-body": "other public bodies",
+}
+
+
+def _group_name(slug: str | None) -> str:
+    """A council type in the plural, for the middle of a sentence."""
+    if not slug:
+        return "organisations whose council type is not known"
+    return GROUP_NAMES.get(slug, f"organisations of type {slug}")
+
+
+def _change_sentence(change: MedianChange, counting: str, what: str, fmt) -> str:
+    """'Counting ... lowers the median ... from X to Y (−Z%) across N organisations' (no full stop)."""
+    before, after = change.median_current, change.median_other
+    if after == before:
+        text = f"Counting {counting} leaves the median {what} unchanged at {fmt(before)}"
+    else:
+        verb = "lowers" if after < before else "raises"
+        percent = change.percent_change
+        text = f"Counting {counting} {verb} the median {what} from {fmt(before)} to {fmt(after)}" + (
+            f" ({_percent_text(percent)})" if percent is not None else ""
+        )
+    return text + f" across {_plural(change.n, 'organisation')}"
+
+
+def _rho_clause(rho: float | None) -> str:
+    if rho is None:
+        return "; there are too few organisations, or too little variation, to correlate the rankings."
+    return f"; Spearman's ρ between the rankings is {rho:.2f}."
+
+
+def _place(entry: RankedOrganisation) -> str:
+    return f"{entry.code}, {entry.council_type_label}, {entry.region_label}"
+
+
+def _group_changes(model: ImpactModel) -> list[tuple[str | None, MedianChange]]:
+    """The change in median spend per user from definition 1 to 3 within each council type, where there is one."""
+    result = []
+    for slug, _label, members in _groups(model.organisations):
+        change = _change(members, "plus_pupils", "spend_per_user")
+        if change.n and change.percent_change is not None:
+            result.append((slug, change))
+    return result
+
+
+def evidence(model: ImpactModel) -> list[str]:
+    """Plain-English sentences on how the definition of a user changes the benchmarks (for the recommendation).
+
+    Spend per user under each definition against the current one (with Spearman's rho), users per FTE likewise,
+    how many organisations move in the ranking when pupils count, the council types most and least affected,
+    and how many organisations are left out. With no organisation that has both ICT spend and users, the first
+    sentence says the effect cannot be measured.
+    """
+    sentences: list[str] = []
+    for d in OTHERS:
+        change = model.change(d, "spend_per_user")
+        if change.n:
+            sentences.append(
+                _change_sentence(change, _counting(d, model.weight), "ICT spend per user", _money)
+                + _rho_clause(model.rank_shift(d).overall.spearman)
+            )
+    if not sentences:
+        sentences.append(
+            "No organisation gave both its ICT revenue spend and its users, so the effect of the "
+            "definition of a user on ICT spend per user cannot be measured."
+        )
+    for d in OTHERS:
+        change = model.change(d, "users_per_fte")
+        if change.n:
+            sentences.append(
+                _change_sentence(change, _counting(d, model.weight), "number of users per ICT FTE", _amount) + "."
+            )
+    full = model.rank_shift("plus_pupils").overall
+    if full.n and full.moved:
+        top = full.movers[0]
+        places = abs(top.shift)
+        sentences.append(
+            f"Counting school staff and pupils moves {full.moved:,} of {_plural(full.n, 'organisation')} in the "
+            f"ICT spend per user ranking; the largest move is {places:g} place{'' if places == 1 else 's'} "
+            f"({_place(top)})."
+        )
+    elif full.n:
+        sentences.append(
+            f"Counting school staff and pupils moves none of the {_plural(full.n, 'organisation')} in "
+            "the ICT spend per user ranking."
+        )
+    by_type = sorted(_group_changes(model), key=lambda pair: (pair[1].percent_change, _group_name(pair[0])))
+    if len(by_type) >= 2:
+        ends = []
+        for slug, change in (by_type[0], by_type[-1]):
+            small = ", a small group" if change.n < SMALL_GROUP else ""
+            ends.append(
+                f"{_percent_text(change.percent_change)} for {_group_name(slug)} "
+                f"({_plural(change.n, 'organisation')}{small})"
+            )
+        sentences.append(
+            "By council type, the change in the median ICT spend per user when school staff and "
+            f"pupils count ranges from {ends[0]} to {ends[1]}."
+        )
+    missing = []
+    if model.excluded_missing_spend:
+        missing.append(f"{_plural(model.excluded_missing_spend, 'organisation')} gave no ICT revenue spend")
+    if model.excluded_missing_fte:
+        missing.append(f"{_plural(model.excluded_missing_fte, 'organisation')} gave no ICT staff FTE")
+    if missing:
+        sentences.append(" and ".join(missing) + ", so they are left out of those figures.")
+    return sentences

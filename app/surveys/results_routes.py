@@ -1,0 +1,296 @@
+"""Results pages for analysts and organisers, the exports, and the member's comparison page."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from flask import Response as HttpResponse
+from flask import abort, flash, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+
+from app.audit.services import record
+from app.auth.decorators import role_required
+from app.auth.roles import ADMIN, ANALYST, ORGANISER
+from app.extensions import db
+from app.jobs.runner import job_file_path, start_job
+from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+from app.surveys import bp
+from app.surveys.access import Respondent, respondent_required
+from app.surveys.charts import bar_chart, interval_chart
+from app.surveys.dataset import Filters, submitted_rows
+from app.surveys.models import Response, Survey
+from app.surveys.results import (
+    crosstab,
+    crosstab_variables,
+    free_texts,
+    headline,
+    interval_items,
+    member_comparison,
+    share_items,
+    survey_results,
+    total_items,
+)
+from app.surveys.services import definition_for, find_survey, response_for
+
+READERS = (ANALYST, ORGANISER, ADMIN)
+FORMATS = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
+
+
+def _published(slug: str) -> Survey:
+    survey = find_survey(slug)
+    if survey is None or survey.current_version is None:
+        abort(404)
+    return survey
+
+
+def _context(survey: Survey) -> dict:
+    filters = Filters.from_args(request.args)
+    return {
+        "survey": survey,
+        "filters": filters,
+        "regions": REGIONS,
+        "council_types": COUNCIL_TYPES,
+        "definition": definition_for(survey.current_version),
+    }
+
+
+@bp.route("/results/")
+@role_required(*READERS)
+def results_index():
+    """Every published survey, with how many organisations have submitted."""
+    surveys = [s for s in db.session.scalars(select(Survey).order_by(Survey.created_at.desc())) if s.current_version]
+    counts = dict(
+        db.session.execute(
+            select(Response.survey_id, func.count(Response.id))
+            .where(Response.status == "submitted")
+            .group_by(Response.survey_id)
+        ).all()
+    )
+    return render_template("surveys/results/index.html", surveys=surveys, counts=counts)
+
+
+@bp.route("/results/<slug>/")
+@role_required(*READERS)
+def results(slug: str):
+    """Headline and every question's figures, for the organisations the filters select."""
+    context = _context(_published(slug))
+    rows = list(submitted_rows(context["survey"], context["filters"]))
+    return render_template(
+        "surveys/results/show.html",
+        rows=rows,
+        headline=headline(context["definition"], rows),
+        sections=survey_results(context["definition"], rows),
+        bar_chart=bar_chart,
+        interval_chart=interval_chart,
+        share_items=share_items,
+        interval_items=interval_items,
+        total_items=total_items,
+        **context,
+    )
+
+
+@bp.route("/results/<slug>/crosstab")
+@role_required(*READERS)
+def results_crosstab(slug: str):
+    """Cross two questions, or a question with region or council type."""
+    context = _context(_published(slug))
+    variables = crosstab_variables(context["definition"])
+    known = {key for key, _title in variables}
+    row_var = request.args.get("rows") if request.args.get("rows") in known else "provides_education"
+    column_var = request.args.get("columns") if request.args.get("columns") in known else "council_type"
+    rows = list(submitted_rows(context["survey"], context["filters"]))
+    table = crosstab(context["definition"], rows, row_var, column_var)
+    return render_template(
+        "surveys/results/crosstab.html",
+        table=table,
+        variables=variables,
+        row_var=row_var,
+        column_var=column_var,
+        n=len(rows),
+        **context,
+    )
+
+
+@bp.route("/results/<slug>/free-text")
+@role_required(*READERS)
+def results_free_text(slug: str):
+    """Every free-text answer, with only the region and council type of who wrote it."""
+    context = _context(_published(slug))
+    rows = list(submitted_rows(context["survey"], context["filters"]))
+    return render_template(
+        "surveys/results/free_text.html", groups=free_texts(context["definition"], rows), n=len(rows), **context
+    )
+
+
+@bp.route("/results/<slug>/export")
+@role_required(*READERS)
+def results_export(slug: str):
+    """Download the responses (the filters apply) as CSV or JSON at once, or as XLSX through a background job."""
+    from app.surveys.exports import iter_csv, iter_json, record_export, submitted_count
+
+    survey = _published(slug)
+    filters = Filters.from_args(request.args)
+    fmt = request.args.get("format", "")
+    if fmt not in FORMATS:
+        return render_template(
+            "surveys/results/export.html", survey=survey, filters=filters, regions=REGIONS, council_types=COUNCIL_TYPES
+        )
+    labels = request.args.get("labels") == "1"
+    user = current_user._get_current_object()
+    if fmt == "xlsx":  # slow for large surveys: built in the background, with progress on the job's page
+        job = start_job(
+            "export",
+            f"Exporting '{survey.title}' to Excel",
+            submitted_count(survey),
+            _xlsx_work,
+            survey.id,
+            filters,
+            labels,
+            user.id,
+            created_by=user,
+            return_url=url_for("surveys.results_export", slug=slug, **filters.as_args()),
+        )
+        return redirect(url_for("jobs.show", job_id=job.id))
+    record_export(survey, fmt, user=user, labels=labels, filters=filters, via="web")
+    db.session.commit()
+    pieces = iter_csv(survey, filters, labels) if fmt == "csv" else iter_json(survey, filters, labels)
+    body = stream_with_context(_with_bom(pieces) if fmt == "csv" else pieces)
+    return HttpResponse(
+        body,
+        mimetype=FORMATS[fmt],
+        headers={"Content-Disposition": f"attachment; filename={survey.slug}-responses.{fmt}"},
+    )
+
+
+def _with_bom(pieces):
+    """CSV for Excel: a byte-order mark first, so accented names read correctly."""
+    yield "\ufeff"
+    yield from pieces
+
+
+def _xlsx_work(progress, survey_id: int, filters: Filters, labels: bool, user_id: int) -> dict:
+    from app.auth.models import User
+    from app.surveys.exports import export_to_file, record_export
+
+    survey = db.session.get(Survey, survey_id)
+    name = f"{survey.slug}-responses.xlsx"
+    path = job_file_path(name)
+    rows = export_to_file(
+        survey, "xlsx", path, labels=labels, filters=filters, progress=lambda done: progress(done, "responses written")
+    )
+    record_export(
+        survey, "xlsx", user=db.session.get(User, user_id), rows=rows, labels=labels, filters=filters, via="web"
+    )
+    db.session.commit()
+    return {"file": path.name, "download_name": name, "rows": rows}
+
+
+@bp.route("/results/<slug>/impact")
+@role_required(*READERS)
+def results_impact(slug: str):
+    """The 'service user' impact model: per-user metrics under four definitions of a user."""
+    from app.surveys.impact import DEFINITIONS, METRICS, default_weight, evidence, impact
+
+    context = _context(_published(slug))
+    rows = list(submitted_rows(context["survey"], context["filters"]))
+    derivation = default_weight(rows)
+    weight, error = _weight(request.args.get("weight", ""), derivation.weight)
+    model = impact(rows, weight)
+    return render_template(
+        "surveys/results/impact.html",
+        model=model,
+        derivation=derivation,
+        error=error,
+        weight_text=request.args.get("weight", ""),
+        evidence=evidence(model),
+        definitions=DEFINITIONS,
+        metrics=METRICS,
+        **context,
+    )
+
+
+def _weight(text: str, default: float) -> tuple[float, str | None]:
+    """The analyst's pupil weight, or the derived one; and an error message when the text is not 0 to 1."""
+    if not text.strip():
+        return default, None
+    try:
+        weight = float(text)
+    except ValueError:
+        weight = -1.0
+    if not 0 <= weight <= 1:
+        return default, "Enter the pupil weight as a number from 0 to 1, like 0.25"
+    return weight, None
+
+
+@bp.route("/results/<slug>/impact.<fmt>")
+@role_required(*READERS)
+def results_impact_export(slug: str, fmt: str):
+    """The impact model's per-organisation figures as CSV or XLSX (audit-logged)."""
+    from app.surveys.exports import write_table
+    from app.surveys.impact import default_weight, impact, impact_rows_for_export
+
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    survey = _published(slug)
+    rows = list(submitted_rows(survey, Filters.from_args(request.args)))
+    weight, _error = _weight(request.args.get("weight", ""), default_weight(rows).weight)
+    table = impact_rows_for_export(impact(rows, weight))
+    record("survey-impact-exported", survey, format=fmt, weight=weight, rows=len(table))
+    db.session.commit()
+    handle, path = tempfile.mkstemp(suffix=f".{fmt}")
+    os.close(handle)
+    write_table(table, fmt, path, sheet="impact")
+    response = send_file(path, mimetype=FORMATS[fmt], as_attachment=True, download_name=f"{survey.slug}-impact.{fmt}")
+    response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
+    return response
+
+
+@bp.route("/manage/<slug>/comparison", methods=["POST"])
+@role_required(ORGANISER, ADMIN)
+def set_member_comparison(slug: str):
+    """Switch on or off what members see beside the medians."""
+    survey = _published(slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    survey.member_comparison = request.form.get("enabled") == "yes"
+    record("survey-member-comparison", survey, enabled=survey.member_comparison)
+    db.session.commit()
+    flash(
+        "Members "
+        + ("can now" if survey.member_comparison else "can no longer")
+        + " compare their answers with the medians.",
+        "success",
+    )
+    return redirect(url_for("surveys.dashboard", slug=slug))
+
+
+@bp.route("/<slug>/comparison")
+@respondent_required
+def comparison(survey: Survey, respondent: Respondent):
+    """The member's own answers beside the median of all respondents and of their council type."""
+    if not survey.member_comparison:
+        abort(404)
+    response = response_for(survey, respondent.organisation.id)
+    if response is None or response.status != "submitted":
+        return render_template(
+            "surveys/compare.html", survey=survey, respondent=respondent, figures=None, reason="not-submitted"
+        )
+    rows = list(submitted_rows(survey))
+    mine = next(r for r in rows if r.organisation_id == respondent.organisation.id)
+    figures = member_comparison(definition_for(survey.current_version), rows, mine)
+    return render_template(
+        "surveys/compare.html",
+        survey=survey,
+        respondent=respondent,
+        figures=figures,
+        reason=None if figures is not None else "too-few",
+        count=len(rows),
+        council_type=COUNCIL_TYPES.get(respondent.organisation.council_type),
+    )

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
-from app.surveys.answering import DONT_KNOW, other_key
+from app.surveys.answering import DONT_KNOW, other_key, without_placeholders
 from app.surveys.dataset import Row
 from app.surveys.definition import Definition, Question
 
@@ -405,6 +405,23 @@ def free_texts(definition: Definition, rows: list[Row]) -> list[tuple[Question, 
             if texts:
                 out.append((question, texts))
     return out
+
+
+def free_text_passages(definition: Definition, rows: list[Row]) -> list[dict[str, Any]]:
+    """Free-text answers as passages for the analysis: the text and where it came from, never who wrote it."""
+    return [
+        {
+            "source": "survey",
+            "question_id": text.question_id,
+            "question": without_placeholders(question.label),
+            "text": text.text,
+            "region": text.region,
+            "council_type": text.council_type,
+            "supports_pupils": text.supports_pupils,
+        }
+        for question, texts in free_texts(definition, rows)
+        for text in texts
+    ]
 
 
 # --- what a member sees beside the medians --------------------------------------------------------

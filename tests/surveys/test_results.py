@@ -320,3 +320,67 @@ def test_impact_figures_download(client, signed_in, responses):
     response.close()
     assert len(table) == 3 and "users_plus_pupils" in table.columns and set(table["pupil_weight"]) == {0.5}
     assert "organisation" not in table.columns  # anonymous codes only
+
+
+def test_free_text_becomes_passages_for_the_analysis_without_names():
+    from app.surveys.results import free_text_passages
+
+    rows = [
+        _row(
+            1,
+            region="wales",
+            council_type="welsh",
+            provides_education="yes",
+            pupils_reason="Pupils count.",
+            pupil_funding="other",
+            pupil_funding__other="Charity funding",
+        )
+    ]
+    passages = free_text_passages(SURVEY, rows)
+    assert passages == [
+        {
+            "source": "survey",
+            "question_id": "pupil_funding__other",
+            "question": "How are the ICT services that pupils use mainly funded?",
+            "text": "Charity funding",
+            "region": "Wales",
+            "council_type": "Welsh council",
+            "supports_pupils": True,
+        },
+        {
+            "source": "survey",
+            "question_id": "pupils_reason",
+            "question": "Why do you say that?",
+            "text": "Pupils count.",
+            "region": "Wales",
+            "council_type": "Welsh council",
+            "supports_pupils": True,
+        },
+    ]
+
+
+def test_one_response_and_all_dont_know_give_figures_not_errors(client, signed_in, survey, make_organisation):
+    signed_in("analyst")
+    org = make_organisation()
+    answers = {
+        "provides_education": "yes",
+        "share_spend": "dont_know",
+        "share_devices": "dont_know",
+        "users": {"office_staff": 0, "pupils": 0},
+    }
+    db.session.add(
+        Response(
+            survey_id=survey.id,
+            version_id=survey.current_version.id,
+            organisation_id=org.id,
+            reference="SIC-ONE",
+            status="submitted",
+            submitted_at=datetime.now(UTC),
+            submitted_answers=answers,
+        )
+    )
+    db.session.commit()
+    page = page_text(client.get("/surveys/results/schools-ict/"))
+    assert "(1 of 1)" in page and 'said "I do not know"' in page
+    assert client.get("/surveys/results/schools-ict/impact").status_code == 200
+    assert client.get("/surveys/results/schools-ict/crosstab?rows=share_spend&columns=region").status_code == 200

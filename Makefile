@@ -8,13 +8,14 @@ STAMP := .make
 export FLASK_APP := wsgi.py
 export NLTK_DATA ?= $(CURDIR)/instance/nltk_data_empty
 
-.PHONY: run test lint setup assets db demo-data test-sqlite test-postgres test-browser screenshots bench clean help
+.PHONY: run test lint setup assets db demo-data screenshots bench bench-baseline bench-survey bench-exports bench-results clean help
 
 help:
 	@echo "make run          set up and serve on http://127.0.0.1:$(PORT) with demo data"
 	@echo "make test         set up, lint, then the whole suite (SQLite, PostgreSQL, browser)"
 	@echo "make screenshots  refresh docs/screenshots from the demo data"
-	@echo "make bench        run the benchmarks and update docs/performance.md"
+	@echo "make bench        run every benchmark and update docs/performance.md (or bench-baseline, bench-survey,"
+	@echo "                  bench-exports, bench-results for one)"
 
 $(STAMP):
 	@mkdir -p $(STAMP)
@@ -74,8 +75,19 @@ test: setup lint
 screenshots: demo-data
 	$(BIN)/python scripts/screenshots.py
 
-bench: setup .env
+bench: bench-baseline bench-survey bench-exports bench-results
+
+bench-baseline: setup .env
 	$(BIN)/python -m bench.run
+
+bench-survey: setup .env
+	$(BIN)/python -m bench.survey
+
+bench-exports: setup .env
+	$(BIN)/python -m bench.exports
+
+bench-results: setup .env
+	$(BIN)/python -m bench.results
 
 clean:
 	rm -rf $(VENV) node_modules app/static/build app/static/vendor $(STAMP)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -34,8 +34,25 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        mode = connection.get_execution_options().get("sqlite_begin") or default_begin_mode()
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def default_begin_mode() -> str:
+    """How a SQLite transaction starts when the code does not say.
+
+    A request that may change data (POST and the like) takes the write lock at its first statement,
+    so it can never fail part-way through with "database is locked" when it comes to write. Reads
+    (GET) start deferred and run side by side; the few GETs that also write (an audit record, a page
+    visit) do so through `write_transaction()`. Work outside requests (commands, background jobs)
+    starts deferred and writes through `write_transaction()` too.
+    """
+    if has_request_context() and request.method not in SAFE_METHODS:
+        return "IMMEDIATE"
+    return "DEFERRED"
 
 
 def init_database(app: Flask) -> None:

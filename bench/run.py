@@ -183,8 +183,20 @@ def stop(process: subprocess.Popen[bytes], label: str) -> None:
 
 
 @contextlib.contextmanager
-def serve(label: str, target: str, env: dict[str, str], settings: Settings, workdir: Path) -> Iterator[str]:
-    """Serve `target` with gunicorn on a free loopback port; yield its base URL; always stop it."""
+def serve(
+    label: str,
+    target: str,
+    env: dict[str, str],
+    settings: Settings,
+    workdir: Path,
+    probe: str | None = None,
+    capture_output: bool = False,
+) -> Iterator[str]:
+    """Serve `target` with gunicorn on a free loopback port; yield its base URL; always stop it.
+
+    The server is ready when `probe` (default: /healthz for the app, / for anything else) answers 200.
+    With `capture_output`, what the app logs (its tracebacks too) goes to the error log file as well.
+    """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     errors = workdir / f"gunicorn-{label}.log"
@@ -201,12 +213,13 @@ def serve(label: str, target: str, env: dict[str, str], settings: Settings, work
         "warning",
         "--error-logfile",
         str(errors),
+        *(["--capture-output"] if capture_output else []),
         target,
     ]
     log(f"starting {label} ({target}) on {base}")
     process = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL)
     try:
-        probe = base + ("/healthz" if label == "app" else "/")
+        probe = base + (probe or ("/healthz" if label == "app" else "/"))
         for _ in range(STARTUP_TRIES):
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn for {target} exited ({process.returncode}):\n{read_tail(errors)}")

@@ -34,7 +34,8 @@ from app.auth.services import (
     start_session,
     valid_token,
 )
-from app.extensions import db, limiter
+from app.database import write_transaction
+from app.extensions import limiter
 
 SIGN_IN_ERROR = "Enter a correct email address and password"
 
@@ -191,8 +192,8 @@ def account_password():
 def account_export():
     """Download everything held about oneself, as JSON."""
     user = current_user._get_current_object()
-    record("personal-data-exported", user)
-    db.session.commit()
+    with write_transaction():  # a GET that writes: take the write lock first (app/database.py)
+        record("personal-data-exported", user)
     body = json.dumps(personal_data(user), indent=2)
     return Response(
         body,

@@ -19,6 +19,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import update
 
+from app.database import write_transaction
 from app.extensions import db
 from app.jobs.models import Job
 
@@ -28,8 +29,8 @@ FILE_LIFETIME_SECONDS = 24 * 3600
 
 
 def _set(job_id: int, **values: Any) -> None:
-    db.session.execute(update(Job).where(Job.id == job_id).values(**values))
-    db.session.commit()
+    with write_transaction():
+        db.session.execute(update(Job).where(Job.id == job_id).values(**values))
 
 
 def start_job(
@@ -44,10 +45,13 @@ def start_job(
         return_url=return_url,
         result={},
     )
-    db.session.add(job)
-    db.session.commit()
+    with write_transaction():  # jobs start from GET requests too (an export)
+        db.session.add(job)
+        db.session.flush()
+        job_id = job.id
+    # From here the request holds no transaction (nor, on SQLite, the write lock) until it touches the
+    # database again, so the job's own session can write straight away, in a thread or inline.
     app = current_app._get_current_object()
-    job_id = job.id
 
     def run() -> None:
         with app.app_context():
@@ -78,7 +82,6 @@ def start_job(
         thread = threading.Thread(target=run, name=f"job-{job_id}", daemon=True)
         _threads[job_id] = thread
         thread.start()
-    db.session.expire(job)
     return job
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, update
 from app.audit.services import record
 from app.auth.models import User, UserRole
 from app.auth.roles import MEMBER
+from app.database import write_transaction
 from app.email.sender import external_url, send_email
 from app.extensions import db
 from app.organisations.models import Organisation
@@ -110,25 +111,27 @@ def invite_organisation(survey: Survey, organisation: Organisation, by=None) -> 
     )
     if submitted:
         return "already submitted"
-    invitation = db.session.scalar(
-        select(Invitation).where(Invitation.survey_id == survey.id, Invitation.organisation_id == organisation.id)
-    )
-    if invitation is None:
-        invitation = Invitation(survey_id=survey.id, organisation_id=organisation.id)
-        db.session.add(invitation)
-    _refresh(invitation, survey, email, by)
-    db.session.flush()
-    send_email(
-        email,
-        f"Please answer: {survey.title}",
-        "survey_invitation",
-        survey=survey,
-        organisation=organisation,
-        link=invitation_link(invitation),
-        closes_at=survey.closes_at,
-    )
-    record("survey-invitation-sent", invitation, actor=by, organisation_id=organisation.id, survey=survey.slug)
-    db.session.commit()
+    with write_transaction():  # also runs in a background job, outside any request
+        invitation = db.session.scalar(
+            select(Invitation).where(Invitation.survey_id == survey.id, Invitation.organisation_id == organisation.id)
+        )
+        if invitation is None:
+            invitation = Invitation(survey_id=survey.id, organisation_id=organisation.id)
+            _refresh(invitation, survey, email, by)  # complete before it joins the session (autoflush)
+            db.session.add(invitation)
+        else:
+            _refresh(invitation, survey, email, by)
+        db.session.flush()
+        send_email(
+            email,
+            f"Please answer: {survey.title}",
+            "survey_invitation",
+            survey=survey,
+            organisation=organisation,
+            link=invitation_link(invitation),
+            closes_at=survey.closes_at,
+        )
+        record("survey-invitation-sent", invitation, actor=by, organisation_id=organisation.id, survey=survey.slug)
     return None
 
 
@@ -193,29 +196,29 @@ def send_reminders(
     reminded: list[str] = []
     cutoff = now - REMINDER_GAP
     for number, invitation in enumerate(due_for_reminder(survey, now), start=1):
-        claimed = db.session.execute(
-            update(Invitation)
-            .where(
-                Invitation.id == invitation.id,
-                or_(Invitation.last_reminded_at.is_(None), Invitation.last_reminded_at <= cutoff),
-            )
-            .values(last_reminded_at=now, reminders_sent=Invitation.reminders_sent + 1)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
+        with write_transaction():
+            claimed = db.session.execute(
+                update(Invitation)
+                .where(
+                    Invitation.id == invitation.id,
+                    or_(Invitation.last_reminded_at.is_(None), Invitation.last_reminded_at <= cutoff),
+                )
+                .values(last_reminded_at=now, reminders_sent=Invitation.reminders_sent + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
         db.session.expire(invitation)
         if claimed == 1:
-            send_email(
-                invitation.email,
-                f"Reminder: please answer {survey.title}",
-                "survey_reminder",
-                survey=survey,
-                organisation=invitation.organisation,
-                link=invitation_link(invitation),
-                closes_at=survey.closes_at,
-            )
-            record("survey-reminder-sent", invitation, actor=by, organisation_id=invitation.organisation_id)
-            db.session.commit()
+            with write_transaction():
+                send_email(
+                    invitation.email,
+                    f"Reminder: please answer {survey.title}",
+                    "survey_reminder",
+                    survey=survey,
+                    organisation=invitation.organisation,
+                    link=invitation_link(invitation),
+                    closes_at=survey.closes_at,
+                )
+                record("survey-reminder-sent", invitation, actor=by, organisation_id=invitation.organisation_id)
             reminded.append(invitation.organisation.name)
         if progress:
             progress(number, invitation.organisation.name)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from app.audit.services import record
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ORGANISER
+from app.database import write_transaction
 from app.extensions import db
 from app.jobs.runner import start_job
 from app.organisations.models import Organisation
@@ -279,8 +280,8 @@ def publish(slug: str):
 def export_definition(slug: str):
     """Download the draft definition as JSON."""
     survey = _survey(slug)
-    record("survey-definition-exported", survey)
-    db.session.commit()
+    with write_transaction():  # a GET that writes
+        record("survey-definition-exported", survey)
     return HttpResponse(
         json.dumps(survey.draft, indent=2, ensure_ascii=False),
         mimetype="application/json",

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.audit.services import record
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ANALYST, ORGANISER
+from app.database import write_transaction
 from app.extensions import db
 from app.jobs.runner import job_file_path, start_job
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
@@ -158,21 +159,25 @@ def results_export(slug: str):
             return_url=url_for("surveys.results_export", slug=slug, **filters.as_args()),
         )
         return redirect(url_for("jobs.show", job_id=job.id))
-    record_export(survey, fmt, user=user, labels=labels, filters=filters, via="web")
-    db.session.commit()
-    pieces = iter_csv(survey, filters, labels) if fmt == "csv" else iter_json(survey, filters, labels)
-    body = stream_with_context(_with_bom(pieces) if fmt == "csv" else pieces)
+    with write_transaction():  # a GET that writes
+        record_export(survey, fmt, user=user, labels=labels, filters=filters, via="web")
+    survey_id = survey.id
+
+    def pieces():
+        # Read afresh while streaming: the objects loaded before the response started may be gone by then.
+        fresh = db.session.get(Survey, survey_id)
+        if fmt == "csv":
+            yield "\ufeff"  # a byte-order mark, so Excel reads accented names correctly
+            yield from iter_csv(fresh, filters, labels)
+        else:
+            yield from iter_json(fresh, filters, labels)
+
+    body = stream_with_context(pieces())
     return HttpResponse(
         body,
         mimetype=FORMATS[fmt],
         headers={"Content-Disposition": f"attachment; filename={survey.slug}-responses.{fmt}"},
     )
-
-
-def _with_bom(pieces):
-    """CSV for Excel: a byte-order mark first, so accented names read correctly."""
-    yield "\ufeff"
-    yield from pieces
 
 
 def _xlsx_work(progress, survey_id: int, filters: Filters, labels: bool, user_id: int) -> dict:
@@ -185,10 +190,9 @@ def _xlsx_work(progress, survey_id: int, filters: Filters, labels: bool, user_id
     rows = export_to_file(
         survey, "xlsx", path, labels=labels, filters=filters, progress=lambda done: progress(done, "responses written")
     )
-    record_export(
-        survey, "xlsx", user=db.session.get(User, user_id), rows=rows, labels=labels, filters=filters, via="web"
-    )
-    db.session.commit()
+    user = db.session.get(User, user_id)
+    with write_transaction():
+        record_export(survey, "xlsx", user=user, rows=rows, labels=labels, filters=filters, via="web")
     return {"file": path.name, "download_name": name, "rows": rows}
 
 
@@ -242,8 +246,8 @@ def results_impact_export(slug: str, fmt: str):
     rows = list(submitted_rows(survey, Filters.from_args(request.args)))
     weight, _error = _weight(request.args.get("weight", ""), default_weight(rows).weight)
     table = impact_rows_for_export(impact(rows, weight))
-    record("survey-impact-exported", survey, format=fmt, weight=weight, rows=len(table))
-    db.session.commit()
+    with write_transaction():  # a GET that writes
+        record("survey-impact-exported", survey, format=fmt, weight=weight, rows=len(table))
     handle, path = tempfile.mkstemp(suffix=f".{fmt}")
     os.close(handle)
     write_table(table, fmt, path, sheet="impact")

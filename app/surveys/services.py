@@ -95,15 +95,18 @@ def publish_draft(survey: Survey, by=None) -> SurveyVersion:
 
 
 @lru_cache(maxsize=64)
-def _definition_for_version(version_id: int, _digest: str) -> Definition:
+def _definition_for_version(version_id: int, _published_at: datetime) -> Definition:
     version = db.session.get(SurveyVersion, version_id)
     return load_definition(version.definition)
 
 
 def definition_for(version: SurveyVersion) -> Definition:
-    """The loaded definition of a published version (cached: published versions never change)."""
-    digest = str(hash(json.dumps(version.definition, sort_keys=True)))
-    return _definition_for_version(version.id, digest)
+    """The loaded definition of a published version (cached: a published version never changes).
+
+    The publication time is part of the key, so a database rebuilt with the same ids (as tests do)
+    never gets another survey's definition back.
+    """
+    return _definition_for_version(version.id, version.published_at)
 
 
 def find_survey(slug: str) -> Survey | None:

@@ -99,13 +99,24 @@ def _register_blueprints(app: Flask) -> None:
     from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
     from app.email import bp as outbox_bp
+    from app.focus_groups import bp as focus_groups_bp
     from app.jobs import bp as jobs_bp
     from app.main import bp as main_bp
     from app.organisations import bp as organisations_bp
     from app.people import bp as people_bp
     from app.surveys import bp as surveys_bp
 
-    for blueprint in (main_bp, auth_bp, people_bp, organisations_bp, audit_bp, outbox_bp, surveys_bp, jobs_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        people_bp,
+        organisations_bp,
+        audit_bp,
+        outbox_bp,
+        surveys_bp,
+        jobs_bp,
+        focus_groups_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -143,8 +143,13 @@ def sample_args(app, make_user, make_organisation):
     message = send_email(
         "someone@example.org", "Hello", "invitation", user=person, invited_by=None, link="http://localhost/x", hours=1
     )
+    study, slot, volunteer, placement = focus_group_sample()
     db.session.commit()
     return {
+        "study_id": study.id,
+        "slot_id": slot.id,
+        "volunteer_id": volunteer.id,
+        "placement_id": placement.id,
         "user_id": person.id,
         "organisation_id": org.id,
         "message_id": message.id,
@@ -157,6 +162,34 @@ def sample_args(app, make_user, make_organisation):
         "section_id": "education",
         "fmt": "csv",
     }
+
+
+def focus_group_sample():
+    """A study with one slot and one volunteer placed in it (a participant awaiting invitation)."""
+    from datetime import UTC, datetime
+
+    from app.extensions import db
+    from app.focus_groups.models import Availability, Placement, Volunteer
+    from app.focus_groups.services import add_slot, create_study, new_salt
+
+    study = create_study("Who are our users?")
+    slot = add_slot(study, datetime(2027, 3, 10, 10, 0, tzinfo=UTC), location="https://meet.example.org/a")
+    volunteer = Volunteer(
+        study=study,
+        name="Sam Sample",
+        email="sam@example.org",
+        region="london",
+        council_type="london-borough",
+        supports_schools=True,
+        salt=new_salt(),
+    )
+    volunteer.availability.append(Availability(slot_id=slot.id, answer="yes"))
+    db.session.add(volunteer)
+    db.session.flush()
+    placement = Placement(study_id=study.id, slot_id=slot.id, volunteer_id=volunteer.id, pseudonym="P1")
+    db.session.add(placement)
+    db.session.flush()
+    return study, slot, volunteer, placement
 
 
 def _request(client, rule, args):

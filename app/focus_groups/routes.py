@@ -1,0 +1,9 @@
+"""The focus-group pages, one module per part of the work."""
+
+from app.focus_groups import (  # noqa: F401
+    composition_routes,
+    models,  # noqa: F401 - the tables, for migrations
+    recruitment_routes,
+    scheduling_routes,
+    setup_routes,
+)

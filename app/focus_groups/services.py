@@ -1,0 +1,190 @@
+"""Setting up a focus-group study: its discussion guide and candidate slots; volunteers' own links."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app
+from sqlalchemy import select
+
+from app.audit.services import record
+from app.extensions import db
+from app.focus_groups.models import GuideQuestion, Slot, Study, Volunteer
+
+LONDON = ZoneInfo("Europe/London")
+
+# The brief's discussion guide (shared/DOMAIN.md), with prompts a facilitator can use.
+DEFAULT_GUIDE: list[tuple[str, list[str]]] = [
+    (
+        "What is a user?",
+        [
+            "Who do you count as a user of your ICT service today?",
+            "Does a user need an account, a device, or just to call the service desk?",
+        ],
+    ),
+    (
+        "Our current definition versus who organisations actually support.",
+        [
+            "Who do you support that the benchmarking definition leaves out?",
+            "Schools, pupils, partners, councillors, residents: who is in and who is out?",
+        ],
+    ),
+    (
+        "The approximate proportion of users in different categories.",
+        [
+            "Roughly what share of your users are office staff, frontline staff, school staff, pupils, partners?",
+            "How confident are you in those figures, and where do they come from?",
+        ],
+    ),
+    (
+        "Whether particular groups of users receive a markedly different form of service, in quality or attention.",
+        [
+            "Do schools or pupils get the same service levels as corporate users?",
+            "Which groups take more (or less) of your team's time than their numbers suggest?",
+        ],
+    ),
+]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware (UTC)."""
+    return datetime.now(UTC)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """A stored time as timezone-aware UTC (SQLite returns naive datetimes)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def london(moment: datetime) -> datetime:
+    """A stored time in UK time."""
+    return aware(moment).astimezone(LONDON)
+
+
+def from_london(local: datetime) -> datetime:
+    """A wall-clock time in Europe/London (as organisers type it) as UTC."""
+    return local.replace(tzinfo=LONDON).astimezone(UTC)
+
+
+def create_study(
+    title: str,
+    *,
+    theme: str = "",
+    target_groups: int = 2,
+    min_size: int = 4,
+    target_size: int = 6,
+    max_size: int = 8,
+    places_per_reserve: int = 5,
+    by=None,
+) -> Study:
+    """A new study with the brief's four-question discussion guide (editable afterwards)."""
+    study = Study(
+        title=title,
+        theme=theme,
+        target_groups=target_groups,
+        min_size=min_size,
+        target_size=target_size,
+        max_size=max_size,
+        places_per_reserve=places_per_reserve,
+        created_by_id=getattr(by, "id", None),
+    )
+    for position, (text, prompts) in enumerate(DEFAULT_GUIDE, start=1):
+        study.questions.append(GuideQuestion(position=position, text=text, prompts="\n".join(prompts)))
+    db.session.add(study)
+    db.session.flush()
+    record("focus_groups.study_created", study, actor=by, title=title)
+    return study
+
+
+def add_slot(
+    study: Study,
+    starts_at: datetime,
+    *,
+    location: str,
+    online: bool = True,
+    capacity: int = 8,
+    duration_minutes: int = 90,
+    by=None,
+) -> Slot:
+    """Add a candidate slot; `starts_at` is timezone-aware (organisers type it in UK time)."""
+    slot = Slot(
+        study=study,
+        starts_at=starts_at.astimezone(UTC),
+        location=location,
+        online=online,
+        capacity=capacity,
+        duration_minutes=duration_minutes,
+    )
+    db.session.add(slot)
+    db.session.flush()
+    record("focus_groups.slot_added", slot, actor=by, study=study.id)
+    return slot
+
+
+def slot_ends_at(slot: Slot) -> datetime:
+    """When a slot's session ends (UTC)."""
+    return aware(slot.starts_at) + timedelta(minutes=slot.duration_minutes)
+
+
+def study_or_404(study_id: int) -> Study:
+    """The study, or a 404 page."""
+    study = db.session.get(Study, study_id)
+    if study is None:
+        abort(404)
+    return study
+
+
+def slot_or_404(study: Study, slot_id: int) -> Slot:
+    """One of the study's slots, or a 404 page (a slot of another study is not found)."""
+    slot = db.session.get(Slot, slot_id)
+    if slot is None or slot.study_id != study.id:
+        abort(404)
+    return slot
+
+
+def volunteer_or_404(study: Study, volunteer_id: int) -> Volunteer:
+    """One of the study's volunteers, or a 404 page."""
+    volunteer = db.session.get(Volunteer, volunteer_id)
+    if volunteer is None or volunteer.study_id != study.id:
+        abort(404)
+    return volunteer
+
+
+def new_salt() -> str:
+    """A fresh salt for a volunteer's links."""
+    return secrets.token_hex(16)
+
+
+def volunteer_token(volunteer: Volunteer, purpose: str) -> str:
+    """The secret in a volunteer's own link for `purpose` ("respond" to an invitation, "withdraw").
+
+    It names the volunteer and carries an HMAC of SECRET_KEY and the volunteer's salt, so nothing
+    secret is stored, and a new salt retires every old link.
+    """
+    key = current_app.config["SECRET_KEY"].encode()
+    message = f"focus-group:{purpose}:{volunteer.id}:{volunteer.salt}".encode()
+    return f"{volunteer.id}.{hmac.new(key, message, hashlib.sha256).hexdigest()[:40]}"
+
+
+def volunteer_by_token(token: str, purpose: str) -> Volunteer | None:
+    """The volunteer a link belongs to, or None for an unknown, altered or retired link."""
+    volunteer_id, _, _ = token.partition(".")
+    if not volunteer_id.isdigit():
+        return None
+    volunteer = db.session.get(Volunteer, int(volunteer_id))
+    if volunteer is None or volunteer.erased_at is not None:
+        return None
+    if not hmac.compare_digest(volunteer_token(volunteer, purpose), token):
+        return None
+    return volunteer
+
+
+def recruiting_study() -> Study | None:
+    """The newest study that is taking volunteers (the survey's last page links to it)."""
+    return db.session.scalar(select(Study).where(Study.recruiting.is_(True)).order_by(Study.id.desc()).limit(1))

@@ -1,0 +1,70 @@
+"""Factories for focus-group tests: a study with candidate slots, and volunteers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.extensions import db
+from app.focus_groups.consent import CURRENT_CONSENT_VERSION
+from app.focus_groups.models import Availability, Volunteer
+from app.focus_groups.services import add_slot, create_study, new_salt
+
+
+@pytest.fixture
+def make_study(app):
+    """make_study(slots=3) -> a study with that many candidate slots a week apart, from 1 March 2027."""
+
+    def make(slots: int = 3, title: str = "Who are our users?", **kwargs):
+        study = create_study(title, **kwargs)
+        first = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+        for n in range(slots):
+            add_slot(study, first + timedelta(weeks=n), location=f"https://meet.example.org/{n + 1}", capacity=8)
+        db.session.commit()
+        return study
+
+    return make
+
+
+@pytest.fixture
+def make_volunteer(app):
+    """make_volunteer(study, region=..., council_type=..., available=[slot, ...], if_need_be=[...])."""
+    counter = {"n": 0}
+
+    def make(
+        study,
+        *,
+        name: str | None = None,
+        region: str = "london",
+        council_type: str = "london-borough",
+        supports_schools: bool = True,
+        available=(),
+        if_need_be=(),
+        organisation=None,
+        **kwargs,
+    ) -> Volunteer:
+        counter["n"] += 1
+        n = counter["n"]
+        volunteer = Volunteer(
+            study=study,
+            name=name or f"Volunteer {n}",
+            email=kwargs.pop("email", f"volunteer{n}@example.org"),
+            region=region,
+            council_type=council_type,
+            supports_schools=supports_schools,
+            organisation=organisation,
+            organisation_name=organisation.name if organisation else f"Council {n}",
+            consented_at=datetime.now(UTC),
+            consent_version=CURRENT_CONSENT_VERSION,
+            salt=new_salt(),
+            **kwargs,
+        )
+        for slot in study.slots:
+            answer = "yes" if slot in available else "if_need_be" if slot in if_need_be else "no"
+            volunteer.availability.append(Availability(slot_id=slot.id, answer=answer))
+        db.session.add(volunteer)
+        db.session.commit()
+        return volunteer
+
+    return make

@@ -15,6 +15,10 @@ def register_cli(app: Flask) -> None:
 
     register_survey_cli(app)
 
+    from app.focus_groups.cli import register_cli as register_focus_group_cli
+
+    register_focus_group_cli(app)
+
     @app.cli.command("demo-data")
     @click.option(
         "--password",

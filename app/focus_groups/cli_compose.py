@@ -1,0 +1,7 @@
+"""cli_compose"""
+
+import click
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to the group."""

@@ -165,10 +165,19 @@ def violations(
     slots: Iterable[SlotOption],
     groups: Mapping[str, Iterable[str]],
     rules: Rules,
+    names: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Every rule a placement breaks, in words (an empty list: it is valid). Used for manual moves."""
+    """Every rule a placement breaks, in words (an empty list: it is valid). Used for manual moves.
+
+    `names` gives how to write a person's, a slot's or an organisation's id (default: the id itself).
+    """
     by_id = {p.id: p for p in people}
     capacity = {s.id: s.capacity for s in slots}
+    names = names or {}
+
+    def name(key: str) -> str:
+        return names.get(key, key)
+
     problems: list[str] = []
     seen: dict[str, str] = {}
     org_groups: dict[str, set[str]] = {}
@@ -180,29 +189,31 @@ def violations(
         if not member_ids:
             continue
         upper = min(rules.max_size, capacity.get(slot_id, rules.max_size))
-        if len(member_ids) < rules.min_size:
-            problems.append(
-                f"Group {slot_id} has {len(member_ids)} people, fewer than the minimum of {rules.min_size}."
-            )
-        if len(member_ids) > upper:
-            problems.append(f"Group {slot_id} has {len(member_ids)} people, more than its limit of {upper}.")
+        size = len(member_ids)
+        if size < rules.min_size:
+            problems.append(f"{name(slot_id)} has {size} people, fewer than the minimum of {rules.min_size}.")
+        if size > upper:
+            problems.append(f"{name(slot_id)} has {size} people, more than its limit of {upper}.")
         orgs: dict[str, str] = {}
         for person_id in member_ids:
             person = by_id[person_id]
             if person_id in seen:
-                problems.append(f"{person_id} is in two groups ({seen[person_id]} and {slot_id}).")
+                problems.append(f"{name(person_id)} is in two groups ({name(seen[person_id])} and {name(slot_id)}).")
             seen[person_id] = slot_id
             if not person.can_make(slot_id):
-                problems.append(f"{person_id} is not available for {slot_id}.")
+                problems.append(f"{name(person_id)} is not available for {name(slot_id)}.")
             key = _org_key(person)
             if key in orgs:
-                problems.append(f"{person_id} and {orgs[key]} in group {slot_id} are from the same organisation.")
+                problems.append(
+                    f"{name(person_id)} and {name(orgs[key])} in {name(slot_id)} are from the same organisation."
+                )
             orgs[key] = person_id
             org_groups.setdefault(key, set()).add(slot_id)
     if rules.one_per_organisation:
         for key, slot_ids in sorted(org_groups.items()):
             if len(slot_ids) > 1:
-                problems.append(f"{key} is represented in more than one group ({', '.join(sorted(slot_ids))}).")
+                where = " and ".join(name(s) for s in sorted(slot_ids))
+                problems.append(f"{name(key)} is represented in more than one group ({where}).")
     return problems
 
 

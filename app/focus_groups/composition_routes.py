@@ -1,1 +1,143 @@
-"""composition_routes"""
+"""Organisers plan the groups: run the optimiser, read its explanation, lock people in or out, move by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.auth.decorators import role_required
+from app.auth.roles import ADMIN, ORGANISER
+from app.extensions import db
+from app.focus_groups import bp
+from app.focus_groups.composition import CompositionError
+from app.focus_groups.forms import ComposeForm, LockForm, MoveForm
+from app.focus_groups.planning import (
+    compose_study,
+    current_groups,
+    locks_for,
+    move_volunteer,
+    not_placed,
+    plan_warnings,
+    set_lock,
+    slot_label,
+)
+from app.focus_groups.services import slot_or_404, study_or_404, volunteer_or_404
+from app.organisations.vocabulary import COUNCIL_TYPES
+
+MANAGERS = (ADMIN, ORGANISER)
+NOT_PLACED_PER_PAGE = 50
+
+
+def _destinations(study) -> list[tuple[str, str]]:
+    """Where a volunteer can be moved by hand: a candidate slot as participant or reserve, or out."""
+    choices = [("out", "Not in a group")]
+    for slot in study.slots:
+        if slot.status == "candidate":
+            choices.append((f"{slot.id}:participant", f"{slot_label(slot)}: participant"))
+            choices.append((f"{slot.id}:reserve", f"{slot_label(slot)}: reserve"))
+    return choices
+
+
+@bp.route("/<int:study_id>/groups")
+@role_required(*MANAGERS)
+def groups(study_id: int):
+    """The plan: each group with its coverage and reserves, the rules it breaks, and who is not placed."""
+    study = study_or_404(study_id)
+    leftovers = not_placed(study)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pages = max((len(leftovers) + NOT_PLACED_PER_PAGE - 1) // NOT_PLACED_PER_PAGE, 1)
+    page = min(page, pages)
+    shown = leftovers[(page - 1) * NOT_PLACED_PER_PAGE : page * NOT_PLACED_PER_PAGE]
+    report = study.composition_report or {}
+    return render_template(
+        "focus_groups/groups/plan.html",
+        study=study,
+        groups=current_groups(study),
+        warnings=plan_warnings(study),
+        leftovers=shown,
+        leftover_count=len(leftovers),
+        page=page,
+        pages=pages,
+        report=report,
+        run_at=datetime.fromisoformat(report["run_at"]) if report.get("run_at") else None,
+        missing_types=[COUNCIL_TYPES.get(t, t) for t in report.get("council_types_missing", [])],
+        locks=locks_for(study),
+        destinations=_destinations(study),
+        compose_form=ComposeForm(),
+        slot_label=slot_label,
+    )
+
+
+@bp.route("/<int:study_id>/groups/compose", methods=["POST"])
+@role_required(*MANAGERS)
+def compose(study_id: int):
+    """Run the optimiser over the candidate slots (confirmed groups stay as they are)."""
+    study = study_or_404(study_id)
+    if not ComposeForm().validate_on_submit():
+        flash("Nothing was changed: try again.", "important")
+        return redirect(url_for("focus_groups.groups", study_id=study.id))
+    try:
+        result = compose_study(study, by=current_user)
+    except CompositionError as exc:
+        db.session.rollback()
+        flash(f"No groups were proposed: {exc}", "important")
+    else:
+        db.session.commit()
+        if not (study.composition_report or {}).get("groups_wanted"):
+            flash("Every group the study asks for is already confirmed: nothing to plan.", "success")
+        elif result.groups_formed == 0:
+            flash("No group can be formed yet: too few volunteers can make the same slot.", "important")
+        else:
+            proven = "the best possible under the rules" if result.optimal else "the best found in the time allowed"
+            flash(
+                f"{result.groups_formed} group{'' if result.groups_formed == 1 else 's'} proposed: {proven}.", "success"
+            )
+    return redirect(url_for("focus_groups.groups", study_id=study.id))
+
+
+@bp.route("/<int:study_id>/groups/move", methods=["POST"])
+@role_required(*MANAGERS)
+def move(study_id: int):
+    """Move a volunteer by hand; the plan page then shows any rule the move breaks."""
+    study = study_or_404(study_id)
+    form = MoveForm()
+    form.destination.choices = [value for value, _ in _destinations(study)]
+    if not form.validate_on_submit():
+        flash("Choose a volunteer and where to move them.", "important")
+        return redirect(url_for("focus_groups.groups", study_id=study.id))
+    volunteer = volunteer_or_404(study, form.volunteer_id.data)
+    slot, role = None, "participant"
+    if form.destination.data != "out":
+        slot_id, _, role = form.destination.data.partition(":")
+        slot = slot_or_404(study, int(slot_id))
+    try:
+        move_volunteer(study, volunteer, slot, role, by=current_user)
+    except CompositionError as exc:
+        db.session.rollback()
+        flash(str(exc), "important")
+    else:
+        db.session.commit()
+        where = f"{slot_label(slot)} as a {role}" if slot else "out of the groups"
+        flash(f"{volunteer.display_name} moved {where}.", "success")
+    return redirect(url_for("focus_groups.groups", study_id=study.id))
+
+
+@bp.route("/<int:study_id>/groups/lock", methods=["POST"])
+@role_required(*MANAGERS)
+def lock(study_id: int):
+    """Lock a volunteer into or out of a group for the next run of the optimiser."""
+    study = study_or_404(study_id)
+    form = LockForm()
+    if not form.validate_on_submit():
+        flash("Choose a volunteer, a group and a lock.", "important")
+        return redirect(url_for("focus_groups.groups", study_id=study.id))
+    volunteer = volunteer_or_404(study, form.volunteer_id.data)
+    slot = slot_or_404(study, form.slot_id.data)
+    kind = None if form.kind.data == "none" else form.kind.data
+    set_lock(study, volunteer, slot, kind, by=current_user)
+    db.session.commit()
+    words = {"in": "will be kept in", "out": "will be kept out of", None: "is no longer locked to"}
+    flash(f"{volunteer.display_name} {words[kind]} {slot_label(slot)} when groups are next proposed.", "success")
+    return redirect(url_for("focus_groups.groups", study_id=study.id))

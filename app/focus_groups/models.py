@@ -74,13 +74,13 @@ class Study(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     questions: Mapped[list[GuideQuestion]] = relationship(
-        back_populates="study", order_by="GuideQuestion.position", cascade="all, delete-orphan"
+        back_populates="study", order_by="GuideQuestion.position", cascade="all, delete-orphan", passive_deletes=True
     )
     slots: Mapped[list[Slot]] = relationship(
-        back_populates="study", order_by="Slot.starts_at", cascade="all, delete-orphan"
+        back_populates="study", order_by="Slot.starts_at", cascade="all, delete-orphan", passive_deletes=True
     )
     volunteers: Mapped[list[Volunteer]] = relationship(
-        back_populates="study", order_by="Volunteer.id", cascade="all, delete-orphan"
+        back_populates="study", order_by="Volunteer.id", cascade="all, delete-orphan", passive_deletes=True
     )
 
 
@@ -134,7 +134,7 @@ class Slot(db.Model):
     facilitator = relationship("User", foreign_keys=[facilitator_id])
     note_taker = relationship("User", foreign_keys=[note_taker_id])
     placements: Mapped[list[Placement]] = relationship(
-        back_populates="slot", order_by="Placement.id", cascade="all, delete-orphan"
+        back_populates="slot", order_by="Placement.id", cascade="all, delete-orphan", passive_deletes=True
     )
 
     @property
@@ -181,7 +181,9 @@ class Volunteer(db.Model):
 
     study: Mapped[Study] = relationship(back_populates="volunteers")
     organisation = relationship("Organisation")
-    availability: Mapped[list[Availability]] = relationship(back_populates="volunteer", cascade="all, delete-orphan")
+    availability: Mapped[list[Availability]] = relationship(
+        back_populates="volunteer", cascade="all, delete-orphan", passive_deletes=True
+    )
     placement: Mapped[Placement | None] = relationship(back_populates="volunteer", uselist=False)
 
     @property

@@ -46,8 +46,9 @@ def make_volunteer(app):
     ) -> Volunteer:
         counter["n"] += 1
         n = counter["n"]
+        slots = list(study.slots)
         volunteer = Volunteer(
-            study=study,
+            study_id=study.id,
             name=name or f"Volunteer {n}",
             email=kwargs.pop("email", f"volunteer{n}@example.org"),
             region=region,
@@ -60,7 +61,7 @@ def make_volunteer(app):
             salt=new_salt(),
             **kwargs,
         )
-        for slot in study.slots:
+        for slot in slots:
             answer = "yes" if slot in available else "if_need_be" if slot in if_need_be else "no"
             volunteer.availability.append(Availability(slot_id=slot.id, answer=answer))
         db.session.add(volunteer)

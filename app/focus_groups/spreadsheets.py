@@ -1,0 +1,162 @@
+"""Planning from spreadsheets: read volunteers and slots from CSV, write the groups as CSV.
+
+The same optimiser as the web pages, for organisers who plan in a spreadsheet. Every bad row is
+reported with its line number, and nothing is solved or written until the files are clean.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from app.focus_groups.composition import Composition, Person, SlotOption
+from app.organisations.vocabulary import council_type_slug, region_slug
+
+LONDON = ZoneInfo("Europe/London")
+VOLUNTEER_COLUMNS = (
+    "volunteer_id",
+    "name",
+    "email",
+    "organisation",
+    "region",
+    "council_type",
+    "supports_schools",
+    "available",
+    "if_need_be",
+)
+SLOT_COLUMNS = ("slot_id", "starts_at", "capacity")
+GROUP_COLUMNS = ("volunteer_id", "slot_id", "role")
+YES = {"yes", "y", "true", "1"}
+NO = {"no", "n", "false", "0"}
+
+
+@dataclass
+class SheetProblem:
+    """One thing wrong with an input file, by line number (the header is line 1)."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}, line {self.line}: {self.message}"
+
+
+def _rows(text: str, name: str, columns: Iterable[str]) -> tuple[list[tuple[int, dict[str, str]]], list[SheetProblem]]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        return [], [SheetProblem(name, 1, f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")]
+    reader.fieldnames = header
+    rows = []
+    for row in reader:
+        values = {k: (v or "").strip() for k, v in row.items() if k is not None}
+        if any(values.values()):
+            rows.append((reader.line_num, values))
+    return rows, []
+
+
+def read_slots(
+    text: str, name: str = "sessions file"
+) -> tuple[list[SlotOption], dict[str, datetime], list[SheetProblem]]:
+    """Slots from CSV (slot_id, starts_at in ISO 8601 Europe/London, capacity), with any problems."""
+    rows, problems = _rows(text, name, SLOT_COLUMNS)
+    slots: list[SlotOption] = []
+    starts: dict[str, datetime] = {}
+    for line, row in rows:
+        slot_id = row["slot_id"]
+        if not slot_id:
+            problems.append(SheetProblem(name, line, "slot_id is empty"))
+            continue
+        if slot_id in starts:
+            problems.append(SheetProblem(name, line, f"slot_id {slot_id} appears twice"))
+            continue
+        try:
+            moment = datetime.fromisoformat(row["starts_at"])
+        except ValueError:
+            problems.append(
+                SheetProblem(name, line, f"starts_at '{row['starts_at']}' is not a date and time like 2027-03-10T10:00")
+            )
+            continue
+        starts[slot_id] = moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
+        if not row["capacity"].isdigit() or int(row["capacity"]) < 1:
+            problems.append(
+                SheetProblem(name, line, f"capacity '{row['capacity']}' is not a whole number of 1 or more")
+            )
+            continue
+        slots.append(SlotOption(slot_id, int(row["capacity"])))
+    if not rows and not problems:
+        problems.append(SheetProblem(name, 2, "there are no slots"))
+    return slots, starts, problems
+
+
+def read_volunteers(
+    text: str, slot_ids: set[str], name: str = "volunteers file"
+) -> tuple[list[Person], list[SheetProblem]]:
+    """Volunteers from CSV (see VOLUNTEER_COLUMNS), checked against the known slot ids."""
+    rows, problems = _rows(text, name, VOLUNTEER_COLUMNS)
+    people: list[Person] = []
+    seen: set[str] = set()
+    for line, row in rows:
+        row_problems = []
+        volunteer_id = row["volunteer_id"]
+        if not volunteer_id:
+            row_problems.append("volunteer_id is empty")
+        elif volunteer_id in seen:
+            row_problems.append(f"volunteer_id {volunteer_id} appears twice")
+        seen.add(volunteer_id)
+        region = region_slug(row["region"]) if row["region"] else None
+        if region is None:
+            row_problems.append(f"region '{row['region']}' is not one of the regions (for example 'North East')")
+        council_type = council_type_slug(row["council_type"]) if row["council_type"] else None
+        if council_type is None:
+            row_problems.append(
+                f"council_type '{row['council_type']}' is not a council type (for example 'Unitary authority')"
+            )
+        schools = row["supports_schools"].lower()
+        if schools not in YES | NO:
+            row_problems.append(f"supports_schools '{row['supports_schools']}' must be yes or no")
+        lists = {}
+        for column in ("available", "if_need_be"):
+            ids = [part.strip() for part in row[column].split(";") if part.strip()]
+            unknown = [i for i in ids if i not in slot_ids]
+            if unknown:
+                row_problems.append(f"{column} names slots that are not in the sessions file: {', '.join(unknown)}")
+            lists[column] = frozenset(ids)
+        both = lists["available"] & lists["if_need_be"]
+        if both:
+            row_problems.append(f"slots {', '.join(sorted(both))} are in both available and if_need_be")
+        if row_problems:
+            problems.extend(SheetProblem(name, line, message) for message in row_problems)
+            continue
+        organisation = " ".join(row["organisation"].lower().split()) or f"(volunteer {volunteer_id})"
+        people.append(
+            Person(
+                id=volunteer_id,
+                organisation=organisation,
+                region=region,
+                council_type=council_type,
+                supports_schools=schools in YES,
+                available=lists["available"],
+                if_need_be=lists["if_need_be"],
+            )
+        )
+    return people, problems
+
+
+def groups_csv(result: Composition) -> str:
+    """The composition as CSV: volunteer_id, slot_id, role (participant, then reserves in order)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(GROUP_COLUMNS)
+    for slot_id, members in result.groups.items():
+        for person_id in members:
+            writer.writerow([person_id, slot_id, "participant"])
+        for person_id in result.reserves.get(slot_id, []):
+            writer.writerow([person_id, slot_id, "reserve"])
+    return out.getvalue()

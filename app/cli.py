@@ -34,8 +34,8 @@ def register_cli(app: Flask) -> None:
 
         created, issued = load_demo_data(password)
         click.echo(
-            f"Demo data ready: {created['organisations']} organisations, {created['people']} people and "
-            f"{created['responses']} survey responses added."
+            f"Demo data ready: {created['organisations']} organisations, {created['people']} people, "
+            f"{created['responses']} survey responses and {created['volunteers']} focus-group volunteers added."
         )
         click.echo("Demo sign-ins:")
         for role, name, org in DEMO_PEOPLE:

@@ -84,7 +84,7 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
     without one gets a random password, which is returned so it can be shown.
     Returns counts of what was created and the password that new accounts received.
     """
-    created = {"organisations": 0, "people": 0, "responses": 0}
+    created = {"organisations": 0, "people": 0, "responses": 0, "volunteers": 0}
     orgs = {o.name: o for o in db.session.scalars(select(Organisation))}
     for name, region, council_type in DEMO_ORGANISATIONS:
         if name not in orgs:
@@ -123,4 +123,7 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
         survey.closes_at = datetime.now(UTC) + timedelta(days=28)
         db.session.commit()
     created["responses"] = load_demo_responses(survey)
+    from app.focus_groups.demo import load_demo_study
+
+    created["volunteers"] = load_demo_study()
     return created, issued

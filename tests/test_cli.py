@@ -5,6 +5,7 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.auth.passwords import verify_password
 from app.extensions import db
+from app.focus_groups.models import Study
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from config import TestingConfig
@@ -23,13 +24,24 @@ def test_demo_data_covers_every_region_and_council_type(runner):
         assert f"{role}@demo.example" in result.output
     member = db.session.scalar(select(User).where(User.email == "member@demo.example"))
     assert member.organisation is not None
+    # A focus-group study with volunteers from every region, one group confirmed for the facilitator.
+    study = db.session.scalar(select(Study))
+    assert study.title == "Who are our users?"
+    assert {v.region for v in study.volunteers} == set(REGIONS)
+    assert member.organisation_id not in {v.organisation_id for v in study.volunteers}
+    confirmed = [s for s in study.slots if s.status == "confirmed"]
+    assert len(confirmed) == 1 and confirmed[0].facilitator.email == "facilitator@demo.example"
+    assert {p.pseudonym for p in confirmed[0].placements if p.role == "participant"} >= {"P1", "P2", "P3", "P4"}
 
 
 def test_demo_data_is_idempotent_and_keeps_passwords_unless_told(runner):
     runner.invoke(args=["demo-data", "--password", "demo-password-1"])
     counts = (db.session.query(Organisation).count(), db.session.query(User).count())
     result = runner.invoke(args=["demo-data"], env={"DEMO_PASSWORD": ""})
-    assert result.exit_code == 0 and "0 organisations, 0 people and 0 survey responses added" in result.output
+    assert (
+        result.exit_code == 0
+        and "0 organisations, 0 people, 0 survey responses and 0 focus-group volunteers added" in result.output
+    )
     assert "Passwords unchanged" in result.output
     assert (db.session.query(Organisation).count(), db.session.query(User).count()) == counts
     admin = db.session.scalar(select(User).where(User.email == "admin@demo.example"))

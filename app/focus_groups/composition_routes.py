@@ -14,6 +14,7 @@ from app.focus_groups import bp
 from app.focus_groups.composition import CompositionError
 from app.focus_groups.forms import ComposeForm, LockForm, MoveForm
 from app.focus_groups.planning import (
+    active_volunteers,
     compose_study,
     current_groups,
     locks_for,
@@ -24,10 +25,12 @@ from app.focus_groups.planning import (
     slot_label,
 )
 from app.focus_groups.services import slot_or_404, study_or_404, volunteer_or_404
+from app.jobs.runner import start_job
 from app.organisations.vocabulary import COUNCIL_TYPES
 
 MANAGERS = (ADMIN, ORGANISER)
 NOT_PLACED_PER_PAGE = 50
+BACKGROUND_ABOVE = 300  # volunteers: larger pools are composed in a background job with a progress page
 
 
 def _destinations(study) -> list[tuple[str, str]]:
@@ -78,23 +81,50 @@ def compose(study_id: int):
     if not ComposeForm().validate_on_submit():
         flash("Nothing was changed: try again.", "important")
         return redirect(url_for("focus_groups.groups", study_id=study.id))
+    if len(active_volunteers(study)) > BACKGROUND_ABOVE:
+        job = start_job(
+            "composition",
+            f"Proposing groups for ‘{study.title}’",
+            3,
+            _compose_work,
+            study.id,
+            current_user.id,
+            created_by=current_user,
+            return_url=url_for("focus_groups.groups", study_id=study.id),
+        )
+        return redirect(url_for("jobs.show", job_id=job.id))
+    outcome = _compose(study, current_user)
+    flash(outcome["message"], "success" if outcome["ok"] else "important")
+    return redirect(url_for("focus_groups.groups", study_id=study.id))
+
+
+def _compose(study, by) -> dict:
+    """Run the optimiser for a study and commit; the outcome in words for the organiser."""
     try:
-        result = compose_study(study, by=current_user)
+        result = compose_study(study, by=by)
     except CompositionError as exc:
         db.session.rollback()
-        flash(f"No groups were proposed: {exc}", "important")
-    else:
-        db.session.commit()
-        if not (study.composition_report or {}).get("groups_wanted"):
-            flash("Every group the study asks for is already confirmed: nothing to plan.", "success")
-        elif result.groups_formed == 0:
-            flash("No group can be formed yet: too few volunteers can make the same slot.", "important")
-        else:
-            proven = "the best possible under the rules" if result.optimal else "the best found in the time allowed"
-            flash(
-                f"{result.groups_formed} group{'' if result.groups_formed == 1 else 's'} proposed: {proven}.", "success"
-            )
-    return redirect(url_for("focus_groups.groups", study_id=study.id))
+        return {"ok": False, "message": f"No groups were proposed: {exc}"}
+    db.session.commit()
+    if not (study.composition_report or {}).get("groups_wanted"):
+        return {"ok": True, "message": "Every group the study asks for is already confirmed: nothing to plan."}
+    if result.groups_formed == 0:
+        return {"ok": False, "message": "No group can be formed yet: too few volunteers can make the same slot."}
+    proven = "the best possible under the rules" if result.optimal else "the best found in the time allowed"
+    plural = "" if result.groups_formed == 1 else "s"
+    return {"ok": True, "message": f"{result.groups_formed} group{plural} proposed: {proven}."}
+
+
+def _compose_work(progress, study_id: int, user_id: int) -> dict:
+    """The optimiser as a background job, for large pools."""
+    from app.auth.models import User
+    from app.focus_groups.models import Study
+
+    progress(1, "building the model and finding the best groups")
+    study = db.session.get(Study, study_id)
+    outcome = _compose(study, db.session.get(User, user_id))
+    progress(3, "done")
+    return outcome
 
 
 @bp.route("/<int:study_id>/groups/move", methods=["POST"])

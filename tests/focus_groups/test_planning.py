@@ -171,3 +171,24 @@ def test_a_volunteer_of_another_study_cannot_be_moved(client, signed_in, make_st
     )
     assert bogus.status_code == 302  # an unknown destination is refused by the form: nothing moves
     assert placements(study) == []
+
+
+def test_large_pools_are_composed_in_a_background_job_with_progress(client, signed_in, make_study, make_volunteer):
+    from app.focus_groups import composition_routes
+
+    signed_in("organiser")
+    study = make_study(slots=2)
+    pool(make_volunteer, study, study.slots, count=12)
+    previous = composition_routes.BACKGROUND_ABOVE
+    composition_routes.BACKGROUND_ABOVE = 5  # this pool counts as large
+    try:
+        response = client.post(f"/focus-groups/{study.id}/groups/compose")
+    finally:
+        composition_routes.BACKGROUND_ABOVE = previous
+    assert "/jobs/" in response.headers["Location"]
+    page = client.get(response.headers["Location"])
+    text = page_text(page)
+    assert "Proposing groups for ‘Who are our users?’" in text
+    assert "3 of 3 done" in text
+    assert "2 groups proposed: the best possible under the rules." in text
+    assert len([p for p in placements(study) if p.role == "participant"]) == 12

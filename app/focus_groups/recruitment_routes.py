@@ -1,1 +1,259 @@
-"""recruitment_routes"""
+"""Recruitment pages: the public volunteer form, and organisers' invitations, import and pool dashboard."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from app.auth.decorators import public, role_required
+from app.auth.roles import ADMIN, ORGANISER
+from app.extensions import db
+from app.focus_groups import bp
+from app.focus_groups.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
+from app.focus_groups.models import (
+    ATTENDANCE,
+    AVAILABILITY,
+    PLACEMENT_ROLES,
+    PLACEMENT_STATUSES,
+    Study,
+)
+from app.focus_groups.recruitment import (
+    IMPORT_COLUMNS,
+    IMPORTED_CONSENT_VERSION,
+    VolunteerDetails,
+    consent_text,
+    delete_volunteer,
+    import_volunteers_csv,
+    open_slots,
+    organisations_for_choice,
+    organisations_matching,
+    other_records,
+    pool_for,
+    send_recruitment_invitations,
+    volunteer_from_form,
+    volunteers_query,
+    withdrawal_link,
+)
+from app.focus_groups.recruitment_forms import VolunteerImportForm, slot_field_name, volunteer_form
+from app.focus_groups.services import slot_ends_at, study_or_404, volunteer_or_404
+from app.jobs.runner import start_job
+from app.organisations.models import Organisation
+from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+
+MANAGERS = (ADMIN, ORGANISER)
+THANKS_KEY = "focus_group_volunteered"
+def _prefill() -> dict:
+    """Start the form with what we know: the organisation in the invitation's link, or the member's own."""
+    data: dict = {}
+    organisation = None
+    wanted = request.args.get("organisation", "")
+    if wanted.isdigit():
+        organisation = db.session.get(Organisation, int(wanted))
+    if current_user.is_authenticated:
+        data.update(name=current_user.name, email=current_user.email)
+        organisation = organisation or current_user.organisation
+    if organisation is not None:
+        data.update(
+            organisation=str(organisation.id), region=organisation.region, council_type=organisation.council_type
+        )
+    return data
+
+
+@bp.route("/<int:study_id>/volunteer", methods=["GET", "POST"], endpoint="volunteer_form")
+@public
+def volunteer_form_page(study_id: int):
+    """The expression-of-interest form: who you are, when you can come, and your consent."""
+    study = study_or_404(study_id)
+    if not study.recruiting:
+        return render_template("focus_groups/recruitment/not_recruiting.html", study=study)
+    slots = open_slots(study)
+    organisations = organisations_for_choice()
+    form = volunteer_form(slots, organisations, data=None if request.method == "POST" else _prefill())
+    if form.validate_on_submit():
+        organisation = db.session.get(Organisation, int(form.organisation.data))
+        if organisation is None:  # deleted since the page was shown
+            form.organisation.errors = ["Select your organisation from the list"]
+        else:
+            details = VolunteerDetails(
+                name=form.name.data,
+                email=form.email.data,
+                organisation_id=organisation.id,
+                organisation_name=organisation.name,
+                job_role=form.job_role.data,
+                region=form.region.data or organisation.region,
+                council_type=form.council_type.data or organisation.council_type,
+                supports_schools=form.supports_schools.data == "yes",
+                availability={slot.id: form[slot_field_name(slot.id)].data for slot in slots},
+                access_needs=form.access_needs.data,
+                audio_consent=form.audio_consent.data,
+            )
+            volunteer, created = volunteer_from_form(
+                study, details, user=current_user if current_user.is_authenticated else None
+            )
+            session[THANKS_KEY] = {"study_id": study.id, "volunteer_id": volunteer.id, "created": created}
+            return redirect(url_for("focus_groups.volunteer_thanks", study_id=study.id))
+    return render_template(
+        "focus_groups/recruitment/volunteer.html",
+        study=study,
+        form=form,
+        slot_rows=[(slot, form[slot_field_name(slot.id)]) for slot in slots],
+        slot_ends_at=slot_ends_at,
+        consent=CONSENT_TEXTS[CURRENT_CONSENT_VERSION],
+    )
+
+
+@bp.route("/<int:study_id>/volunteer/thanks")
+@public
+def volunteer_thanks(study_id: int):
+    """The confirmation after volunteering: what happens next, and how to withdraw."""
+    study = study_or_404(study_id)
+    done = session.get(THANKS_KEY) or {}
+    if done.get("study_id") != study.id:
+        return redirect(url_for("focus_groups.volunteer_form", study_id=study.id))
+    volunteer = volunteer_or_404(study, done["volunteer_id"])
+    # The link is shown only to whoever created the record; an update's link goes by email to its owner.
+    link = withdrawal_link(volunteer) if done.get("created") else None
+    return render_template(
+        "focus_groups/recruitment/thanks.html",
+        study=study,
+        volunteer=volunteer,
+        created=done.get("created"),
+        withdraw_link=link,
+    )
+
+
+def _recruitment_work(progress, study_id: int, organisation_ids: list[int], user_id: int) -> dict:
+    from app.auth.models import User
+
+    study = db.session.get(Study, study_id)
+    by = db.session.get(User, user_id)
+    return send_recruitment_invitations(study, organisation_ids, by=by, progress=progress).as_dict()
+
+
+@bp.route("/<int:study_id>/recruit", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def recruit(study_id: int):
+    """Choose member organisations (all, or by region and council type) and email them the volunteer form."""
+    study = study_or_404(study_id)
+    if not study.recruiting:
+        flash("This study is not taking volunteers, so recruitment invitations cannot be sent.", "important")
+        return redirect(url_for("focus_groups.pool", study_id=study.id))
+    form = FlaskForm()
+    selected_regions = request.args.getlist("region")
+    selected_types = request.args.getlist("council_type")
+    organisations = organisations_matching(selected_regions, selected_types)
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        chosen = {int(v) for v in request.form.getlist("organisation") if v.isdigit()}
+        known = sorted(o.id for o in organisations_matching() if o.id in chosen)
+        if not known:
+            error = "Select at least one organisation to invite"
+        else:
+            job = start_job(
+                "invitations",
+                f"Sending recruitment invitations for '{study.title}'",
+                len(known),
+                _recruitment_work,
+                study.id,
+                known,
+                current_user.id,
+                created_by=current_user,
+                return_url=url_for("focus_groups.pool", study_id=study.id),
+            )
+            return redirect(url_for("jobs.show", job_id=job.id))
+    return render_template(
+        "focus_groups/recruitment/recruit.html",
+        study=study,
+        organisations=organisations,
+        regions=REGIONS,
+        council_types=COUNCIL_TYPES,
+        selected_regions=selected_regions,
+        selected_types=selected_types,
+        form=form,
+        error=error,
+    )
+
+
+@bp.route("/<int:study_id>/volunteers/import", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def import_volunteers(study_id: int):
+    """Upload a CSV of volunteers; any bad row means nothing is saved, and each is listed."""
+    study = study_or_404(study_id)
+    form = VolunteerImportForm()
+    result = None
+    if form.validate_on_submit():
+        result = import_volunteers_csv(study, form.file.data.read(), by=current_user)
+        if result.ok:
+            flash(f"Import complete: {result.created} volunteers added, {result.updated} updated.", "success")
+            return redirect(url_for("focus_groups.pool", study_id=study.id))
+    return render_template(
+        "focus_groups/recruitment/import.html",
+        study=study,
+        form=form,
+        result=result,
+        columns=IMPORT_COLUMNS,
+        slots=open_slots(study),
+        regions=REGIONS,
+        council_types=COUNCIL_TYPES,
+    )
+
+
+@bp.route("/<int:study_id>/pool")
+@role_required(*MANAGERS)
+def pool(study_id: int):
+    """The pool dashboard: volunteers by region and council type against the targets, availability per slot."""
+    study = study_or_404(study_id)
+    region = request.args.get("region", "")
+    council_type = request.args.get("council_type", "")
+    page = db.paginate(volunteers_query(study, region, council_type), per_page=25, error_out=False)
+    return render_template(
+        "focus_groups/recruitment/pool.html",
+        study=study,
+        pool=pool_for(study),
+        page=page,
+        region=region if region in REGIONS else "",
+        council_type=council_type if council_type in COUNCIL_TYPES else "",
+        regions=REGIONS,
+        council_types=COUNCIL_TYPES,
+        slot_ends_at=slot_ends_at,
+    )
+
+
+@bp.route("/<int:study_id>/volunteers/<int:volunteer_id>")
+@role_required(*MANAGERS)
+def pool_volunteer(study_id: int, volunteer_id: int):
+    """One volunteer: details, consent as given, availability, and their history in this and other studies."""
+    study = study_or_404(study_id)
+    volunteer = volunteer_or_404(study, volunteer_id)
+    return render_template(
+        "focus_groups/recruitment/volunteer_detail.html",
+        study=study,
+        volunteer=volunteer,
+        consent=consent_text(volunteer.consent_version),
+        imported_consent=volunteer.consent_version == IMPORTED_CONSENT_VERSION,
+        slots=open_slots(study),
+        slot_ends_at=slot_ends_at,
+        answers=AVAILABILITY,
+        roles=PLACEMENT_ROLES,
+        statuses=PLACEMENT_STATUSES,
+        attendance=ATTENDANCE,
+        others=other_records(volunteer),
+    )
+
+
+@bp.route("/<int:study_id>/volunteers/<int:volunteer_id>/delete", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def delete_pool_volunteer(study_id: int, volunteer_id: int):
+    """Confirm, then remove a volunteer from the pool (with their availability and any placement)."""
+    study = study_or_404(study_id)
+    volunteer = volunteer_or_404(study, volunteer_id)
+    form = FlaskForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        name = volunteer.display_name
+        delete_volunteer(volunteer, by=current_user)
+        flash(f"{name} has been removed from the pool.", "success")
+        return redirect(url_for("focus_groups.pool", study_id=study.id))
+    return render_template("focus_groups/recruitment/delete.html", study=study, volunteer=volunteer, form=form)

@@ -408,8 +408,16 @@ def done(survey: Survey, respondent: Respondent):
             flash("Thank you for your feedback.", "success")
             return redirect(url_for("surveys.done", slug=survey.slug))
         error = "Select how satisfied you are with this survey"
+    from app.focus_groups.services import recruiting_study
+
     return render_template(
-        "surveys/done.html", survey=survey, respondent=respondent, response=response, form=form, error=error
+        "surveys/done.html",
+        survey=survey,
+        respondent=respondent,
+        response=response,
+        form=form,
+        error=error,
+        focus_group=recruiting_study(),
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import request, url_for
 from flask_login import current_user
 
-from app.auth.roles import ADMIN, ANALYST, MEMBER, ORGANISER
+from app.auth.roles import ADMIN, ANALYST, FACILITATOR, MEMBER, ORGANISER
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Your surveys", "surveys.index", frozenset({MEMBER})),
     NavItem("Surveys", "surveys.manage_index", frozenset({ADMIN, ORGANISER})),
     NavItem("Results", "surveys.results_index", frozenset({ADMIN, ORGANISER, ANALYST})),
+    NavItem("Focus groups", "focus_groups.index", frozenset({ADMIN, ORGANISER})),
     NavItem("Organisations", "organisations.index", frozenset({ADMIN, ORGANISER})),
     NavItem("People", "people.index", frozenset({ADMIN})),
     NavItem("Audit log", "audit.index", frozenset({ADMIN})),
     NavItem("Outbox", "outbox.index", frozenset({ADMIN})),
+    NavItem("Your sessions", "focus_groups.my_sessions", frozenset({FACILITATOR})),
     NavItem("Your account", "auth.account", frozenset(), prefix="/account"),
 )
 

@@ -95,6 +95,33 @@ def _mobile_menu_open(page) -> None:
     expect(page.get_by_role("navigation", name="Menu").get_by_role("link").first).to_be_visible()
 
 
+def _demo_study(page) -> None:
+    """The organiser's page for the demo study, reached through the navigation."""
+    from playwright.sync_api import expect
+
+    page.goto("/focus-groups/")
+    page.get_by_role("link", name="Who are our users?").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Who are our users?")
+
+
+def _study_then(link: str, role: str = "link") -> Callable:
+    """The demo study's page, then one of its links (or link-styled buttons)."""
+
+    def prepare(page) -> None:
+        _demo_study(page)
+        page.get_by_role(role, name=link).first.click()
+        page.wait_for_load_state()
+
+    return prepare
+
+
+def _volunteer_form(page) -> None:
+    """The public expression-of-interest form, from the link on the study page."""
+    _demo_study(page)
+    page.locator("#volunteers a.app-wrap").click()
+    page.wait_for_load_state()
+
+
 SHOTS: list[Shot] = [
     Shot("start", None, _goto("/"), DESKTOP),
     Shot("sign-in", None, _goto("/sign-in"), DESKTOP),
@@ -122,6 +149,10 @@ SHOTS: list[Shot] = [
     Shot("analyst-impact", "analyst", _goto("/surveys/results/schools-ict/impact"), DESKTOP),
     Shot("mobile-survey-matrix", "organiser", _goto("/surveys/manage/schools-ict/preview/service_level"), PHONE),
     Shot("mobile-survey-grid", "organiser", _goto("/surveys/manage/schools-ict/preview/user_counts"), PHONE),
+    Shot("organiser-focus-group-study", "organiser", _demo_study, DESKTOP),
+    Shot("organiser-focus-group-pool", "organiser", _study_then("See the pool"), DESKTOP),
+    Shot("organiser-focus-group-plan", "organiser", _study_then("Plan the groups", "button"), DESKTOP),
+    Shot("mobile-volunteer-form", "organiser", _volunteer_form, PHONE),
     Shot("mobile-sign-in", None, _goto("/sign-in"), PHONE),
     Shot("mobile-home", "admin", _goto("/"), PHONE),
     Shot("mobile-menu", "admin", _mobile_menu_open, PHONE),

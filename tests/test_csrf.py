@@ -44,6 +44,7 @@ def test_every_state_changing_route_refuses_a_request_without_a_token(app, clien
         "section_id": "education",
         "fmt": "csv",
         "study_id": 1,
+        "guide_question_id": 1,
         "slot_id": 1,
         "volunteer_id": 1,
         "placement_id": 1,

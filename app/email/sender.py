@@ -31,8 +31,14 @@ def external_url(endpoint: str, **values) -> str:
     return current_app.config["APP_BASE_URL"] + adapter.build(endpoint, values)
 
 
-def build_message(to: str, subject: str, template: str, **context) -> EmailMessage:
-    """Render templates/email/<template>.txt and .html into a multipart/alternative message."""
+Attachment = tuple[str, str, bytes]  # (filename, content type such as "text/calendar; method=REQUEST", data)
+
+
+def build_message(
+    to: str, subject: str, template: str, attachments: list[Attachment] | None = None, **context
+) -> EmailMessage:
+    """Render templates/email/<template>.txt and .html into a multipart/alternative message,
+    with any attachments after it (the message then becomes multipart/mixed)."""
     context.setdefault("service_name", current_app.config["SERVICE_NAME"])
     context.setdefault("base_url", current_app.config["APP_BASE_URL"])
     text = render_template(f"email/{template}.txt", subject=subject, **context)
@@ -44,6 +50,13 @@ def build_message(to: str, subject: str, template: str, **context) -> EmailMessa
     message["Message-ID"] = make_msgid(domain="socitm-research")
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    for filename, content_type, data in attachments or ():
+        kind, *parameters = (part.strip() for part in content_type.split(";"))
+        maintype, _, subtype = kind.partition("/")
+        params = dict(p.split("=", 1) for p in parameters if "=" in p)
+        message.add_attachment(
+            data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename, params=params
+        )
     return message
 
 
@@ -69,14 +82,18 @@ def _deliver(message: EmailMessage) -> None:
         raise EmailNotSent(str(exc)) from exc
 
 
-def send_email(to: str, subject: str, template: str, **context) -> OutboxMessage:
+def send_email(
+    to: str, subject: str, template: str, attachments: list[Attachment] | None = None, **context
+) -> OutboxMessage:
     """Send one email (or keep it in the outbox when no SMTP server is configured).
+
+    `attachments` are (filename, content type, bytes); the outbox keeps the bodies only.
 
     Returns the outbox record, added to the current session; the caller commits.
     Delivery failures are logged and recorded with status 'failed', not raised,
     so a mail outage never loses the user's work.
     """
-    message = build_message(to, subject, template, **context)
+    message = build_message(to, subject, template, attachments, **context)
     record = OutboxMessage(recipient=to, subject=subject, template=template)
     if not current_app.config["MAIL_SERVER"]:
         record.status = "outbox"

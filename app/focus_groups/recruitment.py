@@ -7,14 +7,16 @@ Plain functions: views parse the request and call them; tests and commands call 
 from __future__ import annotations
 
 import csv
+import hmac
 import io
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
-from flask import url_for
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -203,6 +205,69 @@ def send_volunteer_thanks(volunteer: Volunteer, *, updated: bool = False) -> Non
         withdraw_link=withdrawal_link(volunteer, external=True),
         form_link=volunteer_form_link(study),
     )
+
+
+# --- Changes to an existing volunteer's details, confirmed from their own inbox -----------------
+
+CHANGE_SALT = "focus-group-volunteer-change"
+CHANGE_LIFETIME_SECONDS = 7 * 24 * 3600
+
+
+def _change_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CHANGE_SALT)
+
+
+def change_token(volunteer: Volunteer, details: VolunteerDetails) -> str:
+    """A signed link token carrying new details for a volunteer; it dies when their salt changes."""
+    payload = asdict(details)
+    payload["availability"] = {str(k): v for k, v in details.availability.items()}
+    return _change_serializer().dumps({"volunteer": volunteer.id, "salt": volunteer.salt, "details": payload})
+
+
+def change_from_token(study: Study, token: str) -> tuple[Volunteer, VolunteerDetails] | None:
+    """The volunteer and the details a change link carries, or None when it is unknown, old or used up."""
+    try:
+        data = _change_serializer().loads(token, max_age=CHANGE_LIFETIME_SECONDS)
+    except (BadSignature, SignatureExpired):
+        return None
+    volunteer = db.session.get(Volunteer, data.get("volunteer"))
+    if volunteer is None or volunteer.study_id != study.id or volunteer.erased_at is not None:
+        return None
+    if not hmac.compare_digest(str(data.get("salt")), volunteer.salt):
+        return None
+    details = dict(data["details"])
+    details["availability"] = {int(k): v for k, v in details["availability"].items()}
+    return volunteer, VolunteerDetails(**details)
+
+
+def request_change(study: Study, volunteer: Volunteer, details: VolunteerDetails) -> None:
+    """Someone volunteered again with an address already in the pool: nothing changes until the
+    owner of that address confirms, from the email this sends, that the new details are theirs."""
+    send_email(
+        volunteer.email,
+        f"Confirm the changes to your details: {study.title}",
+        "fg_volunteer_change",
+        study=study,
+        details=details,
+        slots=[(slot, details.availability.get(slot.id, "no")) for slot in open_slots(study)],
+        answers=AVAILABILITY,
+        link=external_url(
+            "focus_groups.confirm_volunteer_change", study_id=study.id, token=change_token(volunteer, details)
+        ),
+        hours=CHANGE_LIFETIME_SECONDS // 3600,
+    )
+    record("focus_groups.volunteer_change_requested", volunteer, study=study.id)
+    db.session.commit()
+
+
+def apply_change(study: Study, volunteer: Volunteer, details: VolunteerDetails, user=None) -> Volunteer:
+    """Apply confirmed new details (and consent given now); the link cannot be used twice."""
+    volunteer, _ = save_volunteer(study, details, source=volunteer.source, user=user)
+    volunteer.salt = new_salt()  # retires this link and the volunteer's older links
+    record("focus_groups.volunteer_changed", volunteer, study=study.id)
+    send_volunteer_thanks(volunteer, updated=True)
+    db.session.commit()
+    return volunteer
 
 
 # --- Recruitment invitations to member organisations -------------------------------------------

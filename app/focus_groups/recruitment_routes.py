@@ -22,14 +22,18 @@ from app.focus_groups.recruitment import (
     IMPORT_COLUMNS,
     IMPORTED_CONSENT_VERSION,
     VolunteerDetails,
+    apply_change,
+    change_from_token,
     consent_text,
     delete_volunteer,
+    find_volunteer,
     import_volunteers_csv,
     open_slots,
     organisations_for_choice,
     organisations_matching,
     other_records,
     pool_for,
+    request_change,
     send_recruitment_invitations,
     volunteer_from_form,
     volunteers_query,
@@ -43,6 +47,8 @@ from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 
 MANAGERS = (ADMIN, ORGANISER)
 THANKS_KEY = "focus_group_volunteered"
+
+
 def _prefill() -> dict:
     """Start the form with what we know: the organisation in the invitation's link, or the member's own."""
     data: dict = {}
@@ -88,9 +94,14 @@ def volunteer_form_page(study_id: int):
                 access_needs=form.access_needs.data,
                 audio_consent=form.audio_consent.data,
             )
-            volunteer, created = volunteer_from_form(
-                study, details, user=current_user if current_user.is_authenticated else None
-            )
+            user = current_user if current_user.is_authenticated else None
+            existing = find_volunteer(study, details.email)
+            if existing is not None and (user is None or existing.user_id != user.id):
+                # Whoever typed this address may not own it: its owner confirms the changes by email.
+                request_change(study, existing, details)
+                session[THANKS_KEY] = {"study_id": study.id, "pending": True}
+                return redirect(url_for("focus_groups.volunteer_thanks", study_id=study.id))
+            volunteer, created = volunteer_from_form(study, details, user=user)
             session[THANKS_KEY] = {"study_id": study.id, "volunteer_id": volunteer.id, "created": created}
             return redirect(url_for("focus_groups.volunteer_thanks", study_id=study.id))
     return render_template(
@@ -111,6 +122,8 @@ def volunteer_thanks(study_id: int):
     done = session.get(THANKS_KEY) or {}
     if done.get("study_id") != study.id:
         return redirect(url_for("focus_groups.volunteer_form", study_id=study.id))
+    if done.get("pending"):
+        return render_template("focus_groups/recruitment/check_email.html", study=study)
     volunteer = volunteer_or_404(study, done["volunteer_id"])
     # The link is shown only to whoever created the record; an update's link goes by email to its owner.
     link = withdrawal_link(volunteer) if done.get("created") else None
@@ -120,6 +133,33 @@ def volunteer_thanks(study_id: int):
         volunteer=volunteer,
         created=done.get("created"),
         withdraw_link=link,
+    )
+
+
+@bp.route("/<int:study_id>/volunteer/confirm/<token>", methods=["GET", "POST"])
+@public
+def confirm_volunteer_change(study_id: int, token: str):
+    """The link emailed to a volunteer's own address: confirm the new details someone gave for it."""
+    study = study_or_404(study_id)
+    change = change_from_token(study, token)
+    if change is None:
+        return render_template("focus_groups/recruitment/change_invalid.html", study=study), 404
+    volunteer, details = change
+    if request.method == "POST":
+        user = current_user if current_user.is_authenticated else None
+        apply_change(study, volunteer, details, user=user)
+        session[THANKS_KEY] = {"study_id": study.id, "volunteer_id": volunteer.id, "created": False}
+        return redirect(url_for("focus_groups.volunteer_thanks", study_id=study.id))
+    organisation = db.session.get(Organisation, details.organisation_id) if details.organisation_id else None
+    return render_template(
+        "focus_groups/recruitment/confirm_change.html",
+        study=study,
+        details=details,
+        organisation=organisation,
+        slots=[(slot, details.availability.get(slot.id, "no")) for slot in open_slots(study)],
+        answers=AVAILABILITY,
+        regions=REGIONS,
+        council_types=COUNCIL_TYPES,
     )
 
 

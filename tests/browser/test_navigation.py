@@ -16,10 +16,20 @@ pytestmark = pytest.mark.browser
 # The menu each role should see, in order (app/navigation.py).
 EXPECTED_MENU = {
     "member": ["Home", "Your surveys", "Your account"],
-    "organiser": ["Home", "Surveys", "Results", "Organisations", "Your account"],
-    "facilitator": ["Home", "Your account"],
+    "organiser": ["Home", "Surveys", "Results", "Focus groups", "Organisations", "Your account"],
+    "facilitator": ["Home", "Your sessions", "Your account"],
     "analyst": ["Home", "Results", "Your account"],
-    "admin": ["Home", "Surveys", "Results", "Organisations", "People", "Audit log", "Outbox", "Your account"],
+    "admin": [
+        "Home",
+        "Surveys",
+        "Results",
+        "Focus groups",
+        "Organisations",
+        "People",
+        "Audit log",
+        "Outbox",
+        "Your account",
+    ],
 }
 
 # Every page an administrator can open; {organisation}, {person} and {message} are real ids.

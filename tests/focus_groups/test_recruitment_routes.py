@@ -13,7 +13,7 @@ from app.extensions import db
 from app.focus_groups.models import Placement, Volunteer
 from app.focus_groups.recruitment import save_volunteer
 from app.focus_groups.services import add_slot
-from tests.conftest import page_text, text_part
+from tests.conftest import link_in, page_text, text_part
 from tests.focus_groups.test_recruitment import HEADER, details
 
 
@@ -77,7 +77,7 @@ def test_a_visitor_volunteers_and_sees_what_happens_next(client, make_study, mak
     assert message["To"] == "ann@example.org" and "/focus-groups/withdraw/" in text_part(message)
 
 
-def test_volunteering_again_with_the_same_email_updates_the_details(client, make_study, make_organisation, mailbox):
+def test_volunteering_again_changes_nothing_until_the_address_confirms(client, make_study, make_organisation, mailbox):
     study = make_study(slots=2)
     org = make_organisation()
     client.post(f"/focus-groups/{study.id}/volunteer", data=form_data(study, org))
@@ -85,13 +85,40 @@ def test_volunteering_again_with_the_same_email_updates_the_details(client, make
         f"/focus-groups/{study.id}/volunteer",
         data=form_data(study, org, email="ANN@example.org", job_role="CIO", region="london"),
     )
-    thanks = page_text(client.get(response.headers["Location"]))
-    assert "We have updated your details" in thanks
-    assert "/focus-groups/withdraw/" not in thanks  # whoever typed the address gets no withdrawal link on screen
+    pending = page_text(client.get(response.headers["Location"]))
+    assert "Check your email" in pending
+    assert "/focus-groups/withdraw/" not in pending  # whoever typed the address gets no link on screen
     assert db.session.scalar(select(func.count(Volunteer.id))) == 1
+    volunteer = only_volunteer()
+    assert volunteer.job_role != "CIO" and volunteer.region != "london"  # nothing changed yet
+    message = mailbox[-1]
+    assert message["To"] == "ann@example.org"
+    assert "Confirm the changes to your details" in message["Subject"]
+    link = link_in(message)
+    confirm = client.get(link)
+    assert "Confirm your new details" in page_text(confirm) and "CIO" in page_text(confirm)
+    done = client.post(link, follow_redirects=True)
+    assert "We have updated your details" in page_text(done)
+    db.session.expire_all()
     volunteer = only_volunteer()
     assert volunteer.job_role == "CIO" and volunteer.region == "london"
     assert "We have updated your details" in mailbox[-1]["Subject"]
+    # The link is single-use: the volunteer's links were renewed when it was used.
+    again = client.get(link)
+    assert again.status_code == 404 and "This link does not work" in page_text(again)
+    assert client.get(f"/focus-groups/{study.id}/volunteer/confirm/tampered").status_code == 404
+
+
+def test_a_signed_in_volunteer_updates_their_own_details_at_once(client, signed_in, make_study, make_organisation):
+    member = signed_in("member")
+    study = make_study(slots=2)
+    org = member.organisation or make_organisation()
+    client.post(f"/focus-groups/{study.id}/volunteer", data=form_data(study, org, email=member.email))
+    response = client.post(
+        f"/focus-groups/{study.id}/volunteer", data=form_data(study, org, email=member.email, job_role="CIO")
+    )
+    assert "We have updated your details" in page_text(client.get(response.headers["Location"]))
+    assert only_volunteer().job_role == "CIO"
 
 
 def test_bad_answers_are_shown_in_an_error_summary_with_the_input_kept(client, make_study, make_organisation):

@@ -1,0 +1,102 @@
+"""Calendar invitations (.ics) for focus-group sessions: plain functions of plain data.
+
+One event per session and attendee, with a UID that never changes for that pair, so a calendar
+program replaces the event it already holds when an update (a higher SEQUENCE) or a cancellation
+arrives. Times are written in Europe/London with the VTIMEZONE that defines it, so the session
+shows at the right wall-clock time across the change to and from British Summer Time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vCalAddress
+
+LONDON = ZoneInfo("Europe/London")
+PRODID = "-//Socitm member research//Focus groups//EN"
+REQUEST_CONTENT_TYPE = "text/calendar; method=REQUEST"
+CANCEL_CONTENT_TYPE = "text/calendar; method=CANCEL"
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    """Everything a calendar entry for one attendee of one session says."""
+
+    uid: str
+    sequence: int
+    starts_at: datetime  # timezone-aware
+    ends_at: datetime  # timezone-aware
+    summary: str
+    description: str
+    location: str
+    organizer: str  # "Name <address>", as MAIL_DEFAULT_SENDER is written
+    attendee_email: str
+    attendee_name: str | None = None
+    stamp: datetime | None = None  # when this version was issued (default: now)
+
+
+def uid_domain(base_url: str | None) -> str:
+    """The right-hand side of event UIDs: the site's host name, or a fixed name without one."""
+    host = urlsplit(base_url or "").hostname
+    return host or "socitm-research"
+
+
+def session_uid(slot_id: int, volunteer_id: int, base_url: str | None = None) -> str:
+    """The stable UID of one attendee's event for one session (the same for every update)."""
+    return f"fg-slot-{slot_id}-volunteer-{volunteer_id}@{uid_domain(base_url)}"
+
+
+def _address(text: str, **params: str) -> vCalAddress:
+    name, email = parseaddr(text)
+    address = vCalAddress(f"mailto:{email or text}")
+    if name:
+        address.params["CN"] = name
+    address.params.update(params)
+    return address
+
+
+def _calendar(method: str, event: SessionEvent, status: str) -> bytes:
+    start = event.starts_at.astimezone(LONDON)
+    end = event.ends_at.astimezone(LONDON)
+    attendee = _address(
+        f"{event.attendee_name or ''} <{event.attendee_email}>" if event.attendee_name else event.attendee_email,
+        ROLE="REQ-PARTICIPANT",
+        PARTSTAT="NEEDS-ACTION",
+        RSVP="TRUE",
+    )
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    calendar.add("calscale", "GREGORIAN")
+    entry = Event.new(
+        uid=event.uid,
+        sequence=event.sequence,
+        start=start,
+        end=end,
+        stamp=(event.stamp or datetime.now(UTC)).astimezone(UTC),
+        summary=event.summary,
+        description=event.description,
+        location=event.location,
+        organizer=_address(event.organizer),
+        attendees=[attendee],
+        status=status,
+    )
+    calendar.add_component(entry)
+    # Only the years around the session: a full history of British Summer Time would be long.
+    calendar.add_missing_timezones(first_date=date(start.year - 1, 1, 1), last_date=date(end.year + 2, 1, 1))
+    return calendar.to_ical()
+
+
+def invitation_calendar(event: SessionEvent) -> bytes:
+    """METHOD:REQUEST: a new invitation, or an update of one (send it with a higher sequence)."""
+    return _calendar("REQUEST", event, "CONFIRMED")
+
+
+def cancellation_calendar(event: SessionEvent) -> bytes:
+    """METHOD:CANCEL with STATUS:CANCELLED: removes the event from the attendee's calendar."""
+    return _calendar("CANCEL", event, "CANCELLED")

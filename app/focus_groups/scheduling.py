@@ -1,0 +1,623 @@
+"""Scheduling focus-group sessions: confirming a group, invitations with calendar files, answers,
+reserves promoted when someone drops out, changes and cancellations, reminders, attendance, and a
+volunteer's withdrawal (which erases their personal details but keeps their pseudonym).
+
+The views and the `send-reminders` command call these functions; each leaves committing to its
+caller unless it says otherwise (the ones that send many emails commit one email at a time, so a
+mail outage half-way leaves an accurate record of who was sent what).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from app.audit.services import record
+from app.auth.models import User, UserRole
+from app.auth.roles import ADMIN, FACILITATOR, ORGANISER
+from app.database import write_transaction
+from app.email.sender import external_url, send_email
+from app.extensions import db
+from app.focus_groups import ical
+from app.focus_groups.models import Placement, Slot, Volunteer
+from app.focus_groups.services import aware, london, new_salt, slot_ends_at, utcnow, volunteer_token
+
+ACTIVE = ("proposed", "invited", "accepted")  # a participant still expected to come
+ATTENDING = ("invited", "accepted")  # invited: told of every change and reminded
+WEEK = timedelta(days=7)
+DAY = timedelta(hours=24)
+
+
+# --- Choosing the reserve to promote: a plain function of plain data ---------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """What the choice of a reserve needs to know about someone in (or waiting for) a group."""
+
+    id: int
+    region: str
+    council_type: str
+    supports_schools: bool
+    organisation: str | None = None  # any stable key for their organisation; None when unknown
+    if_need_be: bool = False  # the slot suits them only "if need be"
+    reserve_rank: int | None = None  # 1 = the composition's first choice
+
+
+def choose_reserve(group: Sequence[Person], reserves: Sequence[Person]) -> int | None:
+    """The id of the reserve who best keeps the group diverse, or None when nobody fits.
+
+    A reserve from an organisation already in the group is never chosen. Among the others: the
+    most regions and council types new to the group first; then the one whose answer to
+    "supports schools" is rarer in the group; then someone for whom the time suits ("yes" before
+    "if need be"); then the composition's reserve order.
+    """
+    organisations = {person.organisation for person in group if person.organisation}
+    regions = {person.region for person in group}
+    council_types = {person.council_type for person in group}
+
+    def preference(reserve: Person) -> tuple:
+        new_kinds = (reserve.region not in regions) + (reserve.council_type not in council_types)
+        same_schools_answer = sum(1 for person in group if person.supports_schools == reserve.supports_schools)
+        rank = reserve.reserve_rank if reserve.reserve_rank is not None else float("inf")
+        return (-new_kinds, same_schools_answer, reserve.if_need_be, rank, reserve.id)
+
+    eligible = [r for r in reserves if not (r.organisation and r.organisation in organisations)]
+    return min(eligible, key=preference).id if eligible else None
+
+
+def person_for(placement: Placement) -> Person:
+    """The plain data `choose_reserve` needs, from a placement."""
+    volunteer = placement.volunteer
+    if volunteer.organisation_id is not None:
+        organisation = f"id:{volunteer.organisation_id}"
+    elif volunteer.organisation_name:
+        organisation = "name:" + " ".join(volunteer.organisation_name.lower().split())
+    else:
+        organisation = None
+    return Person(
+        id=placement.id,
+        region=volunteer.region,
+        council_type=volunteer.council_type,
+        supports_schools=volunteer.supports_schools,
+        organisation=organisation,
+        if_need_be=placement.if_need_be,
+        reserve_rank=placement.reserve_rank,
+    )
+
+
+# --- Who is where -----------------------------------------------------------------------------
+
+
+def participants(slot: Slot, statuses: Iterable[str] = ACTIVE) -> list[Placement]:
+    """The slot's participants with one of `statuses`, in placement order."""
+    wanted = set(statuses)
+    return [p for p in slot.placements if p.role == "participant" and p.status in wanted]
+
+
+def waiting_reserves(slot: Slot) -> list[Placement]:
+    """Reserves for the slot who could still be promoted."""
+    return [
+        p
+        for p in slot.placements
+        if p.role == "reserve" and p.status == "proposed" and p.volunteer.erased_at is None and p.volunteer.email
+    ]
+
+
+def has_started(slot: Slot, now: datetime | None = None) -> bool:
+    """Whether the session's start time has passed."""
+    return aware(slot.starts_at) <= (now or utcnow())
+
+
+def is_upcoming_session(slot: Slot, now: datetime | None = None) -> bool:
+    """A confirmed session that has not started yet."""
+    return slot.status == "confirmed" and not has_started(slot, now)
+
+
+def next_pseudonym(slot: Slot) -> str:
+    """The next unused pseudonym in the session (numbers are never reused, even after someone leaves)."""
+    numbers = [int(p.pseudonym[1:]) for p in slot.placements if p.pseudonym and p.pseudonym[1:].isdigit()]
+    return f"P{max(numbers, default=0) + 1}"
+
+
+def organisers() -> list[User]:
+    """Everyone who holds the organiser role and can still use the service (they get notices)."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == ORGANISER, User.disabled.is_(False), User.erased_at.is_(None))
+            .order_by(User.id)
+        )
+    )
+
+
+def facilitators() -> list[User]:
+    """People who can be given a session to facilitate or take notes in."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == FACILITATOR, User.disabled.is_(False), User.erased_at.is_(None))
+            .order_by(User.name)
+        )
+    )
+
+
+def can_see_session(user, slot: Slot) -> bool:
+    """Organisers and admins see every session; a facilitator only those they facilitate or take notes in."""
+    if user.has_role(ADMIN, ORGANISER):
+        return True
+    return user.has_role(FACILITATOR) and user.id in (slot.facilitator_id, slot.note_taker_id)
+
+
+def sessions_for(user, now: datetime | None = None) -> tuple[list[Slot], list[Slot]]:
+    """The sessions a person works on (all of them for organisers and admins): upcoming, then past."""
+    now = now or utcnow()
+    query = select(Slot).where(Slot.status != "candidate")
+    if not user.has_role(ADMIN, ORGANISER):
+        query = select(Slot).where((Slot.facilitator_id == user.id) | (Slot.note_taker_id == user.id))
+    slots = list(db.session.scalars(query.order_by(Slot.starts_at)))
+    upcoming = [s for s in slots if slot_ends_at(s) > now]
+    past = sorted((s for s in slots if slot_ends_at(s) <= now), key=lambda s: aware(s.starts_at), reverse=True)
+    return upcoming, past
+
+
+# --- Emails to volunteers ---------------------------------------------------------------------
+
+
+def respond_link(volunteer: Volunteer) -> str:
+    """The volunteer's link to accept or decline, which needs no account."""
+    return external_url("focus_groups.respond", token=volunteer_token(volunteer, "respond"))
+
+
+def withdraw_link(volunteer: Volunteer) -> str:
+    """The volunteer's link to leave the study and have their details erased."""
+    return external_url("focus_groups.withdraw", token=volunteer_token(volunteer, "withdraw"))
+
+
+def session_event(placement: Placement, now: datetime | None = None) -> ical.SessionEvent:
+    """The calendar entry for this placement's session, as it stands now."""
+    slot, volunteer = placement.slot, placement.volunteer
+    config = current_app.config
+    where = "Online: " + slot.location if slot.online else slot.location
+    description = (
+        f'A focus group for Socitm\'s study "{slot.study.title}", about {slot.duration_minutes} minutes.\n'
+        f"{where}\n\n"
+        f"Accept or decline: {respond_link(volunteer)}\n"
+        f"Leave the study and have your details erased: {withdraw_link(volunteer)}"
+    )
+    return ical.SessionEvent(
+        uid=ical.session_uid(slot.id, volunteer.id, config["APP_BASE_URL"]),
+        sequence=slot.sequence,
+        starts_at=aware(slot.starts_at),
+        ends_at=slot_ends_at(slot),
+        summary=f"Socitm focus group: {slot.study.title}",
+        description=description,
+        location=slot.location,
+        organizer=config["MAIL_DEFAULT_SENDER"],
+        attendee_email=volunteer.email or "",
+        attendee_name=volunteer.name,
+        stamp=now or utcnow(),
+    )
+
+
+def _session_context(placement: Placement) -> dict:
+    slot, volunteer = placement.slot, placement.volunteer
+    return {
+        "study": slot.study,
+        "slot": slot,
+        "volunteer": volunteer,
+        "placement": placement,
+        "starts_at": london(slot.starts_at),
+        "ends_at": london(slot_ends_at(slot)),
+        "respond_link": respond_link(volunteer),
+        "withdraw_link": withdraw_link(volunteer),
+    }
+
+
+EMAILS = {
+    # kind: (template, subject, which calendar file)
+    "invite": ("fg_invitation", "Invitation: Socitm focus group on {when}", "request"),
+    "promote": ("fg_promotion", "A place has come up: Socitm focus group on {when}", "request"),
+    "update": ("fg_update", "Changed: Socitm focus group on {when}", "request"),
+    "cancel": ("fg_cancellation", "Cancelled: Socitm focus group on {when}", "cancel"),
+    "reminder_week": ("fg_reminder", "Reminder: Socitm focus group next week, {when}", None),
+    "reminder_day": ("fg_reminder", "Reminder: Socitm focus group tomorrow, {when}", None),
+}
+
+
+def email_volunteer(placement: Placement, kind: str, now: datetime | None = None) -> None:
+    """Send one of the session emails (EMAILS) to the placement's volunteer, with its calendar file."""
+    template, subject, calendar = EMAILS[kind]
+    volunteer = placement.volunteer
+    when = london(placement.slot.starts_at).strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+    attachments = []
+    if calendar == "request":
+        data = ical.invitation_calendar(session_event(placement, now))
+        attachments.append(("invitation.ics", ical.REQUEST_CONTENT_TYPE, data))
+    elif calendar == "cancel":
+        data = ical.cancellation_calendar(session_event(placement, now))
+        attachments.append(("cancellation.ics", ical.CANCEL_CONTENT_TYPE, data))
+    send_email(
+        volunteer.email,
+        subject.format(when=when),
+        template,
+        attachments=attachments,
+        kind=kind,
+        **_session_context(placement),
+    )
+
+
+def notify_organisers(slot: Slot, headline: str, lines: Sequence[str]) -> int:
+    """Tell every organiser what happened to a session (pseudonyms only: no volunteer's details)."""
+    link = external_url("focus_groups.slot_detail", study_id=slot.study_id, slot_id=slot.id)
+    people = organisers()
+    for person in people:
+        send_email(
+            person.email,
+            f"Focus group: {headline}",
+            "fg_organiser_notice",
+            person=person,
+            slot=slot,
+            study=slot.study,
+            starts_at=london(slot.starts_at),
+            headline=headline,
+            lines=list(lines),
+            link=link,
+        )
+    return len(people)
+
+
+# --- Confirming a group and sending its invitations -------------------------------------------
+
+
+def to_invite(slot: Slot) -> list[Placement]:
+    """The participants who will be invited when the group is confirmed."""
+    return [p for p in participants(slot, ("proposed",)) if p.volunteer.email and p.volunteer.erased_at is None]
+
+
+def confirm_slot(slot: Slot, by=None, now: datetime | None = None) -> list[int]:
+    """Make a candidate slot a confirmed session and give its participants pseudonyms P1..Pn.
+
+    Returns the ids of the placements to invite (send them with `send_session_emails`). Reserves get
+    their pseudonym only if they are promoted. The caller commits.
+    """
+    now = now or utcnow()
+    # Claimed with a conditional update, so two organisers confirming at once cannot both number the group.
+    claimed = db.session.execute(
+        update(Slot)
+        .where(Slot.id == slot.id, Slot.status == "candidate")
+        .values(status="confirmed", confirmed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise ValueError("Only a candidate slot can be confirmed")
+    db.session.refresh(slot)
+    invitees = to_invite(slot)
+    for placement in slot.placements:  # composition may have numbered people already: start afresh
+        placement.pseudonym = None
+    db.session.flush()
+    for number, placement in enumerate(invitees, start=1):
+        placement.pseudonym = f"P{number}"
+    record("focus_groups.slot_confirmed", slot, actor=by, study=slot.study_id, participants=len(invitees))
+    return [p.id for p in invitees]
+
+
+def _claim_invitation(placement: Placement) -> bool:
+    """Mark a proposed placement invited, unless someone else already has (then nothing is sent twice)."""
+    claimed = db.session.execute(
+        update(Placement)
+        .where(Placement.id == placement.id, Placement.status == "proposed")
+        .values(status="invited", invited_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(placement)
+    return claimed == 1
+
+
+def send_session_emails(
+    slot_id: int,
+    kind: str,
+    placement_ids: Sequence[int],
+    by_id: int | None = None,
+    progress: Callable[[int, str], None] | None = None,
+) -> dict:
+    """Send `kind` ("invite", "update" or "cancel") to each placement in turn, one commit per email.
+
+    Invitations go only to placements still proposed (so a second run sends nothing twice) and
+    mark them invited. Returns who was sent one and who was skipped, by pseudonym.
+    """
+    sent: list[str] = []
+    skipped: list[list[str]] = []
+    by = db.session.get(User, by_id) if by_id else None
+    for number, placement_id in enumerate(placement_ids, start=1):
+        with write_transaction():
+            placement = db.session.get(Placement, placement_id)
+            label = (placement.pseudonym or f"placement {placement_id}") if placement else f"placement {placement_id}"
+            if placement is None or placement.slot_id != slot_id or not placement.volunteer.email:
+                skipped.append([label, "no longer in this session"])
+            elif kind == "invite" and not _claim_invitation(placement):
+                skipped.append([label, "already invited"])
+            else:
+                email_volunteer(placement, kind)
+                record(
+                    f"focus_groups.session_{kind}_sent",
+                    placement,
+                    actor=by,
+                    slot=slot_id,
+                    pseudonym=placement.pseudonym,
+                    sequence=placement.slot.sequence,
+                )
+                sent.append(label)
+        if progress:
+            progress(number, label)
+    return {"sent": sent, "skipped": skipped}
+
+
+# --- Answers, reserves and withdrawals --------------------------------------------------------
+
+
+def respond(placement: Placement, answer: str, now: datetime | None = None) -> bool:
+    """Record an invited participant's answer ("accept" or "decline"); False when nothing changed.
+
+    Declining frees the place for the best reserve. Answering again with the same answer changes
+    nothing. The caller commits.
+    """
+    now = now or utcnow()
+    new_status = {"accept": "accepted", "decline": "declined"}[answer]
+    if placement.status == new_status:
+        return False
+    if placement.status not in ATTENDING or placement.role != "participant":
+        raise ValueError(f"A placement that is {placement.status} cannot be answered")
+    if not is_upcoming_session(placement.slot, now):
+        raise ValueError("The session is not upcoming")
+    placement.status = new_status
+    placement.responded_at = now
+    record(
+        f"focus_groups.invitation_{new_status}",
+        placement,
+        slot=placement.slot_id,
+        pseudonym=placement.pseudonym,
+    )
+    if new_status == "declined":
+        fill_vacancy(placement.slot, placement, f"{placement.pseudonym} declined the invitation", now=now)
+    return True
+
+
+def promote(placement: Placement, by=None, now: datetime | None = None) -> None:
+    """Make a reserve a participant with the next pseudonym, and send them the invitation."""
+    now = now or utcnow()
+    slot = placement.slot
+    placement.role = "participant"
+    placement.reserve_rank = None
+    placement.pseudonym = next_pseudonym(slot)
+    placement.status = "invited"
+    placement.invited_at = now
+    db.session.flush()
+    email_volunteer(placement, "promote", now)
+    record("focus_groups.reserve_promoted", placement, actor=by, slot=slot.id, pseudonym=placement.pseudonym)
+
+
+def fill_vacancy(slot: Slot, vacated: Placement, reason: str, by=None, now: datetime | None = None) -> Placement | None:
+    """After a participant drops out of an upcoming session, promote the best reserve and tell organisers.
+
+    Returns the promoted placement, or None when no reserve fits (organisers are told the group is short).
+    """
+    if not is_upcoming_session(slot, now):
+        return None
+    group = [p for p in participants(slot) if p.id != vacated.id]
+    reserves = waiting_reserves(slot)
+    chosen_id = choose_reserve([person_for(p) for p in group], [person_for(p) for p in reserves])
+    chosen = next((p for p in reserves if p.id == chosen_id), None)
+    if chosen is not None:
+        promote(chosen, by=by, now=now)
+        lines = [reason + ".", f"A reserve has been invited in their place as {chosen.pseudonym}."]
+        notify_organisers(slot, f"a reserve was invited to {slot.label}", lines)
+    else:
+        lines = [reason + ".", f"No reserve is available, so the group is one short ({len(group)} participants)."]
+        notify_organisers(slot, f"{slot.label} is one participant short", lines)
+    return chosen
+
+
+def withdraw_volunteer(volunteer: Volunteer, now: datetime | None = None) -> None:
+    """A volunteer leaves the study: erase their personal details, end their placement, and fill
+    their place if they were due at an upcoming session.
+
+    Kept: region, council type and "supports schools" (composition and analysis need them, and they
+    identify nobody on their own), consent as given, and the pseudonym, so session notes stay
+    attributed to "P3" and to nobody else. Dropped: name, email, job role, access needs and
+    organisation (with the link to a member organisation, which could single someone out). A new
+    salt retires every link sent to them. A confirmation email goes to the address being erased.
+    The caller commits.
+    """
+    now = now or utcnow()
+    placement = volunteer.placement
+    address = volunteer.email
+    if address:
+        send_email(
+            address,
+            "You have left the Socitm focus groups",
+            "fg_withdrawal_confirmation",
+            volunteer=volunteer,
+            study=volunteer.study,
+        )
+    volunteer.name = None
+    volunteer.email = None
+    volunteer.job_role = None
+    volunteer.access_needs = None
+    volunteer.organisation_name = None
+    volunteer.organisation_id = None
+    volunteer.user_id = None
+    volunteer.salt = new_salt()
+    volunteer.withdrawn_at = now
+    volunteer.erased_at = now
+    detail: dict = {"study": volunteer.study_id}
+    if placement is not None:
+        slot = placement.slot
+        was_expected = placement.role == "participant" and placement.status in ACTIVE
+        detail.update(slot=slot.id, pseudonym=placement.pseudonym, previous_status=placement.status)
+        placement.status = "withdrawn"
+        if placement.role == "participant" and slot.status == "confirmed" and has_started(slot, now):
+            placement.attendance = "withdrew"
+        db.session.flush()
+        if was_expected and is_upcoming_session(slot, now):
+            who = placement.pseudonym or "A participant"
+            fill_vacancy(slot, placement, f"{who} withdrew from the study", now=now)
+    record("focus_groups.volunteer_withdrawn", volunteer, **detail)
+
+
+# --- Changes to a confirmed session -----------------------------------------------------------
+
+
+def reschedule_slot(
+    slot: Slot,
+    *,
+    starts_at: datetime,
+    duration_minutes: int,
+    location: str,
+    online: bool,
+    by=None,
+) -> list[int]:
+    """Change a confirmed session's time or place; returns the placements to send the update to.
+
+    The calendar SEQUENCE goes up so calendars replace the old entry; a new time resets the
+    reminders. Nothing changes (and nothing is sent) when the details are the same. The caller commits.
+    """
+    if slot.status != "confirmed":
+        raise ValueError("Only a confirmed session can be changed")
+    new_start = starts_at.astimezone(UTC)
+    changes = {}
+    if new_start != aware(slot.starts_at):
+        changes["starts_at"] = new_start.isoformat()
+    if duration_minutes != slot.duration_minutes:
+        changes["duration_minutes"] = duration_minutes
+    if location != slot.location or online != slot.online:
+        changes["location"] = location
+    if not changes:
+        return []
+    if "starts_at" in changes:
+        slot.starts_at = new_start
+        for placement in slot.placements:
+            placement.reminded_week_at = None
+            placement.reminded_day_at = None
+    slot.duration_minutes = duration_minutes
+    slot.location = location
+    slot.online = online
+    slot.sequence += 1
+    record("focus_groups.slot_rescheduled", slot, actor=by, sequence=slot.sequence, **changes)
+    return [p.id for p in participants(slot, ATTENDING)]
+
+
+def cancel_slot(slot: Slot, by=None, now: datetime | None = None) -> list[int]:
+    """Cancel a confirmed session; returns the placements to send the cancellation to. The caller commits."""
+    if slot.status != "confirmed":
+        raise ValueError("Only a confirmed session can be cancelled")
+    now = now or utcnow()
+    told = [p.id for p in participants(slot, ATTENDING)]
+    slot.status = "cancelled"
+    slot.cancelled_at = now
+    slot.sequence += 1
+    for placement in slot.placements:
+        if placement.status in ACTIVE:
+            placement.status = "cancelled"
+    record("focus_groups.slot_cancelled", slot, actor=by, sequence=slot.sequence, told=len(told))
+    return told
+
+
+def set_staff(slot: Slot, facilitator_id: int | None, note_taker_id: int | None, by=None) -> None:
+    """Give the session its facilitator and note-taker (either may be nobody). The caller commits."""
+    slot.facilitator_id = facilitator_id
+    slot.note_taker_id = note_taker_id
+    record("focus_groups.slot_staff_set", slot, actor=by, facilitator=facilitator_id, note_taker=note_taker_id)
+
+
+def set_names_visible(slot: Slot, visible: bool, by=None) -> None:
+    """Let the session's facilitator and note-taker see participants' names, or stop them. The caller commits."""
+    if slot.names_visible != visible:
+        slot.names_visible = visible
+        record("focus_groups.slot_names_visible", slot, actor=by, visible=visible)
+
+
+def attendance_rows(slot: Slot) -> list[Placement]:
+    """The participants whose attendance can be recorded: everyone who was invited to come."""
+    return participants(slot, ("invited", "accepted", "withdrawn"))
+
+
+def record_attendance(slot: Slot, answers: dict[int, str | None], by=None) -> int:
+    """Record who attended (attended, no_show, withdrew; None clears it); returns how many changed.
+
+    The caller commits.
+    """
+    changed = 0
+    for placement in attendance_rows(slot):
+        if placement.id in answers and answers[placement.id] != placement.attendance:
+            placement.attendance = answers[placement.id]
+            changed += 1
+            record(
+                "focus_groups.attendance_recorded",
+                placement,
+                actor=by,
+                slot=slot.id,
+                pseudonym=placement.pseudonym,
+                attendance=placement.attendance or "not recorded",
+            )
+    return changed
+
+
+# --- Reminders --------------------------------------------------------------------------------
+
+
+def send_session_reminders(now: datetime | None = None) -> int:
+    """Remind invited participants a week before their session and again the day before; returns
+    how many reminders were sent.
+
+    A week reminder goes when the session is within 7 days and more than 24 hours away, a day
+    reminder within the last 24 hours; never for a past or cancelled session or to anyone who
+    declined or withdrew. Each is claimed with a conditional update before it is sent, so it is
+    never sent twice, even when two runs overlap.
+    """
+    now = (now or utcnow()).astimezone(UTC)
+    due = db.session.scalars(
+        select(Placement)
+        .join(Slot, Slot.id == Placement.slot_id)
+        .where(
+            Slot.status == "confirmed",
+            Slot.starts_at > now,
+            Slot.starts_at <= now + WEEK,
+            Placement.role == "participant",
+            Placement.status.in_(ATTENDING),
+            (Placement.reminded_week_at.is_(None)) | (Placement.reminded_day_at.is_(None)),
+        )
+        .order_by(Slot.starts_at, Placement.id)
+    ).all()
+    sent = 0
+    for placement in due:
+        ahead = aware(placement.slot.starts_at) - now
+        if ahead <= timedelta(0) or ahead > WEEK:
+            continue
+        column = Placement.reminded_day_at if ahead <= DAY else Placement.reminded_week_at
+        with write_transaction():
+            claimed = db.session.execute(
+                update(Placement)
+                .where(
+                    Placement.id == placement.id,
+                    column.is_(None),
+                    Placement.status.in_(ATTENDING),
+                )
+                .values({column.key: now})
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        db.session.expire(placement)
+        if claimed != 1:
+            continue
+        kind = "reminder_day" if ahead <= DAY else "reminder_week"
+        with write_transaction():
+            email_volunteer(placement, kind, now)
+            record("focus_groups.reminder_sent", placement, slot=placement.slot_id, kind=kind)
+        sent += 1
+    return sent

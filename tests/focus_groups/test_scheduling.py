@@ -1,0 +1,583 @@
+"""Scheduling sessions end to end: confirming a group sends invitations with calendar files, answers,
+reserves promoted to keep the group diverse, changes, cancellations, reminders and attendance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.extensions import db
+from app.focus_groups.ical import session_uid
+from app.focus_groups.models import Placement, Slot
+from app.focus_groups.scheduling import Person, choose_reserve, send_session_reminders
+from app.focus_groups.services import aware, london, utcnow, volunteer_token
+from tests.conftest import link_in, page_text, text_part
+
+# --- Helpers shared with the other scheduling and session tests ---------------------------------
+
+
+def place(slot: Slot, volunteer, role: str = "participant", rank: int | None = None, **values) -> Placement:
+    """Put a volunteer in a slot, as composition does."""
+    placement = Placement(
+        study_id=slot.study_id, slot_id=slot.id, volunteer_id=volunteer.id, role=role, reserve_rank=rank, **values
+    )
+    db.session.add(placement)
+    db.session.commit()
+    return placement
+
+
+def move_to(slot: Slot, starts_at: datetime) -> None:
+    slot.starts_at = starts_at
+    db.session.commit()
+
+
+def soon(days: int = 40) -> datetime:
+    """A start time in the future whatever day the tests run, on the hour."""
+    return (utcnow() + timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+
+
+def calendar_in(message):
+    """The calendar attached to an email: (method parameter of its content type, parsed calendar)."""
+    parts = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert len(parts) == 1, [part.get_content_type() for part in message.iter_attachments()]
+    return parts[0].get_param("method"), Calendar.from_ical(parts[0].get_content())
+
+
+def to(messages, address):
+    return [m for m in messages if m["To"] == address]
+
+
+@pytest.fixture
+def volunteer(make_volunteer):
+    """make_volunteer, with the study's slots loaded first (the factory needs them loaded)."""
+
+    def make(study, **kwargs):
+        assert study.slots
+        return make_volunteer(study, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def group(make_study, volunteer):
+    """A study whose first slot has three London participants and two reserves, in the future.
+
+    Reserve 1 is from London too; reserve 2 brings a new region and council type.
+    """
+    study = make_study(slots=2)
+    slot = study.slots[0]
+    move_to(slot, soon())
+    people = [volunteer(study, available=[slot]) for _ in range(3)]
+    participants = [place(slot, person) for person in people]
+    same = volunteer(study, available=[slot], name="Rosa Reserve")
+    different = volunteer(
+        study, available=[slot], name="Nia North", region="north-west", council_type="metropolitan-borough"
+    )
+    reserves = [place(slot, same, "reserve", 1), place(slot, different, "reserve", 2)]
+    return study, slot, participants, reserves
+
+
+def confirm(client, slot):
+    return client.post(f"/focus-groups/{slot.study_id}/slots/{slot.id}/confirm")
+
+
+# --- Choosing a reserve: plain data in, an id out -----------------------------------------------
+
+
+def person(id_, region="london", council_type="london-borough", schools=True, organisation=None, **kw):
+    return Person(id_, region, council_type, schools, organisation, **kw)
+
+
+def test_reserve_bringing_a_new_region_and_council_type_wins_over_rank():
+    group = [person(1), person(2, region="south-east", council_type="county")]
+    reserves = [person(10, reserve_rank=1), person(11, region="wales", council_type="welsh", reserve_rank=2)]
+    assert choose_reserve(group, reserves) == 11
+
+
+def test_a_reserve_from_an_organisation_already_in_the_group_is_never_chosen():
+    group = [person(1, organisation="id:5"), person(2, organisation="id:6")]
+    reserves = [person(10, region="wales", council_type="welsh", organisation="id:5", reserve_rank=1)]
+    assert choose_reserve(group, reserves) is None
+    reserves.append(person(11, organisation="id:7", reserve_rank=9))
+    assert choose_reserve(group, reserves) == 11
+
+
+def test_then_the_rarer_schools_answer_then_availability_then_rank():
+    group = [person(1, schools=True), person(2, schools=True, region="wales")]
+    # Neither brings a new region or type: the one who does not support schools balances the group.
+    assert choose_reserve(group, [person(10, reserve_rank=1), person(11, schools=False, reserve_rank=2)]) == 11
+    # Equal on diversity: "yes" before "if need be", then the composition's order.
+    assert choose_reserve(group, [person(10, if_need_be=True, reserve_rank=1), person(11, reserve_rank=2)]) == 11
+    assert choose_reserve(group, [person(10, reserve_rank=2), person(11, reserve_rank=1)]) == 11
+    assert choose_reserve(group, []) is None
+
+
+def test_one_new_dimension_beats_none_and_two_beat_one():
+    group = [person(1)]
+    reserves = [
+        person(10, region="wales", reserve_rank=1),
+        person(11, region="wales", council_type="welsh", reserve_rank=3),
+        person(12, reserve_rank=2),
+    ]
+    assert choose_reserve(group, reserves) == 11
+    assert choose_reserve(group, reserves[::2]) == 10
+
+
+# --- Confirming and inviting --------------------------------------------------------------------
+
+
+def test_confirming_shows_who_will_be_invited_then_sends_calendar_invitations(client, signed_in, mailbox, group):
+    study, slot, participants, reserves = group
+    signed_in("organiser")
+    page = client.get(f"/focus-groups/{study.id}/slots/{slot.id}/confirm")
+    text = page_text(page)
+    assert page.status_code == 200
+    assert "3 people will be invited" in text and "P1: Volunteer 1" in text and "P3: Volunteer 3" in text
+    assert "Rosa Reserve" not in text  # reserves are not invited now
+
+    response = confirm(client, slot)
+    assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    db.session.expire_all()
+    assert slot.status == "confirmed" and slot.confirmed_at is not None
+    assert [(p.pseudonym, p.status) for p in participants] == [("P1", "invited"), ("P2", "invited"), ("P3", "invited")]
+    assert all(p.invited_at is not None for p in participants)
+    assert [(r.pseudonym, r.status) for r in reserves] == [(None, "proposed"), (None, "proposed")]
+
+    assert sorted(m["To"] for m in mailbox) == sorted(p.volunteer.email for p in participants)
+    for placement in participants:
+        (message,) = to(mailbox, placement.volunteer.email)
+        assert message["Subject"].startswith("Invitation: Socitm focus group on ")
+        assert "/focus-groups/respond/" in text_part(message)
+        assert "/focus-groups/withdraw/" in text_part(message)
+        method, calendar = calendar_in(message)
+        assert method == "REQUEST" and calendar["METHOD"] == "REQUEST"
+        (entry,) = calendar.events
+        assert str(entry["UID"]) == session_uid(slot.id, placement.volunteer_id, "http://localhost")
+        assert entry["SEQUENCE"] == 0
+        assert [tz.tz_name for tz in calendar.timezones] == ["Europe/London"]
+        assert str(entry.start.tzinfo) == "Europe/London"
+        assert entry.start == london(slot.starts_at)
+        assert str(entry["ATTENDEE"]) == f"mailto:{placement.volunteer.email}"
+
+    # Confirming twice does nothing more.
+    mailbox.clear()
+    assert "already confirmed" in page_text(confirm(client, slot))
+    assert mailbox == []
+
+
+def test_accepting_is_idempotent_and_needs_no_account(app, mailbox, group, make_user):
+    _, slot, participants, _ = group
+    organiser = make_user("organiser")
+    staff = app.test_client()
+    from tests.conftest import sign_in
+
+    sign_in(staff, organiser.email)
+    confirm(staff, slot)
+    message = to(mailbox, participants[0].volunteer.email)[0]
+    visitor = app.test_client()
+    link = link_in(message)
+    page = visitor.get(link)
+    assert page.status_code == 200
+    assert "Accept: I can come" in page_text(page) and "(UK time)" in page_text(page)
+
+    for _ in range(2):
+        done = visitor.post(link, data={"answer": "accept"}, follow_redirects=True)
+        assert "You have accepted the invitation" in page_text(done)
+    db.session.expire_all()
+    assert participants[0].status == "accepted" and participants[0].responded_at is not None
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "focus_groups.invitation_accepted"))
+    assert len(events.all()) == 1
+
+
+def test_declining_promotes_the_reserve_who_keeps_the_group_diverse(client, signed_in, mailbox, group, make_user):
+    study, slot, participants, (rosa, nia) = group
+    organiser = signed_in("organiser")
+    other_organiser = make_user("organiser")
+    confirm(client, slot)
+    mailbox.clear()
+    token = volunteer_token(participants[1].volunteer, "respond")
+
+    response = client.post(f"/focus-groups/respond/{token}", data={"answer": "decline"}, follow_redirects=True)
+    assert "You have declined the invitation" in page_text(response)
+    db.session.expire_all()
+    assert participants[1].status == "declined" and participants[1].pseudonym == "P2"
+    # Nia brings a new region and council type, so she goes ahead of Rosa, the first reserve.
+    assert (nia.role, nia.status, nia.pseudonym, nia.reserve_rank) == ("participant", "invited", "P4", None)
+    assert (rosa.role, rosa.status) == ("reserve", "proposed")
+
+    (offer,) = to(mailbox, nia.volunteer.email)
+    assert offer["Subject"].startswith("A place has come up")
+    method, calendar = calendar_in(offer)
+    assert method == "REQUEST"
+    assert str(calendar.events[0]["UID"]) == session_uid(slot.id, nia.volunteer_id, "http://localhost")
+    for address in (organiser.email, other_organiser.email):
+        (notice,) = to(mailbox, address)
+        body = text_part(notice)
+        assert "P2 declined the invitation" in body and "as P4" in body
+        assert participants[1].volunteer.name not in body
+
+    # Declining again changes nothing and promotes nobody else.
+    mailbox.clear()
+    client.post(f"/focus-groups/respond/{token}", data={"answer": "decline"})
+    db.session.expire_all()
+    assert rosa.status == "proposed" and mailbox == []
+
+
+def test_no_reserve_from_the_same_organisation_and_organisers_told_the_group_is_short(
+    client, signed_in, mailbox, make_study, volunteer, make_organisation
+):
+    study = make_study(slots=1)
+    slot = study.slots[0]
+    move_to(slot, soon())
+    council = make_organisation(name="Same Borough Council")
+    first = place(slot, volunteer(study, organisation=council))
+    second = place(slot, volunteer(study))
+    colleague = place(
+        slot,
+        volunteer(study, organisation=council, region="wales", council_type="welsh"),
+        "reserve",
+        1,
+    )
+    organiser = signed_in("organiser")
+    confirm(client, slot)
+    mailbox.clear()
+
+    client.post(f"/focus-groups/respond/{volunteer_token(second.volunteer, 'respond')}", data={"answer": "decline"})
+    db.session.expire_all()
+    assert first.status == "invited"
+    assert colleague.status == "proposed" and colleague.role == "reserve"  # same organisation as P1
+    (notice,) = to(mailbox, organiser.email)
+    assert "one participant short" in notice["Subject"]
+    assert "No reserve is available" in text_part(notice)
+
+
+def test_unknown_or_altered_links_get_a_friendly_not_found_page(client, group):
+    _, _, participants, _ = group
+    for path in ("/focus-groups/respond/nonsense", "/focus-groups/withdraw/12.abc", "/focus-groups/respond/"):
+        response = client.get(path)
+        assert response.status_code == 404
+    token = volunteer_token(participants[0].volunteer, "respond")
+    response = client.get(f"/focus-groups/respond/{token[:-1]}x")
+    assert response.status_code == 404 and "This link does not work" in page_text(response)
+    # A respond link does not work as a withdraw link.
+    assert client.get(f"/focus-groups/withdraw/{token}").status_code == 404
+
+
+def test_a_volunteer_not_yet_invited_is_told_so(client, group):
+    _, _, participants, (rosa, _) = group
+    page = client.get(f"/focus-groups/respond/{volunteer_token(rosa.volunteer, 'respond')}")
+    assert page.status_code == 200 and "You have not been invited to a session yet" in page_text(page)
+    client.post(f"/focus-groups/respond/{volunteer_token(rosa.volunteer, 'respond')}", data={"answer": "accept"})
+    db.session.expire_all()
+    assert rosa.status == "proposed"
+
+
+# --- Changing and cancelling ------------------------------------------------------------------
+
+
+def test_rescheduling_sends_an_update_with_the_same_uid_and_a_higher_sequence(client, signed_in, mailbox, group):
+    study, slot, participants, _ = group
+    signed_in("organiser")
+    confirm(client, slot)
+    client.post(
+        f"/focus-groups/respond/{volunteer_token(participants[0].volunteer, 'respond')}", data={"answer": "accept"}
+    )
+    client.post(
+        f"/focus-groups/respond/{volunteer_token(participants[2].volunteer, 'respond')}", data={"answer": "decline"}
+    )
+    db.session.expire_all()
+    told = {p.volunteer.email for p in slot.placements if p.status in ("invited", "accepted")}
+    assert len(told) == 3  # P1 accepted, P2 invited, and the reserve promoted in P3's place
+    mailbox.clear()
+
+    new_day = london(soon(50))
+    form = {
+        "day": str(new_day.day),
+        "month": str(new_day.month),
+        "year": str(new_day.year),
+        "time": "14:30",
+        "duration": "120",
+        "online": "no",
+        "location": "Socitm, 1 Example Street, Northampton",
+    }
+    page = client.get(f"/focus-groups/{study.id}/slots/{slot.id}/reschedule")
+    assert "3 people invited will get an email" in page_text(page)
+    response = client.post(f"/focus-groups/{study.id}/slots/{slot.id}/reschedule", data=form)
+    assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    db.session.expire_all()
+    assert slot.sequence == 1 and slot.duration_minutes == 120 and not slot.online
+    assert london(slot.starts_at).strftime("%Y-%m-%d %H:%M") == new_day.strftime("%Y-%m-%d") + " 14:30"
+
+    assert {m["To"] for m in mailbox} == told and len(mailbox) == 3
+    for message in mailbox:
+        assert message["Subject"].startswith("Changed: Socitm focus group")
+        method, calendar = calendar_in(message)
+        (entry,) = calendar.events
+        assert method == "REQUEST" and calendar["METHOD"] == "REQUEST"
+        assert entry["SEQUENCE"] == 1
+        assert str(entry["UID"]).startswith(f"fg-slot-{slot.id}-volunteer-")
+        assert (entry.start.hour, entry.start.minute) == (14, 30)
+        assert str(entry["LOCATION"]) == "Socitm, 1 Example Street, Northampton"
+
+
+def test_rescheduling_form_errors_keep_the_input(client, signed_in, group):
+    study, slot, _, _ = group
+    signed_in("organiser")
+    confirm(client, slot)
+    form = {"day": "31", "month": "2", "year": "2030", "time": "25:00", "duration": "5", "online": "", "location": ""}
+    page = client.post(f"/focus-groups/{study.id}/slots/{slot.id}/reschedule", data=form)
+    text = page_text(page)
+    assert page.status_code == 200 and "There is a problem" in text
+    for message in (
+        "Enter the date as numbers",
+        "Enter the start time in 24-hour format",
+        "Enter a length between 15 and 480 minutes",
+        "Select whether the session is online or in person",
+        "Enter the meeting link or the venue",
+    ):
+        assert message in text
+    assert 'value="31"' in text
+    db.session.expire_all()
+    assert slot.sequence == 0
+
+
+def test_cancelling_asks_first_then_sends_a_cancellation(client, signed_in, mailbox, group):
+    study, slot, participants, reserves = group
+    signed_in("organiser")
+    confirm(client, slot)
+    mailbox.clear()
+    page = client.get(f"/focus-groups/{study.id}/slots/{slot.id}/cancel")
+    assert "Cancel Slot 1?" in page_text(page) and "This cannot be undone" in page_text(page)
+    db.session.expire_all()
+    assert slot.status == "confirmed"
+
+    client.post(f"/focus-groups/{study.id}/slots/{slot.id}/cancel")
+    db.session.expire_all()
+    assert slot.status == "cancelled" and slot.cancelled_at is not None and slot.sequence == 1
+    assert {p.status for p in participants + reserves} == {"cancelled"}
+    assert sorted(m["To"] for m in mailbox) == sorted(p.volunteer.email for p in participants)
+    for placement in participants:
+        (message,) = to(mailbox, placement.volunteer.email)
+        method, calendar = calendar_in(message)
+        (entry,) = calendar.events
+        assert method == "CANCEL" and calendar["METHOD"] == "CANCEL"
+        assert str(entry["STATUS"]) == "CANCELLED" and entry["SEQUENCE"] == 1
+        assert str(entry["UID"]) == session_uid(slot.id, placement.volunteer_id, "http://localhost")
+    # The invitation link now says the session was cancelled, and answers change nothing.
+    token = volunteer_token(participants[0].volunteer, "respond")
+    assert "This session was cancelled" in page_text(client.get(f"/focus-groups/respond/{token}"))
+
+
+# --- Reminders --------------------------------------------------------------------------------
+
+
+def invited_group(make_study, volunteer, statuses=("invited", "accepted", "declined", "withdrawn")):
+    study = make_study(slots=1)
+    slot = study.slots[0]  # 1 March 2027, 10:00 UTC
+    slot.status = "confirmed"
+    db.session.commit()
+    return slot, [place(slot, volunteer(study), status=status) for status in statuses]
+
+
+def test_reminders_a_week_and_a_day_before_each_sent_once(app, mailbox, make_study, volunteer):
+    slot, (invited, accepted, declined, withdrawn) = invited_group(make_study, volunteer)
+    starts = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+
+    assert send_session_reminders(starts - timedelta(days=8)) == 0  # too early
+    assert send_session_reminders(starts - timedelta(days=4)) == 2
+    assert send_session_reminders(starts - timedelta(days=4)) == 0  # run twice: sent once
+    assert send_session_reminders(starts - timedelta(days=2)) == 0
+    assert sorted(m["To"] for m in mailbox) == sorted([invited.volunteer.email, accepted.volunteer.email])
+    assert all("next week" in m["Subject"] for m in mailbox)
+    assert "You have not told us yet" in text_part(to(mailbox, invited.volunteer.email)[0])
+
+    mailbox.clear()
+    assert send_session_reminders(starts - timedelta(hours=20)) == 2
+    assert send_session_reminders(starts - timedelta(hours=3)) == 0
+    assert len(mailbox) == 2 and all("tomorrow" in m["Subject"] for m in mailbox)
+    assert send_session_reminders(starts + timedelta(hours=1)) == 0  # past sessions: nothing
+    db.session.expire_all()
+    assert invited.reminded_week_at is not None and invited.reminded_day_at is not None
+    assert declined.reminded_week_at is None and withdrawn.reminded_day_at is None
+
+
+def test_a_late_invitation_gets_only_the_day_reminder_and_cancelled_sessions_none(app, mailbox, make_study, volunteer):
+    slot, (invited,) = invited_group(make_study, volunteer, statuses=("invited",))
+    starts = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+    assert send_session_reminders(starts - timedelta(hours=12)) == 1
+    assert send_session_reminders(starts - timedelta(hours=11)) == 0
+    db.session.expire_all()
+    assert invited.reminded_week_at is None and invited.reminded_day_at is not None
+
+    other, (person,) = invited_group(make_study, volunteer, statuses=("invited",))
+    other.status = "cancelled"
+    db.session.commit()
+    assert send_session_reminders(starts - timedelta(hours=10)) == 0
+    db.session.expire_all()
+    assert person.reminded_day_at is None
+
+
+def test_send_reminders_command(app, runner, mailbox, make_study, volunteer):
+    slot, (invited, accepted) = invited_group(make_study, volunteer, statuses=("invited", "accepted"))
+    move_to(slot, utcnow() + timedelta(days=3))
+    result = runner.invoke(args=["focus-groups", "send-reminders"])
+    assert result.exit_code == 0, result.output
+    assert "Sent 2 focus-group reminders." in result.output
+    result = runner.invoke(args=["focus-groups", "send-reminders"])
+    assert "Sent 0 focus-group reminders." in result.output
+    assert len(mailbox) == 2
+
+
+# --- Attendance -------------------------------------------------------------------------------
+
+
+def test_attendance_after_the_session_is_recorded_and_audited(client, signed_in, group):
+    study, slot, participants, _ = group
+    signed_in("organiser")
+    confirm(client, slot)
+    early = client.get(f"/focus-groups/{study.id}/slots/{slot.id}/attendance")
+    assert "once the session has started" in page_text(early)
+    move_to(slot, utcnow() - timedelta(hours=2))
+
+    page = client.get(f"/focus-groups/{study.id}/slots/{slot.id}/attendance")
+    assert "Who attended?" in page_text(page) and "P1: Volunteer 1" in page_text(page)
+    first, second, third = participants
+    response = client.post(
+        f"/focus-groups/{study.id}/slots/{slot.id}/attendance",
+        data={f"attendance-{first.id}": "attended", f"attendance-{second.id}": "no_show"},
+        follow_redirects=True,
+    )
+    assert "Attendance saved (2 changed)" in page_text(response)
+    db.session.expire_all()
+    assert [p.attendance for p in participants] == ["attended", "no_show", None]
+    actions = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "focus_groups.attendance_recorded"))
+    assert sorted(e.detail["pseudonym"] for e in actions) == ["P1", "P2"]
+
+    bad = client.post(f"/focus-groups/{study.id}/slots/{slot.id}/attendance", data={f"attendance-{third.id}": "maybe"})
+    assert "Select what happened for P3" in page_text(bad)
+
+
+# --- Staff and the organiser's session page -----------------------------------------------------
+
+
+def test_session_page_lists_people_and_assigns_staff(client, signed_in, make_user, group):
+    study, slot, participants, _ = group
+    signed_in("organiser")
+    facilitator = make_user("facilitator", name="Fran Facilitator")
+    note_taker = make_user("facilitator", name="Nat Notes")
+    make_user("analyst", name="Andy Analyst")
+    page = page_text(client.get(f"/focus-groups/{study.id}/slots/{slot.id}"))
+    assert "Fran Facilitator" in page and "Andy Analyst" not in page
+    assert "Rosa Reserve" in page and "Confirm this group and send invitations" in page
+
+    client.post(
+        f"/focus-groups/{study.id}/slots/{slot.id}/staff",
+        data={"facilitator": str(facilitator.id), "note_taker": str(note_taker.id)},
+    )
+    db.session.expire_all()
+    assert (slot.facilitator_id, slot.note_taker_id) == (facilitator.id, note_taker.id)
+    analyst = make_user("analyst")
+    client.post(f"/focus-groups/{study.id}/slots/{slot.id}/staff", data={"facilitator": str(analyst.id)})
+    db.session.expire_all()
+    assert slot.facilitator_id == facilitator.id  # only people with the facilitator role
+
+    client.post(f"/focus-groups/{study.id}/slots/{slot.id}/names", data={"names_visible": "yes"})
+    db.session.expire_all()
+    assert slot.names_visible
+    actions = {e.action for e in db.session.scalars(select(AuditEvent))}
+    assert {"focus_groups.slot_staff_set", "focus_groups.slot_names_visible"} <= actions
+
+
+def test_a_slot_of_another_study_is_not_found(client, signed_in, group, make_study):
+    _, slot, _, _ = group
+    other = make_study(slots=1)
+    signed_in("organiser")
+    assert client.get(f"/focus-groups/{other.id}/slots/{slot.id}").status_code == 404
+
+
+# --- Withdrawal -------------------------------------------------------------------------------
+
+
+def test_withdrawing_erases_personal_details_keeps_the_pseudonym_and_fills_the_place(
+    client, signed_in, mailbox, group, make_organisation
+):
+    study, slot, participants, (rosa, nia) = group
+    organiser = signed_in("organiser")
+    confirm(client, slot)
+    leaving = participants[0]
+    volunteer_ = leaving.volunteer
+    address, name = volunteer_.email, volunteer_.name
+    volunteer_.job_role, volunteer_.access_needs = "Head of ICT", "Step-free access"
+    volunteer_.organisation = make_organisation(name="Leaving Borough")
+    db.session.commit()
+    respond_token = volunteer_token(volunteer_, "respond")
+    withdraw_token = volunteer_token(volunteer_, "withdraw")
+    invitation = to(mailbox, address)[0]
+    assert f"/focus-groups/withdraw/{withdraw_token}" in text_part(invitation)
+    mailbox.clear()
+
+    page = client.get(f"/focus-groups/withdraw/{withdraw_token}")
+    assert page.status_code == 200 and "Leave the focus-group study?" in page_text(page)
+    db.session.expire_all()
+    assert volunteer_.email == address  # nothing happens until they confirm
+
+    response = client.post(f"/focus-groups/withdraw/{withdraw_token}", follow_redirects=True)
+    assert "You have left the study" in page_text(response)
+    db.session.expire_all()
+    assert (volunteer_.name, volunteer_.email, volunteer_.job_role, volunteer_.access_needs) == (None,) * 4
+    assert (volunteer_.organisation_name, volunteer_.organisation_id) == (None, None)
+    assert volunteer_.erased_at is not None and volunteer_.withdrawn_at is not None
+    assert (volunteer_.region, volunteer_.council_type, volunteer_.supports_schools) == (
+        "london",
+        "london-borough",
+        True,
+    )
+    assert (leaving.status, leaving.pseudonym, leaving.attendance) == ("withdrawn", "P1", None)
+    # Their place goes to the reserve who keeps the group most varied, and organisers are told.
+    assert (nia.role, nia.status, nia.pseudonym) == ("participant", "invited", "P4")
+    (confirmation,) = to(mailbox, address)
+    assert "You have left" in confirmation["Subject"]
+    (notice,) = to(mailbox, organiser.email)
+    assert "P1 withdrew from the study" in text_part(notice) and name not in text_part(notice)
+    assert to(mailbox, nia.volunteer.email)
+    # Every old link is dead; the audit log says what happened without saying who.
+    assert client.get(f"/focus-groups/respond/{respond_token}").status_code == 404
+    assert client.get(f"/focus-groups/withdraw/{withdraw_token}").status_code == 404
+    (event,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "focus_groups.volunteer_withdrawn"))
+    assert event.detail["pseudonym"] == "P1" and event.detail["previous_status"] == "invited"
+    assert name not in str(event.detail) and address not in str(event.detail)
+
+
+def test_withdrawing_after_the_session_marks_attendance_and_promotes_nobody(app, mailbox, group):
+    from app.focus_groups.scheduling import withdraw_volunteer
+
+    _, slot, participants, (rosa, nia) = group
+    slot.status = "confirmed"
+    for number, placement in enumerate(participants, start=1):
+        placement.status, placement.pseudonym = "accepted", f"P{number}"
+    db.session.commit()
+    withdraw_volunteer(participants[1].volunteer, now=aware(slot.starts_at) + timedelta(days=2))
+    db.session.commit()
+    db.session.expire_all()
+    assert (participants[1].status, participants[1].attendance, participants[1].pseudonym) == (
+        "withdrawn",
+        "withdrew",
+        "P2",
+    )
+    assert (rosa.status, nia.status) == ("proposed", "proposed")
+    assert [m["Subject"] for m in mailbox] == ["You have left the Socitm focus groups"]
+
+
+def test_a_reserve_or_unplaced_volunteer_can_withdraw_too(client, mailbox, group, volunteer):
+    study, slot, _, (rosa, _) = group
+    unplaced = volunteer(study)
+    for person in (rosa.volunteer, unplaced):
+        response = client.post(f"/focus-groups/withdraw/{volunteer_token(person, 'withdraw')}")
+        assert response.status_code == 302
+    db.session.expire_all()
+    assert rosa.status == "withdrawn" and rosa.volunteer.email is None and unplaced.erased_at is not None
+    assert len(mailbox) == 2  # the two confirmations; no organiser notice for a reserve

@@ -100,7 +100,7 @@ def _demo_study(page) -> None:
     from playwright.sync_api import expect
 
     page.goto("/focus-groups/")
-    page.get_by_role("link", name="Who are our users?").first.click()
+    page.get_by_role("link", name="Who are our users?", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Who are our users?")
 
 
@@ -119,6 +119,13 @@ def _volunteer_form(page) -> None:
     """The public expression-of-interest form, from the link on the study page."""
     _demo_study(page)
     page.locator("#volunteers a.app-wrap").click()
+    page.wait_for_load_state()
+
+
+def _facilitator_session(page) -> None:
+    """The facilitator's own session: the guide and the participants as pseudonyms."""
+    page.goto("/focus-groups/sessions")
+    page.locator("main a[href^='/focus-groups/sessions/']").first.click()
     page.wait_for_load_state()
 
 
@@ -153,6 +160,7 @@ SHOTS: list[Shot] = [
     Shot("organiser-focus-group-pool", "organiser", _study_then("See the pool"), DESKTOP),
     Shot("organiser-focus-group-plan", "organiser", _study_then("Plan the groups", "button"), DESKTOP),
     Shot("mobile-volunteer-form", "organiser", _volunteer_form, PHONE),
+    Shot("facilitator-session", "facilitator", _facilitator_session, DESKTOP),
     Shot("mobile-sign-in", None, _goto("/sign-in"), PHONE),
     Shot("mobile-home", "admin", _goto("/"), PHONE),
     Shot("mobile-menu", "admin", _mobile_menu_open, PHONE),

@@ -178,6 +178,9 @@ class Volunteer(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A keyed hash of the erased email address (services.email_fingerprint), so that an import of an
+    # old spreadsheet cannot quietly bring back someone who withdrew; the address itself is gone.
+    withdrawn_email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
 
     study: Mapped[Study] = relationship(back_populates="volunteers")
     organisation = relationship("Organisation")

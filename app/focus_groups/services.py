@@ -185,6 +185,12 @@ def volunteer_by_token(token: str, purpose: str) -> Volunteer | None:
     return volunteer
 
 
+def email_fingerprint(email: str) -> str:
+    """A keyed hash of an email address (case and spaces ignored): recognises an address without keeping it."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"withdrawn:{email.strip().lower()}".encode(), hashlib.sha256).hexdigest()
+
+
 def recruiting_study() -> Study | None:
     """The newest study that is taking volunteers (the survey's last page links to it)."""
     return db.session.scalar(select(Study).where(Study.recruiting.is_(True)).order_by(Study.id.desc()).limit(1))

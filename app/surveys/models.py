@@ -30,7 +30,7 @@ class Survey(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     title: Mapped[str] = mapped_column(String(200))
-    draft: Mapped[dict[str, Any]] = mapped_column(JSON)  # the definition being edited
+    draft: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)  # the definition being edited (loaded when read)
     opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Members see their answers beside the medians once enough have answered (organisers switch it on).

@@ -98,6 +98,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('withdrawn_email_hash', sa.String(length=64), nullable=True),
     sa.CheckConstraint("council_type IN ('county', 'district', 'unitary', 'metropolitan-borough', 'london-borough', 'scottish', 'welsh', 'northern-ireland-district', 'other-public-body')", name=op.f('ck_fg_volunteer_council_type_known')),
     sa.CheckConstraint("region IN ('north-east', 'north-west', 'yorkshire-and-the-humber', 'east-midlands', 'west-midlands', 'east-of-england', 'london', 'south-east', 'south-west', 'scotland', 'wales', 'northern-ireland')", name=op.f('ck_fg_volunteer_region_known')),
     sa.CheckConstraint("source IN ('form', 'import', 'organiser')", name=op.f('ck_fg_volunteer_source_known')),
@@ -110,6 +111,7 @@ def upgrade():
     with op.batch_alter_table('fg_volunteer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fg_volunteer_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_fg_volunteer_study_id'), ['study_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fg_volunteer_withdrawn_email_hash'), ['withdrawn_email_hash'], unique=False)
 
     op.create_table('fg_availability',
     sa.Column('volunteer_id', sa.Integer(), nullable=False),
@@ -195,6 +197,7 @@ def downgrade():
 
     op.drop_table('fg_availability')
     with op.batch_alter_table('fg_volunteer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fg_volunteer_withdrawn_email_hash'))
         batch_op.drop_index(batch_op.f('ix_fg_volunteer_study_id'))
         batch_op.drop_index(batch_op.f('ix_fg_volunteer_organisation_id'))
 

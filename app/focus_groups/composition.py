@@ -414,7 +414,12 @@ def _explain(
     wanted = {slot_id: math.ceil(len(members) / rules.places_per_reserve) for slot_id, members in groups.items()}
 
     def candidates(slot_id: str) -> list[Person]:
-        group_orgs = {_org_key(by_id[i]) for i in groups[slot_id]}
+        # A reserve may be promoted, so its organisation must be free where it would join: in the
+        # study (and among every group's reserves), or in its group (and among that group's reserves).
+        if rules.one_per_organisation:
+            blocked = represented | {_org_key(by_id[i]) for ids in reserves.values() for i in ids}
+        else:
+            blocked = {_org_key(by_id[i]) for i in groups[slot_id] + reserves[slot_id]}
         taken = placed | {i for ids in reserves.values() for i in ids}
         return [
             p
@@ -422,7 +427,7 @@ def _explain(
             if p.id not in taken
             and p.can_make(slot_id)
             and (p.id, slot_id) not in locked_out
-            and _org_key(p) not in (represented if rules.one_per_organisation else group_orgs)
+            and _org_key(p) not in blocked
         ]
 
     position = {p.id: n for n, p in enumerate(people)}
@@ -447,6 +452,7 @@ def _explain(
             break
 
     reserve_ids = {i for ids in reserves.values() for i in ids}
+    reserve_orgs = {_org_key(by_id[i]) for i in reserve_ids}
     not_placed: dict[str, str] = {}
     for person in people:
         if person.id in placed:
@@ -455,9 +461,13 @@ def _explain(
             not_placed[person.id] = REASON_RESERVE
         elif not any(person.can_make(s) and (person.id, s) not in locked_out for s in groups):
             not_placed[person.id] = REASON_UNAVAILABLE
-        elif _org_key(person) in represented and (
-            rules.one_per_organisation
-            or all(_org_key(person) in {_org_key(by_id[i]) for i in groups[s]} for s in groups if person.can_make(s))
+        elif (rules.one_per_organisation and _org_key(person) in represented | reserve_orgs) or (
+            not rules.one_per_organisation
+            and all(
+                _org_key(person) in {_org_key(by_id[i]) for i in groups[s] + reserves[s]}
+                for s in groups
+                if person.can_make(s) and (person.id, s) not in locked_out
+            )
         ):
             not_placed[person.id] = REASON_ORGANISATION
         else:

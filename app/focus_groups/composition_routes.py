@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ORGANISER
@@ -21,6 +22,7 @@ from app.focus_groups.planning import (
     move_volunteer,
     not_placed,
     plan_warnings,
+    preload,
     set_lock,
     slot_label,
 )
@@ -48,6 +50,7 @@ def _destinations(study) -> list[tuple[str, str]]:
 def groups(study_id: int):
     """The plan: each group with its coverage and reserves, the rules it breaks, and who is not placed."""
     study = study_or_404(study_id)
+    preload(study)
     leftovers = not_placed(study)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     pages = max((len(leftovers) + NOT_PLACED_PER_PAGE - 1) // NOT_PLACED_PER_PAGE, 1)
@@ -102,10 +105,13 @@ def _compose(study, by) -> dict:
     """Run the optimiser for a study and commit; the outcome in words for the organiser."""
     try:
         result = compose_study(study, by=by)
+        db.session.commit()
     except CompositionError as exc:
         db.session.rollback()
         return {"ok": False, "message": f"No groups were proposed: {exc}"}
-    db.session.commit()
+    except IntegrityError:  # someone changed the groups at the same moment: nothing of this run is kept
+        db.session.rollback()
+        return {"ok": False, "message": "The groups changed while they were being planned: propose them again."}
     if not (study.composition_report or {}).get("groups_wanted"):
         return {"ok": True, "message": "Every group the study asks for is already confirmed: nothing to plan."}
     if result.groups_formed == 0:

@@ -108,7 +108,6 @@ def load_demo_study(now: datetime | None = None) -> int:
         slot.status = "confirmed"
         slot.confirmed_at = now
         slot.facilitator_id = facilitator.id if facilitator else None
-        slot.note_taker_id = organiser.id if organiser else None
         for number, placement in enumerate(groups[0].participants, start=1):
             placement.pseudonym = f"P{number}"
             placement.status = "accepted" if number % 4 else "invited"

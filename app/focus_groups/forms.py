@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
@@ -11,7 +12,14 @@ from wtforms.validators import DataRequired, NumberRange, Optional, ValidationEr
 
 from app.forms import max_length, options, required, strip
 
+LONDON = ZoneInfo("Europe/London")
 TIME_PATTERN = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(am|pm)?\s*$", re.IGNORECASE)
+
+
+def exists_in_uk(local: datetime) -> bool:
+    """False for a wall-clock time skipped when the clocks go forward (1am to 2am on the last Sunday of March)."""
+    aware = local.replace(tzinfo=LONDON)
+    return aware.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) == local
 
 
 class WholeNumberField(IntegerField):
@@ -166,7 +174,14 @@ class SlotForm(FlaskForm):
         if hour > 23 or minute > 59:
             self.start_time.errors = [*self.start_time.errors, "Start time must be a real time"]
             return None
-        return datetime(when.year, when.month, when.day, hour, minute)
+        local = datetime(when.year, when.month, when.day, hour, minute)
+        if not exists_in_uk(local):
+            self.start_time.errors = [
+                *self.start_time.errors,
+                "That time does not exist in the UK: the clocks go forward an hour at 1am that day",
+            ]
+            return None
+        return local
 
 
 class ComposeForm(FlaskForm):

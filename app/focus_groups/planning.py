@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
 
 from app.audit.services import record
 from app.extensions import db
@@ -25,7 +26,7 @@ from app.focus_groups.composition import (
     violations,
 )
 from app.focus_groups.models import CompositionLock, Placement, Slot, Study, Volunteer
-from app.focus_groups.services import london, utcnow
+from app.focus_groups.services import aware, london, utcnow
 
 ACTIVE_STATUSES = ("proposed", "invited", "accepted")
 
@@ -90,16 +91,51 @@ def _placement_map(study: Study) -> dict[int, Placement]:
     return {p.volunteer_id: p for p in rows}
 
 
-def compose_study(study: Study, by=None) -> Composition:
-    """Propose groups for the study and store them as placements; raises CompositionError."""
+def lock_study(study: Study) -> None:
+    """Hold the study's row until the transaction ends, so two runs (a double click) take turns.
+
+    PostgreSQL takes a row lock; SQLite ignores FOR UPDATE, but a POST there already holds the
+    database's write lock for its whole transaction (app/database.py).
+    """
+    db.session.execute(select(Study.id).where(Study.id == study.id).with_for_update())
+
+
+def preload(study: Study) -> None:
+    """Load the study's volunteers with their organisations, availability and placements, and its
+    slots with their placements, in a few queries (pages list hundreds of them)."""
+    db.session.scalars(
+        select(Volunteer)
+        .where(Volunteer.study_id == study.id)
+        .options(
+            selectinload(Volunteer.organisation),
+            selectinload(Volunteer.availability),
+            selectinload(Volunteer.placement),
+        )
+    ).all()
+    db.session.scalars(select(Slot).where(Slot.study_id == study.id).options(selectinload(Slot.placements))).all()
+
+
+def compose_study(study: Study, by=None, now=None) -> Composition:
+    """Propose groups for the study and store them as placements; raises CompositionError.
+
+    Confirmed groups stay as they are, and everyone in them (participants and reserves, and people
+    who declined) stays out of the new proposal. The other groups are planned afresh from the
+    candidate slots that have not yet started; proposals in those slots and in cancelled ones are
+    replaced.
+    """
+    lock_study(study)
+    preload(study)
+    now = now or utcnow()
     confirmed = [s for s in study.slots if s.status == "confirmed"]
-    candidates = [s for s in study.slots if s.status == "candidate"]
+    candidates = [s for s in study.slots if s.status == "candidate" and aware(s.starts_at) > now]
+    replaced = [s for s in study.slots if s.status in ("candidate", "cancelled")]
     placements = _placement_map(study)
     in_confirmed = {vid for vid, p in placements.items() if p.slot.status == "confirmed"}
+    # Reserves count too: any of them may be promoted into the confirmed group.
     confirmed_orgs = {
         organisation_key(p.volunteer)
         for p in placements.values()
-        if p.slot.status == "confirmed" and p.role == "participant" and p.status in ACTIVE_STATUSES
+        if p.slot.status == "confirmed" and p.status in ACTIVE_STATUSES
     }
     wanted = max(study.target_groups - len(confirmed), 0)
     pool, excluded = [], {}
@@ -127,10 +163,11 @@ def compose_study(study: Study, by=None) -> Composition:
         result = compose(people, options, rules_for(study, wanted), locked_in=locked_in, locked_out=locked_out)
     result.not_placed.update(excluded)
 
-    # Replace the previous proposal for the candidate slots.
-    if candidate_ids:
-        db.session.execute(delete(Placement).where(Placement.slot_id.in_(candidate_ids)))
+    # Replace the previous proposal (and what a cancellation left behind).
+    if replaced:
+        db.session.execute(delete(Placement).where(Placement.slot_id.in_([s.id for s in replaced])))
         db.session.flush()
+        db.session.expire_all()
     need_be = {p.id: p for p in people}
     for slot_id, members in result.groups.items():
         for person_id in members:
@@ -301,7 +338,7 @@ def set_lock(study: Study, volunteer: Volunteer, slot: Slot, kind: str | None, b
     record("focus_groups.lock", volunteer, actor=by, study=study.id, slot=slot.id, kind=kind or "cleared")
 
 
-def locks_for(study: Study) -> dict[int, CompositionLock]:
+def locks_for(study: Study) -> dict[int, list[CompositionLock]]:
     """Each volunteer's locks, by volunteer id (a volunteer may have several "out" locks)."""
     rows = db.session.scalars(select(CompositionLock).where(CompositionLock.study_id == study.id)).all()
     result: dict[int, list[CompositionLock]] = {}

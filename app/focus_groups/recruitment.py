@@ -7,6 +7,7 @@ Plain functions: views parse the request and call them; tests and commands call 
 from __future__ import annotations
 
 import csv
+import hashlib
 import hmac
 import io
 import math
@@ -26,7 +27,7 @@ from app.email.sender import external_url, send_email
 from app.extensions import db
 from app.focus_groups.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from app.focus_groups.models import AVAILABILITY, Availability, Slot, Study, Volunteer
-from app.focus_groups.services import new_salt, utcnow, volunteer_token
+from app.focus_groups.services import email_fingerprint, new_salt, utcnow, volunteer_token
 from app.organisations.models import Organisation
 from app.organisations.services import MAX_IMPORT_ROWS, ImportResult, RowError
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS, council_type_slug, region_slug
@@ -217,11 +218,20 @@ def _change_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CHANGE_SALT)
 
 
+def _state(volunteer: Volunteer) -> str:
+    """A digest of the volunteer's details as they stand: a change link works only while they are unchanged."""
+    answers = sorted((a.slot_id, a.answer) for a in volunteer.availability)
+    parts = [volunteer.salt, volunteer.name, volunteer.email, volunteer.job_role, volunteer.organisation_id]
+    parts += [volunteer.region, volunteer.council_type, volunteer.supports_schools, volunteer.consented_at, answers]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
 def change_token(volunteer: Volunteer, details: VolunteerDetails) -> str:
-    """A signed link token carrying new details for a volunteer; it dies when their salt changes."""
+    """A signed link token carrying new details for a volunteer. It is single-use without touching the
+    volunteer's other links: once any detail changes (this change included), it no longer matches."""
     payload = asdict(details)
     payload["availability"] = {str(k): v for k, v in details.availability.items()}
-    return _change_serializer().dumps({"volunteer": volunteer.id, "salt": volunteer.salt, "details": payload})
+    return _change_serializer().dumps({"volunteer": volunteer.id, "state": _state(volunteer), "details": payload})
 
 
 def change_from_token(study: Study, token: str) -> tuple[Volunteer, VolunteerDetails] | None:
@@ -233,7 +243,7 @@ def change_from_token(study: Study, token: str) -> tuple[Volunteer, VolunteerDet
     volunteer = db.session.get(Volunteer, data.get("volunteer"))
     if volunteer is None or volunteer.study_id != study.id or volunteer.erased_at is not None:
         return None
-    if not hmac.compare_digest(str(data.get("salt")), volunteer.salt):
+    if not hmac.compare_digest(str(data.get("state")), _state(volunteer)):
         return None
     details = dict(data["details"])
     details["availability"] = {int(k): v for k, v in details["availability"].items()}
@@ -263,7 +273,6 @@ def request_change(study: Study, volunteer: Volunteer, details: VolunteerDetails
 def apply_change(study: Study, volunteer: Volunteer, details: VolunteerDetails, user=None) -> Volunteer:
     """Apply confirmed new details (and consent given now); the link cannot be used twice."""
     volunteer, _ = save_volunteer(study, details, source=volunteer.source, user=user)
-    volunteer.salt = new_salt()  # retires this link and the volunteer's older links
     record("focus_groups.volunteer_changed", volunteer, study=study.id)
     send_volunteer_thanks(volunteer, updated=True)
     db.session.commit()
@@ -494,6 +503,19 @@ def import_volunteers_csv(study: Study, data: bytes, by=None) -> ImportResult:
         result.errors.append(RowError(1, "The file must be a CSV saved as UTF-8"))
         return result
     rows, result.errors = parse_volunteer_rows(text, slot_keys(study))
+    withdrawn = set(
+        db.session.scalars(
+            select(Volunteer.withdrawn_email_hash).where(
+                Volunteer.study_id == study.id, Volunteer.withdrawn_email_hash.is_not(None)
+            )
+        )
+    )
+    for row in rows:
+        if email_fingerprint(row.email) in withdrawn:
+            result.errors.append(
+                RowError(row.line, f"{row.email} withdrew from this study: they can volunteer again themselves")
+            )
+    result.errors.sort(key=lambda error: error.line)
     if result.errors:
         return result
     now = utcnow()
@@ -663,8 +685,20 @@ def other_records(volunteer: Volunteer) -> list[Volunteer]:
     ).all()
 
 
+def deletable(volunteer: Volunteer) -> bool:
+    """Whether a volunteer can simply be deleted: not once they are in a confirmed session (invited,
+    with a pseudonym that notes may carry); those leave through withdrawal, which keeps the pseudonym."""
+    placement = volunteer.placement
+    return placement is None or placement.slot.status == "candidate"
+
+
 def delete_volunteer(volunteer: Volunteer, by=None) -> None:
-    """Remove a volunteer from the pool, with their availability and any placement. Commits."""
+    """Remove a volunteer from the pool, with their availability and any proposed placement. Commits.
+
+    Raises ValueError for a volunteer in a confirmed session (see `deletable`).
+    """
+    if not deletable(volunteer):
+        raise ValueError("in a confirmed session")
     if volunteer.placement is not None:
         db.session.delete(volunteer.placement)
     record("focus_groups.volunteer_deleted", volunteer, actor=by, study=volunteer.study_id, source=volunteer.source)

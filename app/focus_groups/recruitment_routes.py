@@ -25,6 +25,7 @@ from app.focus_groups.recruitment import (
     apply_change,
     change_from_token,
     consent_text,
+    deletable,
     delete_volunteer,
     find_volunteer,
     import_volunteers_csv,
@@ -293,7 +294,16 @@ def delete_pool_volunteer(study_id: int, volunteer_id: int):
         if not form.validate_on_submit():
             abort(400)
         name = volunteer.display_name
+        if not deletable(volunteer):
+            flash(f"{name} is in a confirmed session, so cannot be removed here.", "important")
+            return redirect(url_for("focus_groups.pool_volunteer", study_id=study.id, volunteer_id=volunteer.id))
         delete_volunteer(volunteer, by=current_user)
         flash(f"{name} has been removed from the pool.", "success")
         return redirect(url_for("focus_groups.pool", study_id=study.id))
-    return render_template("focus_groups/recruitment/delete.html", study=study, volunteer=volunteer, form=form)
+    return render_template(
+        "focus_groups/recruitment/delete.html",
+        study=study,
+        volunteer=volunteer,
+        form=form,
+        deletable=deletable(volunteer),
+    )

@@ -282,6 +282,9 @@ def edit_slot(study_id: int, slot_id: int):
     """Change a candidate slot; a confirmed session is rescheduled from its session page instead."""
     study = study_or_404(study_id)
     slot = slot_or_404(study, slot_id)
+    if slot.status == "cancelled":
+        flash("This session was cancelled, so it cannot be changed. Add a new slot instead.", "important")
+        return redirect(url_for("focus_groups.study", study_id=study.id) + "#slots")
     if slot.status != "candidate":
         flash("This session is confirmed: reschedule it from its session page, so participants are told.", "important")
         return redirect(url_for("focus_groups.study", study_id=study.id) + "#slots")

@@ -80,11 +80,18 @@ def test_the_rules_never_break(instance):
     placed = {i for members in result.groups.values() for i in members}
     by_id = {p.id: p for p in people}
     for slot_id, reserve_ids in result.reserves.items():
-        group_orgs = {by_id[i].organisation for i in result.groups[slot_id]}
         for reserve_id in reserve_ids:
             assert reserve_id not in placed
             assert by_id[reserve_id].can_make(slot_id)
-            assert by_id[reserve_id].organisation not in group_orgs
+        # Any reserve may be promoted, so organisations stay unique with every reserve counted in:
+        # across the study, or within each group.
+        group = [by_id[i].organisation for i in result.groups[slot_id] + reserve_ids]
+        assert len(group) == len(set(group))
+    if rules.one_per_organisation:
+        everyone = [by_id[i].organisation for i in placed] + [
+            by_id[i].organisation for ids in result.reserves.values() for i in ids
+        ]
+        assert len(everyone) == len(set(everyone))
     # Everybody is either placed or has a reason, never both.
     assert placed.isdisjoint(result.not_placed)
     assert placed | set(result.not_placed) == set(by_id)

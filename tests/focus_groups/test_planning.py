@@ -192,3 +192,51 @@ def test_large_pools_are_composed_in_a_background_job_with_progress(client, sign
     assert "3 of 3 done" in text
     assert "2 groups proposed: the best possible under the rules." in text
     assert len([p for p in placements(study) if p.role == "participant"]) == 12
+
+
+def test_proposing_again_after_a_cancellation_puts_people_back_in_the_pool(app, make_study, make_volunteer):
+    study = make_study(slots=3)
+    pool(make_volunteer, study, study.slots, count=14)
+    compose_study(study)
+    db.session.commit()
+    cancelled = current_groups(study)[0].slot
+    cancelled.status = "cancelled"
+    for placement in cancelled.placements:
+        placement.status = "cancelled"
+    db.session.commit()
+    result = compose_study(study)  # once crashed on the unique (study, volunteer) placement
+    db.session.commit()
+    assert result.groups_formed == 2
+    assert cancelled.id not in {int(slot_id) for slot_id in result.groups}
+    assert not [p for p in placements(study) if p.slot_id == cancelled.id]
+
+
+def test_slots_that_have_started_are_not_proposed(app, make_study, make_volunteer):
+    from datetime import UTC, datetime
+
+    study = make_study(slots=3)  # March 2027, a week apart
+    pool(make_volunteer, study, study.slots, count=14)
+    result = compose_study(study, now=datetime(2027, 3, 5, tzinfo=UTC))  # the first slot is past
+    db.session.commit()
+    assert set(result.groups) == {str(study.slots[1].id), str(study.slots[2].id)}
+
+
+def test_organisations_of_a_confirmed_groups_reserves_stay_out_of_new_groups(
+    app, make_study, make_volunteer, make_organisation
+):
+    study = make_study(slots=2)
+    a, b = study.slots
+    shared = make_organisation("Shared Council")
+    people = pool(make_volunteer, study, [a], count=6)
+    reserve = make_volunteer(study, organisation=shared, available=[a])
+    twin = make_volunteer(study, organisation=shared, region="wales", council_type="welsh", available=[b])
+    pool(make_volunteer, study, [b], count=5)
+    for n, person in enumerate(people):
+        db.session.add(Placement(study_id=study.id, slot_id=a.id, volunteer_id=person.id, pseudonym=f"P{n + 1}"))
+    db.session.add(Placement(study_id=study.id, slot_id=a.id, volunteer_id=reserve.id, role="reserve", reserve_rank=1))
+    a.status = "confirmed"
+    db.session.commit()
+    result = compose_study(study)
+    db.session.commit()
+    assert result.not_placed[str(twin.id)] == "organisation already represented"
+    assert twin.id not in {p.volunteer_id for p in placements(study)}

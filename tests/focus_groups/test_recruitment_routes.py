@@ -103,7 +103,7 @@ def test_volunteering_again_changes_nothing_until_the_address_confirms(client, m
     volunteer = only_volunteer()
     assert volunteer.job_role == "CIO" and volunteer.region == "london"
     assert "We have updated your details" in mailbox[-1]["Subject"]
-    # The link is single-use: the volunteer's links were renewed when it was used.
+    # The link is single-use: once the details change it no longer matches them.
     again = client.get(link)
     assert again.status_code == 404 and "This link does not work" in page_text(again)
     assert client.get(f"/focus-groups/{study.id}/volunteer/confirm/tampered").status_code == 404

@@ -184,3 +184,27 @@ def test_another_studys_slot_is_not_found(client, signed_in, make_study):
     assert client.get(f"/focus-groups/{one.id}/slots/{other.slots[0].id}/edit").status_code == 404
     question = other.questions[0]
     assert client.get(f"/focus-groups/{one.id}/guide/{question.id}").status_code == 404
+
+
+def test_a_time_skipped_when_the_clocks_go_forward_is_refused(client, signed_in, make_study):
+    signed_in("organiser")
+    study = make_study(slots=0)
+    data = {
+        "day": "28",
+        "month": "3",
+        "year": "2027",  # the last Sunday of March 2027: 1am becomes 2am
+        "start_time": "1:30am",
+        "duration_minutes": "60",
+        "online": "online",
+        "location": "https://meet.example.org/x",
+        "capacity": "8",
+    }
+    response = client.post(f"/focus-groups/{study.id}/slots/new", data=data)
+    assert "That time does not exist in the UK" in page_text(response)
+    assert db.session.scalar(select(Slot)) is None
+    data["start_time"] = "1:30am"
+    data["month"] = "10"
+    data["day"] = "31"  # the clocks go back: 1:30am happens twice, and the first (BST) is meant
+    client.post(f"/focus-groups/{study.id}/slots/new", data=data)
+    slot = db.session.scalar(select(Slot))
+    assert slot.starts_at.replace(tzinfo=UTC) == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)

@@ -103,16 +103,18 @@ def lock_study(study: Study) -> None:
 def preload(study: Study) -> None:
     """Load the study's volunteers with their organisations, availability and placements, and its
     slots with their placements, in a few queries (pages list hundreds of them)."""
+    volunteers = selectinload(Study.volunteers)
     db.session.scalars(
-        select(Volunteer)
-        .where(Volunteer.study_id == study.id)
+        select(Study)
+        .where(Study.id == study.id)
         .options(
-            selectinload(Volunteer.organisation),
-            selectinload(Volunteer.availability),
-            selectinload(Volunteer.placement),
+            volunteers.selectinload(Volunteer.organisation),
+            volunteers.selectinload(Volunteer.availability),
+            volunteers.selectinload(Volunteer.placement),
+            selectinload(Study.slots).selectinload(Slot.placements),
         )
+        .execution_options(populate_existing=True)
     ).all()
-    db.session.scalars(select(Slot).where(Slot.study_id == study.id).options(selectinload(Slot.placements))).all()
 
 
 def compose_study(study: Study, by=None, now=None) -> Composition:

@@ -74,6 +74,9 @@ def create_app(config_class: type[Config] = Config) -> Flask:
 
 
 def _init_login(app: Flask) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
     from app.auth.models import User
 
     login_manager.init_app(app)
@@ -89,7 +92,16 @@ def _init_login(app: Flask) -> None:
         user_id, _, token = session_id.partition(".")
         if not user_id.isdigit() or not token:
             return None
-        user = db.session.get(User, int(user_id))
+        # One query for the person, their roles and their organisation (which most pages show).
+        user = (
+            db.session.execute(
+                select(User)
+                .where(User.id == int(user_id))
+                .options(joinedload(User.role_rows), joinedload(User.organisation))
+            )
+            .unique()
+            .scalar_one_or_none()
+        )
         if user is None or not user.is_active or user.session_token != token:
             return None
         return user

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.audit.services import record
 from app.database import write_transaction
@@ -111,7 +112,12 @@ def definition_for(version: SurveyVersion) -> Definition:
 
 def find_survey(slug: str) -> Survey | None:
     """The survey with this slug."""
-    return db.session.scalar(select(Survey).where(Survey.slug == slug))
+    # With its (few) published versions, which every answering page reads, in the same query.
+    return (
+        db.session.execute(select(Survey).where(Survey.slug == slug).options(joinedload(Survey.versions)))
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def surveys_for_organisation(organisation_id: int) -> list[tuple[Survey, Response | None]]:
@@ -125,8 +131,15 @@ def surveys_for_organisation(organisation_id: int) -> list[tuple[Survey, Respons
 
 def response_for(survey: Survey, organisation_id: int) -> Response | None:
     """The organisation's response to the survey, if it has started one."""
-    return db.session.scalar(
-        select(Response).where(Response.survey_id == survey.id, Response.organisation_id == organisation_id)
+    # With its answers, which every answering page reads, in the same query.
+    return (
+        db.session.execute(
+            select(Response)
+            .where(Response.survey_id == survey.id, Response.organisation_id == organisation_id)
+            .options(joinedload(Response.answers))
+        )
+        .unique()
+        .scalar_one_or_none()
     )
 
 

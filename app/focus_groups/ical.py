@@ -50,24 +50,32 @@ def session_uid(slot_id: int, volunteer_id: int, base_url: str | None = None) ->
     return f"fg-slot-{slot_id}-volunteer-{volunteer_id}@{uid_domain(base_url)}"
 
 
-def _address(text: str, **params: str) -> vCalAddress:
+def _organizer(text: str) -> vCalAddress:
+    """ORGANIZER from "Name <address>" (MAIL_DEFAULT_SENDER, which we write ourselves)."""
     name, email = parseaddr(text)
     address = vCalAddress(f"mailto:{email or text}")
     if name:
         address.params["CN"] = name
-    address.params.update(params)
+    return address
+
+
+def _attendee(email: str, name: str | None) -> vCalAddress:
+    """ATTENDEE from the address and the name as the volunteer typed it.
+
+    Never built as "Name <address>" and parsed back: a name such as "Smith, John" would split at
+    the comma. The name goes in the CN parameter, which icalendar quotes (and escapes per RFC 6868).
+    """
+    address = vCalAddress(f"mailto:{email}")
+    if name:
+        address.params["CN"] = name
+    address.params.update(ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="TRUE")
     return address
 
 
 def _calendar(method: str, event: SessionEvent, status: str) -> bytes:
     start = event.starts_at.astimezone(LONDON)
     end = event.ends_at.astimezone(LONDON)
-    attendee = _address(
-        f"{event.attendee_name or ''} <{event.attendee_email}>" if event.attendee_name else event.attendee_email,
-        ROLE="REQ-PARTICIPANT",
-        PARTSTAT="NEEDS-ACTION",
-        RSVP="TRUE",
-    )
+    attendee = _attendee(event.attendee_email, event.attendee_name)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -82,7 +90,7 @@ def _calendar(method: str, event: SessionEvent, status: str) -> bytes:
         summary=event.summary,
         description=event.description,
         location=event.location,
-        organizer=_address(event.organizer),
+        organizer=_organizer(event.organizer),
         attendees=[attendee],
         status=status,
     )

@@ -9,22 +9,33 @@ mail outage half-way leaves an accurate record of who was sent what).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
+from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.auth.models import User, UserRole
 from app.auth.roles import ADMIN, FACILITATOR, ORGANISER
 from app.database import write_transaction
+from app.email.models import OutboxMessage
 from app.email.sender import external_url, send_email
 from app.extensions import db
 from app.focus_groups import ical
 from app.focus_groups.models import Placement, Slot, Volunteer
-from app.focus_groups.services import aware, london, new_salt, slot_ends_at, utcnow, volunteer_token
+from app.focus_groups.planning import organisation_key
+from app.focus_groups.services import (
+    aware,
+    email_fingerprint,
+    london,
+    new_salt,
+    slot_ends_at,
+    utcnow,
+    volunteer_token,
+)
 
 ACTIVE = ("proposed", "invited", "accepted")  # a participant still expected to come
 ATTENDING = ("invited", "accepted")  # invited: told of every change and reminded
@@ -43,20 +54,23 @@ class Person:
     region: str
     council_type: str
     supports_schools: bool
-    organisation: str | None = None  # any stable key for their organisation; None when unknown
+    organisation: str | None = None  # planning.organisation_key; None when unknown
     if_need_be: bool = False  # the slot suits them only "if need be"
     reserve_rank: int | None = None  # 1 = the composition's first choice
 
 
-def choose_reserve(group: Sequence[Person], reserves: Sequence[Person]) -> int | None:
+def choose_reserve(
+    group: Sequence[Person], reserves: Sequence[Person], taken: Collection[str] = frozenset()
+) -> int | None:
     """The id of the reserve who best keeps the group diverse, or None when nobody fits.
 
-    A reserve from an organisation already in the group is never chosen. Among the others: the
-    most regions and council types new to the group first; then the one whose answer to
-    "supports schools" is rarer in the group; then someone for whom the time suits ("yes" before
-    "if need be"); then the composition's reserve order.
+    A reserve from an organisation already in the group, or in `taken` (the organisations
+    represented elsewhere in the study, when it allows one person per organisation), is never
+    chosen. Among the others: the most regions and council types new to the group first; then the
+    one whose answer to "supports schools" is rarer in the group; then someone for whom the time
+    suits ("yes" before "if need be"); then the composition's reserve order.
     """
-    organisations = {person.organisation for person in group if person.organisation}
+    organisations = {person.organisation for person in group if person.organisation} | set(taken)
     regions = {person.region for person in group}
     council_types = {person.council_type for person in group}
 
@@ -71,20 +85,14 @@ def choose_reserve(group: Sequence[Person], reserves: Sequence[Person]) -> int |
 
 
 def person_for(placement: Placement) -> Person:
-    """The plain data `choose_reserve` needs, from a placement."""
+    """The plain data `choose_reserve` needs, from a placement (organisations keyed as composition keys them)."""
     volunteer = placement.volunteer
-    if volunteer.organisation_id is not None:
-        organisation = f"id:{volunteer.organisation_id}"
-    elif volunteer.organisation_name:
-        organisation = "name:" + " ".join(volunteer.organisation_name.lower().split())
-    else:
-        organisation = None
     return Person(
         id=placement.id,
         region=volunteer.region,
         council_type=volunteer.council_type,
         supports_schools=volunteer.supports_schools,
-        organisation=organisation,
+        organisation=organisation_key(volunteer),
         if_need_be=placement.if_need_be,
         reserve_rank=placement.reserve_rank,
     )
@@ -106,6 +114,34 @@ def waiting_reserves(slot: Slot) -> list[Placement]:
         for p in slot.placements
         if p.role == "reserve" and p.status == "proposed" and p.volunteer.erased_at is None and p.volunteer.email
     ]
+
+
+def organisations_elsewhere(slot: Slot, leaving: Placement | None = None) -> set[str]:
+    """Organisations with a participant still expected in another slot of the study (for "one per
+    organisation"): nobody from them may be promoted into this slot."""
+    rows = db.session.scalars(
+        select(Placement).where(
+            Placement.study_id == slot.study_id,
+            Placement.slot_id != slot.id,
+            Placement.role == "participant",
+            Placement.status.in_(ACTIVE),
+        )
+    )
+    return {organisation_key(p.volunteer) for p in rows if leaving is None or p.id != leaving.id}
+
+
+def lock_slot(slot: Slot) -> Slot:
+    """Take the slot's row lock for the rest of the transaction, then forget what was read before it.
+
+    Answers, withdrawals, promotions and changes to one session take this lock first, so on
+    PostgreSQL they run one after another and each sees what the one before it committed (SQLite
+    ignores FOR UPDATE; its writing requests already hold the database lock from their first
+    statement: see app/database.py). Pending changes are flushed first, so none are lost.
+    """
+    db.session.flush()
+    db.session.execute(select(Slot).where(Slot.id == slot.id).with_for_update()).scalar_one()
+    db.session.expire_all()
+    return slot
 
 
 def has_started(slot: Slot, now: datetime | None = None) -> bool:
@@ -149,18 +185,24 @@ def facilitators() -> list[User]:
 
 
 def can_see_session(user, slot: Slot) -> bool:
-    """Organisers and admins see every session; a facilitator only those they facilitate or take notes in."""
+    """Organisers and admins see every session; a facilitator only the confirmed (or since cancelled)
+    sessions they facilitate or take notes in, never a candidate slot."""
     if user.has_role(ADMIN, ORGANISER):
         return True
-    return user.has_role(FACILITATOR) and user.id in (slot.facilitator_id, slot.note_taker_id)
+    return (
+        user.has_role(FACILITATOR)
+        and slot.status != "candidate"
+        and user.id in (slot.facilitator_id, slot.note_taker_id)
+    )
 
 
 def sessions_for(user, now: datetime | None = None) -> tuple[list[Slot], list[Slot]]:
-    """The sessions a person works on (all of them for organisers and admins): upcoming, then past."""
+    """The confirmed or cancelled sessions a person works on (all of them for organisers and admins):
+    upcoming, then past. Candidate slots are not sessions yet, so nobody sees them here."""
     now = now or utcnow()
     query = select(Slot).where(Slot.status != "candidate")
     if not user.has_role(ADMIN, ORGANISER):
-        query = select(Slot).where((Slot.facilitator_id == user.id) | (Slot.note_taker_id == user.id))
+        query = query.where((Slot.facilitator_id == user.id) | (Slot.note_taker_id == user.id))
     slots = list(db.session.scalars(query.order_by(Slot.starts_at)))
     upcoming = [s for s in slots if slot_ends_at(s) > now]
     past = sorted((s for s in slots if slot_ends_at(s) <= now), key=lambda s: aware(s.starts_at), reverse=True)
@@ -180,8 +222,8 @@ def withdraw_link(volunteer: Volunteer) -> str:
     return external_url("focus_groups.withdraw", token=volunteer_token(volunteer, "withdraw"))
 
 
-def session_event(placement: Placement, now: datetime | None = None) -> ical.SessionEvent:
-    """The calendar entry for this placement's session, as it stands now."""
+def session_event(placement: Placement, now: datetime | None = None, sequence: int | None = None) -> ical.SessionEvent:
+    """The calendar entry for this placement's session, as it stands now (`sequence`: the slot's, unless given)."""
     slot, volunteer = placement.slot, placement.volunteer
     config = current_app.config
     where = "Online: " + slot.location if slot.online else slot.location
@@ -193,7 +235,7 @@ def session_event(placement: Placement, now: datetime | None = None) -> ical.Ses
     )
     return ical.SessionEvent(
         uid=ical.session_uid(slot.id, volunteer.id, config["APP_BASE_URL"]),
-        sequence=slot.sequence,
+        sequence=slot.sequence if sequence is None else sequence,
         starts_at=aware(slot.starts_at),
         ends_at=slot_ends_at(slot),
         summary=f"Socitm focus group: {slot.study.title}",
@@ -226,13 +268,28 @@ EMAILS = {
     "promote": ("fg_promotion", "A place has come up: Socitm focus group on {when}", "request"),
     "update": ("fg_update", "Changed: Socitm focus group on {when}", "request"),
     "cancel": ("fg_cancellation", "Cancelled: Socitm focus group on {when}", "cancel"),
+    # The volunteer's own answer: their event leaves their calendar (see `own_cancellation`).
+    "declined": ("fg_cancellation", "You have declined: Socitm focus group on {when}", "own_cancel"),
     "reminder_week": ("fg_reminder", "Reminder: Socitm focus group next week, {when}", None),
     "reminder_day": ("fg_reminder", "Reminder: Socitm focus group tomorrow, {when}", None),
 }
 
 
-def email_volunteer(placement: Placement, kind: str, now: datetime | None = None) -> None:
-    """Send one of the session emails (EMAILS) to the placement's volunteer, with its calendar file."""
+def own_cancellation(placement: Placement, now: datetime | None = None) -> tuple[str, str, bytes]:
+    """A METHOD:CANCEL attachment that takes one volunteer's event for the session out of their calendar.
+
+    Each volunteer has their own event (the UID names slot and volunteer), so raising the SEQUENCE of
+    this one event to the slot's plus one supersedes every version they were sent, and touches
+    nobody else's. Nothing is sent to that event afterwards: declined and withdrawn places get no
+    updates, cancellations or reminders.
+    """
+    data = ical.cancellation_calendar(session_event(placement, now, sequence=placement.slot.sequence + 1))
+    return ("cancellation.ics", ical.CANCEL_CONTENT_TYPE, data)
+
+
+def email_volunteer(placement: Placement, kind: str, now: datetime | None = None) -> OutboxMessage:
+    """Send one of the session emails (EMAILS) to the placement's volunteer, with its calendar file;
+    returns the outbox record (its status says whether it went)."""
     template, subject, calendar = EMAILS[kind]
     volunteer = placement.volunteer
     when = london(placement.slot.starts_at).strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
@@ -243,7 +300,9 @@ def email_volunteer(placement: Placement, kind: str, now: datetime | None = None
     elif calendar == "cancel":
         data = ical.cancellation_calendar(session_event(placement, now))
         attachments.append(("cancellation.ics", ical.CANCEL_CONTENT_TYPE, data))
-    send_email(
+    elif calendar == "own_cancel":
+        attachments.append(own_cancellation(placement, now))
+    return send_email(
         volunteer.email,
         subject.format(when=when),
         template,
@@ -299,9 +358,6 @@ def confirm_slot(slot: Slot, by=None, now: datetime | None = None) -> list[int]:
         raise ValueError("Only a candidate slot can be confirmed")
     db.session.refresh(slot)
     invitees = to_invite(slot)
-    for placement in slot.placements:  # composition may have numbered people already: start afresh
-        placement.pseudonym = None
-    db.session.flush()
     for number, placement in enumerate(invitees, start=1):
         placement.pseudonym = f"P{number}"
     record("focus_groups.slot_confirmed", slot, actor=by, study=slot.study_id, participants=len(invitees))
@@ -330,19 +386,26 @@ def send_session_emails(
     """Send `kind` ("invite", "update" or "cancel") to each placement in turn, one commit per email.
 
     Invitations go only to placements still proposed (so a second run sends nothing twice) and
-    mark them invited. Returns who was sent one and who was skipped, by pseudonym.
+    mark them invited. An update goes only to someone still invited or accepted when their turn
+    comes (a decline while the job runs must not put the event back in their calendar). Returns
+    who was sent one and who was skipped, by pseudonym.
     """
     sent: list[str] = []
     skipped: list[list[str]] = []
     by = db.session.get(User, by_id) if by_id else None
     for number, placement_id in enumerate(placement_ids, start=1):
         with write_transaction():
+            slot = db.session.get(Slot, slot_id)
+            if slot is not None:
+                lock_slot(slot)  # an answer being given now lands before or after this email, not during
             placement = db.session.get(Placement, placement_id)
             label = (placement.pseudonym or f"placement {placement_id}") if placement else f"placement {placement_id}"
             if placement is None or placement.slot_id != slot_id or not placement.volunteer.email:
                 skipped.append([label, "no longer in this session"])
             elif kind == "invite" and not _claim_invitation(placement):
                 skipped.append([label, "already invited"])
+            elif kind == "update" and (placement.role != "participant" or placement.status not in ATTENDING):
+                skipped.append([label, f"{placement.status} since the change"])
             else:
                 email_volunteer(placement, kind)
                 record(
@@ -365,19 +428,30 @@ def send_session_emails(
 def respond(placement: Placement, answer: str, now: datetime | None = None) -> bool:
     """Record an invited participant's answer ("accept" or "decline"); False when nothing changed.
 
-    Declining frees the place for the best reserve. Answering again with the same answer changes
-    nothing. The caller commits.
+    Declining frees the place for the best reserve and sends the volunteer a confirmation whose
+    calendar file takes the session out of their calendar. Answering again with the same answer
+    (a double-submitted form, two tabs) changes nothing. The slot is locked first, so answers to
+    one session are handled one at a time. The caller commits.
     """
     now = now or utcnow()
     new_status = {"accept": "accepted", "decline": "declined"}[answer]
+    lock_slot(placement.slot)
     if placement.status == new_status:
         return False
     if placement.status not in ATTENDING or placement.role != "participant":
         raise ValueError(f"A placement that is {placement.status} cannot be answered")
     if not is_upcoming_session(placement.slot, now):
         raise ValueError("The session is not upcoming")
-    placement.status = new_status
-    placement.responded_at = now
+    from_statuses = ("invited",) if new_status == "accepted" else ATTENDING
+    changed = db.session.execute(
+        update(Placement)
+        .where(Placement.id == placement.id, Placement.role == "participant", Placement.status.in_(from_statuses))
+        .values(status=new_status, responded_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(placement)
+    if changed != 1:  # answered a moment ago by another request
+        return False
     record(
         f"focus_groups.invitation_{new_status}",
         placement,
@@ -385,67 +459,110 @@ def respond(placement: Placement, answer: str, now: datetime | None = None) -> b
         pseudonym=placement.pseudonym,
     )
     if new_status == "declined":
+        if placement.volunteer.email:
+            email_volunteer(placement, "declined", now)
         fill_vacancy(placement.slot, placement, f"{placement.pseudonym} declined the invitation", now=now)
     return True
 
 
-def promote(placement: Placement, by=None, now: datetime | None = None) -> None:
-    """Make a reserve a participant with the next pseudonym, and send them the invitation."""
+def promote(placement: Placement, by=None, now: datetime | None = None) -> bool:
+    """Make a reserve a participant with the next pseudonym, and send them the invitation.
+
+    Returns False (and sends nothing) when the placement is no longer a waiting reserve. Call it
+    with the slot locked (`lock_slot`), as `fill_vacancy` does, so the pseudonym is not taken twice.
+    """
     now = now or utcnow()
     slot = placement.slot
-    placement.role = "participant"
-    placement.reserve_rank = None
-    placement.pseudonym = next_pseudonym(slot)
-    placement.status = "invited"
-    placement.invited_at = now
-    db.session.flush()
+    claimed = db.session.execute(
+        update(Placement)
+        .where(Placement.id == placement.id, Placement.role == "reserve", Placement.status == "proposed")
+        .values(role="participant", reserve_rank=None, pseudonym=next_pseudonym(slot), status="invited", invited_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(placement)
+    if claimed != 1:
+        return False
     email_volunteer(placement, "promote", now)
     record("focus_groups.reserve_promoted", placement, actor=by, slot=slot.id, pseudonym=placement.pseudonym)
+    return True
 
 
 def fill_vacancy(slot: Slot, vacated: Placement, reason: str, by=None, now: datetime | None = None) -> Placement | None:
     """After a participant drops out of an upcoming session, promote the best reserve and tell organisers.
 
-    Returns the promoted placement, or None when no reserve fits (organisers are told the group is short).
+    When the study allows one person per organisation, a reserve whose organisation already has a
+    participant anywhere in the study is passed over. Returns the promoted placement, or None when
+    no reserve fits (organisers are told the group is short).
     """
+    lock_slot(slot)
     if not is_upcoming_session(slot, now):
         return None
     group = [p for p in participants(slot) if p.id != vacated.id]
     reserves = waiting_reserves(slot)
-    chosen_id = choose_reserve([person_for(p) for p in group], [person_for(p) for p in reserves])
+    taken = organisations_elsewhere(slot, vacated) if slot.study.one_per_organisation else set()
+    chosen_id = choose_reserve([person_for(p) for p in group], [person_for(p) for p in reserves], taken)
     chosen = next((p for p in reserves if p.id == chosen_id), None)
-    if chosen is not None:
-        promote(chosen, by=by, now=now)
+    if chosen is not None and promote(chosen, by=by, now=now):
         lines = [reason + ".", f"A reserve has been invited in their place as {chosen.pseudonym}."]
         notify_organisers(slot, f"a reserve was invited to {slot.label}", lines)
-    else:
-        lines = [reason + ".", f"No reserve is available, so the group is one short ({len(group)} participants)."]
-        notify_organisers(slot, f"{slot.label} is one participant short", lines)
-    return chosen
+        return chosen
+    lines = [reason + ".", f"No reserve is available, so the group is one short ({len(group)} participants)."]
+    notify_organisers(slot, f"{slot.label} is one participant short", lines)
+    return None
 
 
-def withdraw_volunteer(volunteer: Volunteer, now: datetime | None = None) -> None:
+def erase_outbox(address: str) -> int:
+    """Redact every outbox record sent to `address`: the recipient becomes "erased" and the bodies
+    (which held their name and links) go; returns how many were redacted. The caller commits."""
+    db.session.flush()
+    return db.session.execute(
+        update(OutboxMessage)
+        .where(func.lower(OutboxMessage.recipient) == address.strip().lower())
+        .values(recipient="erased", text_body=None, html_body=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def withdraw_volunteer(volunteer: Volunteer, now: datetime | None = None) -> bool:
     """A volunteer leaves the study: erase their personal details, end their placement, and fill
-    their place if they were due at an upcoming session.
+    their place if they were due at an upcoming session. False when they had already left.
 
     Kept: region, council type and "supports schools" (composition and analysis need them, and they
     identify nobody on their own), consent as given, and the pseudonym, so session notes stay
     attributed to "P3" and to nobody else. Dropped: name, email, job role, access needs and
-    organisation (with the link to a member organisation, which could single someone out). A new
-    salt retires every link sent to them. A confirmation email goes to the address being erased.
-    The caller commits.
+    organisation (with the link to a member organisation, which could single someone out), the
+    bodies of emails sent to them, and the IP address in the audit trail of their own actions. A
+    keyed hash of the address stays, so an import cannot quietly add them back. A new salt retires
+    every link sent to them. A confirmation email goes to the address being erased, with a
+    calendar cancellation when they were due at an upcoming session. The caller commits.
     """
     now = now or utcnow()
     placement = volunteer.placement
+    if placement is not None:
+        lock_slot(placement.slot)
+    db.session.execute(select(Volunteer).where(Volunteer.id == volunteer.id).with_for_update()).scalar_one()
+    db.session.refresh(volunteer)
+    if volunteer.erased_at is not None:  # a double-submitted form: the first one did it all
+        return False
+    placement = volunteer.placement
+    slot = placement.slot if placement is not None else None
+    was_attending = placement is not None and placement.role == "participant" and placement.status in ATTENDING
     address = volunteer.email
     if address:
+        attachments = []
+        if was_attending and is_upcoming_session(slot, now):
+            attachments.append(own_cancellation(placement, now))
         send_email(
             address,
             "You have left the Socitm focus groups",
             "fg_withdrawal_confirmation",
+            attachments=attachments,
             volunteer=volunteer,
             study=volunteer.study,
+            cancels_event=bool(attachments),
         )
+        volunteer.withdrawn_email_hash = email_fingerprint(address)
+        erase_outbox(address)
     volunteer.name = None
     volunteer.email = None
     volunteer.job_role = None
@@ -458,17 +575,28 @@ def withdraw_volunteer(volunteer: Volunteer, now: datetime | None = None) -> Non
     volunteer.erased_at = now
     detail: dict = {"study": volunteer.study_id}
     if placement is not None:
-        slot = placement.slot
         was_expected = placement.role == "participant" and placement.status in ACTIVE
         detail.update(slot=slot.id, pseudonym=placement.pseudonym, previous_status=placement.status)
         placement.status = "withdrawn"
-        if placement.role == "participant" and slot.status == "confirmed" and has_started(slot, now):
+        if was_attending and placement.attendance is None and slot.status == "confirmed" and has_started(slot, now):
             placement.attendance = "withdrew"
         db.session.flush()
         if was_expected and is_upcoming_session(slot, now):
             who = placement.pseudonym or "A participant"
             fill_vacancy(slot, placement, f"{who} withdrew from the study", now=now)
-    record("focus_groups.volunteer_withdrawn", volunteer, **detail)
+    # Their earlier answers were recorded with the address they answered from: that goes too.
+    conditions = [(AuditEvent.object_type == "volunteer") & (AuditEvent.object_id == str(volunteer.id))]
+    if placement is not None:
+        conditions.append((AuditEvent.object_type == "placement") & (AuditEvent.object_id == str(placement.id)))
+    db.session.execute(
+        update(AuditEvent)
+        .where(AuditEvent.actor_id.is_(None), AuditEvent.ip_address.is_not(None), or_(*conditions))
+        .values(ip_address=None)
+        .execution_options(synchronize_session=False)
+    )
+    event = record("focus_groups.volunteer_withdrawn", volunteer, **detail)
+    event.ip_address = None
+    return True
 
 
 # --- Changes to a confirmed session -----------------------------------------------------------
@@ -488,6 +616,7 @@ def reschedule_slot(
     The calendar SEQUENCE goes up so calendars replace the old entry; a new time resets the
     reminders. Nothing changes (and nothing is sent) when the details are the same. The caller commits.
     """
+    lock_slot(slot)
     if slot.status != "confirmed":
         raise ValueError("Only a confirmed session can be changed")
     new_start = starts_at.astimezone(UTC)
@@ -515,6 +644,7 @@ def reschedule_slot(
 
 def cancel_slot(slot: Slot, by=None, now: datetime | None = None) -> list[int]:
     """Cancel a confirmed session; returns the placements to send the cancellation to. The caller commits."""
+    lock_slot(slot)
     if slot.status != "confirmed":
         raise ValueError("Only a confirmed session can be cancelled")
     now = now or utcnow()
@@ -579,7 +709,8 @@ def send_session_reminders(now: datetime | None = None) -> int:
     A week reminder goes when the session is within 7 days and more than 24 hours away, a day
     reminder within the last 24 hours; never for a past or cancelled session or to anyone who
     declined or withdrew. Each is claimed with a conditional update before it is sent, so it is
-    never sent twice, even when two runs overlap.
+    never sent twice, even when two runs overlap; when the email fails, the claim is released, so
+    the next run tries again.
     """
     now = (now or utcnow()).astimezone(UTC)
     due = db.session.scalars(
@@ -617,7 +748,15 @@ def send_session_reminders(now: datetime | None = None) -> int:
             continue
         kind = "reminder_day" if ahead <= DAY else "reminder_week"
         with write_transaction():
-            email_volunteer(placement, kind, now)
+            outcome = email_volunteer(placement, kind, now)
+            if outcome.status == "failed":
+                db.session.execute(
+                    update(Placement)
+                    .where(Placement.id == placement.id, column == now)
+                    .values({column.key: None})
+                    .execution_options(synchronize_session=False)
+                )
+                continue
             record("focus_groups.reminder_sent", placement, slot=placement.slot_id, kind=kind)
         sent += 1
     return sent

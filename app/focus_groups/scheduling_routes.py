@@ -4,7 +4,7 @@ invitation or leave the study, which need no account."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -14,6 +14,7 @@ from app.auth.decorators import public, role_required
 from app.auth.roles import ADMIN, FACILITATOR, ORGANISER
 from app.extensions import db
 from app.focus_groups import bp
+from app.focus_groups.forms import SlotForm
 from app.focus_groups.models import ATTENDANCE, PLACEMENT_ROLES, PLACEMENT_STATUSES, SLOT_STATUSES, Placement
 from app.focus_groups.scheduling import (
     ATTENDING,
@@ -36,16 +37,20 @@ from app.focus_groups.scheduling import (
     waiting_reserves,
     withdraw_volunteer,
 )
-from app.focus_groups.services import from_london, london, slot_ends_at, slot_or_404, study_or_404, volunteer_by_token
+from app.focus_groups.services import (
+    from_london,
+    london,
+    slot_ends_at,
+    slot_or_404,
+    study_or_404,
+    utcnow,
+    volunteer_by_token,
+    volunteer_token,
+)
 from app.jobs.runner import start_job
 
 MANAGERS = (ADMIN, ORGANISER)
 SESSION_STAFF = (FACILITATOR, ORGANISER, ADMIN)
-
-
-def _check_csrf() -> None:
-    if not FlaskForm().validate_on_submit():
-        abort(400)
 
 
 def _email_job(slot, kind: str, placement_ids: list[int], title: str):
@@ -107,7 +112,9 @@ def slot_detail(study_id: int, slot_id: int):
 def slot_staff(study_id: int, slot_id: int):
     """Choose the session's facilitator and note-taker from the people with the facilitator role."""
     slot = slot_or_404(study_or_404(study_id), slot_id)
-    _check_csrf()
+    if slot.status != "confirmed":
+        flash("Choose the facilitator and note-taker once the group is confirmed.", "important")
+        return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
     allowed = {person.id for person in facilitators()}
     chosen = []
     for field in ("facilitator", "note_taker"):
@@ -127,7 +134,9 @@ def slot_staff(study_id: int, slot_id: int):
 def slot_names(study_id: int, slot_id: int):
     """Let the session's facilitator and note-taker see participants' names, or hide them again."""
     slot = slot_or_404(study_or_404(study_id), slot_id)
-    _check_csrf()
+    if slot.status != "confirmed":
+        flash("Names can be shown to the facilitator only for a confirmed session.", "important")
+        return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
     visible = request.form.get("names_visible") == "yes"
     set_names_visible(slot, visible, by=current_user)
     db.session.commit()
@@ -152,7 +161,6 @@ def confirm_slot_route(study_id: int, slot_id: int):
     elif not invitees:
         problem = "Nobody is placed in this group yet. Compose the groups first."
     if request.method == "POST":
-        _check_csrf()
         if problem is None:
             try:
                 placement_ids = confirm_slot(slot, by=current_user)
@@ -172,34 +180,27 @@ def confirm_slot_route(study_id: int, slot_id: int):
     )
 
 
-def _parse_change(form) -> tuple[dict, dict, datetime | None]:
-    """The reschedule form's values, its errors by field id, and the new start (UTC) when valid."""
-    values = {key: form.get(key, "").strip() for key in ("day", "month", "year", "time", "duration", "location")}
-    values["online"] = form.get("online", "")
-    errors: dict[str, str] = {}
-    day = None
-    try:
-        day = datetime(int(values["year"]), int(values["month"]), int(values["day"])).date()
-    except ValueError:
-        errors["day"] = "Enter the date as numbers, for example 10 3 2027"
-    clock = None
-    try:
-        hours, minutes = values["time"].replace(".", ":").split(":")
-        clock = time(int(hours), int(minutes))
-    except ValueError:
-        errors["time"] = "Enter the start time in 24-hour format, for example 14:30"
-    if not values["duration"].isdigit() or not 15 <= int(values["duration"]) <= 480:
-        errors["duration"] = "Enter a length between 15 and 480 minutes"
-    if values["online"] not in ("yes", "no"):
-        errors["online"] = "Select whether the session is online or in person"
-    if not values["location"]:
-        errors["location"] = "Enter the meeting link or the venue's address"
-    elif len(values["location"]) > 500:
-        errors["location"] = "The meeting link or address must be 500 characters or fewer"
-    starts_at = from_london(datetime.combine(day, clock)) if day and clock else None
-    if starts_at is not None and starts_at <= datetime.now(starts_at.tzinfo):
-        errors["day"] = "The new date and time must be in the future"
-    return values, errors, starts_at
+class RescheduleForm(SlotForm):
+    """A confirmed session's new date, time, length and place: the set-up form's fields and date
+    parser, without the number of places (the group is already chosen)."""
+
+    capacity = None
+
+
+def _new_start(form: RescheduleForm) -> datetime | None:
+    """The form's new start (UTC) when it is a real, future UK time; otherwise None, with the error on its field.
+
+    `starts_at_local` (shared with setting up a slot) refuses impossible dates, far-off years and
+    the hour the clocks skip in spring.
+    """
+    local = form.starts_at_local()
+    if local is None:
+        return None
+    starts_at = from_london(local)
+    if starts_at <= utcnow():
+        form.day.errors = [*form.day.errors, "The new date and time must be in the future"]
+        return None
+    return starts_at
 
 
 @bp.route("/<int:study_id>/slots/<int:slot_id>/reschedule", methods=["GET", "POST"])
@@ -210,29 +211,31 @@ def reschedule(study_id: int, slot_id: int):
     if not is_upcoming_session(slot):
         flash("Only a confirmed session that has not started can be changed.", "important")
         return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
-    local = london(slot.starts_at)
-    values = {
-        "day": str(local.day),
-        "month": str(local.month),
-        "year": str(local.year),
-        "time": local.strftime("%H:%M"),
-        "duration": str(slot.duration_minutes),
-        "location": slot.location,
-        "online": "yes" if slot.online else "no",
-    }
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        _check_csrf()
-        values, errors, starts_at = _parse_change(request.form)
-        if not errors:
-            placement_ids = reschedule_slot(
-                slot,
-                starts_at=starts_at,
-                duration_minutes=int(values["duration"]),
-                location=values["location"],
-                online=values["online"] == "yes",
-                by=current_user,
-            )
+    form = RescheduleForm()
+    if request.method == "GET":
+        local = london(slot.starts_at)
+        form.day.data, form.month.data, form.year.data = str(local.day), str(local.month), str(local.year)
+        form.start_time.data = local.strftime("%H:%M")
+        form.duration_minutes.data = slot.duration_minutes
+        form.location.data = slot.location
+        form.online.data = "online" if slot.online else "venue"
+    else:
+        valid = form.validate()
+        starts_at = _new_start(form)
+        if valid and starts_at is not None:
+            try:
+                placement_ids = reschedule_slot(
+                    slot,
+                    starts_at=starts_at,
+                    duration_minutes=form.duration_minutes.data,
+                    location=form.location.data,
+                    online=form.online.data == "online",
+                    by=current_user,
+                )
+            except ValueError:  # cancelled by someone else a moment ago
+                db.session.rollback()
+                flash("Only a confirmed session that has not started can be changed.", "important")
+                return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
             db.session.commit()
             if not placement_ids:
                 flash("Saved. Nothing changed that participants need to hear about.", "success")
@@ -240,10 +243,8 @@ def reschedule(study_id: int, slot_id: int):
             return _email_job(slot, "update", placement_ids, f"Sending the changes to {slot.label}")
     return render_template(
         "focus_groups/scheduling/reschedule.html",
-        values=values,
-        errors=errors,
+        form=form,
         told=participants(slot, ATTENDING),
-        form=FlaskForm(),
         **_slot_context(slot),
     )
 
@@ -257,8 +258,12 @@ def cancel(study_id: int, slot_id: int):
         flash("Only a confirmed session that has not started can be cancelled.", "important")
         return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
     if request.method == "POST":
-        _check_csrf()
-        placement_ids = cancel_slot(slot, by=current_user)
+        try:
+            placement_ids = cancel_slot(slot, by=current_user)
+        except ValueError:  # cancelled by someone else a moment ago
+            db.session.rollback()
+            flash("This session has already been cancelled.", "important")
+            return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
         db.session.commit()
         return _email_job(slot, "cancel", placement_ids, f"Sending the cancellation of {slot.label}")
     return render_template(
@@ -278,7 +283,6 @@ def attendance(study_id: int, slot_id: int):
     ready = slot.status == "confirmed" and has_started(slot)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        _check_csrf()
         if not ready:
             abort(409)
         answers: dict[int, str | None] = {}
@@ -360,16 +364,21 @@ def respond_page(token: str):
     invited = placement is not None and placement.role == "participant" and placement.status != "proposed"
     can_answer = invited and placement.status in ("invited", "accepted") and is_upcoming_session(placement.slot)
     if request.method == "POST":
-        _check_csrf()
         answer = request.form.get("answer")
         if can_answer and answer in ("accept", "decline"):
-            respond(placement, answer)
+            try:
+                respond(placement, answer)
+            except ValueError:  # the place changed a moment ago (declined in another tab, or cancelled)
+                db.session.rollback()
+                return redirect(url_for("focus_groups.respond", token=token))
             db.session.commit()
             return redirect(url_for("focus_groups.respond", token=token, answered=answer))
         return redirect(url_for("focus_groups.respond", token=token))
     context = _slot_context(placement.slot) if invited else {}
+    # Declining cannot be undone, so the button leads to a page that asks first (a GET: no JavaScript needed).
+    template = "decline.html" if can_answer and request.args.get("step") == "decline" else "respond.html"
     return render_template(
-        "focus_groups/scheduling/respond.html",
+        f"focus_groups/scheduling/{template}",
         volunteer=volunteer,
         placement=placement,
         invited=invited,
@@ -390,12 +399,17 @@ def withdraw(token: str):
     if volunteer is None:
         return _link_not_working("withdraw")
     if request.method == "POST":
-        _check_csrf()
         withdraw_volunteer(volunteer)
         db.session.commit()
         return redirect(url_for("focus_groups.withdrawn"))
+    placement = volunteer.placement
     return render_template(
-        "focus_groups/scheduling/withdraw.html", volunteer=volunteer, study=volunteer.study, form=FlaskForm()
+        "focus_groups/scheduling/withdraw.html",
+        volunteer=volunteer,
+        study=volunteer.study,
+        has_place=placement is not None and placement.role == "participant" and placement.status in ATTENDING,
+        keep_link=url_for("focus_groups.respond", token=volunteer_token(volunteer, "respond")),
+        form=FlaskForm(),
     )
 
 

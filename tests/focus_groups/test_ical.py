@@ -109,3 +109,20 @@ def test_attendee_without_a_name_is_just_an_address():
     _, entry = parse(invitation_calendar(event(datetime(2027, 3, 10, 10, 0, tzinfo=UTC), attendee_name=None)))
     assert str(entry["ATTENDEE"]) == "mailto:sam@example.org"
     assert "CN" not in entry["ATTENDEE"].params
+
+
+def test_attendee_names_with_commas_and_quotes_keep_the_address():
+    """'Smith, John' must not become mailto:Smith: the name goes in CN, never through an address parser."""
+    name = 'Smith, John "Jack"'
+    data = invitation_calendar(event(datetime(2027, 3, 10, 10, 0, tzinfo=UTC), attendee_name=name))
+    _, entry = parse(data)
+    attendee = entry["ATTENDEE"]
+    assert str(attendee) == "mailto:sam@example.org"
+    assert attendee.params["CN"] == name
+    assert (attendee.params["ROLE"], attendee.params["PARTSTAT"], attendee.params["RSVP"]) == (
+        "REQ-PARTICIPANT",
+        "NEEDS-ACTION",
+        "TRUE",
+    )
+    cancelled = parse(cancellation_calendar(event(datetime(2027, 3, 10, 10, 0, tzinfo=UTC), attendee_name=name)))[1]
+    assert str(cancelled["ATTENDEE"]) == "mailto:sam@example.org"

@@ -261,3 +261,33 @@ def test_deleting_a_volunteer_removes_their_placement_and_availability(app, make
     assert db.session.scalar(select(func.count(Placement.id))) == 0
     assert db.session.scalar(select(func.count()).select_from(Availability)) == 0
     assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "focus_groups.volunteer_deleted"))
+
+
+def test_a_volunteer_in_a_confirmed_session_is_withdrawn_not_deleted(app, make_study, make_volunteer):
+    import pytest
+
+    study = make_study(slots=1)
+    volunteer = make_volunteer(study, available=study.slots)
+    db.session.add(Placement(study_id=study.id, slot_id=study.slots[0].id, volunteer_id=volunteer.id, pseudonym="P4"))
+    study.slots[0].status = "confirmed"
+    db.session.commit()
+    with pytest.raises(ValueError):
+        delete_volunteer(volunteer)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Placement.id))) == 1  # P4 is never handed out again
+
+
+def test_an_import_cannot_bring_back_someone_who_withdrew(app, make_study):
+    from app.focus_groups.scheduling import withdraw_volunteer
+
+    study = make_study(slots=2)
+    volunteer, _ = save_volunteer(study, details(study, email="Ann@Example.org"))
+    db.session.commit()
+    withdraw_volunteer(volunteer)
+    db.session.commit()
+    data = (HEADER + "1,Ann,ann@example.org,Cardiff,Wales,welsh,yes,1,2,\n").encode()
+    result = import_volunteers_csv(study, data)
+    assert not result.ok
+    assert [(e.line, e.message) for e in result.errors] == [
+        (2, "ann@example.org withdrew from this study: they can volunteer again themselves")
+    ]

@@ -3,18 +3,30 @@ reserves promoted to keep the group diverse, changes, cancellations, reminders a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import socket
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.audit.models import AuditEvent
+from app.email.models import OutboxMessage
 from app.extensions import db
 from app.focus_groups.ical import session_uid
 from app.focus_groups.models import Placement, Slot
-from app.focus_groups.scheduling import Person, choose_reserve, send_session_reminders
-from app.focus_groups.services import aware, london, utcnow, volunteer_token
+from app.focus_groups.scheduling import (
+    Person,
+    choose_reserve,
+    reschedule_slot,
+    respond,
+    send_session_emails,
+    send_session_reminders,
+    withdraw_volunteer,
+)
+from app.focus_groups.services import aware, email_fingerprint, london, utcnow, volunteer_token
 from tests.conftest import link_in, page_text, text_part
 
 # --- Helpers shared with the other scheduling and session tests ---------------------------------
@@ -299,9 +311,9 @@ def test_rescheduling_sends_an_update_with_the_same_uid_and_a_higher_sequence(cl
         "day": str(new_day.day),
         "month": str(new_day.month),
         "year": str(new_day.year),
-        "time": "14:30",
-        "duration": "120",
-        "online": "no",
+        "start_time": "14:30",
+        "duration_minutes": "120",
+        "online": "venue",
         "location": "Socitm, 1 Example Street, Northampton",
     }
     page = client.get(f"/focus-groups/{study.id}/slots/{slot.id}/reschedule")
@@ -328,19 +340,26 @@ def test_rescheduling_form_errors_keep_the_input(client, signed_in, group):
     study, slot, _, _ = group
     signed_in("organiser")
     confirm(client, slot)
-    form = {"day": "31", "month": "2", "year": "2030", "time": "25:00", "duration": "5", "online": "", "location": ""}
+    form = {
+        "day": "31",
+        "month": "2",
+        "year": "2030",
+        "start_time": "25:00",
+        "duration_minutes": "5",
+        "online": "",
+        "location": "",
+    }
     page = client.post(f"/focus-groups/{study.id}/slots/{slot.id}/reschedule", data=form)
     text = page_text(page)
-    assert page.status_code == 200 and "There is a problem" in text
+    assert page.status_code == 200 and "There is a problem" in text and "<title>Error:" in text
     for message in (
-        "Enter the date as numbers",
-        "Enter the start time in 24-hour format",
-        "Enter a length between 15 and 480 minutes",
-        "Select whether the session is online or in person",
+        "Date must be a real date",  # the set-up form's parser and words
+        "Length must be between 15 and 480",
+        "Select online or at a venue",
         "Enter the meeting link or the venue",
     ):
         assert message in text
-    assert 'value="31"' in text
+    assert 'value="31"' in text and 'value="5"' in text
     db.session.expire_all()
     assert slot.sequence == 0
 
@@ -471,8 +490,11 @@ def test_session_page_lists_people_and_assigns_staff(client, signed_in, make_use
     note_taker = make_user("facilitator", name="Nat Notes")
     make_user("analyst", name="Andy Analyst")
     page = page_text(client.get(f"/focus-groups/{study.id}/slots/{slot.id}"))
-    assert "Fran Facilitator" in page and "Andy Analyst" not in page
     assert "Rosa Reserve" in page and "Confirm this group and send invitations" in page
+    assert "once the group is confirmed" in page and "Fran Facilitator" not in page
+    confirm(client, slot)
+    page = page_text(client.get(f"/focus-groups/{study.id}/slots/{slot.id}"))
+    assert "Fran Facilitator" in page and "Andy Analyst" not in page
 
     client.post(
         f"/focus-groups/{study.id}/slots/{slot.id}/staff",
@@ -541,6 +563,13 @@ def test_withdrawing_erases_personal_details_keeps_the_pseudonym_and_fills_the_p
     assert (nia.role, nia.status, nia.pseudonym) == ("participant", "invited", "P4")
     (confirmation,) = to(mailbox, address)
     assert "You have left" in confirmation["Subject"]
+    # ...with a cancellation for their own event, so the session leaves their calendar.
+    method, calendar = calendar_in(confirmation)
+    (entry,) = calendar.events
+    assert method == "CANCEL" and str(entry["STATUS"]) == "CANCELLED"
+    assert str(entry["UID"]) == session_uid(slot.id, volunteer_.id, "http://localhost")
+    assert entry["SEQUENCE"] == slot.sequence + 1
+    assert "removes the focus group" in text_part(confirmation)
     (notice,) = to(mailbox, organiser.email)
     assert "P1 withdrew from the study" in text_part(notice) and name not in text_part(notice)
     assert to(mailbox, nia.volunteer.email)
@@ -553,8 +582,6 @@ def test_withdrawing_erases_personal_details_keeps_the_pseudonym_and_fills_the_p
 
 
 def test_withdrawing_after_the_session_marks_attendance_and_promotes_nobody(app, mailbox, group):
-    from app.focus_groups.scheduling import withdraw_volunteer
-
     _, slot, participants, (rosa, nia) = group
     slot.status = "confirmed"
     for number, placement in enumerate(participants, start=1):
@@ -581,3 +608,385 @@ def test_a_reserve_or_unplaced_volunteer_can_withdraw_too(client, mailbox, group
     db.session.expire_all()
     assert rosa.status == "withdrawn" and rosa.volunteer.email is None and unplaced.erased_at is not None
     assert len(mailbox) == 2  # the two confirmations; no organiser notice for a reserve
+
+
+# --- Reserves and "one person per organisation" across the whole study ---------------------------
+
+
+def test_choose_reserve_passes_over_organisations_taken_elsewhere_in_the_study():
+    group = [person(1, organisation="org:1")]
+    reserves = [
+        person(10, region="wales", council_type="welsh", organisation="org:2", reserve_rank=1),
+        person(11, organisation="org:3", reserve_rank=2),
+    ]
+    assert choose_reserve(group, reserves) == 10
+    assert choose_reserve(group, reserves, taken={"org:2"}) == 11
+    assert choose_reserve(group, reserves, taken={"org:2", "org:3"}) is None
+
+
+@pytest.mark.parametrize("one_per_organisation", [True, False])
+def test_a_reserve_whose_organisation_is_in_another_group_is_not_promoted(
+    client, signed_in, mailbox, make_study, volunteer, make_organisation, one_per_organisation
+):
+    study = make_study(slots=2)
+    study.one_per_organisation = one_per_organisation
+    first, second = study.slots
+    move_to(first, soon(40))
+    move_to(second, soon(47))
+    council = make_organisation(name="Shared Borough Council")
+    place(first, volunteer(study, organisation=council))
+    typed = volunteer(study)
+    typed.organisation_name = "Kent County Council"  # no member organisation: the name they typed
+    place(first, typed)
+    staying = place(second, volunteer(study))
+    leaving = place(second, volunteer(study))
+    member_colleague = volunteer(study, organisation=council, region="wales", council_type="welsh")
+    typed_colleague = volunteer(study, region="north-west", council_type="metropolitan-borough")
+    typed_colleague.organisation_name = "  KENT county   council "
+    db.session.commit()
+    reserves = [
+        place(second, member_colleague, "reserve", 1),
+        place(second, typed_colleague, "reserve", 2),
+        place(second, volunteer(study), "reserve", 3),
+    ]
+    signed_in("organiser")
+    confirm(client, first)
+    confirm(client, second)
+    client.post(f"/focus-groups/respond/{volunteer_token(leaving.volunteer, 'respond')}", data={"answer": "decline"})
+    db.session.expire_all()
+    assert staying.status == "invited"
+    promoted = [r for r in reserves if r.role == "participant"]
+    if one_per_organisation:
+        # Both colleagues bring more variety, but their organisations are already in Slot 1.
+        assert promoted == [reserves[2]]
+    else:
+        assert promoted == [reserves[0]]
+
+
+# --- Calendar entries leave the calendar when someone declines -----------------------------------
+
+
+def test_declining_sends_a_confirmation_that_removes_the_event_from_their_calendar(client, signed_in, mailbox, group):
+    _, slot, participants, _ = group
+    signed_in("organiser")
+    confirm(client, slot)
+    mailbox.clear()
+    leaving = participants[1]
+    client.post(f"/focus-groups/respond/{volunteer_token(leaving.volunteer, 'respond')}", data={"answer": "decline"})
+    (confirmation,) = to(mailbox, leaving.volunteer.email)
+    assert confirmation["Subject"].startswith("You have declined: Socitm focus group on ")
+    assert "Thank you for letting us know that you cannot come" in text_part(confirmation)
+    method, calendar = calendar_in(confirmation)
+    (entry,) = calendar.events
+    assert method == "CANCEL" and calendar["METHOD"] == "CANCEL" and str(entry["STATUS"]) == "CANCELLED"
+    assert str(entry["UID"]) == session_uid(slot.id, leaving.volunteer_id, "http://localhost")
+    db.session.expire_all()
+    assert entry["SEQUENCE"] == slot.sequence + 1  # above every version they were sent
+
+
+def test_declining_asks_first_and_going_back_changes_nothing(client, signed_in, group):
+    _, slot, participants, _ = group
+    signed_in("organiser")
+    confirm(client, slot)
+    path = f"/focus-groups/respond/{volunteer_token(participants[0].volunteer, 'respond')}"
+    first = client.get(path).get_data(as_text=True)
+    assert 'value="decline"' not in first  # no one-click decline
+    assert f'href="{path}?step=decline"' in first and "Decline: I cannot come" in first
+    assert "Accept: I can come" in first
+
+    question = client.get(f"{path}?step=decline")
+    text = page_text(question)
+    assert question.status_code == 200 and "Are you sure you cannot come?" in text
+    assert 'value="decline"' in text and f'href="{path}"' in text and "Go back" in text
+    db.session.expire_all()
+    assert participants[0].status == "invited"
+
+    client.post(path, data={"answer": "decline"})
+    db.session.expire_all()
+    assert participants[0].status == "declined"
+    # Once declined there is nothing left to confirm.
+    assert "Are you sure" not in page_text(client.get(f"{path}?step=decline"))
+
+
+def test_the_withdrawal_page_offers_a_way_back(client, signed_in, group):
+    _, slot, participants, (rosa, _) = group
+    signed_in("organiser")
+    confirm(client, slot)
+    volunteer_ = participants[0].volunteer
+    page = page_text(client.get(f"/focus-groups/withdraw/{volunteer_token(volunteer_, 'withdraw')}"))
+    keep = f'href="/focus-groups/respond/{volunteer_token(volunteer_, "respond")}"'
+    assert "No, keep my place" in page and keep in page
+    reserve_page = page_text(client.get(f"/focus-groups/withdraw/{volunteer_token(rosa.volunteer, 'withdraw')}"))
+    assert "No, stay in the study" in reserve_page
+
+
+def test_an_update_is_not_sent_to_someone_who_declined_while_it_waited(app, mailbox, group, make_user):
+    _, slot, participants, _ = group
+    organiser = make_user("organiser")
+    staff = app.test_client()
+    from tests.conftest import sign_in
+
+    sign_in(staff, organiser.email)
+    confirm(staff, slot)
+    placement_ids = reschedule_slot(
+        slot, starts_at=soon(45), duration_minutes=90, location=slot.location, online=True, by=organiser
+    )
+    db.session.commit()
+    respond(participants[0], "decline")  # while the update job is queued
+    db.session.commit()
+    mailbox.clear()
+    outcome = send_session_emails(slot.id, "update", placement_ids)
+    assert participants[0].volunteer.email not in [m["To"] for m in mailbox]
+    assert outcome["skipped"] == [["P1", "declined since the change"]]
+    assert sorted(outcome["sent"]) == ["P2", "P3"]
+
+
+# --- Withdrawal erases what it should ------------------------------------------------------------
+
+
+def test_withdrawal_redacts_the_outbox_and_the_address_in_the_audit_log_and_keeps_a_fingerprint(
+    app, client, signed_in, group
+):
+    """No SMTP server here: the development outbox keeps bodies, which is what must be redacted."""
+    _, slot, participants, _ = group
+    signed_in("organiser")
+    confirm(client, slot)
+    volunteer_ = participants[0].volunteer
+    address = volunteer_.email
+    other = participants[1].volunteer.email
+    visitor = app.test_client()  # the volunteer, from their own browser
+    visitor.post(f"/focus-groups/respond/{volunteer_token(volunteer_, 'respond')}", data={"answer": "accept"})
+    visitor.post(f"/focus-groups/withdraw/{volunteer_token(volunteer_, 'withdraw')}")
+    db.session.expire_all()
+
+    assert db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == address)).all() == []
+    erased = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "erased")).all()
+    assert {m.template for m in erased} == {"fg_invitation", "fg_withdrawal_confirmation"}
+    assert all(m.text_body is None and m.html_body is None for m in erased)
+    (kept,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == other))
+    assert kept.text_body  # nobody else's email is touched
+
+    events = {e.action: e for e in db.session.scalars(select(AuditEvent))}
+    assert events["focus_groups.volunteer_withdrawn"].ip_address is None
+    assert events["focus_groups.invitation_accepted"].ip_address is None  # their own earlier answer
+    assert events["focus_groups.slot_confirmed"].ip_address is not None  # the organiser's stays
+    assert volunteer_.email is None and volunteer_.withdrawn_email_hash == email_fingerprint(address)
+    assert email_fingerprint(address.upper()) == volunteer_.withdrawn_email_hash
+
+
+def test_withdrawing_after_the_session_keeps_recorded_attendance_and_leaves_decliners_alone(app, mailbox, group):
+    _, slot, participants, _ = group
+    slot.status = "confirmed"
+    answers = [("accepted", "attended"), ("accepted", "no_show"), ("declined", None)]
+    for number, (placement, (status, attendance)) in enumerate(zip(participants, answers, strict=True), start=1):
+        placement.status, placement.attendance, placement.pseudonym = status, attendance, f"P{number}"
+    db.session.commit()
+    after = aware(slot.starts_at) + timedelta(days=2)
+    for placement in participants:
+        withdraw_volunteer(placement.volunteer, now=after)
+        db.session.commit()
+    db.session.expire_all()
+    assert [p.status for p in participants] == ["withdrawn"] * 3
+    assert [p.attendance for p in participants] == ["attended", "no_show", None]
+    # After the session, nobody's calendar needs changing: no cancellation attached.
+    assert all(not list(m.iter_attachments()) for m in mailbox)
+
+
+def test_withdrawing_twice_does_it_once(app, mailbox, group):
+    _, _, participants, _ = group
+    volunteer_ = participants[0].volunteer
+    assert withdraw_volunteer(volunteer_) is True
+    db.session.commit()
+    assert withdraw_volunteer(volunteer_) is False
+    db.session.commit()
+    assert len(mailbox) == 1
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "focus_groups.volunteer_withdrawn"))
+    assert len(events.all()) == 1
+
+
+# --- Staff only for confirmed sessions -----------------------------------------------------------
+
+
+def test_staff_and_names_cannot_be_set_on_a_slot_that_is_not_confirmed(client, signed_in, make_user, group):
+    study, slot, _, _ = group
+    signed_in("organiser")
+    facilitator = make_user("facilitator")
+    response = client.post(
+        f"/focus-groups/{study.id}/slots/{slot.id}/staff",
+        data={"facilitator": str(facilitator.id)},
+        follow_redirects=True,
+    )
+    assert "once the group is confirmed" in page_text(response)
+    response = client.post(
+        f"/focus-groups/{study.id}/slots/{slot.id}/names", data={"names_visible": "yes"}, follow_redirects=True
+    )
+    assert "only for a confirmed session" in page_text(response)
+    db.session.expire_all()
+    assert slot.facilitator_id is None and not slot.names_visible
+
+
+# --- Rescheduling: one date parser, real UK times only ---------------------------------------------
+
+
+def last_sunday_of_march(year: int) -> date:
+    day = date(year, 3, 31)
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+def reschedule_form(day: date, start_time: str) -> dict:
+    return {
+        "day": str(day.day),
+        "month": str(day.month),
+        "year": str(day.year),
+        "start_time": start_time,
+        "duration_minutes": "90",
+        "online": "online",
+        "location": "https://meet.example.org/new",
+    }
+
+
+def test_rescheduling_refuses_far_off_years_and_times_the_clocks_skip(client, signed_in, group):
+    study, slot, _, _ = group
+    signed_in("organiser")
+    confirm(client, slot)
+    path = f"/focus-groups/{study.id}/slots/{slot.id}/reschedule"
+
+    page = client.post(path, data=reschedule_form(date(9999, 12, 31), "23:30"))
+    assert page.status_code == 200 and "Year must be a four-digit year, like 2027" in page_text(page)
+    assert 'value="9999"' in page_text(page)
+
+    spring_forward = last_sunday_of_march(utcnow().year + 1)
+    page = client.post(path, data=reschedule_form(spring_forward, "01:30"))
+    text = page_text(page)
+    assert page.status_code == 200 and "There is a problem" in text
+    assert "That time does not exist in the UK: the clocks go forward" in text
+    assert 'value="01:30"' in text
+
+    page = client.post(path, data=reschedule_form(date(utcnow().year - 1, 6, 1), "10:00"))
+    assert "The new date and time must be in the future" in page_text(page)
+
+    db.session.expire_all()
+    assert slot.sequence == 0
+    assert client.get(f"/focus-groups/{study.id}/slots/{slot.id}").status_code == 200
+    assert client.get("/focus-groups/sessions").status_code == 200
+    # 02:30 that morning is a real time (BST), and is accepted.
+    response = client.post(path, data=reschedule_form(spring_forward, "02:30"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert london(slot.starts_at).strftime("%H:%M") == "02:30" and slot.sequence == 1
+
+
+# --- Reminders that could not be sent are tried again ------------------------------------------------
+
+
+def test_a_reminder_whose_email_failed_is_sent_on_the_next_run(app, mailbox, make_study, volunteer):
+    _, (invited,) = invited_group(make_study, volunteer, statuses=("invited",))
+    starts = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+    working_port = app.config["MAIL_PORT"]
+    with socket.socket() as probe:  # a port nobody listens on: the SMTP connection is refused
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    app.config["MAIL_PORT"] = dead_port
+    assert send_session_reminders(starts - timedelta(days=4)) == 0
+    (failed,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed"))
+    assert failed.recipient == invited.volunteer.email
+    db.session.expire_all()
+    assert invited.reminded_week_at is None
+
+    app.config["MAIL_PORT"] = working_port
+    assert send_session_reminders(starts - timedelta(days=4)) == 1
+    assert [m["To"] for m in mailbox] == [invited.volunteer.email]
+    assert send_session_reminders(starts - timedelta(days=4)) == 0
+
+
+# --- Two answers at once (PostgreSQL: SQLite runs one writer at a time) ----------------------------
+
+
+@pytest.fixture
+def postgres_only(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter: SQLite's writing requests already run one at a time")
+
+
+def _decline(app, placement_id: int, errors: list) -> None:
+    """Decline in a thread of its own, with its own session and connection, as a second request would."""
+    with app.app_context():
+        try:
+            respond(db.session.get(Placement, placement_id), "decline")
+            db.session.commit()
+        except Exception as exc:  # reported to the test, not lost in the thread
+            db.session.rollback()
+            errors.append(exc)
+
+
+def _decline_at_once(app, placement_ids: list[int], held_placement_id: int) -> list:
+    """Run the declines side by side, holding a lock on a reserve's row until every thread is waiting on
+    a lock, so none of them can finish before the others have started (no timing guesses)."""
+    db.session.commit()
+    errors: list = []
+    holder = db.engine.connect()
+    transaction = holder.begin()
+    holder.execute(select(Placement.id).where(Placement.id == held_placement_id).with_for_update())
+    threads = [threading.Thread(target=_decline, args=(app, pid, errors)) for pid in placement_ids]
+    try:
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        with db.engine.connect() as watcher:
+            waiting = 0
+            while waiting < len(threads) and time.monotonic() < deadline:
+                waiting = watcher.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                ).scalar_one()
+        assert waiting == len(threads), "the declines never met at a lock"
+    finally:
+        transaction.rollback()
+        holder.close()
+        for thread in threads:
+            thread.join(timeout=60)
+    return errors
+
+
+def test_two_participants_declining_at_once_promote_two_reserves_with_distinct_pseudonyms(
+    app, mailbox, group, make_user, postgres_only
+):
+    _, slot, participants, (rosa, nia) = group
+    organiser = make_user("organiser")
+    staff = app.test_client()
+    from tests.conftest import sign_in
+
+    sign_in(staff, organiser.email)
+    confirm(staff, slot)
+    mailbox.clear()
+    errors = _decline_at_once(app, [participants[0].id, participants[1].id], held_placement_id=nia.id)
+    assert errors == []
+    db.session.expire_all()
+    assert [p.status for p in participants[:2]] == ["declined", "declined"]
+    assert (rosa.role, rosa.status, nia.role, nia.status) == ("participant", "invited", "participant", "invited")
+    assert {rosa.pseudonym, nia.pseudonym} == {"P4", "P5"}
+    for reserve in (rosa, nia):
+        assert len([m for m in to(mailbox, reserve.volunteer.email) if "A place has come up" in m["Subject"]]) == 1
+    promoted = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "focus_groups.reserve_promoted"))
+    assert len(promoted.all()) == 2
+
+
+def test_a_decline_submitted_twice_at_once_promotes_one_reserve(app, mailbox, group, make_user, postgres_only):
+    _, slot, participants, (rosa, nia) = group
+    organiser = make_user("organiser")
+    staff = app.test_client()
+    from tests.conftest import sign_in
+
+    sign_in(staff, organiser.email)
+    confirm(staff, slot)
+    mailbox.clear()
+    errors = _decline_at_once(app, [participants[0].id, participants[0].id], held_placement_id=nia.id)
+    assert errors == []
+    db.session.expire_all()
+    assert participants[0].status == "declined"
+    assert [r.role for r in (rosa, nia)].count("participant") == 1
+    assert len(to(mailbox, participants[0].volunteer.email)) == 1  # one confirmation, not two
+    declined = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "focus_groups.invitation_declined"))
+    assert len(declined.all()) == 1

@@ -96,3 +96,25 @@ def test_facilitators_have_the_link_in_their_menu(client, make_user):
     facilitator = make_user("facilitator")
     sign_in(client, facilitator.email)
     assert 'href="/focus-groups/sessions"' in client.get("/").get_data(as_text=True)
+
+
+def test_a_facilitator_does_not_see_a_slot_that_is_not_confirmed(client, group, make_user):
+    _, slot, _, _ = group
+    facilitator = make_user("facilitator")
+    slot.facilitator_id = facilitator.id  # named on a candidate slot (say, before the rule)
+    db.session.commit()
+    sign_in(client, facilitator.email)
+    assert "You have no sessions yet" in page_text(client.get("/focus-groups/sessions"))
+    assert client.get(f"/focus-groups/sessions/{slot.id}").status_code == 403
+
+
+def test_a_cancelled_session_stays_in_the_list_marked_cancelled(client, staffed, make_user):
+    slot, _, facilitator, _ = staffed
+    organiser = make_user("organiser")
+    sign_in(client, organiser.email)
+    client.post(f"/focus-groups/{slot.study_id}/slots/{slot.id}/cancel")
+    client.post("/sign-out")
+    sign_in(client, facilitator.email)
+    listing = page_text(client.get("/focus-groups/sessions"))
+    assert f"/focus-groups/sessions/{slot.id}" in listing and "Cancelled" in listing
+    assert client.get(f"/focus-groups/sessions/{slot.id}").status_code == 200

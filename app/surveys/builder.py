@@ -345,6 +345,22 @@ def add_section(draft: dict, title: str, question: dict) -> dict:
     return _checked(new)
 
 
+def new_draft(title: str, section_title: str, question: dict | None) -> dict:
+    """A new survey's draft: its title, and a first section holding one page with its first question."""
+    problems = {}
+    if not title:
+        problems["survey_title"] = "Enter a title for the survey"
+    elif len(title) > 200:
+        problems["survey_title"] = "Survey title must be 200 characters or fewer"
+    if not section_title:
+        problems["section_title"] = "Enter a title for the first section"
+    if problems:
+        raise BuilderError(problems)
+    if question is None:  # only the survey's own fields were being checked
+        return {}
+    return add_section({"title": title, "sections": []}, section_title, question)
+
+
 def _fresh_id(draft: dict, base: str) -> str:
     taken = _all_ids(draft)
     candidate, number = base, 2

@@ -37,12 +37,14 @@ from app.surveys.builder import (
     locate,
     locate_page,
     move_question,
+    new_draft,
     question_form_values,
     question_from_form,
     save_page,
     save_question,
 )
 from app.surveys.definition import DefinitionError, load_definition
+from app.surveys.models import Survey
 from app.surveys.services import find_survey, unique_slug
 
 MANAGERS = (ADMIN, ORGANISER)
@@ -149,6 +151,52 @@ def _question_page(
         section_title=section_title,
         page_id=page_id,
         section_id=section_id,
+    )
+
+
+@bp.route("/manage/new", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def create_survey():
+    """Start a new survey in the builder: its title, first section and first question."""
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {"type": request.args.get("type", ""), "required": "yes"}
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        values = {key: request.form.get(key, "") for key in request.form}
+        title = " ".join(request.form.get("survey_title", "").split())
+        section_title = request.form.get("section_title", "").strip()
+        try:  # the survey's own fields, then the question's, so every problem is listed at once
+            new_draft(title, section_title, None)
+        except BuilderError as exc:
+            errors.update(exc.errors)
+        try:
+            question = question_from_form(request.form, None, {"title": title, "sections": []})
+            if not errors:
+                draft = new_draft(title, section_title, question)
+        except BuilderError as exc:
+            errors.update(exc.errors)
+        if not errors:
+            survey = Survey(slug=unique_slug(title), title=title, draft=draft)
+            db.session.add(survey)
+            db.session.flush()
+            record("survey-created", survey, title=title)
+            db.session.commit()
+            flash(f"Draft survey '{title}' created. Add its other questions, preview it, then publish it.", "success")
+            return redirect(url_for("surveys.build", slug=survey.slug))
+    return render_template(
+        "surveys/manage/question.html",
+        survey=None,
+        mode="new-survey",
+        values=values,
+        errors=errors,
+        existing=None,
+        types=QUESTION_TYPES,
+        digest="",
+        form=FlaskForm(),
+        section_title=values.get("section_title", ""),
+        page_id=None,
+        section_id=None,
     )
 
 
@@ -362,7 +410,6 @@ class XLSFormUploadForm(FlaskForm):
 @role_required(*MANAGERS)
 def import_xlsform_route():
     """Create a draft survey from an XLSForm; list every row that could not be brought across, and why."""
-    from app.surveys.models import Survey
     from app.surveys.xlsform import XLSFormError, import_xlsform
 
     form = XLSFormUploadForm()

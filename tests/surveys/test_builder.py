@@ -218,3 +218,37 @@ def test_xlsform_upload_creates_a_draft_and_lists_unmapped_rows(client, signed_i
         )
     )
     assert "There is a problem" in page
+
+
+def test_an_organiser_starts_a_survey_from_scratch(client, signed_in):
+    signed_in("organiser")
+    index = page_text(client.get("/surveys/manage/"))
+    assert "Create a survey" in index
+    form = client.get("/surveys/manage/new?type=yes_no")
+    assert "Create a survey" in page_text(form)
+    empty = client.post("/surveys/manage/new", data={"survey_title": " ", "section_title": "", "type": "yes_no"})
+    text = page_text(empty)
+    assert "Enter a title for the survey" in text and "Enter a title for the first section" in text
+    response = client.post(
+        "/surveys/manage/new",
+        data={
+            "survey_title": "Cyber  security readiness",
+            "section_title": "About you",
+            "id": "has_plan",
+            "type": "yes_no",
+            "label": "Do you have a cyber incident response plan?",
+            "required": "yes",
+        },
+        follow_redirects=True,
+    )
+    assert "Draft survey 'Cyber security readiness' created" in page_text(response)
+    survey = db.session.scalar(select(Survey).where(Survey.slug == "cyber-security-readiness"))
+    assert survey.current_version is None
+    assert definition_problems(survey.draft) == []
+    assert survey.draft["sections"][0]["title"] == "About you"
+    assert survey.draft["sections"][0]["pages"][0]["questions"][0]["id"] == "has_plan"
+    # The title typed on the failed attempt is kept.
+    kept = client.post(
+        "/surveys/manage/new", data={"survey_title": "Kept title", "section_title": "", "type": "yes_no"}
+    )
+    assert 'value="Kept title"' in kept.get_data(as_text=True)

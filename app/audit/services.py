@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from flask import has_request_context
@@ -9,6 +12,18 @@ from flask_login import current_user
 
 from app.audit.models import AuditEvent
 from app.extensions import client_address, db
+
+_without_address: ContextVar[bool] = ContextVar("audit_without_address", default=False)
+
+
+@contextmanager
+def without_addresses() -> Iterator[None]:
+    """Events recorded inside this block keep no IP address (a person's own erasure, say)."""
+    token = _without_address.set(True)
+    try:
+        yield
+    finally:
+        _without_address.reset(token)
 
 
 def record(
@@ -36,7 +51,7 @@ def record(
         actor_label=getattr(actor, "email", "") or "",
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
-        ip_address=client_address() if has_request_context() else None,
+        ip_address=client_address() if has_request_context() and not _without_address.get() else None,
         detail={k: v for k, v in detail.items() if v is not None},
     )
     db.session.add(event)

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from app.audit.models import AuditEvent
-from app.audit.services import record
+from app.audit.services import record, without_addresses
 from app.auth.models import User, UserRole
 from app.auth.roles import ADMIN, FACILITATOR, ORGANISER
 from app.database import write_transaction
@@ -524,6 +524,13 @@ def erase_outbox(address: str) -> int:
 
 
 def withdraw_volunteer(volunteer: Volunteer, now: datetime | None = None) -> bool:
+    """A volunteer leaves the study (see `_withdraw`). Nothing recorded on the way (the promotion of
+    a reserve included) keeps the address the request came from: it is the leaver's."""
+    with without_addresses():
+        return _withdraw(volunteer, now)
+
+
+def _withdraw(volunteer: Volunteer, now: datetime | None = None) -> bool:
     """A volunteer leaves the study: erase their personal details, end their placement, and fill
     their place if they were due at an upcoming session. False when they had already left.
 
@@ -594,8 +601,7 @@ def withdraw_volunteer(volunteer: Volunteer, now: datetime | None = None) -> boo
         .values(ip_address=None)
         .execution_options(synchronize_session=False)
     )
-    event = record("focus_groups.volunteer_withdrawn", volunteer, **detail)
-    event.ip_address = None
+    record("focus_groups.volunteer_withdrawn", volunteer, **detail)
     return True
 
 

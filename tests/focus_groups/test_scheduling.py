@@ -768,6 +768,7 @@ def test_withdrawal_redacts_the_outbox_and_the_address_in_the_audit_log_and_keep
 
     events = {e.action: e for e in db.session.scalars(select(AuditEvent))}
     assert events["focus_groups.volunteer_withdrawn"].ip_address is None
+    assert events["focus_groups.reserve_promoted"].ip_address is None  # their withdrawal promoted a reserve
     assert events["focus_groups.invitation_accepted"].ip_address is None  # their own earlier answer
     assert events["focus_groups.slot_confirmed"].ip_address is not None  # the organiser's stays
     assert volunteer_.email is None and volunteer_.withdrawn_email_hash == email_fingerprint(address)

@@ -129,6 +129,13 @@ def _facilitator_session(page) -> None:
     page.wait_for_load_state()
 
 
+def _notes_console(page) -> None:
+    """The note-taking console of the facilitator's session."""
+    _facilitator_session(page)
+    page.get_by_role("button", name="Take notes").first.click()
+    page.wait_for_load_state()
+
+
 SHOTS: list[Shot] = [
     Shot("start", None, _goto("/"), DESKTOP),
     Shot("sign-in", None, _goto("/sign-in"), DESKTOP),
@@ -161,6 +168,8 @@ SHOTS: list[Shot] = [
     Shot("organiser-focus-group-plan", "organiser", _study_then("Plan the groups", "button"), DESKTOP),
     Shot("mobile-volunteer-form", "organiser", _volunteer_form, PHONE),
     Shot("facilitator-session", "facilitator", _facilitator_session, DESKTOP),
+    Shot("facilitator-notes-console", "facilitator", _notes_console, DESKTOP),
+    Shot("mobile-notes-console", "facilitator", _notes_console, PHONE),
     Shot("mobile-sign-in", None, _goto("/sign-in"), PHONE),
     Shot("mobile-home", "admin", _goto("/"), PHONE),
     Shot("mobile-menu", "admin", _mobile_menu_open, PHONE),

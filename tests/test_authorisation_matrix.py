@@ -15,6 +15,9 @@ RESPONDENT = "respondent"  # members answering for their organisation (or an inv
 # Facilitators on that session (the sample session has none, so facilitators get 403), organisers and admins.
 SESSION_STAFF = "session-staff"
 SESSION_STAFF_ROLES = frozenset({"facilitator", "organiser", "admin"})
+# As SESSION_STAFF, and analysts too (pages carrying pseudonyms only, such as printed session notes).
+SESSION_READERS = "session-readers"
+SESSION_READERS_ROLES = frozenset({"facilitator", "organiser", "admin", "analyst"})
 
 
 def only(*roles: str) -> frozenset[str]:
@@ -79,6 +82,7 @@ EXPECTED: dict[str, object] = {
     "surveys.import_definition": MANAGERS,
     "jobs.show": OWN_OR_ADMIN,
     "surveys.build": MANAGERS,
+    "surveys.create_survey": MANAGERS,
     "surveys.edit_question": MANAGERS,
     "surveys.add_question": MANAGERS,
     "surveys.add_page_route": MANAGERS,
@@ -123,6 +127,19 @@ EXPECTED: dict[str, object] = {
     "focus_groups.attendance": MANAGERS,
     "focus_groups.my_sessions": only("facilitator", "organiser", "admin"),
     "focus_groups.session_detail": SESSION_STAFF,
+    "focus_groups.notes_console": SESSION_STAFF,
+    "focus_groups.add_session_note": SESSION_STAFF,
+    "focus_groups.edit_session_note": SESSION_STAFF,
+    "focus_groups.delete_session_note": SESSION_STAFF,
+    "focus_groups.restore_session_note": SESSION_STAFF,
+    "focus_groups.session_note_history": SESSION_STAFF,
+    "focus_groups.deleted_session_notes": SESSION_STAFF,
+    "focus_groups.session_proportions": SESSION_STAFF,
+    "focus_groups.session_debrief": SESSION_STAFF,
+    "focus_groups.complete_session_notes": SESSION_STAFF,
+    "focus_groups.reopen_session_notes": MANAGERS,
+    "focus_groups.print_session_notes": SESSION_READERS,
+    "focus_groups.export_session_notes": SESSION_READERS,
     "focus_groups.respond": EVERYONE,
     "focus_groups.withdraw": EVERYONE,
     "focus_groups.withdrawn": EVERYONE,
@@ -163,6 +180,8 @@ def test_every_view_states_its_rule_in_code(app):
             assert roles is not None, f"{endpoint} has no @role_required"
             if expected == SESSION_STAFF:
                 expected = SESSION_STAFF_ROLES
+            elif expected == SESSION_READERS:
+                expected = SESSION_READERS_ROLES
             assert roles == (frozenset() if expected in (SIGNED_IN, OWN_OR_ADMIN) else expected), endpoint
 
 
@@ -185,6 +204,9 @@ def sample_args(app, make_user, make_organisation):
         "someone@example.org", "Hello", "invitation", user=person, invited_by=None, link="http://localhost/x", hours=1
     )
     study, slot, volunteer, placement = focus_group_sample()
+    from app.focus_groups.notes import NoteInput, add_note
+
+    note, _ = add_note(slot, NoteInput("A sample note about Sam Sample."))
     db.session.commit()
     return {
         "study_id": study.id,
@@ -192,6 +214,7 @@ def sample_args(app, make_user, make_organisation):
         "slot_id": slot.id,
         "volunteer_id": volunteer.id,
         "placement_id": placement.id,
+        "note_id": note.id,
         "user_id": person.id,
         "organisation_id": org.id,
         "message_id": message.id,
@@ -270,6 +293,8 @@ def test_authorisation_matrix(app, make_user, sample_args, who):
             want = "allowed" if who == "admin" else "forbidden"
         elif expected == SESSION_STAFF:
             want = "allowed" if who in ("organiser", "admin") else "forbidden"
+        elif expected == SESSION_READERS:
+            want = "allowed" if who in ("organiser", "admin", "analyst") else "forbidden"
         elif expected == SIGNED_IN or who in expected:
             want = "allowed"
         else:

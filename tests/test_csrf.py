@@ -48,6 +48,7 @@ def test_every_state_changing_route_refuses_a_request_without_a_token(app, clien
         "slot_id": 1,
         "volunteer_id": 1,
         "placement_id": 1,
+        "note_id": 1,
     }
     before = db.session.scalar(select(func.count(AuditEvent.id)))
     checked = 0

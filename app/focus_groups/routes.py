@@ -3,6 +3,8 @@
 from app.focus_groups import (  # noqa: F401
     composition_routes,
     models,  # noqa: F401 - the tables, for migrations
+    notes_models,  # noqa: F401 - the session-notes tables, for migrations
+    notes_routes,
     recruitment_routes,
     scheduling_routes,
     setup_routes,

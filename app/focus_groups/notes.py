@@ -1,0 +1,774 @@
+"""Session notes: taking them live, keeping every version, the proportion grid, the debrief, the lock,
+and what leaves the console (passages for the analysis, a table for CSV/XLSX).
+
+The views and the demo call these functions; each leaves committing to its caller. A note is its own
+row, so two people adding notes at once never touch the same record; an edit names the version it
+started from, and a stale one raises `StaleNote` instead of overwriting anything. Names of a session's
+participants typed into a note are replaced with their pseudonyms before it is stored, so nothing
+downstream (exports, passages for the analysis) ever carries a participant's name.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import abort
+from flask_login import current_user
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.audit.services import record
+from app.extensions import db
+from app.focus_groups.models import GuideQuestion, Placement, Slot, Study
+from app.focus_groups.notes_models import (
+    DEBRIEF_MAX_LENGTH,
+    NOTE_KINDS,
+    NOTE_MAX_LENGTH,
+    USER_CATEGORIES,
+    Note,
+    NoteRevision,
+    ProportionEstimate,
+    SessionNotes,
+)
+from app.focus_groups.scheduling import can_see_session
+from app.focus_groups.services import aware, utcnow
+
+# Participants whose notes can be taken: invited or accepted, and those who withdrew after taking part.
+IN_SESSION = ("invited", "accepted")
+SHARE_TOLERANCE = 0.5  # a row of shares "adds up" when its total is within 100 ± this
+CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,36}$")
+TYPED_AT_LEEWAY = timedelta(hours=24)  # how old a browser's "typed at" time may be (offline notes)
+
+
+class NoteProblem(Exception):
+    """What a person typed cannot be saved; `errors` maps each field to a message they can act on."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class NotesLocked(Exception):
+    """The session's notes are marked complete: nothing can be added or changed until an organiser reopens them."""
+
+
+class StaleNote(Exception):
+    """Someone changed the note since this edit began; `note` is the saved version."""
+
+    def __init__(self, note: Note):
+        super().__init__(f"Note {note.id} is at version {note.version}")
+        self.note = note
+
+
+@dataclass
+class NoteInput:
+    """What a person entered for a note, as typed (validated by `validate_note`)."""
+
+    text: str
+    kind: str = "observation"
+    guide_question_id: int | None = None
+    pseudonyms: list[str] = field(default_factory=list)
+
+
+# --- who is in the session --------------------------------------------------------------------
+
+
+def session_staff_or_403(slot: Slot) -> None:
+    """Stop with 403 unless the signed-in person is the session's facilitator or note-taker, or an organiser/admin."""
+    if not can_see_session(current_user, slot):
+        abort(403)
+
+
+def session_participants(slot: Slot) -> list[Placement]:
+    """Participants notes can be about: invited or accepted, or withdrawn after taking part; by pseudonym."""
+    people = [
+        p
+        for p in slot.placements
+        if p.role == "participant"
+        and p.pseudonym
+        and (p.status in IN_SESSION or (p.status == "withdrawn" and p.attendance))
+    ]
+    return sorted(people, key=lambda p: pseudonym_order(p.pseudonym))
+
+
+def pseudonym_order(pseudonym: str) -> tuple[int, str]:
+    """P2 before P10."""
+    digits = pseudonym[1:]
+    return (int(digits) if digits.isdigit() else 10**6, pseudonym)
+
+
+def placements_by_pseudonym(slot: Slot) -> dict[str, Placement]:
+    """Every placement in the session that has a pseudonym (notes keep a withdrawn person's pseudonym)."""
+    return {p.pseudonym: p for p in slot.placements if p.pseudonym}
+
+
+# --- privacy: names become pseudonyms ---------------------------------------------------------
+
+
+def _name_patterns(slot: Slot) -> dict[str, set[str]]:
+    """Each name (full name, first name, last name; lower case) of the session's people -> their pseudonyms."""
+    found: dict[str, set[str]] = {}
+    for placement in slot.placements:
+        name = placement.volunteer.name if placement.pseudonym else None
+        if not name:
+            continue
+        parts = name.split()
+        for candidate in {" ".join(parts), *parts}:
+            if len(candidate) >= 2:
+                found.setdefault(candidate.lower(), set()).add(placement.pseudonym)
+    return found
+
+
+def pseudonymise(text: str, slot: Slot) -> tuple[str, list[str]]:
+    """The text with the session's participants' names replaced by their pseudonyms, and which pseudonyms.
+
+    Whole words only, any case; a full name is replaced before its parts. A first or last name two
+    participants share becomes both pseudonyms ("P1/P3"), so nobody is named by mistake.
+    """
+    names = _name_patterns(slot)
+    if not names or not text:
+        return text, []
+    alternatives = sorted(names, key=len, reverse=True)
+    pattern = re.compile(
+        r"(?<!\w)(" + "|".join(r"\s+".join(re.escape(w) for w in n.split()) for n in alternatives) + r")(?!\w)",
+        re.IGNORECASE,
+    )
+    replaced: set[str] = set()
+
+    def swap(match: re.Match) -> str:
+        pseudonyms = sorted(names[" ".join(match.group(0).lower().split())], key=pseudonym_order)
+        replaced.update(pseudonyms)
+        return "/".join(pseudonyms)
+
+    return pattern.sub(swap, text), sorted(replaced, key=pseudonym_order)
+
+
+# --- notes ------------------------------------------------------------------------------------
+
+
+def session_notes(slot: Slot, create: bool = False) -> SessionNotes | None:
+    """The session's debrief-and-lock record (made on first use when `create`)."""
+    state = db.session.get(SessionNotes, slot.id)
+    if state is None and create:
+        state = SessionNotes(slot_id=slot.id, debrief="", debrief_version=0)
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def is_locked(slot: Slot) -> bool:
+    """Whether the session's notes are marked complete."""
+    state = session_notes(slot)
+    return state is not None and state.completed_at is not None
+
+
+def _guide_question(slot: Slot, question_id: int | None) -> GuideQuestion | None:
+    if question_id is None:
+        return None
+    question = db.session.get(GuideQuestion, question_id)
+    return question if question is not None and question.study_id == slot.study_id else None
+
+
+def validate_note(slot: Slot, entry: NoteInput, allowed_extra: Iterable[str] = ()) -> dict[str, str]:
+    """Problems with a note as entered: field id -> message (empty when it can be saved).
+
+    `allowed_extra` names pseudonyms a note already carries (kept when someone later leaves the session).
+    """
+    errors: dict[str, str] = {}
+    text = (entry.text or "").strip()
+    if not text:
+        errors["text"] = "Enter the note"
+    elif len(text) > NOTE_MAX_LENGTH:
+        errors["text"] = f"The note must be {NOTE_MAX_LENGTH:,} characters or fewer (it has {len(text):,}): split it"
+    if entry.guide_question_id is not None and _guide_question(slot, entry.guide_question_id) is None:
+        errors["guide_question"] = "Choose a question from this session's discussion guide, or General"
+    if entry.kind not in NOTE_KINDS:
+        errors["kind"] = "Choose what kind of note this is"
+    allowed = {p.pseudonym for p in session_participants(slot)} | set(allowed_extra)
+    strangers = [p for p in entry.pseudonyms if p not in allowed]
+    if strangers:
+        errors["participants"] = f"{', '.join(strangers)} is not a participant in this session: choose from the list"
+    return errors
+
+
+def _tidy(entry: NoteInput) -> tuple[str, list[str]]:
+    return entry.text.strip(), sorted(set(entry.pseudonyms), key=pseudonym_order)
+
+
+def _revise(note: Note, action: str, by, before: dict | None, now: datetime) -> None:
+    """Keep the change in the note's history (added to the session, not to `note.revisions`, which would
+    count as a change to the note and bump its version)."""
+    db.session.add(
+        NoteRevision(
+            note_id=note.id,
+            action=action,
+            version=note.version,
+            actor_id=getattr(by, "id", None),
+            actor_label=getattr(by, "name", "") or getattr(by, "email", "") or "",
+            at=now,
+            before=before,
+            after=None if action == "deleted" else note.snapshot(),
+        )
+    )
+    db.session.expire(note, ["revisions"])
+
+
+def minutes_since_start(slot: Slot, moment: datetime) -> int:
+    """Whole minutes from the session's start to `moment` (negative before it starts)."""
+    return math.floor((aware(moment) - aware(slot.starts_at)).total_seconds() / 60)
+
+
+def _typed_at(typed_at: datetime | None, now: datetime) -> datetime:
+    """When the note was typed: the browser's time for a note sent late (offline), if it is believable."""
+    if typed_at is None or typed_at.tzinfo is None:
+        return now
+    if now - TYPED_AT_LEEWAY <= typed_at <= now + timedelta(minutes=5):
+        return min(typed_at, now)
+    return now
+
+
+def add_note(
+    slot: Slot,
+    entry: NoteInput,
+    *,
+    by=None,
+    client_id: str | None = None,
+    typed_at: datetime | None = None,
+    now: datetime | None = None,
+) -> tuple[Note, bool]:
+    """Store a new note; return it and whether it is new (False: this `client_id` was already stored).
+
+    Raises NoteProblem for input that cannot be saved and NotesLocked once the notes are complete.
+    A browser resending a note after a network drop sends the same `client_id`: the note is stored once.
+    """
+    if client_id is not None and not CLIENT_ID.match(client_id):
+        client_id = None
+    if client_id is not None:
+        existing = _by_client_id(slot, client_id)
+        if existing is not None:
+            return existing, False
+    if is_locked(slot):
+        raise NotesLocked()
+    errors = validate_note(slot, entry)
+    if errors:
+        raise NoteProblem(errors)
+    now = now or utcnow()
+    moment = _typed_at(typed_at, now)
+    text, pseudonyms = _tidy(entry)
+    text, replaced = pseudonymise(text, slot)
+    if len(text) > NOTE_MAX_LENGTH:  # a pseudonym longer than the name it replaced
+        raise NoteProblem({"text": f"The note must be {NOTE_MAX_LENGTH:,} characters or fewer: split it"})
+    note = Note(
+        slot_id=slot.id,
+        guide_question_id=entry.guide_question_id,
+        kind=entry.kind,
+        text=text,
+        pseudonyms=pseudonyms,
+        names_replaced=replaced,
+        client_id=client_id,
+        created_at=moment,
+        minutes_since_start=minutes_since_start(slot, moment),
+        created_by_id=getattr(by, "id", None),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(note)
+            db.session.flush()
+    except IntegrityError:
+        # The same note arrived twice at once (a resend racing the original): keep the first.
+        existing = _by_client_id(slot, client_id) if client_id else None
+        if existing is None:
+            raise
+        return existing, False
+    _revise(note, "created", by, None, now)
+    db.session.flush()
+    return note, True
+
+
+def _by_client_id(slot: Slot, client_id: str) -> Note | None:
+    return db.session.scalar(select(Note).where(Note.slot_id == slot.id, Note.client_id == client_id))
+
+
+def _check_version(note: Note, expected_version: int | None) -> None:
+    if expected_version is None or expected_version != note.version:
+        raise StaleNote(note)
+
+
+def edit_note(note: Note, entry: NoteInput, *, expected_version: int | None, by=None, now: datetime | None = None):
+    """Change a note that is still at `expected_version`; return the pseudonyms whose names were replaced.
+
+    Raises StaleNote when someone changed it since (nothing is overwritten), NoteProblem for bad input,
+    NotesLocked once the notes are complete. The flush itself is guarded by the version column too, so
+    two edits committed at the same moment cannot both win (SQLAlchemy raises StaleDataError).
+    """
+    slot = note.slot
+    if is_locked(slot):
+        raise NotesLocked()
+    if note.deleted_at is not None:
+        raise NoteProblem({"text": "This note was deleted: restore it before changing it"})
+    _check_version(note, expected_version)
+    errors = validate_note(slot, entry, allowed_extra=note.pseudonyms or [])
+    if errors:
+        raise NoteProblem(errors)
+    text, pseudonyms = _tidy(entry)
+    text, replaced = pseudonymise(text, slot)
+    if len(text) > NOTE_MAX_LENGTH:
+        raise NoteProblem({"text": f"The note must be {NOTE_MAX_LENGTH:,} characters or fewer: split it"})
+    before = note.snapshot()
+    after = {"text": text, "kind": entry.kind, "guide_question_id": entry.guide_question_id, "pseudonyms": pseudonyms}
+    if after == before:
+        return []
+    now = now or utcnow()
+    with db.session.no_autoflush:  # one UPDATE, so one new version, however the change is made
+        note.text, note.kind = text, entry.kind
+        note.guide_question_id, note.pseudonyms = entry.guide_question_id, pseudonyms
+        note.names_replaced = replaced
+        note.updated_at, note.updated_by_id = now, getattr(by, "id", None)
+    db.session.flush()  # the version goes up here, or StaleDataError if someone else's edit landed first
+    _revise(note, "edited", by, before, now)
+    db.session.flush()
+    return replaced
+
+
+def delete_note(note: Note, *, expected_version: int | None = None, by=None, now: datetime | None = None) -> None:
+    """Delete a note softly: it leaves the notes and the analysis, and can be restored from its history."""
+    if is_locked(note.slot):
+        raise NotesLocked()
+    if note.deleted_at is not None:
+        return
+    if expected_version is not None:
+        _check_version(note, expected_version)
+    now = now or utcnow()
+    before = note.snapshot()
+    with db.session.no_autoflush:
+        note.deleted_at, note.deleted_by_id = now, getattr(by, "id", None)
+    db.session.flush()
+    _revise(note, "deleted", by, before, now)
+    db.session.flush()
+
+
+def restore_note(note: Note, *, by=None, now: datetime | None = None) -> None:
+    """Bring back a deleted note, as it was."""
+    if is_locked(note.slot):
+        raise NotesLocked()
+    if note.deleted_at is None:
+        return
+    now = now or utcnow()
+    note.deleted_at, note.deleted_by_id = None, None
+    db.session.flush()
+    _revise(note, "restored", by, None, now)
+    db.session.flush()
+
+
+def notes_for(slot: Slot, *, deleted: bool = False) -> list[Note]:
+    """The session's notes, newest first (`deleted=True`: only the deleted ones)."""
+    condition = Note.deleted_at.is_not(None) if deleted else Note.deleted_at.is_(None)
+    query = select(Note).where(Note.slot_id == slot.id, condition).order_by(Note.created_at.desc(), Note.id.desc())
+    return list(db.session.scalars(query))
+
+
+def note_or_404(slot: Slot, note_id: int) -> Note:
+    """One of the session's notes, or a 404 page."""
+    note = db.session.get(Note, note_id)
+    if note is None or note.slot_id != slot.id:
+        abort(404)
+    return note
+
+
+def notes_by_question(slot: Slot) -> list[tuple[GuideQuestion | None, list[Note]]]:
+    """The notes grouped by guide question in guide order (oldest first within each), general notes last."""
+    notes = sorted(notes_for(slot), key=lambda n: (aware(n.created_at), n.id))
+    groups: list[tuple[GuideQuestion | None, list[Note]]] = [
+        (question, [n for n in notes if n.guide_question_id == question.id]) for question in slot.study.questions
+    ]
+    groups.append((None, [n for n in notes if n.guide_question_id is None]))
+    return [(question, items) for question, items in groups if items]
+
+
+# --- complete and reopen ----------------------------------------------------------------------
+
+
+def complete_notes(slot: Slot, *, by=None, now: datetime | None = None) -> None:
+    """Mark the session's notes complete: they are locked until an organiser reopens them (audit-logged)."""
+    state = session_notes(slot, create=True)
+    if state.completed_at is not None:
+        return
+    state.completed_at, state.completed_by_id = now or utcnow(), getattr(by, "id", None)
+    record("focus_groups.notes_completed", slot, actor=by, notes=len(notes_for(slot)))
+
+
+def reopen_notes(slot: Slot, *, by=None) -> None:
+    """Unlock a session's notes so they can be changed again (organisers; audit-logged)."""
+    state = session_notes(slot)
+    if state is None or state.completed_at is None:
+        return
+    state.completed_at, state.completed_by_id = None, None
+    record("focus_groups.notes_reopened", slot, actor=by)
+
+
+# --- the debrief ------------------------------------------------------------------------------
+
+
+def save_debrief(slot: Slot, text: str, *, expected_version: int | None, by=None, now: datetime | None = None):
+    """Save the facilitator's debrief if nobody saved it since `expected_version`; return replaced pseudonyms.
+
+    Versioned like a note (a stale save raises StaleDebrief, nothing overwritten); each save is
+    audit-logged with its version, not its text.
+    """
+    if is_locked(slot):
+        raise NotesLocked()
+    state = session_notes(slot, create=True)
+    if expected_version is None or expected_version != state.debrief_version:
+        raise StaleDebrief(state)
+    text = (text or "").strip()
+    if len(text) > DEBRIEF_MAX_LENGTH:
+        raise NoteProblem({"debrief": f"The debrief must be {DEBRIEF_MAX_LENGTH:,} characters or fewer"})
+    text, replaced = pseudonymise(text, slot)
+    if text == state.debrief:
+        return replaced
+    state.debrief = text
+    state.debrief_version += 1
+    state.debrief_updated_at, state.debrief_updated_by_id = now or utcnow(), getattr(by, "id", None)
+    record("focus_groups.debrief_saved", slot, actor=by, version=state.debrief_version)
+    db.session.flush()
+    return replaced
+
+
+class StaleDebrief(Exception):
+    """Someone saved the debrief since this edit began; `state` holds the saved one."""
+
+    def __init__(self, state: SessionNotes):
+        super().__init__(f"Debrief of session {state.slot_id} is at version {state.debrief_version}")
+        self.state = state
+
+
+# --- the proportion grid ----------------------------------------------------------------------
+
+
+def share_field(placement: Placement, category: str) -> str:
+    """The form field (and element id) for one cell of the grid."""
+    return f"share-{placement.id}-{category}"
+
+
+def parse_share(raw: str) -> tuple[float | None, str | None]:
+    """A typed share as a number (None when blank) or a problem ("not a number", "out of range")."""
+    text = (raw or "").strip().removesuffix("%").strip()
+    if not text:
+        return None, None
+    try:
+        value = float(text)
+    except ValueError:
+        return None, "number"
+    if not math.isfinite(value):
+        return None, "number"
+    if value < 0 or value > 100:
+        return None, "range"
+    return value, None
+
+
+@dataclass
+class ProportionRow:
+    """One participant's row of the grid: what they estimated, its total and whether it adds up."""
+
+    placement: Placement
+    shares: dict[str, float | None]
+
+    @property
+    def given(self) -> bool:
+        return any(v is not None for v in self.shares.values())
+
+    @property
+    def total(self) -> float:
+        return round(sum(v for v in self.shares.values() if v is not None), 2)
+
+    @property
+    def adds_up(self) -> bool:
+        return not self.given or abs(self.total - 100) <= SHARE_TOLERANCE
+
+
+def proportion_rows(slot: Slot) -> list[ProportionRow]:
+    """The grid as stored: one row per participant (blank where nothing was given)."""
+    stored: dict[tuple[int, str], float] = {
+        (row.placement_id, row.category): row.share
+        for row in db.session.scalars(select(ProportionEstimate).where(ProportionEstimate.slot_id == slot.id))
+    }
+    people = session_participants(slot)
+    listed = {p.id for p in people}
+    # Someone who left after giving figures keeps their row.
+    with_figures = {placement_id for placement_id, _ in stored}
+    people += [p for p in placements_by_pseudonym(slot).values() if p.id not in listed and p.id in with_figures]
+    return [ProportionRow(p, {c: stored.get((p.id, c)) for c in USER_CATEGORIES}) for p in people]
+
+
+def save_proportions(slot: Slot, form: dict[str, str], *, by=None, now: datetime | None = None) -> dict[str, str]:
+    """Save the grid from the form's fields; return problems (field id -> message) and save nothing if any.
+
+    Each value is a percentage from 0 to 100 (decimals allowed); blank means not given. A row that does
+    not add up to 100 is saved and flagged by `ProportionRow.adds_up`.
+    """
+    if is_locked(slot):
+        raise NotesLocked()
+    errors: dict[str, str] = {}
+    values: dict[tuple[int, str], float | None] = {}
+    for row in proportion_rows(slot):
+        placement = row.placement
+        for category, label in USER_CATEGORIES.items():
+            name = share_field(placement, category)
+            value, problem = parse_share(form.get(name, ""))
+            what = f"{placement.pseudonym}'s share of {label.lower()}"
+            if problem == "number":
+                errors[name] = f"Enter {what} as a number from 0 to 100, like 12.5"
+            elif problem == "range":
+                errors[name] = f"{what[0].upper()}{what[1:]} must be between 0 and 100"
+            values[(placement.id, category)] = value
+    if errors:
+        return errors
+    now = now or utcnow()
+    existing = {
+        (row.placement_id, row.category): row
+        for row in db.session.scalars(select(ProportionEstimate).where(ProportionEstimate.slot_id == slot.id))
+    }
+    changed = 0
+    for (placement_id, category), value in values.items():
+        row = existing.get((placement_id, category))
+        if value is None:
+            if row is not None:
+                db.session.delete(row)
+                changed += 1
+        elif row is None:
+            db.session.add(
+                ProportionEstimate(
+                    placement_id=placement_id,
+                    category=category,
+                    slot_id=slot.id,
+                    share=value,
+                    updated_at=now,
+                    updated_by_id=getattr(by, "id", None),
+                )
+            )
+            changed += 1
+        elif row.share != value:
+            row.share, row.updated_at, row.updated_by_id = value, now, getattr(by, "id", None)
+            changed += 1
+    if changed:
+        record("focus_groups.proportions_saved", slot, actor=by, cells=changed)
+    db.session.flush()
+    return {}
+
+
+def _slots_of(study_or_slot: Study | Slot) -> list[Slot]:
+    if isinstance(study_or_slot, Slot):
+        return [study_or_slot]
+    return [slot for slot in study_or_slot.slots if slot.status != "candidate" or _has_notes(slot)]
+
+
+def _has_notes(slot: Slot) -> bool:
+    return db.session.scalar(select(Note.id).where(Note.slot_id == slot.id).limit(1)) is not None
+
+
+def proportion_figures(study_or_slot: Study | Slot) -> list[dict]:
+    """The grid for the analysis: one dict per participant who gave figures, never a name.
+
+    Each has session (the slot id), pseudonym, region, council_type, supports_schools, shares
+    (category id -> % or None), total and adds_up.
+    """
+    figures = []
+    for slot in _slots_of(study_or_slot):
+        for row in proportion_rows(slot):
+            if not row.given:
+                continue
+            volunteer = row.placement.volunteer
+            figures.append(
+                {
+                    "session": slot.id,
+                    "pseudonym": row.placement.pseudonym,
+                    "region": volunteer.region,
+                    "council_type": volunteer.council_type,
+                    "supports_schools": volunteer.supports_schools,
+                    "shares": dict(row.shares),
+                    "total": row.total,
+                    "adds_up": row.adds_up,
+                }
+            )
+    return figures
+
+
+def proportion_summary(study_or_slot: Study | Slot) -> dict[str, dict]:
+    """Per user category: how many gave a figure and their median and range, from rows that add up to 100."""
+    rows = [f for f in proportion_figures(study_or_slot) if f["adds_up"]]
+    summary = {}
+    for category, label in USER_CATEGORIES.items():
+        values = [r["shares"][category] for r in rows if r["shares"][category] is not None]
+        summary[category] = {
+            "label": label,
+            "n": len(values),
+            "median": statistics.median(values) if values else None,
+            "low": min(values) if values else None,
+            "high": max(values) if values else None,
+        }
+    return summary
+
+
+# --- out of the console: passages for the analysis, and a table for exports --------------------
+
+_PUNKT = PunktParameters()
+# Abbreviations a note-taker writes, so "e.g. pupils" or "Dr. Shah" do not end a sentence. Untrained
+# Punkt (no NLTK data is downloaded or needed) plus this list.
+_PUNKT.abbrev_types = {"e.g", "i.e", "etc", "vs", "approx", "dr", "mr", "mrs", "ms", "no", "cf", "incl", "esp"}
+_SENTENCES = PunktSentenceTokenizer(_PUNKT)
+
+
+def split_sentences(text: str) -> list[str]:
+    """The text as sentences (blank lines and line breaks also separate them), stripped, none empty."""
+    sentences = []
+    for block in re.split(r"\n\s*\n|\n(?=\s*[-*•]\s)", text or ""):
+        block = " ".join(block.split())
+        if block:
+            sentences.extend(s.strip() for s in _SENTENCES.tokenize(block) if s.strip())
+    return sentences
+
+
+def session_passages(study_or_slot: Study | Slot) -> list[dict]:
+    """Every live note, a sentence at a time, as passages for the analysis (the shape of
+    `app.surveys.results.free_text_passages`, with source "focus-group"); never a name.
+
+    A passage carries its session, guide question, note, kind, pseudonyms, and the participants'
+    region, council type and "supports schools" (a single value when the note concerns one
+    participant, else None, with the per-participant values in `participants`).
+    """
+    passages = []
+    for slot in _slots_of(study_or_slot):
+        people = placements_by_pseudonym(slot)
+        for note in sorted(notes_for(slot), key=lambda n: (aware(n.created_at), n.id)):
+            about = [people[p] for p in note.pseudonyms or [] if p in people]
+            details = [
+                {
+                    "pseudonym": p.pseudonym,
+                    "region": p.volunteer.region,
+                    "council_type": p.volunteer.council_type,
+                    "supports_schools": p.volunteer.supports_schools,
+                }
+                for p in about
+            ]
+
+            def single(key: str, details=details):
+                values = {d[key] for d in details}
+                return values.pop() if len(values) == 1 else None
+
+            question = note.guide_question
+            for number, sentence in enumerate(split_sentences(note.text), start=1):
+                passages.append(
+                    {
+                        "source": "focus-group",
+                        "question_id": f"guide-{question.position}" if question else "general",
+                        "question": question.text if question else "General",
+                        "text": sentence,
+                        "region": single("region"),
+                        "council_type": single("council_type"),
+                        "supports_pupils": single("supports_schools"),
+                        "supports_schools": single("supports_schools"),
+                        "session": slot.id,
+                        "study": slot.study_id,
+                        "guide_question_id": note.guide_question_id,
+                        "note_id": note.id,
+                        "sentence": number,
+                        "kind": note.kind,
+                        "pseudonyms": list(note.pseudonyms or []),
+                        "participants": details,
+                    }
+                )
+    return passages
+
+
+def notes_table(slot: Slot) -> list[dict]:
+    """The session's notes as rows for CSV/XLSX, grouped by guide question: pseudonyms and their
+    region, council type and "supports schools" — never names or emails."""
+    people = placements_by_pseudonym(slot)
+    rows = []
+    for question, notes in notes_by_question(slot):
+        for note in notes:
+            about = [people[p] for p in note.pseudonyms or [] if p in people]
+            rows.append(
+                {
+                    "note_id": note.id,
+                    "session": slot.id,
+                    "guide_question_number": question.position if question else None,
+                    "guide_question": question.text if question else "General",
+                    "kind": note.kind_label,
+                    "pseudonyms": "; ".join(note.pseudonyms or []),
+                    "regions": "; ".join(p.volunteer.region_label for p in about),
+                    "council_types": "; ".join(p.volunteer.council_type_label for p in about),
+                    "supports_schools": "; ".join("yes" if p.volunteer.supports_schools else "no" for p in about),
+                    "text": note.text,
+                    "taken_at_utc": aware(note.created_at).isoformat(timespec="seconds"),
+                    "minutes_since_start": note.minutes_since_start,
+                }
+            )
+    return rows
+
+
+# --- demo data --------------------------------------------------------------------------------
+
+DEMO_NOTES: list[tuple[int | None, str, str, list[int]]] = [
+    # (guide question position or None, kind, text, participant numbers)
+    (1, "key_point", "Most of the group count a user as anyone with an account on the council's network.", []),
+    (1, "quote", "If they can ring our service desk, they're a user, whatever the benchmark says.", [1]),
+    (1, "observation", "Disagreement on whether a shared library PC counts as one user or many.", [2, 3]),
+    (2, "quote", "We support 40,000 pupils and none of them appear in our cost per user.", [2]),
+    (2, "key_point", "Councils with traded services to schools all support users outside the definition.", []),
+    (3, "observation", "Pupils were the biggest group for the county councils here. Office staff came second.", [1]),
+    (3, "quote", "Pupils are about three quarters of our accounts, but maybe a tenth of our tickets.", [3]),
+    (4, "quote", "Schools get best efforts; corporate users get the SLA. That's the honest answer.", [1]),
+    (4, "observation", "Two participants said school staff take more support time per head than office staff.", [2, 3]),
+    (None, "action", "Send the group the draft definition of a user for comment.", []),
+]
+DEMO_SHARES = [
+    {"office_staff": 18, "frontline_staff": 7, "councillors": 1, "school_staff": 12, "pupils": 58, "partners": 4},
+    {"office_staff": 35, "frontline_staff": 20, "councillors": 2, "school_staff": 8, "pupils": 30, "residents": 5},
+]
+
+
+def load_demo_notes() -> int:
+    """Add a handful of notes, two participants' proportions and a debrief to the demo's confirmed
+    session (run by the demo facilitator); returns how many notes were added (0 if it has notes already)."""
+    from app.auth.models import User
+    from app.focus_groups.demo import DEMO_STUDY_TITLE
+
+    facilitator = db.session.scalar(select(User).where(User.email == "facilitator@demo.example"))
+    study = db.session.scalar(select(Study).where(Study.title == DEMO_STUDY_TITLE))
+    if study is None:
+        return 0
+    slot = next((s for s in study.slots if s.status == "confirmed"), None)
+    if slot is None or db.session.scalar(select(Note.id).where(Note.slot_id == slot.id).limit(1)) is not None:
+        return 0
+    people = session_participants(slot)
+    questions = {q.position: q for q in study.questions}
+    start = aware(slot.starts_at)
+    added = 0
+    for minute, (position, kind, text, numbers) in enumerate(DEMO_NOTES):
+        pseudonyms = [people[n - 1].pseudonym for n in numbers if n <= len(people)]
+        question = questions.get(position) if position else None
+        entry = NoteInput(text, kind, question.id if question else None, pseudonyms)
+        add_note(slot, entry, by=facilitator, now=start + timedelta(minutes=5 + minute * 8))
+        added += 1
+    form = {
+        share_field(placement, category): str(value)
+        for placement, shares in zip(people, DEMO_SHARES, strict=False)
+        for category, value in shares.items()
+    }
+    save_proportions(slot, form, by=facilitator, now=start + timedelta(minutes=60))
+    save_debrief(
+        slot,
+        "A lively group. Everyone agreed pupils are users in practice; nobody thought they strain the service "
+        "as much as staff do. Follow up on how to count shared devices.",
+        expected_version=0,
+        by=facilitator,
+    )
+    db.session.commit()
+    return added

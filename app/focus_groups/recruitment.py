@@ -31,7 +31,7 @@ from app.focus_groups.services import email_fingerprint, new_salt, utcnow, volun
 from app.organisations.models import Organisation
 from app.organisations.services import MAX_IMPORT_ROWS, ImportResult, RowError
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS, council_type_slug, region_slug
-from app.surveys.invitations import InvitationOutcome, recipient_for
+from app.surveys.invitations import InvitationOutcome, invite_each, recipient_for
 
 WITHDRAW_ENDPOINT = "focus_groups.withdraw"
 # Imported volunteers gave their consent outside this service; the organiser confirms it on import.
@@ -314,19 +314,9 @@ def send_recruitment_invitations(
     study: Study, organisation_ids: Iterable[int], by=None, progress: Callable[[int, str], None] | None = None
 ) -> InvitationOutcome:
     """Invite each organisation in turn to volunteer, reporting progress; those not invited are listed with why."""
-    outcome = InvitationOutcome()
-    organisations = db.session.scalars(
-        select(Organisation).where(Organisation.id.in_(list(organisation_ids))).order_by(Organisation.name)
-    ).all()
-    for number, organisation in enumerate(organisations, start=1):
-        reason = invite_organisation_to_volunteer(study, organisation, by)
-        if reason:
-            outcome.skipped.append((organisation.name, reason))
-        else:
-            outcome.sent.append(organisation.name)
-        if progress:
-            progress(number, organisation.name)
-    return outcome
+    return invite_each(
+        organisation_ids, lambda organisation: invite_organisation_to_volunteer(study, organisation, by), progress
+    )
 
 
 # --- CSV import ----------------------------------------------------------------------------------

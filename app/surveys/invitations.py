@@ -139,12 +139,22 @@ def send_invitations(
     survey: Survey, organisation_ids: Iterable[int], by=None, progress: Callable[[int, str], None] | None = None
 ) -> InvitationOutcome:
     """Invite each organisation in turn, reporting progress; organisations that cannot be invited are listed."""
+    return invite_each(organisation_ids, lambda organisation: invite_organisation(survey, organisation, by), progress)
+
+
+def invite_each(
+    organisation_ids: Iterable[int],
+    invite: Callable[[Organisation], str | None],
+    progress: Callable[[int, str], None] | None = None,
+) -> InvitationOutcome:
+    """Call `invite` for each organisation in name order (it returns why not, or None when sent),
+    reporting progress; the outcome lists who was invited and who was not, with why."""
     outcome = InvitationOutcome()
     organisations = db.session.scalars(
         select(Organisation).where(Organisation.id.in_(list(organisation_ids))).order_by(Organisation.name)
     ).all()
     for number, organisation in enumerate(organisations, start=1):
-        reason = invite_organisation(survey, organisation, by)
+        reason = invite(organisation)
         if reason:
             outcome.skipped.append((organisation.name, reason))
         else:

@@ -80,3 +80,9 @@ def write_transaction() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def in_list(column: str, values) -> str:
+    """SQL for a CHECK constraint: `column` holds one of `values` (slugs from the code's vocabularies)."""
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"

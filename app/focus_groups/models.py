@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.database import in_list
 from app.extensions import db
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 
@@ -38,11 +39,6 @@ PLACEMENT_STATUSES = {
 }
 ATTENDANCE = {"attended": "Attended", "no_show": "Did not attend", "withdrew": "Withdrew"}
 SLOT_STATUSES = {"candidate": "Candidate", "confirmed": "Confirmed", "cancelled": "Cancelled"}
-
-
-def _in_list(column: str, values) -> str:
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
 
 
 class Study(db.Model):
@@ -110,7 +106,7 @@ class Slot(db.Model):
     __table_args__ = (
         CheckConstraint("capacity >= 1", name="capacity_positive"),
         CheckConstraint("duration_minutes BETWEEN 15 AND 480", name="duration_sane"),
-        CheckConstraint(_in_list("status", SLOT_STATUSES), name="status_known"),
+        CheckConstraint(in_list("status", SLOT_STATUSES), name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,8 +145,8 @@ class Volunteer(db.Model):
     __tablename__ = "fg_volunteer"
     __table_args__ = (
         UniqueConstraint("study_id", "email"),
-        CheckConstraint(_in_list("region", REGIONS), name="region_known"),
-        CheckConstraint(_in_list("council_type", COUNCIL_TYPES), name="council_type_known"),
+        CheckConstraint(in_list("region", REGIONS), name="region_known"),
+        CheckConstraint(in_list("council_type", COUNCIL_TYPES), name="council_type_known"),
         CheckConstraint("source IN ('form', 'import', 'organiser')", name="source_known"),
     )
 
@@ -214,7 +210,7 @@ class Availability(db.Model):
     """A volunteer's answer for one candidate slot."""
 
     __tablename__ = "fg_availability"
-    __table_args__ = (CheckConstraint(_in_list("answer", AVAILABILITY), name="answer_known"),)
+    __table_args__ = (CheckConstraint(in_list("answer", AVAILABILITY), name="answer_known"),)
 
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("fg_volunteer.id", ondelete="CASCADE"), primary_key=True)
     slot_id: Mapped[int] = mapped_column(ForeignKey("fg_slot.id", ondelete="CASCADE"), primary_key=True, index=True)
@@ -230,9 +226,9 @@ class Placement(db.Model):
     __table_args__ = (
         UniqueConstraint("study_id", "volunteer_id"),
         UniqueConstraint("slot_id", "pseudonym"),
-        CheckConstraint(_in_list("role", PLACEMENT_ROLES), name="role_known"),
-        CheckConstraint(_in_list("status", PLACEMENT_STATUSES), name="status_known"),
-        CheckConstraint(f"attendance IS NULL OR {_in_list('attendance', ATTENDANCE)}", name="attendance_known"),
+        CheckConstraint(in_list("role", PLACEMENT_ROLES), name="role_known"),
+        CheckConstraint(in_list("status", PLACEMENT_STATUSES), name="status_known"),
+        CheckConstraint(f"attendance IS NULL OR {in_list('attendance', ATTENDANCE)}", name="attendance_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 import re
 import statistics
+import unicodedata
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,7 +22,7 @@ from datetime import datetime, timedelta
 from flask import abort
 from flask_login import current_user
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record
@@ -35,6 +37,7 @@ from app.focus_groups.notes_models import (
     NoteRevision,
     ProportionEstimate,
     SessionNotes,
+    SessionRevision,
 )
 from app.focus_groups.scheduling import can_see_session
 from app.focus_groups.services import aware, utcnow
@@ -42,7 +45,8 @@ from app.focus_groups.services import aware, utcnow
 # Participants whose notes can be taken: invited or accepted, and those who withdrew after taking part.
 IN_SESSION = ("invited", "accepted")
 SHARE_TOLERANCE = 0.5  # a row of shares "adds up" when its total is within 100 ± this
-CLIENT_ID = re.compile(r"^[A-Za-z0-9-]{8,36}$")
+CLIENT_ID = re.compile(r"[A-Za-z0-9-]{8,36}")
+MAX_ID = 2**31 - 1  # the largest id a row can have (PostgreSQL integer): larger ids in a URL are not found
 TYPED_AT_LEEWAY = timedelta(hours=24)  # how old a browser's "typed at" time may be (offline notes)
 
 
@@ -56,6 +60,14 @@ class NoteProblem(Exception):
 
 class NotesLocked(Exception):
     """The session's notes are marked complete: nothing can be added or changed until an organiser reopens them."""
+
+
+class StaleGrid(Exception):
+    """Someone saved the proportion grid since this page was opened; `state` holds the saved version."""
+
+    def __init__(self, state: SessionNotes):
+        super().__init__(f"The grid of session {state.slot_id} is at version {state.grid_version}")
+        self.state = state
 
 
 class StaleNote(Exception):
@@ -110,56 +122,189 @@ def placements_by_pseudonym(slot: Slot) -> dict[str, Placement]:
 
 # --- privacy: names become pseudonyms ---------------------------------------------------------
 
+# Typographic apostrophes and look-alikes, read as "'" in names and in notes (O’Brien is O'Brien).
+_APOSTROPHES = dict.fromkeys(map(ord, "\u2019\u2018\u02bc\u02bb\u0060\u00b4\u2032\uff07"), "'")
+# Lower-case words inside surnames ("de la Cruz", "van der Berg"): part of the surname, never a name alone.
+NAME_PARTICLES = frozenset(
+    "de la le les du des di da das dos del della der den van von ten ter al el bin ibn ap ben st ni nic ui".split()
+)
+# Prefixes written joined, spaced or with an apostrophe: McDonald, Mc Donald; O'Brien, O Brien, OBrien.
+_PREFIX = re.compile(r"^(O'|Mac|Mc|D')\s?(?=[A-Za-z])", re.IGNORECASE)
+
+
+def _fold_char(char: str) -> str:
+    """One character as names are compared: apostrophes made plain, accents and compatibility forms
+    dropped (Siobhán -> Siobhan, ſ -> s, İ -> I); case is kept."""
+    decomposed = unicodedata.normalize("NFKD", char.translate(_APOSTROPHES))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """The folded text, and for each of its characters the index of the original character it came from."""
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        piece = _fold_char(char)
+        folded.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(folded), origin
+
+
+def _word_pattern(word: str, *, capitalised: bool) -> str:
+    """A regex for one name word (folded): hyphens may also be spaces, an apostrophe may be missing or a
+    space, and a prefix (Mc, Mac, O') may be joined or spaced. `capitalised`: the first letter must be a
+    capital, the rest any case; otherwise any case throughout."""
+    prefix = _PREFIX.match(word)
+    parts = []
+    if prefix:
+        parts.append(re.escape(prefix.group(1).rstrip("'")) + r"(?:'\s?|\s)?")
+        word = word[prefix.end() :]
+    for piece in re.split(r"'", word):
+        if parts and not prefix:
+            parts.append(r"(?:'|\s)?")
+        prefix = None
+        parts.append(r"(?:-|\s+)".join(re.escape(bit) for bit in piece.split("-") if bit))
+    body = "".join(parts)
+    if not capitalised:
+        return f"(?i:{body})"
+    first, rest = body[0], body[1:]
+    if not first.isalpha():
+        return f"(?i:{body})"
+    return f"{first.upper()}(?i:{rest})"
+
+
+def _name_units(name: str) -> tuple[list[str], str | None]:
+    """A name's given names and its surname as one unit ("Anne-Marie de la Cruz" -> ["Anne-Marie"],
+    "de la Cruz"), with a spaced prefix joined to its word ("Mc Donald" -> "McDonald")."""
+    words: list[str] = []
+    for word in _fold(name)[0].split():
+        if len(words) >= 2 and re.fullmatch(r"(?i)(?:O'?|Mac|Mc|D')", words[-1]):
+            words[-1] = (words[-1] + "'" if words[-1].lower() == "o" else words[-1]) + word
+        else:
+            words.append(word)
+    if len(words) < 2:
+        return words, None
+    for index in range(1, len(words)):
+        if words[index].lower() in NAME_PARTICLES and index < len(words) - 1:
+            return words[:index], " ".join(words[index:])
+    return words[:-1], words[-1]
+
 
 def _name_patterns(slot: Slot) -> dict[str, set[str]]:
-    """Each name (full name, first name, last name; lower case) of the session's people -> their pseudonyms."""
-    found: dict[str, set[str]] = {}
+    """Regex alternatives for the names of the session's people -> their pseudonyms, most specific first.
+
+    Full names (and first name + surname) match in any case; a single given name, a part of a
+    hyphenated name, or the surname alone match only when capitalised as names are ("Will May" is not
+    found in "they will go in may", and "de" or "la" are never replaced on their own).
+    """
+    ranked: dict[str, tuple[tuple[int, int], set[str]]] = {}
+
+    def add(pattern: str, rank: tuple[int, int], pseudonym: str) -> None:
+        best, owners = ranked.get(pattern, (rank, set()))
+        owners.add(pseudonym)
+        ranked[pattern] = (min(best, rank), owners)
+
     for placement in slot.placements:
         name = placement.volunteer.name if placement.pseudonym else None
-        if not name:
+        if not name or not name.strip():
             continue
-        parts = name.split()
-        for candidate in {" ".join(parts), *parts}:
-            if len(candidate) >= 2:
-                found.setdefault(candidate.lower(), set()).add(placement.pseudonym)
-    return found
+        given, surname = _name_units(name)
+        spaced = r"\s+"
+        if surname:
+            variants = [[*given, surname]] + ([[given[0], surname]] if len(given) > 1 else [])
+            for words in variants:
+                text = " ".join(words)
+                pattern = spaced.join(_word_pattern(w, capitalised=False) for w in words)
+                add(pattern, (0, -len(text)), placement.pseudonym)
+            surname_words = surname.split()
+            # The surname alone: particles in any case, its main word capitalised.
+            pattern = spaced.join(_word_pattern(w, capitalised=w.lower() not in NAME_PARTICLES) for w in surname_words)
+            add(pattern, (1, -len(surname)), placement.pseudonym)
+            singles = [*given, *[w for w in surname_words if w.lower() not in NAME_PARTICLES]]
+            if len(surname_words) == 1:
+                singles.remove(surname)  # already added above
+        else:
+            singles = list(given)
+        for word in singles:
+            parts = [word, *(word.split("-") if "-" in word else [])]
+            for part in parts:
+                if len(part) < 2 or part.lower() in NAME_PARTICLES:
+                    continue
+                add(_word_pattern(part, capitalised=True), (2, -len(part)), placement.pseudonym)
+    # At any place in the text the longest name wins, then the more specific kind.
+    ordered = sorted(ranked.items(), key=lambda item: (item[1][0][1], item[1][0][0]))
+    return {pattern: owners for pattern, (_, owners) in ordered}
 
 
 def pseudonymise(text: str, slot: Slot) -> tuple[str, list[str]]:
     """The text with the session's participants' names replaced by their pseudonyms, and which pseudonyms.
 
-    Whole words only, any case; a full name is replaced before its parts. A first or last name two
+    Names are compared with apostrophes made plain and accents dropped, on both sides (O’Brien,
+    Siobhan for Siobhán), and replaced at their place in the text as typed. Whole words only; full
+    names in any case, single name parts only when capitalised (see `_name_patterns`). A name two
     participants share becomes both pseudonyms ("P1/P3"), so nobody is named by mistake.
     """
     names = _name_patterns(slot)
     if not names or not text:
         return text, []
-    alternatives = sorted(names, key=len, reverse=True)
-    pattern = re.compile(
-        r"(?<!\w)(" + "|".join(r"\s+".join(re.escape(w) for w in n.split()) for n in alternatives) + r")(?!\w)",
-        re.IGNORECASE,
-    )
+    groups = {f"n{index}": owners for index, owners in enumerate(names.values())}
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(f"(?P<n{index}>{p})" for index, p in enumerate(names)) + r")(?!\w)")
+    folded, origin = _fold(text)
+    pieces: list[str] = []
     replaced: set[str] = set()
-
-    def swap(match: re.Match) -> str:
-        pseudonyms = sorted(names[" ".join(match.group(0).lower().split())], key=pseudonym_order)
+    position = 0
+    for match in pattern.finditer(folded):
+        start, end = origin[match.start()], origin[match.end() - 1] + 1
+        if start < position:
+            continue
+        pseudonyms = sorted(groups[match.lastgroup], key=pseudonym_order)
         replaced.update(pseudonyms)
-        return "/".join(pseudonyms)
-
-    return pattern.sub(swap, text), sorted(replaced, key=pseudonym_order)
+        pieces.extend([text[position:start], "/".join(pseudonyms)])
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces), sorted(replaced, key=pseudonym_order)
 
 
 # --- notes ------------------------------------------------------------------------------------
 
 
 def session_notes(slot: Slot, create: bool = False) -> SessionNotes | None:
-    """The session's debrief-and-lock record (made on first use when `create`)."""
+    """The session's debrief-and-lock record (made on first use when `create`).
+
+    Two requests making it at once (say "Mark complete" and a debrief) do not fail: the one that
+    loses the race uses the row the other made.
+    """
     state = db.session.get(SessionNotes, slot.id)
     if state is None and create:
-        state = SessionNotes(slot_id=slot.id, debrief="", debrief_version=0)
-        db.session.add(state)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(SessionNotes(slot_id=slot.id, debrief="", debrief_version=0, grid_version=0))
+        except IntegrityError:
+            pass  # made by someone else meanwhile
+        state = db.session.scalar(
+            select(SessionNotes).where(SessionNotes.slot_id == slot.id).execution_options(populate_existing=True)
+        )
     return state
+
+
+def lock_session_notes(slot: Slot) -> SessionNotes:
+    """The session's record, made if need be and locked (SELECT ... FOR UPDATE) until the transaction ends.
+
+    Adding, changing and completing notes all take this lock first, so "Mark complete" cannot slip
+    between the check that the notes are open and the note being written.
+    """
+    session_notes(slot, create=True)
+    return db.session.scalar(
+        select(SessionNotes)
+        .where(SessionNotes.slot_id == slot.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _raise_if_locked(slot: Slot) -> None:
+    if lock_session_notes(slot).completed_at is not None:
+        raise NotesLocked()
 
 
 def is_locked(slot: Slot) -> bool:
@@ -246,14 +391,19 @@ def add_note(
 
     Raises NoteProblem for input that cannot be saved and NotesLocked once the notes are complete.
     A browser resending a note after a network drop sends the same `client_id`: the note is stored once.
+    A `client_id` already used for a *different* note (a reused form, a browser bug) never drops the
+    new note: it is stored under a fresh client id (so `note.client_id != client_id` tells the caller).
     """
-    if client_id is not None and not CLIENT_ID.match(client_id):
+    if client_id is not None and not CLIENT_ID.fullmatch(client_id):
         client_id = None
+    locked = lock_session_notes(slot).completed_at is not None
     if client_id is not None:
         existing = _by_client_id(slot, client_id)
         if existing is not None:
-            return existing, False
-    if is_locked(slot):
+            if _same_note(existing, entry, slot):
+                return existing, False
+            client_id = str(uuid.uuid4())
+    if locked:
         raise NotesLocked()
     errors = validate_note(slot, entry)
     if errors:
@@ -287,12 +437,22 @@ def add_note(
             raise
         return existing, False
     _revise(note, "created", by, None, now)
+    record("focus_groups.note_added", note, actor=by, session=slot.id, version=note.version)
     db.session.flush()
     return note, True
 
 
 def _by_client_id(slot: Slot, client_id: str) -> Note | None:
     return db.session.scalar(select(Note).where(Note.slot_id == slot.id, Note.client_id == client_id))
+
+
+def _same_note(note: Note, entry: NoteInput, slot: Slot) -> bool:
+    """Whether `entry` is the note as it was first stored or as it is now (a resend of it)."""
+    text, pseudonyms = _tidy(entry)
+    text = pseudonymise(text, slot)[0]
+    sent = {"text": text, "kind": entry.kind, "guide_question_id": entry.guide_question_id, "pseudonyms": pseudonyms}
+    first = next((r.after for r in note.revisions if r.action == "created"), None)
+    return sent in (note.snapshot(), first)
 
 
 def _check_version(note: Note, expected_version: int | None) -> None:
@@ -308,8 +468,7 @@ def edit_note(note: Note, entry: NoteInput, *, expected_version: int | None, by=
     two edits committed at the same moment cannot both win (SQLAlchemy raises StaleDataError).
     """
     slot = note.slot
-    if is_locked(slot):
-        raise NotesLocked()
+    _raise_if_locked(slot)
     if note.deleted_at is not None:
         raise NoteProblem({"text": "This note was deleted: restore it before changing it"})
     _check_version(note, expected_version)
@@ -332,37 +491,40 @@ def edit_note(note: Note, entry: NoteInput, *, expected_version: int | None, by=
         note.updated_at, note.updated_by_id = now, getattr(by, "id", None)
     db.session.flush()  # the version goes up here, or StaleDataError if someone else's edit landed first
     _revise(note, "edited", by, before, now)
+    record("focus_groups.note_edited", note, actor=by, session=slot.id, version=note.version)
     db.session.flush()
     return replaced
 
 
 def delete_note(note: Note, *, expected_version: int | None = None, by=None, now: datetime | None = None) -> None:
-    """Delete a note softly: it leaves the notes and the analysis, and can be restored from its history."""
-    if is_locked(note.slot):
-        raise NotesLocked()
+    """Delete a note softly: it leaves the notes and the analysis, and can be restored from its history.
+
+    Like an edit, it names the version it started from: a stale or missing version raises StaleNote.
+    """
+    _raise_if_locked(note.slot)
     if note.deleted_at is not None:
         return
-    if expected_version is not None:
-        _check_version(note, expected_version)
+    _check_version(note, expected_version)
     now = now or utcnow()
     before = note.snapshot()
     with db.session.no_autoflush:
         note.deleted_at, note.deleted_by_id = now, getattr(by, "id", None)
     db.session.flush()
     _revise(note, "deleted", by, before, now)
+    record("focus_groups.note_deleted", note, actor=by, session=note.slot_id, version=note.version)
     db.session.flush()
 
 
 def restore_note(note: Note, *, by=None, now: datetime | None = None) -> None:
     """Bring back a deleted note, as it was."""
-    if is_locked(note.slot):
-        raise NotesLocked()
+    _raise_if_locked(note.slot)
     if note.deleted_at is None:
         return
     now = now or utcnow()
     note.deleted_at, note.deleted_by_id = None, None
     db.session.flush()
     _revise(note, "restored", by, None, now)
+    record("focus_groups.note_restored", note, actor=by, session=note.slot_id, version=note.version)
     db.session.flush()
 
 
@@ -374,7 +536,9 @@ def notes_for(slot: Slot, *, deleted: bool = False) -> list[Note]:
 
 
 def note_or_404(slot: Slot, note_id: int) -> Note:
-    """One of the session's notes, or a 404 page."""
+    """One of the session's notes, or a 404 page (also for an id no row can have)."""
+    if not 0 < note_id <= MAX_ID:
+        abort(404)
     note = db.session.get(Note, note_id)
     if note is None or note.slot_id != slot.id:
         abort(404)
@@ -396,7 +560,7 @@ def notes_by_question(slot: Slot) -> list[tuple[GuideQuestion | None, list[Note]
 
 def complete_notes(slot: Slot, *, by=None, now: datetime | None = None) -> None:
     """Mark the session's notes complete: they are locked until an organiser reopens them (audit-logged)."""
-    state = session_notes(slot, create=True)
+    state = lock_session_notes(slot)
     if state.completed_at is not None:
         return
     state.completed_at, state.completed_by_id = now or utcnow(), getattr(by, "id", None)
@@ -415,15 +579,58 @@ def reopen_notes(slot: Slot, *, by=None) -> None:
 # --- the debrief ------------------------------------------------------------------------------
 
 
+def _session_revision(slot: Slot, part: str, version: int, by, now: datetime, before: dict, after: dict) -> None:
+    db.session.add(
+        SessionRevision(
+            slot_id=slot.id,
+            part=part,
+            version=version,
+            actor_id=getattr(by, "id", None),
+            actor_label=getattr(by, "name", "") or getattr(by, "email", "") or "",
+            at=now,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def _bump(slot: Slot, column, expected: int, **values) -> bool:
+    """Move the session's `column` (a version) from `expected` to the next one, with `values`, in one
+    conditional UPDATE; False when someone else moved it first or the notes were marked complete."""
+    result = db.session.execute(
+        update(SessionNotes)
+        .where(SessionNotes.slot_id == slot.id, column == expected, SessionNotes.completed_at.is_(None))
+        .values({column: expected + 1, **values})
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _refused(slot: Slot, stale: type[Exception]) -> Exception:
+    """Why a conditional UPDATE matched nothing: the notes are complete, or the saved version moved on."""
+    state = db.session.scalar(
+        select(SessionNotes).where(SessionNotes.slot_id == slot.id).execution_options(populate_existing=True)
+    )
+    return NotesLocked() if state.completed_at is not None else stale(state)
+
+
+def session_revisions(slot: Slot, part: str) -> list[SessionRevision]:
+    """Every save of the session's debrief or grid (`part`), newest first."""
+    query = select(SessionRevision).where(SessionRevision.slot_id == slot.id, SessionRevision.part == part)
+    return list(db.session.scalars(query.order_by(SessionRevision.id.desc())))
+
+
 def save_debrief(slot: Slot, text: str, *, expected_version: int | None, by=None, now: datetime | None = None):
     """Save the facilitator's debrief if nobody saved it since `expected_version`; return replaced pseudonyms.
 
-    Versioned like a note (a stale save raises StaleDebrief, nothing overwritten); each save is
-    audit-logged with its version, not its text.
+    Versioned like a note: the save is one `UPDATE ... WHERE debrief_version = expected`, so of two
+    saves from the same version exactly one lands and the other raises StaleDebrief (nothing
+    overwritten). Each save is kept as a revision (who, when, before, after) and audit-logged with its
+    version, not its text.
     """
-    if is_locked(slot):
-        raise NotesLocked()
     state = session_notes(slot, create=True)
+    if state.completed_at is not None:
+        raise NotesLocked()
     if expected_version is None or expected_version != state.debrief_version:
         raise StaleDebrief(state)
     text = (text or "").strip()
@@ -432,11 +639,20 @@ def save_debrief(slot: Slot, text: str, *, expected_version: int | None, by=None
     text, replaced = pseudonymise(text, slot)
     if text == state.debrief:
         return replaced
-    state.debrief = text
-    state.debrief_version += 1
-    state.debrief_updated_at, state.debrief_updated_by_id = now or utcnow(), getattr(by, "id", None)
-    record("focus_groups.debrief_saved", slot, actor=by, version=state.debrief_version)
+    before, now = state.debrief, now or utcnow()
+    if not _bump(
+        slot,
+        SessionNotes.debrief_version,
+        expected_version,
+        debrief=text,
+        debrief_updated_at=now,
+        debrief_updated_by_id=getattr(by, "id", None),
+    ):
+        raise _refused(slot, StaleDebrief)
+    _session_revision(slot, "debrief", expected_version + 1, by, now, {"text": before}, {"text": text})
+    record("focus_groups.debrief_saved", slot, actor=by, version=expected_version + 1)
     db.session.flush()
+    db.session.expire(state)
     return replaced
 
 
@@ -456,20 +672,29 @@ def share_field(placement: Placement, category: str) -> str:
     return f"share-{placement.id}-{category}"
 
 
+SHARE = re.compile(r"(-?[0-9]+(?:[.,][0-9]+)?)\s*%?")
+
+
 def parse_share(raw: str) -> tuple[float | None, str | None]:
-    """A typed share as a number (None when blank) or a problem ("not a number", "out of range")."""
-    text = (raw or "").strip().removesuffix("%").strip()
+    """A typed share as a number (None when blank) or a problem ("number": not a number, "range": out of
+    range). Digits 0-9 only, a decimal point or comma ("12,5"), an optional "%"."""
+    text = (raw or "").strip()
     if not text:
         return None, None
-    try:
-        value = float(text)
-    except ValueError:
+    match = SHARE.fullmatch(text)
+    if match is None:
         return None, "number"
-    if not math.isfinite(value):
-        return None, "number"
+    value = float(match.group(1).replace(",", "."))
     if value < 0 or value > 100:
         return None, "range"
     return value, None
+
+
+def share_text(value: float | None) -> str:
+    """A stored share as the grid shows it, exactly (12.5, 58, 33.3333), never rounded."""
+    if value is None:
+        return ""
+    return str(int(value)) if value == int(value) else repr(value)
 
 
 @dataclass
@@ -506,13 +731,19 @@ def proportion_rows(slot: Slot) -> list[ProportionRow]:
     return [ProportionRow(p, {c: stored.get((p.id, c)) for c in USER_CATEGORIES}) for p in people]
 
 
-def save_proportions(slot: Slot, form: dict[str, str], *, by=None, now: datetime | None = None) -> dict[str, str]:
+def save_proportions(
+    slot: Slot, form: dict[str, str], *, expected_version: int | None, by=None, now: datetime | None = None
+) -> dict[str, str]:
     """Save the grid from the form's fields; return problems (field id -> message) and save nothing if any.
 
     Each value is a percentage from 0 to 100 (decimals allowed); blank means not given. A row that does
-    not add up to 100 is saved and flagged by `ProportionRow.adds_up`.
+    not add up to 100 is saved and flagged by `ProportionRow.adds_up`. The grid is versioned as a whole:
+    a form rendered at another version than the stored one raises StaleGrid (so a stale page's blanks
+    wipe nobody's figures), and the version moves in one conditional UPDATE. Each save keeps the cells
+    it changed, before and after, as a revision.
     """
-    if is_locked(slot):
+    state = session_notes(slot, create=True)
+    if state.completed_at is not None:
         raise NotesLocked()
     errors: dict[str, str] = {}
     values: dict[tuple[int, str], float | None] = {}
@@ -529,18 +760,29 @@ def save_proportions(slot: Slot, form: dict[str, str], *, by=None, now: datetime
             values[(placement.id, category)] = value
     if errors:
         return errors
+    if expected_version is None or expected_version != state.grid_version:
+        raise StaleGrid(state)
     now = now or utcnow()
     existing = {
         (row.placement_id, row.category): row
         for row in db.session.scalars(select(ProportionEstimate).where(ProportionEstimate.slot_id == slot.id))
     }
-    changed = 0
+    changes = []
     for (placement_id, category), value in values.items():
         row = existing.get((placement_id, category))
+        if (None if row is None else row.share) != value:
+            changes.append((placement_id, category, row, value))
+    if not changes:
+        return {}
+    if not _bump(slot, SessionNotes.grid_version, expected_version):
+        raise _refused(slot, StaleGrid)
+    before: dict[str, dict[str, float | None]] = {}
+    after: dict[str, dict[str, float | None]] = {}
+    for placement_id, category, row, value in changes:
+        before.setdefault(str(placement_id), {})[category] = None if row is None else row.share
+        after.setdefault(str(placement_id), {})[category] = value
         if value is None:
-            if row is not None:
-                db.session.delete(row)
-                changed += 1
+            db.session.delete(row)
         elif row is None:
             db.session.add(
                 ProportionEstimate(
@@ -552,13 +794,12 @@ def save_proportions(slot: Slot, form: dict[str, str], *, by=None, now: datetime
                     updated_by_id=getattr(by, "id", None),
                 )
             )
-            changed += 1
-        elif row.share != value:
+        else:
             row.share, row.updated_at, row.updated_by_id = value, now, getattr(by, "id", None)
-            changed += 1
-    if changed:
-        record("focus_groups.proportions_saved", slot, actor=by, cells=changed)
+    _session_revision(slot, "proportions", expected_version + 1, by, now, before, after)
+    record("focus_groups.proportions_saved", slot, actor=by, cells=len(changes), version=expected_version + 1)
     db.session.flush()
+    db.session.expire(state)
     return {}
 
 
@@ -620,14 +861,17 @@ def proportion_summary(study_or_slot: Study | Slot) -> dict[str, dict]:
 _PUNKT = PunktParameters()
 # Abbreviations a note-taker writes, so "e.g. pupils" or "Dr. Shah" do not end a sentence. Untrained
 # Punkt (no NLTK data is downloaded or needed) plus this list.
-_PUNKT.abbrev_types = {"e.g", "i.e", "etc", "vs", "approx", "dr", "mr", "mrs", "ms", "no", "cf", "incl", "esp"}
+_PUNKT.abbrev_types = {
+    *("e.g", "i.e", "etc", "vs", "approx", "dr", "mr", "mrs", "ms", "no", "cf", "incl", "esp"),
+    *("p", "pp", "cllr", "st", "dept", "govt"),
+}
 _SENTENCES = PunktSentenceTokenizer(_PUNKT)
 
 
 def split_sentences(text: str) -> list[str]:
-    """The text as sentences (blank lines and line breaks also separate them), stripped, none empty."""
+    """The text as sentences (every line break also separates them), stripped, none empty."""
     sentences = []
-    for block in re.split(r"\n\s*\n|\n(?=\s*[-*•]\s)", text or ""):
+    for block in re.split(r"\r?\n|\r", text or ""):
         block = " ".join(block.split())
         if block:
             sentences.extend(s.strip() for s in _SENTENCES.tokenize(block) if s.strip())
@@ -684,6 +928,22 @@ def session_passages(study_or_slot: Study | Slot) -> list[dict]:
                     }
                 )
     return passages
+
+
+NOTES_TABLE_COLUMNS = (
+    "note_id",
+    "session",
+    "guide_question_number",
+    "guide_question",
+    "kind",
+    "pseudonyms",
+    "regions",
+    "council_types",
+    "supports_schools",
+    "text",
+    "taken_at_utc",
+    "minutes_since_start",
+)
 
 
 def notes_table(slot: Slot) -> list[dict]:
@@ -762,7 +1022,7 @@ def load_demo_notes() -> int:
         for placement, shares in zip(people, DEMO_SHARES, strict=False)
         for category, value in shares.items()
     }
-    save_proportions(slot, form, by=facilitator, now=start + timedelta(minutes=60))
+    save_proportions(slot, form, expected_version=0, by=facilitator, now=start + timedelta(minutes=60))
     save_debrief(
         slot,
         "A lively group. Everyone agreed pupils are users in practice; nobody thought they strain the service "

@@ -8,13 +8,24 @@ token is checked by Flask-WTF's CSRFProtect for every POST.
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 
 from werkzeug.datastructures import MultiDict
 
 from app.focus_groups.notes import NoteInput
+from app.focus_groups.recruitment_forms import without_nul
 
 GENERAL = "general"  # the composer's value for a note not placed against a guide question
+
+
+def small_number(value: str | None) -> int | None:
+    """A whole number typed as 1 to 9 ASCII digits (so it fits an id or a version column), else None.
+
+    `str.isdigit` is not enough: it accepts "²" and thousands of digits, which int() or the database refuse.
+    """
+    value = (value or "").strip()
+    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None
 
 
 def note_input(form: MultiDict) -> NoteInput:
@@ -22,12 +33,11 @@ def note_input(form: MultiDict) -> NoteInput:
     question = (form.get("guide_question") or GENERAL).strip()
     if question == GENERAL:
         question_id = None
-    elif question.isdigit():
-        question_id = int(question)
     else:
-        question_id = -1  # not a question of any guide: refused by validate_note
+        # Not a question of any guide when not a plain number: refused by validate_note.
+        question_id = small_number(question) or -1
     return NoteInput(
-        text=form.get("text", ""),
+        text=without_nul(form.get("text", "")),
         kind=(form.get("kind") or "observation").strip(),
         guide_question_id=question_id,
         pseudonyms=[p.strip() for p in form.getlist("participants") if p.strip()],
@@ -40,15 +50,15 @@ def typed_at(form: MultiDict) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return moment.astimezone(UTC) if moment.tzinfo else None  # year 1 at +01:00 has no UTC time
+    except (ValueError, OverflowError):
         return None
 
 
 def expected_version(form: MultiDict, name: str = "version") -> int | None:
     """The version an edit started from, or None when missing (treated as stale)."""
-    value = (form.get(name) or "").strip()
-    return int(value) if value.isdigit() else None
+    return small_number(form.get(name))
 
 
 def entered(entry: NoteInput) -> dict:

@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.database import in_list as _in_list
 from app.extensions import db
-from app.focus_groups.models import _in_list
 
 NOTE_KINDS = {
     "observation": "Observation",
@@ -26,6 +26,7 @@ NOTE_KINDS = {
 NOTE_MAX_LENGTH = 2000
 DEBRIEF_MAX_LENGTH = 10000
 REVISION_ACTIONS = {"created": "Added", "edited": "Changed", "deleted": "Deleted", "restored": "Restored"}
+SESSION_PARTS = {"debrief": "Debrief", "proportions": "Proportion of users"}
 
 # The user categories of shared/DOMAIN.md, with the survey's ids (app/surveys/definitions/schools-ict.json).
 USER_CATEGORIES = {
@@ -45,7 +46,10 @@ class SessionNotes(db.Model):
     """A session's notes as a whole: the facilitator's debrief and whether the notes are complete (locked)."""
 
     __tablename__ = "fg_session_notes"
-    __table_args__ = (CheckConstraint("debrief_version >= 0", name="debrief_version_positive"),)
+    __table_args__ = (
+        CheckConstraint("debrief_version >= 0", name="debrief_version_positive"),
+        CheckConstraint("grid_version >= 0", name="grid_version_positive"),
+    )
 
     slot_id: Mapped[int] = mapped_column(ForeignKey("fg_slot.id", ondelete="CASCADE"), primary_key=True)
     debrief: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -53,6 +57,9 @@ class SessionNotes(db.Model):
     debrief_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     debrief_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     debrief_updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # The proportion grid as a whole is versioned too: a save from a page rendered before someone
+    # else's save is refused (both versions shown), so blank cells on a stale page wipe nothing.
+    grid_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
@@ -136,6 +143,31 @@ class NoteRevision(db.Model):
     @property
     def action_label(self) -> str:
         return REVISION_ACTIONS.get(self.action, self.action)
+
+
+class SessionRevision(db.Model):
+    """One save of the debrief or of the proportion grid: who, when, what it was before and after.
+
+    For the debrief, before/after are {"text": ...}; for the grid, {"<placement id>": {category: share}}
+    of the cells that changed.
+    """
+
+    __tablename__ = "fg_session_revision"
+    __table_args__ = (CheckConstraint(_in_list("part", SESSION_PARTS), name="part_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("fg_session_notes.slot_id", ondelete="CASCADE"), index=True)
+    part: Mapped[str] = mapped_column(String(12))
+    version: Mapped[int] = mapped_column(Integer)  # the part's version after this save
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    actor_label: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    before: Mapped[dict | None] = mapped_column(db.JSON)
+    after: Mapped[dict | None] = mapped_column(db.JSON)
+
+    @property
+    def part_label(self) -> str:
+        return SESSION_PARTS.get(self.part, self.part)
 
 
 class ProportionEstimate(db.Model):

@@ -29,9 +29,11 @@ from app.extensions import db
 from app.focus_groups import bp
 from app.focus_groups.models import Slot
 from app.focus_groups.notes import (
+    MAX_ID,
     NoteProblem,
     NotesLocked,
     StaleDebrief,
+    StaleGrid,
     StaleNote,
     add_note,
     complete_notes,
@@ -49,11 +51,14 @@ from app.focus_groups.notes import (
     save_proportions,
     session_notes,
     session_participants,
+    session_revisions,
     session_staff_or_403,
     share_field,
+    share_text,
 )
 from app.focus_groups.notes_forms import GENERAL, entered, expected_version, note_input, typed_at
 from app.focus_groups.notes_models import DEBRIEF_MAX_LENGTH, NOTE_KINDS, NOTE_MAX_LENGTH, USER_CATEGORIES
+from app.focus_groups.recruitment_forms import without_nul
 from app.focus_groups.services import london, slot_ends_at
 
 MANAGERS = (ADMIN, ORGANISER)
@@ -64,6 +69,8 @@ LOCKED_MESSAGE = "These notes are marked complete, so they cannot be changed. An
 
 
 def _slot_or_404(slot_id: int) -> Slot:
+    if not 0 < slot_id <= MAX_ID:
+        abort(404)  # no row has such an id (and the database would refuse to look)
     slot = db.session.get(Slot, slot_id)
     if slot is None:
         abort(404)
@@ -100,6 +107,7 @@ def _replaced_message(replaced: list[str]) -> str:
 def _console(slot: Slot, errors: dict | None = None, typed: dict | None = None, status: int = 200):
     """The console page; after a problem, the error summary and everything as typed."""
     state = session_notes(slot)
+    locked = state is not None and state.completed_at is not None
     typed = typed or {
         "text": "",
         "kind": "observation",
@@ -113,7 +121,7 @@ def _console(slot: Slot, errors: dict | None = None, typed: dict | None = None, 
             typed=typed,
             notes=notes_for(slot),
             deleted_count=len(notes_for(slot, deleted=True)),
-            locked=state is not None and state.completed_at is not None,
+            locked=locked,
             state=state,
             **_context(slot),
         ),
@@ -152,14 +160,9 @@ def add_session_note(slot_id: int):
     slot = _staff_session(slot_id)
     entry = note_input(request.form)
     session[_section_key(slot)] = entered(entry)["guide_question"]  # the last-used section stays selected
+    client_id = (request.form.get("client_id") or "").strip() or None
     try:
-        note, created = add_note(
-            slot,
-            entry,
-            by=current_user,
-            client_id=(request.form.get("client_id") or "").strip() or None,
-            typed_at=typed_at(request.form),
-        )
+        note, created = add_note(slot, entry, by=current_user, client_id=client_id, typed_at=typed_at(request.form))
     except NotesLocked:
         db.session.rollback()
         if _wants_json():
@@ -172,10 +175,15 @@ def add_session_note(slot_id: int):
         return _console(slot, problem.errors, entered(entry))
     db.session.commit()
     replaced = list(note.names_replaced or []) if created else []
+    # The client id was already used for a different note: this one was stored as a new note.
+    renamed = created and client_id is not None and note.client_id != client_id
+    message = "Note saved as a new note (this form had already saved a different one)." if renamed else "Note saved."
     if _wants_json():
         html = render_template("focus_groups/notes/_note.html", note=note, slot=slot, locked=False)
-        return jsonify(note_id=note.id, created=created, replaced=replaced, html=html), 201 if created else 200
-    flash("Note saved." + _replaced_message(replaced), "success")
+        return jsonify(
+            note_id=note.id, created=created, renamed=renamed, replaced=replaced, html=html, message=message
+        ), (201 if created else 200)
+    flash(message + _replaced_message(replaced), "success")
     return redirect(url_for("focus_groups.notes_console", slot_id=slot.id) + "#composer")
 
 
@@ -249,7 +257,9 @@ def delete_session_note(slot_id: int, note_id: int):
     except (StaleNote, StaleDataError):
         db.session.rollback()
         flash(
-            "Someone changed this note since you opened the page, so it was not deleted. Check it first.", "important"
+            "This note was not deleted: someone changed it since you opened the page, or the page was out of date. "
+            "Check it first.",
+            "important",
         )
     else:
         link = url_for("focus_groups.deleted_session_notes", slot_id=slot.id)
@@ -307,40 +317,58 @@ def deleted_session_notes(slot_id: int):
 @bp.route("/sessions/<int:slot_id>/proportions", methods=["GET", "POST"])
 @role_required(*SESSION_STAFF)
 def session_proportions(slot_id: int):
-    """Each participant's estimate of the share of their ICT users in each user category."""
+    """Each participant's estimate of the share of their ICT users in each user category.
+
+    The form carries the grid's version: a save from a page opened before someone else's save is
+    refused, with their figures and yours side by side (nothing overwritten).
+    """
     slot = _staff_session(slot_id)
     errors: dict[str, str] = {}
     typed: dict[str, str] | None = None
+    stale = False
+    state = session_notes(slot)
+    version = state.grid_version if state else 0
     if request.method == "POST":
         try:
-            errors = save_proportions(slot, request.form, by=current_user)
+            errors = save_proportions(
+                slot, request.form, expected_version=expected_version(request.form, "grid_version"), by=current_user
+            )
         except NotesLocked:
             db.session.rollback()
             flash(LOCKED_MESSAGE, "important")
             return redirect(url_for("focus_groups.session_proportions", slot_id=slot.id))
-        if not errors:
+        except StaleGrid:
+            db.session.rollback()
+            stale = True
+        if not errors and not stale:
             db.session.commit()
             flash("Proportions saved.", "success")
             return redirect(url_for("focus_groups.session_proportions", slot_id=slot.id))
-        db.session.rollback()
-        typed = {key: value for key, value in request.form.items() if key.startswith("share-")}
+        if errors:
+            db.session.rollback()
+            version = expected_version(request.form, "grid_version") or 0
+        else:
+            state = session_notes(slot)
+            version = state.grid_version if state else 0  # saving again replaces the saved figures, knowingly
+        typed = {key: without_nul(value) for key, value in request.form.items() if key.startswith("share-")}
     rows = proportion_rows(slot)
-    if typed is None:
-        typed = {
-            share_field(row.placement, category): ("" if value is None else f"{value:g}")
-            for row in rows
-            for category, value in row.shares.items()
-        }
+    saved = {share_field(row.placement, c): share_text(v) for row in rows for c, v in row.shares.items()}
     return render_template(
         "focus_groups/notes/proportions.html",
         rows=rows,
-        typed=typed,
+        typed=saved if typed is None else typed,
+        saved=saved,
+        stale=stale,
+        version=version,
+        revisions=session_revisions(slot, "proportions"),
+        pseudonyms={str(p.id): p.pseudonym for p in slot.placements if p.pseudonym},
         errors=errors,
         categories=USER_CATEGORIES,
         share_field=share_field,
+        share_text=share_text,
         locked=is_locked(slot),
         **_context(slot),
-    )
+    ), (409 if stale else 200)
 
 
 # --- the debrief ------------------------------------------------------------------------------
@@ -357,7 +385,7 @@ def session_debrief(slot_id: int):
     errors: dict[str, str] = {}
     stale = None
     if request.method == "POST":
-        text = request.form.get("debrief", "")
+        text = without_nul(request.form.get("debrief", ""))
         try:
             replaced = save_debrief(slot, text, expected_version=expected_version(request.form), by=current_user)
             db.session.commit()
@@ -382,6 +410,7 @@ def session_debrief(slot_id: int):
         errors=errors,
         stale=stale,
         state=state,
+        revisions=session_revisions(slot, "debrief"),
         max_length=DEBRIEF_MAX_LENGTH,
         locked=is_locked(slot),
         **_context(slot),
@@ -422,11 +451,16 @@ def print_session_notes(slot_id: int):
     """The session's notes grouped by guide question, for printing (pseudonyms only)."""
     slot = _readable_session(slot_id)
     state = session_notes(slot)
+    groups = notes_by_question(slot)
+    rows = [row for row in proportion_rows(slot) if row.given]
+    # The session's participants, and anyone a note or the grid still refers to; not people who declined.
+    shown = {p.pseudonym for p in session_participants(slot)} | {row.placement.pseudonym for row in rows}
+    shown |= {pseudonym for _, notes in groups for note in notes for pseudonym in note.pseudonyms or []}
     return render_template(
         "focus_groups/notes/print.html",
-        groups=notes_by_question(slot),
-        people={p.pseudonym: p for p in slot.placements if p.pseudonym},
-        rows=[row for row in proportion_rows(slot) if row.given],
+        groups=groups,
+        people={p.pseudonym: p for p in slot.placements if p.pseudonym in shown},
+        rows=rows,
         categories=USER_CATEGORIES,
         state=state,
         **_context(slot),
@@ -437,6 +471,7 @@ def print_session_notes(slot_id: int):
 @role_required(*NOTE_READERS)
 def export_session_notes(slot_id: int, fmt: str):
     """The session's notes as CSV or XLSX (pseudonyms, region, council type; never names). Audit-logged."""
+    from app.focus_groups.notes import NOTES_TABLE_COLUMNS
     from app.surveys.exports import write_table
 
     if fmt not in EXPORT_TYPES:
@@ -448,7 +483,7 @@ def export_session_notes(slot_id: int, fmt: str):
     handle, path = tempfile.mkstemp(suffix=f".{fmt}")
     os.close(handle)
     try:
-        write_table(table, fmt, path, sheet="notes")
+        write_table(table, fmt, path, sheet="notes", columns=NOTES_TABLE_COLUMNS)
         content = Path(path).read_bytes()  # a session's notes are small: no temporary file outlives the request
     finally:
         os.remove(path)

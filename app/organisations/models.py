@@ -7,13 +7,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, DateTime, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.database import in_list
 from app.extensions import db
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
-
-
-def _in_list(column: str, values) -> str:
-    quoted = ", ".join(f"'{v}'" for v in values)
-    return f"{column} IN ({quoted})"
 
 
 class Organisation(db.Model):
@@ -21,8 +17,8 @@ class Organisation(db.Model):
 
     __tablename__ = "organisation"
     __table_args__ = (
-        CheckConstraint(_in_list("region", REGIONS), name="region_known"),
-        CheckConstraint(_in_list("council_type", COUNCIL_TYPES), name="council_type_known"),
+        CheckConstraint(in_list("region", REGIONS), name="region_known"),
+        CheckConstraint(in_list("council_type", COUNCIL_TYPES), name="council_type_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

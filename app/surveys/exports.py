@@ -19,7 +19,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -544,11 +544,20 @@ def record_export(
     )
 
 
-def write_table(records: list[dict[str, Any]], fmt: str, path: str | os.PathLike[str], sheet: str = "data") -> None:
-    """Write a small table of dicts (such as the impact model's) as CSV or XLSX, neutralising formulas."""
+def write_table(
+    records: list[dict[str, Any]],
+    fmt: str,
+    path: str | os.PathLike[str],
+    sheet: str = "data",
+    columns: Sequence[str] | None = None,
+) -> None:
+    """Write a small table of dicts (such as the impact model's) as CSV or XLSX, neutralising formulas.
+
+    The header is `columns` when given (so an empty table still has one), else the first record's keys.
+    """
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f"Unknown table format {fmt!r}: use csv or xlsx")
-    header = list(records[0]) if records else []
+    header = list(columns) if columns is not None else (list(records[0]) if records else [])
     target = Path(path)
     with _replacing(target) as temporary:
         if fmt == "csv":

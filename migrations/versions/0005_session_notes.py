@@ -55,14 +55,34 @@ def upgrade():
     sa.Column('debrief_version', sa.Integer(), server_default='0', nullable=False),
     sa.Column('debrief_updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('debrief_updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('grid_version', sa.Integer(), server_default='0', nullable=False),
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('completed_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint('debrief_version >= 0', name=op.f('ck_fg_session_notes_debrief_version_positive')),
+    sa.CheckConstraint('grid_version >= 0', name=op.f('ck_fg_session_notes_grid_version_positive')),
     sa.ForeignKeyConstraint(['completed_by_id'], ['user_account.id'], name=op.f('fk_fg_session_notes_completed_by_id_user_account'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['debrief_updated_by_id'], ['user_account.id'], name=op.f('fk_fg_session_notes_debrief_updated_by_id_user_account'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['slot_id'], ['fg_slot.id'], name=op.f('fk_fg_session_notes_slot_id_fg_slot'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('slot_id', name=op.f('pk_fg_session_notes'))
     )
+    op.create_table('fg_session_revision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('slot_id', sa.Integer(), nullable=False),
+    sa.Column('part', sa.String(length=12), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_label', sa.String(length=200), server_default='', nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('before', sa.JSON(), nullable=True),
+    sa.Column('after', sa.JSON(), nullable=True),
+    sa.CheckConstraint("part IN ('debrief', 'proportions')", name=op.f('ck_fg_session_revision_part_known')),
+    sa.ForeignKeyConstraint(['actor_id'], ['user_account.id'], name=op.f('fk_fg_session_revision_actor_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['slot_id'], ['fg_session_notes.slot_id'], name=op.f('fk_fg_session_revision_slot_id_fg_session_notes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fg_session_revision'))
+    )
+    with op.batch_alter_table('fg_session_revision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fg_session_revision_slot_id'), ['slot_id'], unique=False)
+
     op.create_table('fg_note_revision',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('note_id', sa.Integer(), nullable=False),
@@ -111,6 +131,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_fg_note_revision_note_id'))
 
     op.drop_table('fg_note_revision')
+    with op.batch_alter_table('fg_session_revision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fg_session_revision_slot_id'))
+
+    op.drop_table('fg_session_revision')
     op.drop_table('fg_session_notes')
     with op.batch_alter_table('fg_note', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fg_note_slot_id'))

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.extensions import db
-from app.focus_groups.models import Slot
-from app.focus_groups.notes_models import Note
+from app.focus_groups.models import Placement, Slot
+from app.focus_groups.notes_models import Note, SessionNotes
 from tests.browser.conftest import assert_no_axe_violations, open_page, sign_in
 
 pytestmark = pytest.mark.browser
@@ -83,7 +83,7 @@ def test_notes_typed_offline_wait_in_the_browser_and_arrive_once_each(page: Page
     page.reload()  # the outbox lives in localStorage: a reload (or a crash) loses nothing
     expect(status).to_have_text("Offline — 3 notes waiting")
     note.fill(f"Draft kept {marker}")
-    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('socitm-notes-draft-'))")
+    page.wait_for_function("() => Object.keys(localStorage).some(k => k.endsWith('-draft'))")
 
     page.unroute(blocked)
     expect(status).to_have_text("Saved")
@@ -127,3 +127,155 @@ def test_the_console_and_the_proportion_grid_work_on_a_phone(mobile_page: Page, 
     mobile_page.get_by_role("link", name="Proportion of users").click()
     expect(mobile_page.get_by_role("heading", level=1)).to_have_text("Proportion of users in each category")
     assert_no_axe_violations(mobile_page)
+
+
+def demo_user_id(live_app, email: str) -> int:
+    with live_app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.email == email))
+        db.session.remove()
+    return user_id
+
+
+def test_a_note_is_sent_once_when_the_browser_refuses_to_store_anything(page: Page, live_app):
+    slot_id = demo_session_id(live_app)
+    page.add_init_script(
+        "Storage.prototype.setItem = function () { throw new DOMException('Full', 'QuotaExceededError'); };"
+    )
+    open_console(page, slot_id)
+    marker = secrets.token_hex(3)
+    note = page.get_by_label("Note", exact=True)
+    note.fill(f"Stored nowhere locally {marker}")
+    note.press("Enter")
+    expect(page.locator("#note-status")).to_contain_text("Saved")
+    expect(page.locator("#note-status")).to_contain_text("This browser is not keeping a copy")
+    expect(note).to_have_value("")
+    expect(page.locator("#notes-list").get_by_text(f"Stored nowhere locally {marker}")).to_have_count(1)
+    assert stored_notes(live_app, slot_id, marker) == [(f"Stored nowhere locally {marker}", [], None)]
+
+
+def test_a_note_the_server_keeps_refusing_is_set_aside_to_copy_and_the_composer_is_left_alone(
+    page: Page, live_app, browser_errors
+):
+    slot_id = demo_session_id(live_app)
+    open_console(page, slot_id)
+    marker = secrets.token_hex(3)
+    refused = re.compile(rf".*/sessions/{slot_id}/notes/new$")
+    page.route(refused, lambda route: route.fulfill(status=413, body="Too large", content_type="text/plain"))
+    note = page.get_by_label("Note", exact=True)
+    note.fill(f"Refused note {marker}")
+    note.press("Enter")
+    note.fill(f"Next note in progress {marker}")
+    page.keyboard.press("Alt+Shift+Digit2")
+    unsent = page.locator("#unsent-notes")
+    expect(unsent).to_be_visible(timeout=20_000)
+    expect(unsent).to_contain_text("the server refused it (error 413) 3 times")
+    expect(unsent.get_by_label("Note 1 (select and copy it)")).to_have_value(f"Refused note {marker}")
+    expect(note).to_have_value(f"Next note in progress {marker}")  # the composer is not overwritten
+    expect(page.get_by_label(re.compile(r"^P2 "))).to_be_checked()
+    page.unroute(refused)
+    page.get_by_role("button", name="Send note 1 again").click()
+    expect(page.locator("#notes-list")).to_contain_text(f"Refused note {marker}")
+    expect(unsent).to_be_hidden()
+    assert [t for t, _, _ in stored_notes(live_app, slot_id, marker)] == [f"Refused note {marker}"]
+    browser_errors[:] = [e for e in browser_errors if "Failed to load resource" not in e]
+
+
+def test_an_expired_page_asks_for_a_reload_and_keeps_the_note(page: Page, live_app, browser_errors):
+    slot_id = demo_session_id(live_app)
+    open_console(page, slot_id)
+    marker = secrets.token_hex(3)
+    expired = re.compile(rf".*/sessions/{slot_id}/notes/new$")
+    page.route(expired, lambda route: route.fulfill(status=400, json={"error": "Bad request"}))
+    note = page.get_by_label("Note", exact=True)
+    note.fill(f"Waiting for a reload {marker}")
+    note.press("Enter")
+    expect(page.locator("#note-status")).to_contain_text("reload the page")
+    page.unroute(expired)
+    page.reload()
+    expect(page.locator("#note-status")).to_have_text("Saved")
+    assert [t for t, _, _ in stored_notes(live_app, slot_id, marker)] == [f"Waiting for a reload {marker}"]
+    browser_errors[:] = [e for e in browser_errors if "Failed to load resource" not in e]
+
+
+def test_notes_stranded_by_the_lock_are_shown_for_copying(page: Page, live_app, browser_errors):
+    slot_id = demo_session_id(live_app)
+    open_console(page, slot_id)
+    marker = secrets.token_hex(3)
+    blocked = re.compile(rf".*/sessions/{slot_id}/notes/new$")
+    page.route(blocked, lambda route: route.abort())
+    note = page.get_by_label("Note", exact=True)
+    note.fill(f"Stranded note {marker}")
+    note.press("Enter")
+    expect(page.locator("#note-status")).to_have_text("Offline — 1 note waiting")
+    note.fill(f"Stranded draft {marker}")
+    page.wait_for_function("() => Object.keys(localStorage).some(k => k.endsWith('-draft'))")
+    page.get_by_role("button", name="Mark notes complete").click()
+    try:
+        expect(page.get_by_role("heading", name="Notes complete")).to_be_visible()
+        unsent = page.locator("#unsent-notes")
+        expect(unsent).to_be_visible()
+        expect(unsent.get_by_label("Note 1 (select and copy it)")).to_have_value(f"Stranded note {marker}")
+        expect(unsent.get_by_label("Note 2 (select and copy it)")).to_have_value(f"Stranded draft {marker}")
+        expect(unsent).to_contain_text("the notes are marked complete")
+        page.reload()  # still there
+        expect(unsent.get_by_label("Note 1 (select and copy it)")).to_have_value(f"Stranded note {marker}")
+    finally:
+        with live_app.app_context():
+            state = db.session.get(SessionNotes, slot_id)
+            state.completed_at = state.completed_by_id = None
+            db.session.commit()
+            db.session.remove()
+    assert stored_notes(live_app, slot_id, marker) == []
+    browser_errors[:] = [e for e in browser_errors if "Failed to load resource" not in e]
+
+
+def test_notes_waiting_in_the_browser_belong_to_the_person_who_typed_them(page: Page, live_app, browser_errors):
+    slot_id = demo_session_id(live_app)
+    open_console(page, slot_id)
+    marker = secrets.token_hex(3)
+    blocked = re.compile(rf".*/sessions/{slot_id}/notes/new$")
+    page.route(blocked, lambda route: route.abort())
+    note = page.get_by_label("Note", exact=True)
+    note.fill(f"The facilitator's note {marker}")
+    note.press("Enter")
+    expect(page.locator("#note-status")).to_have_text("Offline — 1 note waiting")
+    facilitator_id = demo_user_id(live_app, "facilitator@demo.example")
+    keys = page.evaluate("() => Object.keys(localStorage)")
+    assert f"socitm-notes-{facilitator_id}-{slot_id}-outbox" in keys
+    page.unroute(blocked)
+    page.context.clear_cookies()
+    sign_in(page, "organiser")  # the same browser, someone else
+    page.goto(f"/focus-groups/sessions/{slot_id}/notes")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Notes")
+    expect(page.locator("#note-status")).to_have_text("")
+    assert stored_notes(live_app, slot_id, marker) == []  # not sent as the organiser
+    page.context.clear_cookies()
+    open_console(page, slot_id)  # the facilitator again: their note goes now
+    expect(page.locator("#notes-list")).to_contain_text(f"The facilitator's note {marker}")
+    with live_app.app_context():
+        created_by = db.session.scalar(select(Note.created_by_id).where(Note.text.contains(marker)))
+        db.session.remove()
+    assert created_by == facilitator_id
+    browser_errors[:] = [e for e in browser_errors if "Failed to load resource" not in e]
+
+
+def test_alt_shift_n_chooses_the_participant_with_that_pseudonym(page: Page, live_app):
+    slot_id = demo_session_id(live_app)
+    with live_app.app_context():
+        first = db.session.scalar(select(Placement).where(Placement.slot_id == slot_id, Placement.pseudonym == "P1"))
+        first_id, status = first.id, first.status
+        first.status = "declined"  # the list now starts at P2
+        db.session.commit()
+        db.session.remove()
+    try:
+        open_console(page, slot_id)
+        page.get_by_label("Note", exact=True).click()
+        page.keyboard.press("Alt+Shift+Digit2")
+        expect(page.locator("#note-status")).to_have_text("P2 chosen")
+        expect(page.locator('input[name="participants"][value="P2"]')).to_be_checked()
+        expect(page.locator('input[name="participants"][value="P3"]')).not_to_be_checked()
+    finally:
+        with live_app.app_context():
+            db.session.get(Placement, first_id).status = status
+            db.session.commit()
+            db.session.remove()

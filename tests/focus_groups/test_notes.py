@@ -16,6 +16,7 @@ from app.focus_groups.notes import (
     NoteProblem,
     NotesLocked,
     StaleDebrief,
+    StaleGrid,
     StaleNote,
     add_note,
     complete_notes,
@@ -26,6 +27,7 @@ from app.focus_groups.notes import (
     notes_by_question,
     notes_for,
     notes_table,
+    parse_share,
     proportion_figures,
     proportion_rows,
     proportion_summary,
@@ -37,7 +39,9 @@ from app.focus_groups.notes import (
     session_notes,
     session_participants,
     session_passages,
+    session_revisions,
     share_field,
+    share_text,
     split_sentences,
 )
 from app.focus_groups.notes_models import NOTE_MAX_LENGTH, Note, ProportionEstimate
@@ -250,9 +254,9 @@ def test_complete_notes_are_locked_until_an_organiser_reopens_them(slot, make_us
     with pytest.raises(NotesLocked):
         edit_note(note, NoteInput("Changed."), expected_version=1)
     with pytest.raises(NotesLocked):
-        delete_note(note)
+        delete_note(note, expected_version=1)
     with pytest.raises(NotesLocked):
-        save_proportions(slot, {})
+        save_proportions(slot, {}, expected_version=0)
     reopen_notes(slot, by=organiser)
     db.session.commit()
     assert not is_locked(slot)
@@ -277,7 +281,7 @@ def test_proportions_are_saved_and_a_row_not_adding_up_to_100_is_flagged(slot):
             "P2": {"office_staff": "50", "pupils": "40"},
         },
     )
-    assert save_proportions(slot, form) == {}
+    assert save_proportions(slot, form, expected_version=0) == {}
     db.session.commit()
     rows = {row.placement.pseudonym: row for row in proportion_rows(slot)}
     assert rows["P1"].shares["pupils"] == 60.5 and rows["P1"].total == 100 and rows["P1"].adds_up
@@ -301,7 +305,7 @@ def test_proportions_are_saved_and_a_row_not_adding_up_to_100_is_flagged(slot):
     ],
 )
 def test_bad_proportions_are_refused_and_nothing_is_saved(slot, value, message):
-    errors = save_proportions(slot, _grid(slot, {"P1": {"pupils": value, "office_staff": "40"}}))
+    errors = save_proportions(slot, _grid(slot, {"P1": {"pupils": value, "office_staff": "40"}}), expected_version=0)
     db.session.rollback()
     people = {p.pseudonym: p for p in session_participants(slot)}
     assert errors == {share_field(people["P1"], "pupils"): message}
@@ -309,8 +313,8 @@ def test_bad_proportions_are_refused_and_nothing_is_saved(slot, value, message):
 
 
 def test_clearing_a_cell_removes_the_figure(slot):
-    save_proportions(slot, _grid(slot, {"P1": {"pupils": "100"}}))
-    save_proportions(slot, _grid(slot, {"P1": {"pupils": ""}}))
+    save_proportions(slot, _grid(slot, {"P1": {"pupils": "100"}}), expected_version=0)
+    save_proportions(slot, _grid(slot, {"P1": {"pupils": ""}}), expected_version=1)
     db.session.commit()
     assert db.session.scalars(select(ProportionEstimate)).all() == []
 
@@ -350,7 +354,7 @@ def test_notes_become_passages_for_the_analysis_without_names(slot):
     )
     add_note(slot, NoteInput("Both agreed.", "observation", None, ["P1", "P2"]))
     gone, _ = add_note(slot, NoteInput("Deleted note."))
-    delete_note(gone)
+    delete_note(gone, expected_version=1)
     db.session.commit()
     passages = session_passages(slot.study)
     assert [p["text"] for p in passages] == ["P1 said pupils are users.", "Schools pay for it.", "Both agreed."]
@@ -376,13 +380,151 @@ def test_the_notes_table_carries_pseudonyms_and_no_names(slot):
     assert "Morag" not in str(rows)
 
 
-def test_demo_notes_are_added_once(app, make_user):
+def test_demo_notes_come_with_the_demo_data_and_are_added_once(app, make_user):
     from app.demo import load_demo_data
 
-    load_demo_data("demo-password-for-tests-9x")
-    added = load_demo_notes()
-    assert added >= 8
-    assert load_demo_notes() == 0
+    load_demo_data("demo-password-for-tests-9x")  # which loads the demo notes too
     slot = db.session.scalar(select(Note)).slot
+    assert len(notes_for(slot)) >= 8
+    assert load_demo_notes() == 0  # not again
     assert len(proportion_figures(slot)) == 2
     assert any(p["kind"] == "quote" and "pupils" in p["text"].lower() for p in session_passages(slot))
+
+
+# --- review fixes: names found however typed, and only names --------------------------------
+
+
+def test_letters_that_only_match_ignoring_case_are_replaced_not_a_server_error(slot):
+    # "ſ" (long s) and "İ" matched names under re.IGNORECASE but were not keys of the lookup: KeyError.
+    text, replaced = pseudonymise("Priya ſhah and İan spoke; PRİYA SHAH agreed.", slot)
+    assert text == "P1 and İan spoke; P1 agreed."
+    assert replaced == ["P1"]
+
+
+def test_names_are_found_with_curly_apostrophes_accents_hyphens_and_spaced_prefixes(make_study, make_volunteer):
+    names = ("Siobhán O'Brien", "Zoë McDonald", "Anne-Marie Smith")
+    slot = make_session(make_study, make_volunteer, names=names)
+    text, replaced = pseudonymise(
+        "Siobhan O’Brien said it; Obrien and O Brien agreed. Zoe Mc Donald disagreed, as did Mcdonald. "
+        "Anne and Marie nodded; Anne-Marie too. Zoë’s team.",
+        slot,
+    )
+    assert text == ("P1 said it; P1 and P1 agreed. P2 disagreed, as did P2. P3 and P3 nodded; P3 too. P2’s team.")
+    assert replaced == ["P1", "P2", "P3"]
+
+
+def test_only_capitalised_name_parts_and_never_particles_are_replaced(make_study, make_volunteer):
+    slot = make_session(make_study, make_volunteer, names=("Will May", "Anne-Marie de la Cruz", "Tom Evans"))
+    text, replaced = pseudonymise("Will said they will go in may, de la Cruz and la mode de vie; Cruz too.", slot)
+    assert text == "P1 said they will go in may, P2 and la mode de vie; P2 too."
+    assert replaced == ["P1", "P2"]
+    assert pseudonymise("will may come", slot) == ("P1 come", ["P1"])  # a full name in any case
+    assert pseudonymise("ANNE-MARIE DE LA CRUZ", slot) == ("P2", ["P2"])
+
+
+def test_a_note_keeps_no_trace_of_the_names_it_replaced(slot):
+    note, _ = add_note(slot, NoteInput("Priya Shah said so."))
+    edit_note(note, NoteInput("Priya Shah said so twice."), expected_version=1)
+    db.session.commit()
+    stored = str([note.text, note.names_replaced] + [(r.before, r.after) for r in note.revisions])
+    assert "Priya" not in stored and "Shah" not in stored
+    assert note.names_replaced == ["P1"]  # the facilitator is told which pseudonyms went in
+
+
+def test_a_client_id_reused_for_a_different_note_stores_the_new_note_too(slot):
+    first, created = add_note(slot, NoteInput("First note."), client_id="same-client-id-1")
+    again, created_again = add_note(slot, NoteInput("First note."), client_id="same-client-id-1")
+    assert created and not created_again and again.id == first.id  # a resend: stored once
+    other, created_other = add_note(slot, NoteInput("A different note."), client_id="same-client-id-1")
+    assert created_other and other.id != first.id and other.client_id != "same-client-id-1"
+    db.session.commit()
+    assert sorted(n.text for n in notes_for(slot)) == ["A different note.", "First note."]
+    # A resend of the original after someone changed the note is still the same note.
+    edit_note(first, NoteInput("First note, corrected."), expected_version=1)
+    assert add_note(slot, NoteInput("First note."), client_id="same-client-id-1") == (first, False)
+
+
+def test_deleting_needs_the_version_the_page_showed(slot):
+    note, _ = add_note(slot, NoteInput("Keep me."))
+    db.session.commit()
+    with pytest.raises(StaleNote):
+        delete_note(note)
+    with pytest.raises(StaleNote):
+        delete_note(note, expected_version=2)
+    delete_note(note, expected_version=1)
+    assert notes_for(slot) == []
+
+
+def test_adding_changing_deleting_and_restoring_a_note_are_audited_without_its_text(slot):
+    note, _ = add_note(slot, NoteInput("Secret-ish words."))
+    edit_note(note, NoteInput("Other words."), expected_version=1)
+    delete_note(note, expected_version=2)
+    restore_note(note)
+    db.session.commit()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "note")).all()
+    assert [e.action for e in events] == [
+        "focus_groups.note_added",
+        "focus_groups.note_edited",
+        "focus_groups.note_deleted",
+        "focus_groups.note_restored",
+    ]
+    assert all(e.object_id == str(note.id) for e in events)
+    assert "words" not in str([e.detail for e in events])
+
+
+def test_a_stale_grid_is_refused_and_the_figures_kept(slot):
+    people = {p.pseudonym: p for p in session_participants(slot)}
+    save_proportions(slot, _grid(slot, {"P1": {"pupils": "60", "office_staff": "40"}}), expected_version=0)
+    db.session.commit()
+    # A colleague's page, opened before that save, has blanks where the figures now are.
+    with pytest.raises(StaleGrid) as refused:
+        save_proportions(slot, _grid(slot, {"P2": {"pupils": "100"}}), expected_version=0)
+    db.session.rollback()
+    assert refused.value.state.grid_version == 1
+    assert proportion_rows(slot)[0].shares["pupils"] == 60  # nothing wiped
+    assert db.session.get(ProportionEstimate, (people["P2"].id, "pupils")) is None
+    save_proportions(slot, _grid(slot, {"P1": {"pupils": "55", "office_staff": "40"}}), expected_version=1)
+    db.session.commit()
+    (latest, first) = session_revisions(slot, "proportions")
+    assert latest.version == 2 and latest.before == {str(people["P1"].id): {"pupils": 60}}
+    assert latest.after == {str(people["P1"].id): {"pupils": 55}}
+    assert first.before == {str(people["P1"].id): {"pupils": None, "office_staff": None}}
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"), [("12,5", 12.5), ("50%", 50), ("7.125 %", 7.125), ("100", 100), ("33.3333", 33.3333)]
+)
+def test_shares_are_read_with_a_comma_or_percent_sign_and_shown_as_typed(typed, value):
+    assert parse_share(typed) == (value, None)
+    assert share_text(value) == typed.replace(",", ".").replace("%", "").strip()
+
+
+@pytest.mark.parametrize("typed", ["1_0", "١٠", "²", "1e2", "nan", "inf", "12.", ".5", "1,2,3"])
+def test_shares_that_are_not_plain_numbers_are_refused(typed):
+    assert parse_share(typed) == (None, "number")
+
+
+def test_the_debrief_keeps_every_version_with_who_and_when(slot, make_user):
+    fran = make_user("facilitator", name="Fran Facilitator")
+    save_debrief(slot, "First thoughts.", expected_version=0, by=fran)
+    save_debrief(slot, "Second thoughts.", expected_version=1, by=fran)
+    db.session.commit()
+    latest, first = session_revisions(slot, "debrief")
+    assert (latest.version, latest.before, latest.after) == (
+        2,
+        {"text": "First thoughts."},
+        {"text": "Second thoughts."},
+    )
+    assert (first.before, first.after, first.actor_label) == (
+        {"text": ""},
+        {"text": "First thoughts."},
+        "Fran Facilitator",
+    )
+
+
+def test_sentences_also_end_at_single_line_breaks_and_know_more_abbreviations():
+    text = "Cllr. Jones spoke\nSee p. 4 and pp. 5-6 of the govt. report from the dept. on St. Mary's"
+    assert split_sentences(text) == [
+        "Cllr. Jones spoke",
+        "See p. 4 and pp. 5-6 of the govt. report from the dept. on St. Mary's",
+    ]

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.focus_groups.notes import NoteInput, add_note
-from app.focus_groups.notes_models import Note, NoteRevision
+from app.focus_groups.notes_models import Note, NoteRevision, SessionNotes, SessionRevision
 from tests.conftest import sign_in
 from tests.focus_groups.notes_support import make_session
 
@@ -106,3 +106,70 @@ def test_two_edits_from_the_same_version_one_lands_and_the_other_is_refused(app,
             select(func.count(NoteRevision.id)).where(NoteRevision.note_id == note_id, NoteRevision.action == "edited")
         )
         assert edits == 1
+
+
+SESSIONS = 4
+
+
+def test_two_debrief_saves_from_the_same_version_one_lands_and_both_are_in_the_history(
+    app, make_study, make_volunteer, make_user
+):
+    facilitator, note_taker = make_user("facilitator"), make_user("facilitator")
+    slots = [
+        make_session(make_study, make_volunteer, facilitator=facilitator, note_taker=note_taker)
+        for _ in range(SESSIONS)
+    ]
+    ids = [slot.id for slot in slots]
+
+    def writer(who: str):
+        def job(client):
+            return {
+                slot_id: client.post(
+                    f"/focus-groups/sessions/{slot_id}/debrief", data={"debrief": f"{who}'s debrief", "version": "0"}
+                ).status_code
+                for slot_id in ids
+            }
+
+        return job
+
+    fran, nat = _run_together(app, [(facilitator.email, writer("Fran")), (note_taker.email, writer("Nat"))])
+    db.session.rollback()
+    for slot_id in ids:
+        assert sorted((fran[slot_id], nat[slot_id])) == [302, 409], slot_id
+        state = db.session.get(SessionNotes, slot_id)
+        assert state.debrief_version == 1
+        revisions = db.session.scalars(select(SessionRevision).where(SessionRevision.slot_id == slot_id)).all()
+        assert [(r.version, r.after["text"]) for r in revisions] == [(1, state.debrief)]
+
+
+def test_marking_complete_while_the_debrief_is_saved_is_never_a_server_error(
+    app, make_study, make_volunteer, make_user
+):
+    facilitator, note_taker = make_user("facilitator"), make_user("facilitator")
+    slots = [
+        make_session(make_study, make_volunteer, facilitator=facilitator, note_taker=note_taker)
+        for _ in range(SESSIONS)
+    ]
+    ids = [slot.id for slot in slots]
+
+    def completer(client):
+        return [client.post(f"/focus-groups/sessions/{slot_id}/notes/complete").status_code for slot_id in ids]
+
+    def debriefer(client):
+        data = {"debrief": "Written at the last moment.", "version": "0"}
+        return [client.post(f"/focus-groups/sessions/{slot_id}/debrief", data=data).status_code for slot_id in ids]
+
+    def adder(client):
+        data = {"text": "A last note.", "client_id": "last-note-0001"}
+        return [client.post(f"/focus-groups/sessions/{slot_id}/notes/new", data=data).status_code for slot_id in ids]
+
+    results = _run_together(
+        app, [(facilitator.email, completer), (note_taker.email, debriefer), (note_taker.email, adder)]
+    )
+    db.session.rollback()
+    assert results[0] == [302] * SESSIONS
+    assert set(results[1]) <= {302} and set(results[2]) <= {302, 409}, results
+    for slot_id, added in zip(ids, results[2], strict=True):
+        assert db.session.get(SessionNotes, slot_id).completed_at is not None
+        stored = db.session.scalars(select(Note.text).where(Note.slot_id == slot_id)).all()
+        assert stored == (["A last note."] if added == 302 else [])

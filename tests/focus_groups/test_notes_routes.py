@@ -12,7 +12,15 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from app.focus_groups.notes import NoteInput, add_note, notes_for, session_participants, share_field
+from app.focus_groups.notes import (
+    NoteInput,
+    add_note,
+    notes_for,
+    proportion_rows,
+    session_notes,
+    session_participants,
+    share_field,
+)
 from app.focus_groups.notes_models import NOTE_MAX_LENGTH, Note
 from tests.conftest import page_text, sign_in
 from tests.focus_groups.notes_support import make_session
@@ -88,7 +96,7 @@ def test_a_double_clicked_save_without_javascript_stores_the_note_once(app, slot
 
     client = as_person(app, staff[0])
     page = client.get(url(slot)).get_data(as_text=True)
-    client_id = re.search(r'name="client_id" value="([0-9a-f]{32})"', page).group(1)
+    client_id = re.search(r'name="client_id" autocomplete="off" value="([0-9a-f]{32})"', page).group(1)
     data = {"text": "Same note, sent twice.", "kind": "observation", "client_id": client_id}
     assert client.post(url(slot, "notes/new"), data=data).status_code == 302
     assert client.post(url(slot, "notes/new"), data=data).status_code == 302
@@ -213,7 +221,9 @@ def test_the_proportion_grid_validates_keeps_typed_values_and_flags_rows(app, sl
     assert "P2's share of pupils must be between 0 and 100" in text
     for value in ('value="-3"', 'value="abc"', 'value="250"', 'value="55.5"'):
         assert value in response.get_data(as_text=True)
+    assert 'name="grid_version" value="0"' in response.get_data(as_text=True)
     good = {share_field(people["P1"], "pupils"): "60", share_field(people["P1"], "office_staff"): "40"}
+    good["grid_version"] = "0"
     good[share_field(people["P3"], "pupils")] = "55.5"
     saved = client.post(url(slot, "proportions"), data=good, follow_redirects=True)
     text = page_text(saved)
@@ -275,3 +285,114 @@ def test_the_debrief_is_saved_and_a_stale_save_shows_both(app, slot, staff):
 def test_the_session_page_links_to_the_console(app, slot, staff):
     text = as_person(app, staff[0]).get(f"/focus-groups/sessions/{slot.id}").get_data(as_text=True)
     assert f'href="/focus-groups/sessions/{slot.id}/notes"' in text
+
+
+# --- review fixes: tampered input, stale grids, reused client ids, print and history ----------
+
+
+@pytest.mark.parametrize("question", ["²", "9" * 5000, "1" * 30, "-1", "0"])
+def test_a_tampered_guide_question_is_refused_with_the_note_kept(app, slot, staff, question):
+    data = {"text": "Kept \x00 safe.", "guide_question": question}
+    response = as_person(app, staff[0]).post(url(slot, "notes/new"), data=data)
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "Choose a question from this session's discussion guide" in text and "Kept  safe." in text
+    assert notes_for(slot) == []
+
+
+@pytest.mark.parametrize("version", ["²", "9" * 5000, "1" * 30, ""])
+def test_a_tampered_version_is_treated_as_stale_not_a_server_error(app, slot, staff, version):
+    note, _ = add_note(slot, NoteInput("Original."))
+    db.session.commit()
+    client = as_person(app, staff[0])
+    edited = client.post(url(slot, f"notes/{note.id}/edit"), data={"text": "Mine.", "version": version})
+    assert edited.status_code == 409 and "Mine." in page_text(edited)
+    deleted = client.post(url(slot, f"notes/{note.id}/delete"), data={"version": version}, follow_redirects=True)
+    assert "This note was not deleted" in page_text(deleted)
+    debrief = client.post(url(slot, "debrief"), data={"debrief": "View.", "version": version})
+    assert debrief.status_code == 409 and "View." in page_text(debrief)
+    grid = client.post(url(slot, "proportions"), data={"grid_version": version})
+    assert grid.status_code == 409
+    db.session.expire_all()
+    assert [n.text for n in notes_for(slot)] == ["Original."]
+
+
+@pytest.mark.parametrize("path", ["notes", "notes/{big}/edit", "notes/{big}/history", "proportions", "debrief"])
+def test_ids_too_large_for_the_database_are_not_found(app, slot, staff, path):
+    big = "9" * 30
+    client = as_person(app, staff[0])
+    assert client.get(f"/focus-groups/sessions/{big}/{path.format(big=big)}").status_code == 404
+    assert client.get(url(slot, path.format(big=big))).status_code in (200, 404)
+    if "{big}" in path:
+        assert client.get(url(slot, path.format(big=big))).status_code == 404
+        assert client.post(url(slot, f"notes/{big}/delete"), data={"version": "1"}).status_code == 404
+
+
+def test_nul_characters_are_dropped_from_notes_and_the_debrief(app, slot, staff):
+    client = as_person(app, staff[0])
+    assert client.post(url(slot, "notes/new"), data={"text": "Null\x00 byte."}).status_code == 302
+    assert [n.text for n in notes_for(slot)] == ["Null byte."]
+    assert client.post(url(slot, "debrief"), data={"debrief": "De\x00brief.", "version": "0"}).status_code == 302
+    db.session.expire_all()
+    assert session_notes(slot).debrief == "Debrief."
+
+
+def test_a_stale_grid_page_is_refused_with_both_figures_shown(app, slot, staff):
+    people = {p.pseudonym: p for p in session_participants(slot)}
+    pupils = share_field(people["P1"], "pupils")
+    fran, nat = as_person(app, staff[0]), as_person(app, staff[1])
+    assert 'name="grid_version" value="0"' in nat.get(url(slot, "proportions")).get_data(as_text=True)
+    fran.post(url(slot, "proportions"), data={pupils: "60", "grid_version": "0"})
+    stale = nat.post(url(slot, "proportions"), data={pupils: "", "grid_version": "0"})  # Nat's page was blank
+    text = page_text(stale)
+    assert stale.status_code == 409 and "Nothing has been overwritten" in text and "Saved: 60" in text
+    db.session.expire_all()
+    assert proportion_rows(slot)[0].shares["pupils"] == 60
+    page = nat.get(url(slot, "proportions"))
+    assert 'value="60"' in page.get_data(as_text=True) and "blank → 60" in page_text(page)
+
+
+def test_shares_are_redisplayed_exactly(app, slot, staff):
+    people = {p.pseudonym: p for p in session_participants(slot)}
+    cell = share_field(people["P1"], "pupils")
+    client = as_person(app, staff[0])
+    client.post(url(slot, "proportions"), data={cell: "12,3456789", "grid_version": "0"})
+    assert 'value="12.3456789"' in client.get(url(slot, "proportions")).get_data(as_text=True)
+
+
+def test_the_debrief_page_shows_its_history(app, slot, staff):
+    client = as_person(app, staff[0])
+    client.post(url(slot, "debrief"), data={"debrief": "First.", "version": "0"})
+    client.post(url(slot, "debrief"), data={"debrief": "Second.", "version": "1"})
+    text = page_text(client.get(url(slot, "debrief")))
+    assert "History" in text and "Fran Facilitator (version 2)" in text
+    assert text.index("Second.") < text.index("First.", text.index("History"))
+
+
+def test_a_reused_client_id_with_a_different_note_is_saved_and_said_so(app, slot, staff):
+    client = as_person(app, staff[0])
+    page = client.get(url(slot)).get_data(as_text=True)
+    assert 'name="client_id" autocomplete="off"' in page
+    data = {"text": "One note.", "client_id": "reused-client-id"}
+    assert client.post(url(slot, "notes/new"), data=data).status_code == 302
+    second = client.post(url(slot, "notes/new"), data={**data, "text": "Another note."}, follow_redirects=True)
+    assert "Note saved as a new note" in page_text(second)
+    headers = {"Accept": "application/json"}
+    third = client.post(url(slot, "notes/new"), data={**data, "text": "A third."}, headers=headers)
+    assert third.status_code == 201 and third.json["renamed"] is True
+    assert sorted(n.text for n in notes_for(slot)) == ["A third.", "Another note.", "One note."]
+
+
+def test_the_print_page_lists_the_sessions_participants_not_people_who_declined(
+    app, make_study, make_volunteer, staff, make_user
+):
+    slot = make_session(make_study, make_volunteer, facilitator=staff[0], statuses={3: "declined"})
+    add_note(slot, NoteInput("About P1.", pseudonyms=["P1"]))
+    db.session.commit()
+    text = page_text(as_person(app, make_user("analyst")).get(url(slot, "notes/print")))
+    assert "P1" in text and "P2" in text and "P3" not in text
+
+
+def test_an_export_with_no_notes_still_has_its_header_row(app, slot, staff):
+    body = as_person(app, staff[0]).get(url(slot, "notes.csv")).get_data(as_text=True).lstrip("\ufeff")
+    assert body.splitlines()[0].startswith("note_id,session,guide_question_number")

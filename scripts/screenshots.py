@@ -118,7 +118,7 @@ def _study_then(link: str, role: str = "link") -> Callable:
 def _volunteer_form(page) -> None:
     """The public expression-of-interest form, from the link on the study page."""
     _demo_study(page)
-    page.locator("#volunteers a.app-wrap").click()
+    page.locator("a.app-wrap[href$='/volunteer']").first.click()
     page.wait_for_load_state()
 
 

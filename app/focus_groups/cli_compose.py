@@ -78,7 +78,7 @@ def register(group: click.Group) -> None:
         except CompositionError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo("Reading the files...", err=True)
-        slots, _starts, problems = read_slots(_read(sessions_path, "sessions"), sessions_path.name)
+        slots, problems = read_slots(_read(sessions_path, "sessions"), sessions_path.name)
         people, volunteer_problems = read_volunteers(
             _read(volunteers_path, "volunteers"), {s.id for s in slots}, volunteers_path.name
         )

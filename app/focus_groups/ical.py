@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import parseaddr
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress
 
-LONDON = ZoneInfo("Europe/London")
+from app import LONDON
+
 PRODID = "-//Socitm member research//Focus groups//EN"
 REQUEST_CONTENT_TYPE = "text/calendar; method=REQUEST"
 CANCEL_CONTENT_TYPE = "text/calendar; method=CANCEL"

@@ -6,16 +6,14 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app
 from sqlalchemy import select
 
+from app import LONDON
 from app.audit.services import record
 from app.extensions import db
 from app.focus_groups.models import GuideQuestion, Slot, Study, Volunteer
-
-LONDON = ZoneInfo("Europe/London")
 
 # The brief's discussion guide (shared/DOMAIN.md), with prompts a facilitator can use.
 DEFAULT_GUIDE: list[tuple[str, list[str]]] = [

@@ -11,12 +11,10 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from app.focus_groups.composition import Composition, Person, SlotOption
 from app.organisations.vocabulary import council_type_slug, region_slug
 
-LONDON = ZoneInfo("Europe/London")
 VOLUNTEER_COLUMNS = (
     "volunteer_id",
     "name",
@@ -61,29 +59,27 @@ def _rows(text: str, name: str, columns: Iterable[str]) -> tuple[list[tuple[int,
     return rows, []
 
 
-def read_slots(
-    text: str, name: str = "sessions file"
-) -> tuple[list[SlotOption], dict[str, datetime], list[SheetProblem]]:
+def read_slots(text: str, name: str = "sessions file") -> tuple[list[SlotOption], list[SheetProblem]]:
     """Slots from CSV (slot_id, starts_at in ISO 8601 Europe/London, capacity), with any problems."""
     rows, problems = _rows(text, name, SLOT_COLUMNS)
     slots: list[SlotOption] = []
-    starts: dict[str, datetime] = {}
+    seen: set[str] = set()
     for line, row in rows:
         slot_id = row["slot_id"]
         if not slot_id:
             problems.append(SheetProblem(name, line, "slot_id is empty"))
             continue
-        if slot_id in starts:
+        if slot_id in seen:
             problems.append(SheetProblem(name, line, f"slot_id {slot_id} appears twice"))
             continue
+        seen.add(slot_id)
         try:
-            moment = datetime.fromisoformat(row["starts_at"])
+            datetime.fromisoformat(row["starts_at"])  # checked only: the optimiser needs no times
         except ValueError:
             problems.append(
                 SheetProblem(name, line, f"starts_at '{row['starts_at']}' is not a date and time like 2027-03-10T10:00")
             )
             continue
-        starts[slot_id] = moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
         if not row["capacity"].isdigit() or int(row["capacity"]) < 1:
             problems.append(
                 SheetProblem(name, line, f"capacity '{row['capacity']}' is not a whole number of 1 or more")
@@ -92,7 +88,7 @@ def read_slots(
         slots.append(SlotOption(slot_id, int(row["capacity"])))
     if not rows and not problems:
         problems.append(SheetProblem(name, 2, "there are no slots"))
-    return slots, starts, problems
+    return slots, problems
 
 
 def read_volunteers(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -44,6 +45,12 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file on this machine: no server can drop the connection, so no test query before each use.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
@@ -74,7 +81,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
 
 
 def _init_login(app: Flask) -> None:
-    from sqlalchemy import select
+    from sqlalchemy import bindparam, select
     from sqlalchemy.orm import joinedload
 
     from app.auth.models import User
@@ -86,22 +93,23 @@ def _init_login(app: Flask) -> None:
     login_manager.anonymous_user = Anonymous
     login_manager.session_protection = "basic"
 
+    @cache
+    def by_id():
+        # One query for the person, their roles and their organisation (which most pages show); built
+        # once, on first use (when every model is known).
+        return (
+            select(User)
+            .where(User.id == bindparam("user_id"))
+            .options(joinedload(User.role_rows), joinedload(User.organisation))
+        )
+
     @login_manager.user_loader
     def load_user(session_id: str):
         # The id carries the person's session token: revoking sessions changes the token.
         user_id, _, token = session_id.partition(".")
-        if not user_id.isdigit() or not token:
+        if not user_id.isdigit() or not token or len(user_id) > 18:
             return None
-        # One query for the person, their roles and their organisation (which most pages show).
-        user = (
-            db.session.execute(
-                select(User)
-                .where(User.id == int(user_id))
-                .options(joinedload(User.role_rows), joinedload(User.organisation))
-            )
-            .unique()
-            .scalar_one_or_none()
-        )
+        user = db.session.execute(by_id(), {"user_id": int(user_id)}).unique().scalar_one_or_none()
         if user is None or not user.is_active or user.session_token != token:
             return None
         return user

@@ -7,10 +7,10 @@ concurrent writers queue instead of failing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from flask import Flask, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -45,14 +45,31 @@ def default_begin_mode() -> str:
     """How a SQLite transaction starts when the code does not say.
 
     A request that may change data (POST and the like) takes the write lock at its first statement,
-    so it can never fail part-way through with "database is locked" when it comes to write. Reads
-    (GET) start deferred and run side by side; the few GETs that also write (an audit record, a page
-    visit) do so through `write_transaction()`. Work outside requests (commands, background jobs)
-    starts deferred and writes through `write_transaction()` too.
+    so it can never fail part-way through with "database is locked" when it comes to write; except
+    in views marked `@reads_first`, which do every write through `write_transaction()`. Reads (GET)
+    start deferred and run side by side; the few GETs that also write (an audit record, a page visit)
+    do so through `write_transaction()`. Work outside requests (commands, background jobs) starts
+    deferred and writes through `write_transaction()` too.
     """
     if has_request_context() and request.method not in SAFE_METHODS:
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "reads_first", False):
+            return "DEFERRED"
         return "IMMEDIATE"
     return "DEFERRED"
+
+
+def reads_first(view: Callable) -> Callable:
+    """Mark a view that writes only inside `write_transaction()` blocks (and reads before them).
+
+    On SQLite its requests read without the write lock, so the busiest pages (answering the survey,
+    signing in, where the password check alone takes tens of milliseconds) do not queue behind one
+    another for the whole request, only for their writes. A write outside `write_transaction()` in
+    such a view could meet "database is locked", so only views that keep that rule are marked.
+    Decorators made with `functools.wraps` carry the mark outwards.
+    """
+    view.reads_first = True
+    return view
 
 
 def init_database(app: Flask) -> None:
@@ -61,6 +78,51 @@ def init_database(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        elif engine.dialect.name == "postgresql":
+            keep_prepared_statements(app)
+
+
+WROTE = "wrote"  # session.info key: this transaction has sent a change to the database
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _context):
+    session.info[WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state):
+    if not state.is_select:
+        state.session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
+
+
+def keep_prepared_statements(app: Flask) -> None:
+    """End each request's reading with COMMIT rather than ROLLBACK (PostgreSQL).
+
+    psycopg prepares a statement once it has run five times on a connection, so PostgreSQL stops
+    planning it again; but it forgets them all at every ROLLBACK, which is how a request's read-only
+    transaction ends when the session is closed. For a transaction that changed nothing, COMMIT and
+    ROLLBACK are the same to the database, so a request that wrote nothing (no flush, no insert,
+    update or delete, nothing pending) commits; anything else is rolled back as before.
+    """
+
+    @app.teardown_request
+    def _end_read_transaction(exc):
+        session = db.session()
+        if exc is not None or not session.in_transaction() or session.info.get(WROTE):
+            return
+        if session.new or session.dirty or session.deleted:
+            return
+        try:
+            session.commit()
+        except Exception:  # noqa: BLE001 - a broken transaction: rolled back as before
+            session.rollback()
 
 
 @contextmanager

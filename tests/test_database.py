@@ -7,11 +7,12 @@ import threading
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.database import write_transaction
-from app.extensions import db
+from app.auth.decorators import public
+from app.database import default_begin_mode, write_transaction
+from app.extensions import csrf, db
 from app.organisations.models import Organisation
 
 
@@ -29,6 +30,20 @@ def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(app):
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+
+
+def test_posts_take_the_write_lock_first_except_in_views_that_read_first(app):
+    """On SQLite a POST begins with the write lock, unless its view does every write in
+    `write_transaction()` (signing in, answering the survey); reads never take it."""
+    for path in ("/sign-in", "/surveys/schools-ict/start", "/surveys/schools-ict/questions/size"):
+        with app.test_request_context(path, method="POST"):
+            assert default_begin_mode() == "DEFERRED", path
+    for path in ("/sign-out", "/surveys/manage/new"):
+        with app.test_request_context(path, method="POST"):
+            assert default_begin_mode() == "IMMEDIATE", path
+    with app.test_request_context("/surveys/schools-ict/questions/size"):
+        assert default_begin_mode() == "DEFERRED"
+    assert default_begin_mode() == "DEFERRED"  # outside requests: commands and background jobs
 
 
 def test_constraints_live_in_the_database(app):
@@ -83,3 +98,46 @@ def test_concurrent_read_then_write_transactions_all_succeed(app):
     if db.engine.dialect.name == "sqlite":
         assert counter.contact_email == "40@x.example"  # every increment serialised, none lost
     assert db.session.scalar(select(func.count(Organisation.id))) == 41
+
+
+def test_a_request_that_changed_nothing_ends_its_transaction_with_commit(app, client, make_user):
+    """PostgreSQL: so psycopg keeps the statements it has prepared (a ROLLBACK makes it forget them all)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("psycopg's prepared statements")
+    from tests.conftest import sign_in
+
+    user = make_user("analyst")
+    sign_in(client, user.email)
+    ended: list[str] = []
+
+    @event.listens_for(db.engine, "commit")
+    def _commit(_conn):
+        ended.append("commit")
+
+    @event.listens_for(db.engine, "rollback")
+    def _rollback(_conn):
+        ended.append("rollback")
+
+    try:
+        assert client.get("/account").status_code == 200
+    finally:
+        event.remove(db.engine, "commit", _commit)
+        event.remove(db.engine, "rollback", _rollback)
+    assert ended and ended[-1] == "commit"
+
+
+def test_a_change_a_request_did_not_commit_is_still_rolled_back(app, client):
+    """Ending reads with COMMIT never saves what a view changed and left uncommitted."""
+
+    @app.route("/test-uncommitted", methods=["POST"])
+    @public
+    @csrf.exempt
+    def uncommitted():
+        db.session.add(Organisation(name="Never saved", region="wales", council_type="welsh"))
+        db.session.flush()
+        db.session.execute(update(Organisation).values(name="Changed"))
+        return "done"
+
+    assert client.post("/test-uncommitted").status_code == 200
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Organisation.id))) == 0

@@ -34,7 +34,7 @@ from app.auth.services import (
     start_session,
     valid_token,
 )
-from app.database import write_transaction
+from app.database import reads_first, write_transaction
 from app.extensions import limiter
 
 SIGN_IN_ERROR = "Enter a correct email address and password"
@@ -68,6 +68,7 @@ def _safe_next(target: str | None) -> str | None:
     deduct_when=_failed_sign_in,
 )
 @public
+@reads_first
 def sign_in():
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -81,7 +82,7 @@ def sign_in():
             login_user(user)
             session.permanent = True
             session["last_seen"] = datetime.now(UTC).isoformat()
-            start_session(user)
+            start_session(user, form.password.data)
             return redirect(next_url or url_for("main.home"))
         form.email.errors.append(SIGN_IN_ERROR)
     return render_template("auth/sign_in.html", form=form, timed_out=request.args.get("timeout") == "1")

@@ -13,6 +13,7 @@ from app.auth.models import AccountToken, User
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.roles import MEMBER
 from app.auth.tokens import consume_token, find_token, issue_token, utcnow
+from app.database import write_transaction
 from app.email.sender import external_url, send_email
 from app.extensions import db
 
@@ -38,25 +39,27 @@ def find_user_by_email(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User | None:
     """The person if the email and password match an active account; None otherwise.
 
-    The same work (one argon2 verification) is done whether or not the account exists.
-    Failed attempts are audit-logged; the caller records success once the session starts.
+    The same work (one argon2 verification) is done whether or not the account exists, and it is
+    done before any write, so on SQLite the database is not locked while the password is checked.
+    Failed attempts are audit-logged; the caller records success with `start_session`.
     """
     user = find_user_by_email(email)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        record("sign-in-failed", user, object_type="user", email=normalise_email(email)[:254])
-        db.session.commit()
+        with write_transaction():
+            record("sign-in-failed", user, object_type="user", email=normalise_email(email)[:254])
         return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
     return user
 
 
-def start_session(user: User) -> None:
-    """Note a successful sign-in."""
-    user.last_signed_in_at = utcnow()
-    record("sign-in", user, actor=user)
-    db.session.commit()
+def start_session(user: User, password: str | None = None) -> None:
+    """Note a successful sign-in (and store a stronger hash of `password` if the parameters have grown)."""
+    new_hash = hash_password(password) if password and needs_rehash(user.password_hash) else None
+    with write_transaction():
+        if new_hash:
+            user.password_hash = new_hash
+        user.last_signed_in_at = utcnow()
+        record("sign-in", user, actor=user)
 
 
 def end_session(user: User) -> None:

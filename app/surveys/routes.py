@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.auth.decorators import public, role_required
 from app.auth.roles import MEMBER
+from app.database import reads_first, write_transaction
 from app.email.sender import external_url, send_email
 from app.extensions import db
 from app.surveys import answering, bp
@@ -41,6 +42,7 @@ from app.surveys.services import (
     is_open,
     note_page_visit,
     record_satisfaction,
+    response_and_visit,
     response_for,
     save_answers,
     start_response,
@@ -53,15 +55,15 @@ FIXED_FIELDS = {"csrf_token", "action", "response_ref"}
 
 def _refuse(survey: Survey, respondent: Respondent, reason: str):
     """A request no page of ours could have sent: refuse it and keep a record."""
-    record(
-        "survey-tampered-request",
-        object_type="survey",
-        object_id=survey.id,
-        actor=respondent.user,
-        reason=reason[:200],
-        organisation_id=respondent.organisation.id,
-    )
-    db.session.commit()
+    with write_transaction():
+        record(
+            "survey-tampered-request",
+            object_type="survey",
+            object_id=survey.id,
+            actor=respondent.user,
+            reason=reason[:200],
+            organisation_id=respondent.organisation.id,
+        )
     current_app.logger.warning("Refused tampered survey request: %s", reason)
     abort(400)
 
@@ -113,6 +115,7 @@ def start(survey: Survey, respondent: Respondent):
 
 
 @bp.route("/<slug>/start", methods=["POST"])
+@reads_first
 @respondent_required
 def begin(survey: Survey, respondent: Respondent):
     """Start the organisation's response (or join the one a colleague started)."""
@@ -184,10 +187,15 @@ def _render_page(
 
 
 @bp.route("/<slug>/questions/<page_id>", methods=["GET", "POST"])
+@reads_first
 @respondent_required
 def page(survey: Survey, respondent: Respondent, page_id: str):
     """One page of questions. Leaving it with Continue, or Save and come back later, saves it."""
-    response = response_for(survey, respondent.organisation.id)
+    slug = survey.slug
+    if request.method == "GET":
+        response, visited = response_and_visit(survey, respondent.organisation.id, page_id)
+    else:
+        response, visited = response_for(survey, respondent.organisation.id), True
     if response is None:
         return redirect(url_for("surveys.start", slug=survey.slug))
     if not is_open(survey):
@@ -204,7 +212,7 @@ def page(survey: Survey, respondent: Respondent, page_id: str):
     keys = [k for q in current.questions for k in (q.id, other_key(q.id))]
 
     if request.method == "GET":
-        note_page_visit(response, current.id)
+        note_page_visit(response, current.id, visited=visited)
         return _render_page(
             survey,
             respondent,
@@ -263,17 +271,17 @@ def page(survey: Survey, respondent: Respondent, page_id: str):
             db.session.expire(response)
             return redirect(_back_url(survey, definition, response.answer_values(), current))
         if respondent.email:
-            send_email(
-                respondent.email,
-                f"Your answers to '{survey.title}' are saved",
-                "survey_resume",
-                survey=survey,
-                organisation=respondent.organisation,
-                link=external_url("surveys.start", slug=survey.slug),
-                closes_at=survey.closes_at,
-                via_invitation=respondent.user is None,
-            )
-            db.session.commit()
+            with write_transaction():
+                send_email(
+                    respondent.email,
+                    f"Your answers to '{survey.title}' are saved",
+                    "survey_resume",
+                    survey=survey,
+                    organisation=respondent.organisation,
+                    link=external_url("surveys.start", slug=survey.slug),
+                    closes_at=survey.closes_at,
+                    via_invitation=respondent.user is None,
+                )
         return render_template("surveys/saved.html", survey=survey, respondent=respondent, unsaved=bool(bad))
 
     if not result.ok:
@@ -301,14 +309,15 @@ def page(survey: Survey, respondent: Respondent, page_id: str):
             answer_revisions(response, keys),
             conflicts=conflicts,
         )
-    db.session.expire(response)
-    answers = response.answer_values()
+    # Saved without conflicts: what is stored is what was loaded with this page's answers on top, so
+    # the next page is worked out without reading everything again (saving expired what was loaded).
+    answers = {**answers, **{k: v for k, v in result.values.items() if v is not None or k in answers}}
     if request.args.get("return") == "check":
-        return redirect(url_for("surveys.check", slug=survey.slug))
+        return redirect(url_for("surveys.check", slug=slug))
     following = answering.next_page(definition, answers, current.id)
     if following is None:
-        return redirect(url_for("surveys.check", slug=survey.slug))
-    return redirect(url_for("surveys.page", slug=survey.slug, page_id=following.id))
+        return redirect(url_for("surveys.check", slug=slug))
+    return redirect(url_for("surveys.page", slug=slug, page_id=following.id))
 
 
 @bp.route("/<slug>/check")
@@ -357,6 +366,7 @@ def check(survey: Survey, respondent: Respondent):
 
 
 @bp.route("/<slug>/submit", methods=["POST"])
+@reads_first
 @respondent_required
 def submit(survey: Survey, respondent: Respondent):
     """Submit the response: once only, however often the button is pressed."""
@@ -378,21 +388,22 @@ def submit(survey: Survey, respondent: Respondent):
     except SurveyClosed:
         return _closed_page(survey, respondent)
     if submitted_now and respondent.email:
-        send_email(
-            respondent.email,
-            f"We have your answers to '{survey.title}'",
-            "survey_receipt",
-            survey=survey,
-            organisation=respondent.organisation,
-            reference=response.reference,
-            changed=response.submission_count > 1,
-            link=external_url("surveys.start", slug=survey.slug),
-        )
-        db.session.commit()
+        with write_transaction():
+            send_email(
+                respondent.email,
+                f"We have your answers to '{survey.title}'",
+                "survey_receipt",
+                survey=survey,
+                organisation=respondent.organisation,
+                reference=response.reference,
+                changed=response.submission_count > 1,
+                link=external_url("surveys.start", slug=survey.slug),
+            )
     return redirect(url_for("surveys.done", slug=survey.slug))
 
 
 @bp.route("/<slug>/done", methods=["GET", "POST"])
+@reads_first
 @respondent_required
 def done(survey: Survey, respondent: Respondent):
     """The confirmation page with the reference number, and one question on satisfaction."""

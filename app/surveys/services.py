@@ -8,12 +8,12 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -110,14 +110,36 @@ def definition_for(version: SurveyVersion) -> Definition:
     return _definition_for_version(version.id, version.published_at)
 
 
+# The answering pages' queries, built once on first use (building a statement costs more than running
+# it on SQLite).
+
+
+@cache
+def _survey_by_slug():
+    # With its (few) published versions, which every answering page reads, in the same query.
+    return select(Survey).where(Survey.slug == bindparam("slug")).options(joinedload(Survey.versions))
+
+
+@cache
+def _response_query(with_visit: bool):
+    # The organisation's response with its answers, which every answering page reads, in the same
+    # query; and whether it has reached a page before.
+    query = (
+        select(Response)
+        .where(Response.survey_id == bindparam("survey_id"), Response.organisation_id == bindparam("organisation_id"))
+        .options(joinedload(Response.answers))
+    )
+    if with_visit:
+        visited = select(PageVisit.id).where(
+            PageVisit.response_id == Response.id, PageVisit.page_id == bindparam("page_id")
+        )
+        query = query.add_columns(visited.exists())
+    return query
+
+
 def find_survey(slug: str) -> Survey | None:
     """The survey with this slug."""
-    # With its (few) published versions, which every answering page reads, in the same query.
-    return (
-        db.session.execute(select(Survey).where(Survey.slug == slug).options(joinedload(Survey.versions)))
-        .unique()
-        .scalar_one_or_none()
-    )
+    return db.session.execute(_survey_by_slug(), {"slug": slug}).unique().scalar_one_or_none()
 
 
 def surveys_for_organisation(organisation_id: int) -> list[tuple[Survey, Response | None]]:
@@ -131,16 +153,16 @@ def surveys_for_organisation(organisation_id: int) -> list[tuple[Survey, Respons
 
 def response_for(survey: Survey, organisation_id: int) -> Response | None:
     """The organisation's response to the survey, if it has started one."""
-    # With its answers, which every answering page reads, in the same query.
-    return (
-        db.session.execute(
-            select(Response)
-            .where(Response.survey_id == survey.id, Response.organisation_id == organisation_id)
-            .options(joinedload(Response.answers))
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    params = {"survey_id": survey.id, "organisation_id": organisation_id}
+    return db.session.execute(_response_query(False), params).unique().scalar_one_or_none()
+
+
+def response_and_visit(survey: Survey, organisation_id: int, page_id: str) -> tuple[Response | None, bool]:
+    """The organisation's response (as `response_for`) and whether it has reached the page before,
+    in one query: showing a question page needs both."""
+    params = {"survey_id": survey.id, "organisation_id": organisation_id, "page_id": page_id}
+    row = db.session.execute(_response_query(True), params).unique().first()
+    return (row[0], bool(row[1])) if row is not None else (None, False)
 
 
 def _new_reference(survey: Survey) -> str:
@@ -178,12 +200,16 @@ def start_response(
     return response
 
 
-def note_page_visit(response: Response, page_id: str) -> None:
-    """Record the first time the response reached a page (for the completion funnel)."""
-    exists = db.session.scalar(
-        select(PageVisit.id).where(PageVisit.response_id == response.id, PageVisit.page_id == page_id)
-    )
-    if exists:
+def note_page_visit(response: Response, page_id: str, *, visited: bool | None = None) -> None:
+    """Record the first time the response reached a page (for the completion funnel).
+
+    `visited`: whether it had, when the caller already knows (`response_and_visit`).
+    """
+    if visited is None:
+        visited = db.session.scalar(
+            select(PageVisit.id).where(PageVisit.response_id == response.id, PageVisit.page_id == page_id)
+        )
+    if visited:
         return
     try:
         with write_transaction():
@@ -225,11 +251,15 @@ def save_answers(
     conflicts: list[Conflict] = []
     now = utcnow()
     who = label or (getattr(user, "name", None)) or "A colleague"
+    # Read before the write transaction starts (which expires what the session holds), so that
+    # taking the lock does not mean reloading the response and the person first.
+    response_id = response.id
+    user_id = getattr(user, "id", None)
     with write_transaction():
         current = {
             a.question_id: a
             for a in db.session.scalars(
-                select(Answer).where(Answer.response_id == response.id, Answer.question_id.in_(list(result.values)))
+                select(Answer).where(Answer.response_id == response_id, Answer.question_id.in_(list(result.values)))
             )
         }
         changed = False
@@ -243,12 +273,12 @@ def save_answers(
                     pass
                 db.session.add(
                     Answer(
-                        response_id=response.id,
+                        response_id=response_id,
                         question_id=key,
                         value=value,
                         revision=1,
                         updated_at=now,
-                        updated_by_id=getattr(user, "id", None),
+                        updated_by_id=user_id,
                         updated_by_label=who,
                     )
                 )
@@ -266,13 +296,13 @@ def save_answers(
             answer.value = value
             answer.revision += 1
             answer.updated_at = now
-            answer.updated_by_id = getattr(user, "id", None)
+            answer.updated_by_id = user_id
             answer.updated_by_label = who
             changed = True
         if changed:
             db.session.execute(
                 update(Response)
-                .where(Response.id == response.id)
+                .where(Response.id == response_id)
                 .values(updated_at=now, changed_since_submission=Response.status == "submitted")
             )
     return conflicts

@@ -241,3 +241,20 @@ def test_the_funnel_names_each_page_without_placeholders(app, survey):
     assert steps[0] == "Invited" and steps[1] == "Started" and steps[-1] == "Submitted"
     assert "Reached: Which ICT services do you provide to the education settings you support?" in steps
     assert not any("{" in step for step in steps)
+
+
+def test_the_funnel_counts_each_page_reached_once(app, client, signed_in, survey):
+    from app.surveys.models import PageVisit
+    from app.surveys.tracking import build_dashboard
+
+    signed_in("member")
+    client.post("/surveys/schools-ict/start")
+    for _ in range(3):  # shown again and again, reached once
+        assert client.get("/surveys/schools-ict/questions/provides").status_code == 200
+    assert answer_page(client, "provides", NO_SCHOOLS["provides"]).status_code == 302
+    assert client.get("/surveys/schools-ict/questions/user_counts").status_code == 200
+    visits = db.session.scalars(select(PageVisit.page_id).order_by(PageVisit.page_id)).all()
+    assert visits == ["provides", "user_counts"]
+    funnel = dict(build_dashboard(survey).funnel)
+    reached = {step: count for step, count in funnel.items() if step.startswith("Reached:")}
+    assert sorted(reached.values(), reverse=True)[:2] == [1, 1] and sum(reached.values()) == 2

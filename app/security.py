@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, Response, flash, has_request_context, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
+LAST_SEEN_STEP = timedelta(minutes=1)  # how often a signed-in person's last activity is written to the session
+
 
 def csp_nonce() -> str:
     """The nonce for this response's inline scripts (one per request)."""
@@ -37,7 +39,11 @@ def content_security_policy(nonce: str) -> str:
 def init_security(app: Flask) -> None:
     """Register the header and idle-timeout hooks."""
     idle = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
-    app.permanent_session_lifetime = idle
+    # The cookie is re-sent only when the session changes (SESSION_REFRESH_EACH_REQUEST is off),
+    # and `last_seen` changes at most once a minute (re-signing the cookie on every request costs
+    # more than the page's own queries): the cookie outlives the last activity by the idle time
+    # less at most that minute, and the server's check below is what signs people out.
+    app.permanent_session_lifetime = idle + LAST_SEEN_STEP
 
     @app.before_request
     def enforce_idle_timeout():
@@ -50,7 +56,8 @@ def init_security(app: Flask) -> None:
             session.clear()
             flash("You were signed out because you had not done anything for a while.", "important")
             return redirect(url_for("auth.sign_in", timeout=1))
-        session["last_seen"] = now.isoformat()
+        if not last_seen or now - datetime.fromisoformat(last_seen) >= LAST_SEEN_STEP:
+            session["last_seen"] = now.isoformat()
         return None
 
     @app.after_request
@@ -64,6 +71,9 @@ def init_security(app: Flask) -> None:
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if app.config["HSTS"]:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if current_user and getattr(current_user, "is_authenticated", False):
+        if request.endpoint != "static":
+            # Every page, not only signed-in people's: someone answering through an invitation link
+            # sees their organisation's draft without an account. (Nor does this need to look at
+            # the signed-in person, who would be read again after the request's last commit.)
             headers.setdefault("Cache-Control", "no-store")
         return response

@@ -112,6 +112,21 @@ def test_idle_sessions_time_out(client, make_user):
     assert client.get("/account").status_code == 302
 
 
+def test_activity_is_written_to_the_session_at_most_once_a_minute(client, make_user):
+    """The cookie is not re-signed and re-sent on every request, only when the session changes."""
+    user = make_user("analyst")
+    sign_in(client, user.email)
+    client.get("/account")  # the first page with a form adds the CSRF token to the session
+    assert "Set-Cookie" not in client.get("/account").headers
+    with client.session_transaction() as session:
+        session["last_seen"] = (datetime.now(UTC) - timedelta(minutes=2)).isoformat()
+    response = client.get("/account")
+    assert response.status_code == 200
+    assert response.headers["Set-Cookie"].startswith("socitm_session=")
+    with client.session_transaction() as session:
+        assert datetime.now(UTC) - datetime.fromisoformat(session["last_seen"]) < timedelta(seconds=30)
+
+
 def test_sign_in_cookie_is_http_only_and_same_site(client, make_user):
     user = make_user("analyst")
     cookie = sign_in(client, user.email).headers["Set-Cookie"]

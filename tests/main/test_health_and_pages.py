@@ -67,6 +67,15 @@ def test_security_headers_on_every_page(client):
     assert "Strict-Transport-Security" not in response.headers
 
 
+def test_pages_are_never_cached_but_static_files_may_be(client):
+    """Pages can be personal without an account (an invitation holder's draft); assets are not."""
+    assert client.get("/sign-in").headers["Cache-Control"] == "no-store"
+    assert client.get("/privacy").headers["Cache-Control"] == "no-store"
+    static = client.get("/static/favicon.svg")
+    static.close()
+    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
+
+
 def test_each_response_gets_a_new_nonce(client):
     first = client.get("/sign-in").headers["Content-Security-Policy"]
     second = client.get("/sign-in").headers["Content-Security-Policy"]

@@ -199,6 +199,7 @@ class Engine:
     detail: str = ""
     skipped: str = ""
     hello: Run | None = None
+    floor: Run | None = None  # the app's /healthz: what every request of the app costs at least
     page_get: Run | None = None
     page_post: Run | None = None
     members: Members | None = None
@@ -460,6 +461,18 @@ def measure_app(engine: Engine, settings: SurveySettings, env: dict[str, str], w
     try:
         with serve(label, SERVERS["app"], env, settings.server, workdir, probe="/healthz", capture_output=True) as base:
             warm_up(base, "/sign-in", "Sign in")
+            log(f"{engine.name}: the app's /healthz for {settings.seconds} s with {settings.users} users")
+            engine.floor = locust(
+                f"{engine.name}_floor",
+                base,
+                workdir,
+                locustfile=HELLO_LOCUSTFILE,
+                user_class=None,
+                users=settings.users,
+                spawn_rate=settings.users,
+                run_time=settings.seconds,
+                extra_env={"BENCH_PATH": "/healthz", "BENCH_EXPECT": '"status":"ok"'},
+            )
             for attribute, user_class in (("page_get", "PageGetUser"), ("page_post", "PagePostUser")):
                 log(f"{engine.name}: {user_class} for {settings.seconds} s with {settings.users} signed-in members")
                 run = locust(
@@ -618,6 +631,7 @@ PAGE_HEADER = [
 ]
 PAGE_SCENARIOS = [
     ("hello", "Aggregated", "hello world GET /"),
+    ("floor", "Aggregated", "app GET /healthz (floor)"),
     ("page_get", "GET question page", "GET question page"),
     ("page_post", "POST question page", "POST question page (302s)"),
 ]
@@ -843,6 +857,10 @@ Measured {when:%Y-%m-%d %H:%M} UTC on commit `{git_commit()}`.
   revisions and two valid answers, alternating between two sets so every POST writes both answers; only the
   302 to the next page counts as a success (a conflict or error shows the page again with 200). Revisions
   are kept as the server keeps them (+1 per saved answer), and the page is read again after a failed POST.
+  "app GET /healthz (floor)" is the app's cheapest request, served by the same app server right before
+  the page: no session, no signed-in person, no template, one `SELECT 1`; what the app's middleware
+  (security headers, throttling, the database session) costs on every request, and so an upper bound
+  on the share of hello world's requests/s that any page of the app can reach.
 - Members: {settings.members} Locust users, started {settings.spawn_rate:g} a second, each a member of its own
   organisation: sign in, start, every page of the short route (even-numbered: no services to schools,
   6 pages) or the full route (odd-numbered: 12 pages), check answers, submit once, then stop. Think time 1-3 s

@@ -8,14 +8,14 @@ STAMP := .make
 export FLASK_APP := wsgi.py
 export NLTK_DATA ?= $(CURDIR)/instance/nltk_data_empty
 
-.PHONY: run test lint setup assets db demo-data screenshots bench bench-baseline bench-survey bench-exports bench-results bench-composition clean help
+.PHONY: run test lint setup assets db demo-data screenshots bench bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs clean help
 
 help:
 	@echo "make run          set up and serve on http://127.0.0.1:$(PORT) with demo data"
 	@echo "make test         set up, lint, then the whole suite (SQLite, PostgreSQL, browser)"
 	@echo "make screenshots  refresh docs/screenshots from the demo data"
 	@echo "make bench        run every benchmark and update docs/performance.md (or bench-baseline, bench-survey,"
-	@echo "                  bench-exports, bench-results, bench-composition for one)"
+	@echo "                  bench-exports, bench-results, bench-composition, bench-request-costs for one)"
 
 $(STAMP):
 	@mkdir -p $(STAMP)
@@ -75,7 +75,7 @@ test: setup lint
 screenshots: demo-data
 	$(BIN)/python scripts/screenshots.py
 
-bench: bench-baseline bench-survey bench-exports bench-results bench-composition
+bench: bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs
 
 bench-baseline: setup .env
 	$(BIN)/python -m bench.run
@@ -91,6 +91,9 @@ bench-results: setup .env
 
 bench-composition: setup
 	$(BIN)/python -m bench.composition
+
+bench-request-costs: setup .env
+	$(BIN)/python -m bench.request_costs
 
 clean:
 	rm -rf $(VENV) node_modules app/static/build app/static/vendor $(STAMP)

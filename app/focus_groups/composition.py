@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulp
@@ -397,6 +397,21 @@ def _solver(time_limit: float) -> pulp.LpSolver:
     )
 
 
+def reserve_preference(
+    group: Sequence, region: str, council_type: str, supports_schools: bool, if_need_be: bool
+) -> tuple[int, int, bool]:
+    """How well someone would keep `group` diverse if they joined it (smaller is better): the most
+    regions and council types new to the group first; then the answer to "supports schools" that is
+    rarer in the group; then someone the time suits ("yes" before "if need be").
+
+    The one ranking of reserves: choosing them here, and promoting one when someone drops out
+    (`scheduling.choose_reserve`). `group` holds anything with region, council_type and supports_schools.
+    """
+    new_kinds = (region not in {m.region for m in group}) + (council_type not in {m.council_type for m in group})
+    same_schools_answer = sum(1 for m in group if m.supports_schools == supports_schools)
+    return (-new_kinds, same_schools_answer, if_need_be)
+
+
 def _explain(
     people: list[Person],
     slots: list[SlotOption],
@@ -434,9 +449,10 @@ def _explain(
 
     def fit(person: Person, slot_id: str) -> tuple:
         members = [by_id[i] for i in groups[slot_id]]
-        new_region = person.region not in {m.region for m in members}
-        new_type = person.council_type not in {m.council_type for m in members}
-        return (-(new_region + new_type), slot_id not in person.available, position[person.id])
+        preference = reserve_preference(
+            members, person.region, person.council_type, person.supports_schools, slot_id not in person.available
+        )
+        return (*preference, position[person.id])
 
     # Round robin, so that groups share the best reserves fairly.
     while True:

@@ -23,6 +23,7 @@ from app.focus_groups.composition import (
     Rules,
     SlotOption,
     compose,
+    reserve_preference,
     violations,
 )
 from app.focus_groups.models import CompositionLock, Placement, Slot, Study, Volunteer
@@ -240,13 +241,20 @@ def current_groups(study: Study) -> list[GroupView]:
         if slot.status == "cancelled":
             continue
         participants = [p for p in slot.placements if p.role == "participant" and p.status in ACTIVE_STATUSES]
+        people = [p.volunteer for p in participants]
+        # Best fit first, as a promotion would rank them against the group as it stands now.
         reserves = sorted(
             (p for p in slot.placements if p.role == "reserve" and p.status in ACTIVE_STATUSES),
-            key=lambda p: (p.reserve_rank or 10_000, p.id),
+            key=lambda p: (
+                *reserve_preference(
+                    people, p.volunteer.region, p.volunteer.council_type, p.volunteer.supports_schools, p.if_need_be
+                ),
+                p.reserve_rank or 10_000,
+                p.id,
+            ),
         )
         if not participants and not reserves and slot.status != "confirmed":
             continue
-        people = [p.volunteer for p in participants]
         views.append(
             GroupView(
                 slot=slot,

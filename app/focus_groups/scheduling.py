@@ -25,6 +25,7 @@ from app.email.models import OutboxMessage
 from app.email.sender import external_url, send_email
 from app.extensions import db
 from app.focus_groups import ical
+from app.focus_groups.composition import reserve_preference
 from app.focus_groups.models import Placement, Slot, Volunteer
 from app.focus_groups.planning import organisation_key
 from app.focus_groups.services import (
@@ -71,14 +72,13 @@ def choose_reserve(
     suits ("yes" before "if need be"); then the composition's reserve order.
     """
     organisations = {person.organisation for person in group if person.organisation} | set(taken)
-    regions = {person.region for person in group}
-    council_types = {person.council_type for person in group}
 
     def preference(reserve: Person) -> tuple:
-        new_kinds = (reserve.region not in regions) + (reserve.council_type not in council_types)
-        same_schools_answer = sum(1 for person in group if person.supports_schools == reserve.supports_schools)
+        fit = reserve_preference(
+            group, reserve.region, reserve.council_type, reserve.supports_schools, reserve.if_need_be
+        )
         rank = reserve.reserve_rank if reserve.reserve_rank is not None else float("inf")
-        return (-new_kinds, same_schools_answer, reserve.if_need_be, rank, reserve.id)
+        return (*fit, rank, reserve.id)
 
     eligible = [r for r in reserves if not (r.organisation and r.organisation in organisations)]
     return min(eligible, key=preference).id if eligible else None

@@ -18,6 +18,7 @@ from app.focus_groups.composition import (
     Rules,
     SlotOption,
     compose,
+    reserve_preference,
     score,
     violations,
 )
@@ -227,3 +228,45 @@ def test_too_few_people_form_fewer_groups():
 def test_rules_are_checked():
     with pytest.raises(CompositionError):
         Rules(groups=2, min_size=6, target_size=4, max_size=8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(instances())
+def test_reserves_are_ranked_as_promotion_ranks_them(instance):
+    """One ranking: for an unchanged group, promotion asks the reserves in the order composition chose them."""
+    from app.focus_groups import scheduling
+
+    people, slots, rules = instance
+    result = compose(people, slots, rules)
+    by_id = {p.id: p for p in people}
+
+    def for_promotion(person_id, rank=None, slot_id=None):
+        who = by_id[person_id]
+        return scheduling.Person(
+            id=person_id,
+            region=who.region,
+            council_type=who.council_type,
+            supports_schools=who.supports_schools,
+            organisation=who.organisation,
+            if_need_be=slot_id is not None and slot_id not in who.available,
+            reserve_rank=rank,
+        )
+
+    for slot_id, reserve_ids in result.reserves.items():
+        group = [for_promotion(i) for i in result.groups[slot_id]]
+        waiting = [for_promotion(i, rank, slot_id) for rank, i in enumerate(reserve_ids, start=1)]
+        asked = []
+        while waiting:
+            chosen = scheduling.choose_reserve(group, waiting)
+            asked.append(chosen)
+            waiting = [r for r in waiting if r.id != chosen]
+        assert asked == reserve_ids
+
+
+def test_a_reserve_who_balances_the_schools_mix_comes_first():
+    group = [person(f"p{n}", region=REGIONS[n], council_type=TYPES[n], schools=True) for n in range(4)]
+    same = person("same", region="london", council_type="county", schools=True)
+    other = person("other", region="london", council_type="county", schools=False)
+    assert reserve_preference(group, same.region, same.council_type, True, False) > reserve_preference(
+        group, other.region, other.council_type, False, False
+    )

@@ -991,3 +991,14 @@ def test_a_decline_submitted_twice_at_once_promotes_one_reserve(app, mailbox, gr
     assert len(to(mailbox, participants[0].volunteer.email)) == 1  # one confirmation, not two
     declined = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "focus_groups.invitation_declined"))
     assert len(declined.all()) == 1
+
+
+def test_the_plan_lists_reserves_best_fit_first_as_a_promotion_ranks_them(client, signed_in, group):
+    from app.focus_groups.planning import current_groups
+
+    study, slot, _participants, _reserves = group
+    view = next(v for v in current_groups(study) if v.slot.id == slot.id)
+    assert [p.volunteer.name for p in view.reserves] == ["Nia North", "Rosa Reserve"]  # rank 2 brings a new region
+    signed_in("organiser")
+    page = page_text(client.get(f"/focus-groups/{study.id}/groups"))
+    assert "Reserves, best fit first" in page and "the reserve who then adds most to the group is asked" in page

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -108,8 +108,9 @@ def keep_prepared_statements(app: Flask) -> None:
     psycopg prepares a statement once it has run five times on a connection, so PostgreSQL stops
     planning it again; but it forgets them all at every ROLLBACK, which is how a request's read-only
     transaction ends when the session is closed. For a transaction that changed nothing, COMMIT and
-    ROLLBACK are the same to the database, so a request that wrote nothing (no flush, no insert,
-    update or delete, nothing pending) commits; anything else is rolled back as before.
+    ROLLBACK are the same to the database. Whether it changed anything is asked of PostgreSQL itself
+    (a transaction that has written holds a transaction id), so no way of writing can slip past;
+    anything pending in the session, or any write the session saw, is rolled back as before.
     """
 
     @app.teardown_request
@@ -120,7 +121,11 @@ def keep_prepared_statements(app: Flask) -> None:
         if session.new or session.dirty or session.deleted:
             return
         try:
-            session.commit()
+            wrote = session.execute(text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")).scalar()
+            if wrote:
+                session.rollback()
+            else:
+                session.commit()
         except Exception:  # noqa: BLE001 - a broken transaction: rolled back as before
             session.rollback()
 

@@ -126,18 +126,32 @@ def test_a_request_that_changed_nothing_ends_its_transaction_with_commit(app, cl
     assert ended and ended[-1] == "commit"
 
 
-def test_a_change_a_request_did_not_commit_is_still_rolled_back(app, client):
-    """Ending reads with COMMIT never saves what a view changed and left uncommitted."""
+@pytest.mark.parametrize(
+    "how",
+    ["orm", "core update", "connection", "returning"],
+)
+def test_a_change_a_request_did_not_commit_is_still_rolled_back(app, client, how):
+    """Ending reads with COMMIT never saves what a view changed and left uncommitted, however it wrote."""
+    db.session.add(Organisation(name="Kept", region="wales", council_type="welsh"))
+    db.session.commit()
 
     @app.route("/test-uncommitted", methods=["POST"])
     @public
     @csrf.exempt
     def uncommitted():
-        db.session.add(Organisation(name="Never saved", region="wales", council_type="welsh"))
-        db.session.flush()
-        db.session.execute(update(Organisation).values(name="Changed"))
+        if how == "orm":
+            db.session.add(Organisation(name="Never saved", region="wales", council_type="welsh"))
+            db.session.flush()
+        elif how == "core update":
+            db.session.execute(update(Organisation).values(name="Changed"))
+        elif how == "connection":
+            db.session.connection().execute(text("UPDATE organisation SET name = 'Changed'"))
+        else:
+            db.session.execute(
+                text("UPDATE organisation SET name = 'Changed' RETURNING id").columns(Organisation.id)
+            ).all()
         return "done"
 
     assert client.post("/test-uncommitted").status_code == 200
     db.session.rollback()
-    assert db.session.scalar(select(func.count(Organisation.id))) == 0
+    assert db.session.scalars(select(Organisation.name)).all() == ["Kept"]

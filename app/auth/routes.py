@@ -76,13 +76,13 @@ def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
-        if user is not None:
+        # Recorded before the browser's session changes: if the write fails, nobody is signed in.
+        if user is not None and start_session(user, form.password.data):
             next_url = _safe_next(request.args.get("next"))
             session.clear()  # a new session at sign-in: nothing carries over from before
             login_user(user)
             session.permanent = True
             session["last_seen"] = datetime.now(UTC).isoformat()
-            start_session(user, form.password.data)
             return redirect(next_url or url_for("main.home"))
         form.email.errors.append(SIGN_IN_ERROR)
     return render_template("auth/sign_in.html", form=form, timed_out=request.args.get("timeout") == "1")

@@ -52,14 +52,27 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def start_session(user: User, password: str | None = None) -> None:
-    """Note a successful sign-in (and store a stronger hash of `password` if the parameters have grown)."""
-    new_hash = hash_password(password) if password and needs_rehash(user.password_hash) else None
+def start_session(user: User, password: str | None = None) -> bool:
+    """Note a successful sign-in (storing a stronger hash of `password` if the parameters have grown).
+
+    The password was checked before any write, so the account is read again under a lock: if it was
+    disabled, or its password changed, while the password was being checked, nothing is written and
+    the sign-in does not go ahead (False).
+    """
+    checked_hash = user.password_hash
+    user_id = user.id
+    new_hash = hash_password(password) if password and needs_rehash(checked_hash) else None
     with write_transaction():
+        current = db.session.scalar(
+            select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+        )
+        if current is None or not current.is_active or current.password_hash != checked_hash:
+            return False
         if new_hash:
-            user.password_hash = new_hash
-        user.last_signed_in_at = utcnow()
-        record("sign-in", user, actor=user)
+            current.password_hash = new_hash
+        current.last_signed_in_at = utcnow()
+        record("sign-in", current, actor=current)
+    return True
 
 
 def end_session(user: User) -> None:

@@ -83,13 +83,21 @@ def _deliver(message: EmailMessage) -> None:
 
 
 def send_email(
-    to: str, subject: str, template: str, attachments: list[Attachment] | None = None, **context
+    to: str,
+    subject: str,
+    template: str,
+    attachments: list[Attachment] | None = None,
+    *,
+    add_to_session: bool = True,
+    **context,
 ) -> OutboxMessage:
     """Send one email (or keep it in the outbox when no SMTP server is configured).
 
     `attachments` are (filename, content type, bytes); the outbox keeps the bodies only.
 
-    Returns the outbox record, added to the current session; the caller commits.
+    Returns the outbox record, added to the current session; the caller commits. With
+    `add_to_session=False` the caller adds it, inside its own write (so that on SQLite the database is
+    not locked while the SMTP server answers).
     Delivery failures are logged and recorded with status 'failed', not raised,
     so a mail outage never loses the user's work.
     """
@@ -107,5 +115,6 @@ def send_email(
             log.error("Email to %s (%s) not sent: %s", to, template, exc)
             record.status = "failed"
             record.error = str(exc)[:500]
-    db.session.add(record)
+    if add_to_session:
+        db.session.add(record)
     return record

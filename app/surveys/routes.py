@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -35,6 +37,7 @@ from app.surveys.answering import (
 from app.surveys.invitations import token_hash
 from app.surveys.models import Invitation, Survey
 from app.surveys.services import (
+    ResponseIncomplete,
     SurveyClosed,
     answer_revisions,
     definition_for,
@@ -51,6 +54,7 @@ from app.surveys.services import (
 )
 
 FIXED_FIELDS = {"csrf_token", "action", "response_ref"}
+PAGE_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")  # as survey-definition.schema.json allows
 
 
 def _refuse(survey: Survey, respondent: Respondent, reason: str):
@@ -192,6 +196,10 @@ def _render_page(
 def page(survey: Survey, respondent: Respondent, page_id: str):
     """One page of questions. Leaving it with Continue, or Save and come back later, saves it."""
     slug = survey.slug
+    if not PAGE_ID.fullmatch(page_id):  # no page of any survey is called that (and it is not sent to the database)
+        if request.method == "POST":
+            _refuse(survey, respondent, f"unknown page {page_id[:80]!r}")
+        abort(404)
     if request.method == "GET":
         response, visited = response_and_visit(survey, respondent.organisation.id, page_id)
     else:
@@ -271,17 +279,19 @@ def page(survey: Survey, respondent: Respondent, page_id: str):
             db.session.expire(response)
             return redirect(_back_url(survey, definition, response.answer_values(), current))
         if respondent.email:
+            sent = send_email(
+                respondent.email,
+                f"Your answers to '{survey.title}' are saved",
+                "survey_resume",
+                add_to_session=False,
+                survey=survey,
+                organisation=respondent.organisation,
+                link=external_url("surveys.start", slug=survey.slug),
+                closes_at=survey.closes_at,
+                via_invitation=respondent.user is None,
+            )
             with write_transaction():
-                send_email(
-                    respondent.email,
-                    f"Your answers to '{survey.title}' are saved",
-                    "survey_resume",
-                    survey=survey,
-                    organisation=respondent.organisation,
-                    link=external_url("surveys.start", slug=survey.slug),
-                    closes_at=survey.closes_at,
-                    via_invitation=respondent.user is None,
-                )
+                db.session.add(sent)
         return render_template("surveys/saved.html", survey=survey, respondent=respondent, unsaved=bool(bad))
 
     if not result.ok:
@@ -387,18 +397,23 @@ def submit(survey: Survey, respondent: Respondent):
         submitted_now = submit_response(response, user=respondent.user)
     except SurveyClosed:
         return _closed_page(survey, respondent)
+    except ResponseIncomplete as incomplete:
+        flash("Some questions still need an answer. Answer them, then submit.", "important")
+        return redirect(url_for("surveys.page", slug=survey.slug, page_id=incomplete.page.id))
     if submitted_now and respondent.email:
+        sent = send_email(
+            respondent.email,
+            f"We have your answers to '{survey.title}'",
+            "survey_receipt",
+            add_to_session=False,
+            survey=survey,
+            organisation=respondent.organisation,
+            reference=response.reference,
+            changed=response.submission_count > 1,
+            link=external_url("surveys.start", slug=survey.slug),
+        )
         with write_transaction():
-            send_email(
-                respondent.email,
-                f"We have your answers to '{survey.title}'",
-                "survey_receipt",
-                survey=survey,
-                organisation=respondent.organisation,
-                reference=response.reference,
-                changed=response.submission_count > 1,
-                link=external_url("surveys.start", slug=survey.slug),
-            )
+            db.session.add(sent)
     return redirect(url_for("surveys.done", slug=survey.slug))
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from app.audit.services import record
 from app.database import write_transaction
 from app.extensions import db
-from app.surveys.answering import PageResult, relevant_answers
+from app.surveys.answering import PageResult, first_unanswered_page, relevant_answers
 from app.surveys.definition import Definition, load_definition
 from app.surveys.models import Answer, PageVisit, Response, ResponseSnapshot, Survey, SurveyVersion
 
@@ -32,6 +32,14 @@ REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misr
 
 class SurveyClosed(Exception):
     """The survey is not open for answers now."""
+
+
+class ResponseIncomplete(Exception):
+    """A page on the response's route still needs an answer (a colleague's change can add one)."""
+
+    def __init__(self, page) -> None:
+        super().__init__(page.id)
+        self.page = page
 
 
 def utcnow() -> datetime:
@@ -312,7 +320,8 @@ def submit_response(response: Response, *, user=None) -> bool:
     """Submit (or re-submit after changes) exactly once, in one transaction.
 
     Returns True if this call submitted it; False if it was already submitted with nothing new
-    (a double click or a resent form), which changes nothing.
+    (a double click or a resent form), which changes nothing. Raises ResponseIncomplete, changing
+    nothing, when a page on the response's route has no answer as the write finds it.
     """
     if not is_open(response.survey):
         raise SurveyClosed
@@ -336,7 +345,13 @@ def submit_response(response: Response, *, user=None) -> bool:
         if result.rowcount != 1:
             return False
         db.session.refresh(response)
-        answers = relevant_answers(definition, response.answer_values())
+        stored = response.answer_values()
+        # Checked again inside the write: a colleague may have changed a routing answer since the
+        # page was read, so that a page now on the route has no answer (rolled back, nothing submitted).
+        missing = first_unanswered_page(definition, stored)
+        if missing is not None:
+            raise ResponseIncomplete(missing)
+        answers = relevant_answers(definition, stored)
         response.submitted_answers = answers
         db.session.add(
             ResponseSnapshot(

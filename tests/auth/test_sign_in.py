@@ -160,3 +160,28 @@ class TestPerAddressLimit:
         for n in range(3):
             assert sign_in(client, f"guess{n}@example.org", "wrong").status_code == 200
         assert sign_in(client, "guess9@example.org", "wrong").status_code == 429
+
+
+@pytest.mark.parametrize("change", ["password reset", "disabled"])
+def test_an_account_changed_while_its_password_was_checked_is_not_signed_in(app, make_user, change):
+    """The password is checked before anything is written; the write checks the account again."""
+    from sqlalchemy import update
+
+    from app.auth.models import User
+    from app.auth.passwords import hash_password, verify_password
+    from app.auth.services import authenticate, start_session
+
+    user = make_user("analyst")
+    found = authenticate(user.email, PASSWORD)
+    assert found is not None
+    values = {"password_hash": hash_password("a-brand-new-passphrase")} if change == "password reset" else {}
+    if change == "disabled":
+        values["disabled"] = True
+    with db.engine.begin() as other:  # another request, meanwhile
+        other.execute(update(User).where(User.id == found.id).values(**values))
+    assert start_session(found, PASSWORD) is False
+    db.session.expire_all()
+    again = db.session.get(User, user.id)
+    assert again.last_signed_in_at is None
+    if change == "password reset":
+        assert verify_password(again.password_hash, "a-brand-new-passphrase")

@@ -3,6 +3,7 @@
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
@@ -91,6 +92,22 @@ def test_submitting_with_questions_missing_goes_to_the_first_one(client, signed_
     assert db.session.scalar(select(Response.status)) == "in_progress"
 
 
+def test_a_response_missing_an_answer_when_written_is_not_submitted(client, signed_in, survey):
+    """The check is made again inside the write, where a colleague's change can no longer slip in."""
+    from app.surveys.services import ResponseIncomplete, response_for, submit_response
+
+    member = signed_in("member")
+    answer_all(client, {"provides": NO_SCHOOLS["provides"]})
+    response = response_for(survey, member.organisation_id)
+    with pytest.raises(ResponseIncomplete) as incomplete:
+        submit_response(response, user=member)
+    assert incomplete.value.page.id == "user_counts"
+    db.session.expire_all()
+    stored = db.session.get(Response, response.id)
+    assert stored.status == "in_progress" and stored.submission_count == 0
+    assert db.session.scalar(select(func.count(ResponseSnapshot.id))) == 0
+
+
 def test_changing_a_submitted_response_keeps_the_earlier_version(client, signed_in, survey):
     signed_in("member")
     answer_all(client)
@@ -164,6 +181,16 @@ def test_fields_from_another_page_are_refused(client, signed_in, survey):
     response = answer_page(client, "provides", {"provides_education": "no", "ict_revenue_spend": "1"})
     assert response.status_code == 400
     assert db.session.scalar(select(func.count(Answer.id))) == 0
+
+
+def test_page_names_no_survey_could_have_are_not_found(client, signed_in, survey):
+    signed_in("member")
+    client.post("/surveys/schools-ict/start")
+    for name in ("no_such_page", "a%00b", "x" * 300, "Provides"):
+        assert client.get(f"/surveys/schools-ict/questions/{name}").status_code == 404, name
+    assert client.post("/surveys/schools-ict/questions/a%00b", data={"action": "continue"}).status_code == 400
+    refused = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "survey-tampered-request"))
+    assert refused == 1
 
 
 def test_unknown_option_values_are_refused(client, signed_in, survey):

@@ -36,6 +36,16 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
+def note_activity() -> None:
+    """Note activity in the session now: it then lasts until the idle time passes without any.
+
+    Signing in does this; so does following an invitation link, which lets someone without an
+    account answer for their organisation for as long as they keep going.
+    """
+    session.permanent = True
+    session["last_seen"] = datetime.now(UTC).isoformat()
+
+
 def init_security(app: Flask) -> None:
     """Register the header and idle-timeout hooks."""
     idle = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
@@ -47,17 +57,29 @@ def init_security(app: Flask) -> None:
 
     @app.before_request
     def enforce_idle_timeout():
-        if request.endpoint == "static" or not current_user.is_authenticated:
+        # Signed-in people, and anyone a session lets in without an account (an invitation link's
+        # holder: see `note_activity`), are let go after the idle time.
+        if request.endpoint == "static":
+            return None
+        signed_in = current_user.is_authenticated
+        last_seen = session.get("last_seen")
+        if not signed_in and not last_seen:
             return None
         now = datetime.now(UTC)
-        last_seen = session.get("last_seen")
         if last_seen and now - datetime.fromisoformat(last_seen) > idle:
-            logout_user()
             session.clear()
-            flash("You were signed out because you had not done anything for a while.", "important")
-            return redirect(url_for("auth.sign_in", timeout=1))
+            if signed_in:
+                logout_user()
+                flash("You were signed out because you had not done anything for a while.", "important")
+                return redirect(url_for("auth.sign_in", timeout=1))
+            flash(
+                "Your access through the invitation link ended because you had not done anything for a while. "
+                "Your saved answers are kept: follow the link in the invitation email again to carry on.",
+                "important",
+            )
+            return None
         if not last_seen or now - datetime.fromisoformat(last_seen) >= LAST_SEEN_STEP:
-            session["last_seen"] = now.isoformat()
+            note_activity()
         return None
 
     @app.after_request

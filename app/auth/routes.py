@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import (
@@ -36,6 +35,7 @@ from app.auth.services import (
 )
 from app.database import reads_first, write_transaction
 from app.extensions import limiter
+from app.security import note_activity
 
 SIGN_IN_ERROR = "Enter a correct email address and password"
 
@@ -81,8 +81,7 @@ def sign_in():
             next_url = _safe_next(request.args.get("next"))
             session.clear()  # a new session at sign-in: nothing carries over from before
             login_user(user)
-            session.permanent = True
-            session["last_seen"] = datetime.now(UTC).isoformat()
+            note_activity()
             return redirect(next_url or url_for("main.home"))
         form.email.errors.append(SIGN_IN_ERROR)
     return render_template("auth/sign_in.html", form=form, timed_out=request.args.get("timeout") == "1")

@@ -12,6 +12,7 @@ from flask_login import current_user
 from app.auth.roles import MEMBER
 from app.extensions import db, login_manager
 from app.organisations.models import Organisation
+from app.security import note_activity
 from app.surveys.models import Invitation
 from app.surveys.services import find_survey, utcnow
 
@@ -46,6 +47,7 @@ def grant_invitation(invitation: Invitation) -> None:
     granted = dict(session.get(SESSION_KEY, {}))
     granted[str(invitation.survey_id)] = invitation.id
     session[SESSION_KEY] = granted
+    note_activity()  # it lasts while they keep answering, and ends after the idle time
 
 
 def invitation_is_live(invitation: Invitation | None) -> bool:

@@ -57,6 +57,28 @@ def test_the_invitation_link_lets_someone_without_an_account_answer(app, client,
     assert mailbox[-1]["To"] == "ict@cardiff.example"  # the receipt goes to the invitation's address
 
 
+def test_an_invitation_link_lasts_while_its_holder_keeps_answering(app, client, survey, make_organisation, mailbox):
+    """Like a signed-in member's session: kept alive by activity, ended after the idle time."""
+    org = make_organisation(name="Cardiff Council", contact_email="ict@cardiff.example")
+    send_invitations(survey, [org.id])
+    followed = client.get(link_in(mailbox[0]))
+    assert "Expires=" in followed.headers["Set-Cookie"]  # kept by the browser, for the idle time
+    for minutes in (20, 25, 29):  # an hour and more of work, never half an hour idle
+        with client.session_transaction() as session:
+            session["last_seen"] = (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat()
+        assert "Cardiff Council" in page_text(client.get("/surveys/schools-ict/"))
+        with client.session_transaction() as session:
+            assert datetime.now(UTC) - datetime.fromisoformat(session["last_seen"]) < timedelta(minutes=1)
+    with client.session_transaction() as session:
+        session["last_seen"] = (datetime.now(UTC) - timedelta(minutes=31)).isoformat()
+    ended = client.get("/surveys/schools-ict/")
+    assert ended.status_code == 302
+    page = page_text(client.get(ended.headers["Location"]))
+    assert "follow the link in the invitation email again" in page
+    assert client.get("/surveys/schools-ict/").status_code == 302  # the grant is gone
+    assert client.get(link_in(mailbox[0])).headers["Location"] == "/surveys/schools-ict/"  # the link still works
+
+
 def test_a_revoked_or_resent_link_stops_working(app, client, signed_in, survey, make_organisation, mailbox):
     org = make_organisation(name="Cardiff Council", contact_email="ict@cardiff.example")
     send_invitations(survey, [org.id])

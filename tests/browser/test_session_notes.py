@@ -279,3 +279,39 @@ def test_alt_shift_n_chooses_the_participant_with_that_pseudonym(page: Page, liv
             db.session.get(Placement, first_id).status = status
             db.session.commit()
             db.session.remove()
+
+
+def test_signing_out_with_notes_waiting_asks_first_and_keeps_them(page: Page, live_app, browser_errors):
+    slot_id = demo_session_id(live_app)
+    open_console(page, slot_id)
+    marker = secrets.token_hex(3)
+    blocked = re.compile(rf".*/sessions/{slot_id}/notes/new$")
+    page.route(blocked, lambda route: route.abort())
+    note = page.get_by_label("Note", exact=True)
+    note.fill(f"Typed offline {marker}")
+    note.press("Enter")
+    status = page.locator("#note-status")
+    expect(status).to_have_text("Offline — 1 note waiting")
+
+    asked: list[str] = []
+
+    def stay(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", stay)
+    page.get_by_role("button", name="Sign out").click()
+    expect(status).to_have_text("Offline — 1 note waiting")  # still here, still signed in
+    assert asked and asked[0].startswith("1 session note has not reached the server yet.")
+    assert "they stay in this browser, for you only" in asked[0]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    assert stored_notes(live_app, slot_id, marker) == []
+
+    page.unroute(blocked)  # back online: signing in again and opening the session sends it
+    open_console(page, slot_id)
+    expect(status).to_have_text("Saved")
+    assert [text for text, _, _ in stored_notes(live_app, slot_id, marker)] == [f"Typed offline {marker}"]
+    browser_errors[:] = [e for e in browser_errors if "Failed to load resource" not in e]

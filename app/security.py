@@ -36,14 +36,16 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
-def note_activity() -> None:
+def note_activity(*, without_account: bool = False) -> None:
     """Note activity in the session now: it then lasts until the idle time passes without any.
 
-    Signing in does this; so does following an invitation link, which lets someone without an
-    account answer for their organisation for as long as they keep going.
+    Signing in does this; so does following an invitation link (`without_account`), which lets
+    someone without an account answer for their organisation for as long as they keep going.
     """
     session.permanent = True
     session["last_seen"] = datetime.now(UTC).isoformat()
+    if without_account:
+        session["without_account"] = True
 
 
 def init_security(app: Flask) -> None:
@@ -62,24 +64,19 @@ def init_security(app: Flask) -> None:
         if request.endpoint == "static":
             return None
         signed_in = current_user.is_authenticated
-        last_seen = session.get("last_seen")
-        if not signed_in and not last_seen:
+        if not signed_in and not session.get("without_account"):
             return None
         now = datetime.now(UTC)
+        last_seen = session.get("last_seen")
         if last_seen and now - datetime.fromisoformat(last_seen) > idle:
-            session.clear()
+            session.clear()  # for an invitation link's holder, its grants: the pages they ask for say what to do
             if signed_in:
                 logout_user()
                 flash("You were signed out because you had not done anything for a while.", "important")
                 return redirect(url_for("auth.sign_in", timeout=1))
-            flash(
-                "Your access through the invitation link ended because you had not done anything for a while. "
-                "Your saved answers are kept: follow the link in the invitation email again to carry on.",
-                "important",
-            )
             return None
         if not last_seen or now - datetime.fromisoformat(last_seen) >= LAST_SEEN_STEP:
-            note_activity()
+            note_activity(without_account=not signed_in)
         return None
 
     @app.after_request

@@ -66,13 +66,16 @@ def start_session(user: User, password: str | None = None) -> bool:
         current = db.session.scalar(
             select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
         )
-        if current is None or not current.is_active or current.password_hash != checked_hash:
-            return False
-        if new_hash:
-            current.password_hash = new_hash
-        current.last_signed_in_at = utcnow()
-        record("sign-in", current, actor=current)
-    return True
+        changed = current is None or not current.is_active or current.password_hash != checked_hash
+        if not changed:
+            if new_hash:
+                current.password_hash = new_hash
+            current.last_signed_in_at = utcnow()
+            record("sign-in", current, actor=current)
+            return True
+    with write_transaction():
+        record("sign-in-failed", current, object_type="user", reason="account changed during sign-in")
+    return False
 
 
 def end_session(user: User) -> None:

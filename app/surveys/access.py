@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import abort, session
+from flask import abort, flash, redirect, request, session, url_for
 from flask_login import current_user
 
 from app.auth.roles import MEMBER
-from app.extensions import db, login_manager
+from app.extensions import db
 from app.organisations.models import Organisation
 from app.security import note_activity
 from app.surveys.models import Invitation
@@ -47,7 +47,7 @@ def grant_invitation(invitation: Invitation) -> None:
     granted = dict(session.get(SESSION_KEY, {}))
     granted[str(invitation.survey_id)] = invitation.id
     session[SESSION_KEY] = granted
-    note_activity()  # it lasts while they keep answering, and ends after the idle time
+    note_activity(without_account=True)  # it lasts while they keep answering, and ends after the idle time
 
 
 def invitation_is_live(invitation: Invitation | None) -> bool:
@@ -87,7 +87,14 @@ def respondent_required(view: Callable) -> Callable:
         respondent = current_respondent(survey)
         if respondent is None:
             if not current_user.is_authenticated:
-                return login_manager.unauthorized()
+                # A member, or someone whose invitation link's access has ended (idle for too long,
+                # or the browser closed): both are told what to do.
+                flash(
+                    "Sign in to answer this survey, or follow the link in your organisation's invitation "
+                    "email again (the answers saved so far are kept).",
+                    "important",
+                )
+                return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
             abort(403)
         return view(*args, survey=survey, respondent=respondent, **kwargs)
 

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
@@ -183,5 +184,7 @@ def test_an_account_changed_while_its_password_was_checked_is_not_signed_in(app,
     db.session.expire_all()
     again = db.session.get(User, user.id)
     assert again.last_signed_in_at is None
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(user.id))).all()
+    assert "sign-in-failed" in actions and "sign-in" not in actions
     if change == "password reset":
         assert verify_password(again.password_hash, "a-brand-new-passphrase")

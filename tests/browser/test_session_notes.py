@@ -315,3 +315,37 @@ def test_signing_out_with_notes_waiting_asks_first_and_keeps_them(page: Page, li
     expect(status).to_have_text("Saved")
     assert [text for text, _, _ in stored_notes(live_app, slot_id, marker)] == [f"Typed offline {marker}"]
     browser_errors[:] = [e for e in browser_errors if "Failed to load resource" not in e]
+
+
+def test_signing_out_says_when_notes_the_browser_cannot_keep_would_be_lost(page: Page, live_app, browser_errors):
+    slot_id = demo_session_id(live_app)
+    page.add_init_script(
+        "Storage.prototype.setItem = function () { throw new DOMException('Full', 'QuotaExceededError'); };"
+    )
+    open_console(page, slot_id)
+    marker = secrets.token_hex(3)
+    blocked = re.compile(rf".*/sessions/{slot_id}/notes/new$")
+    page.route(blocked, lambda route: route.abort())
+    note = page.get_by_label("Note", exact=True)
+    note.fill(f"Only in this page {marker}")
+    note.press("Enter")
+    status = page.locator("#note-status")
+    expect(status).to_contain_text("1 note waiting")
+
+    asked: list[str] = []
+
+    def stay(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", stay)
+    page.get_by_role("button", name="Sign out").click()
+    expect(status).to_contain_text("1 note waiting")
+    assert asked and "This browser is not keeping a copy: if you sign out now, they are lost." in asked[0]
+
+    page.unroute(blocked)
+    expect(status).to_contain_text("Saved")
+    assert [text for text, _, _ in stored_notes(live_app, slot_id, marker)] == [f"Only in this page {marker}"]
+    page.get_by_role("button", name="Sign out").click()  # nothing waits now: no question
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    browser_errors[:] = [e for e in browser_errors if "Failed to load resource" not in e]

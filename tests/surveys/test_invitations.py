@@ -74,9 +74,36 @@ def test_an_invitation_link_lasts_while_its_holder_keeps_answering(app, client, 
     ended = client.get("/surveys/schools-ict/")
     assert ended.status_code == 302
     page = page_text(client.get(ended.headers["Location"]))
-    assert "follow the link in the invitation email again" in page
-    assert client.get("/surveys/schools-ict/").status_code == 302  # the grant is gone
+    assert "follow the link in your organisation's invitation email again" in page
+    gone = client.get("/surveys/schools-ict/")  # the grant is gone
+    assert gone.status_code == 302
+    client.get(gone.headers["Location"])
     assert client.get(link_in(mailbox[0])).headers["Location"] == "/surveys/schools-ict/"  # the link still works
+    assert "invitation email again" not in page_text(client.get("/surveys/schools-ict/"))
+
+
+def test_a_visitor_on_a_survey_page_is_told_to_sign_in_or_follow_the_invitation_link(client, survey):
+    """Also what someone sees whose link's access ended when the browser dropped the session cookie."""
+    response = client.get("/surveys/schools-ict/questions/provides")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in?next=")
+    page = page_text(client.get(response.headers["Location"]))
+    assert "Sign in to answer this survey, or follow the link in your organisation's invitation email" in page
+
+
+def test_a_stale_signed_in_session_is_not_taken_for_an_invitation(client, make_user):
+    """A session whose person signed out elsewhere is a visitor's: no idle bookkeeping, no cookie."""
+    from sqlalchemy import update
+
+    from app.auth.models import User
+    from tests.conftest import sign_in
+
+    user = make_user("member")
+    sign_in(client, user.email)
+    db.session.execute(update(User).where(User.id == user.id).values(session_token="revoked-elsewhere"))
+    db.session.commit()
+    response = client.get("/privacy")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
 
 
 def test_a_revoked_or_resent_link_stops_working(app, client, signed_in, survey, make_organisation, mailbox):

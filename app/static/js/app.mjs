@@ -20,34 +20,44 @@ for (const grid of document.querySelectorAll('[data-module="app-grid-total"]')) 
 }
 
 // Signing out with session notes that have not reached the server (typed offline, or refused): say so
-// first. They are not lost either way: they stay in this browser, for this person only, until they
-// sign in here again and open the session's notes (app/static/js/notes.mjs keeps them per person).
+// first. They are kept in this browser, for this person only, until they sign in here again and open
+// the session's notes (app/static/js/notes.mjs keeps them per person), unless the browser refuses to
+// keep anything, when signing out loses them: the question says which.
 for (const form of document.querySelectorAll('[data-module="app-sign-out"]')) {
   form.addEventListener("submit", (event) => {
-    const waiting = notesWaiting(form.dataset.user);
+    // A notes console on this page adds what it holds in memory (and names its own storage keys).
+    const asked = { count: 0, lost: 0, skip: [] };
+    document.dispatchEvent(new CustomEvent("app:notes-waiting", { detail: asked }));
+    const waiting = asked.count + notesInStorage(form.dataset.user, asked.skip);
     if (!waiting) return;
     const what = waiting === 1 ? "1 session note has" : `${waiting} session notes have`;
-    const question =
-      `${what} not reached the server yet. If you sign out, they stay in this browser, ` +
-      "for you only, until you sign in here again and open that session's notes.\n\nSign out anyway?";
-    if (!window.confirm(question)) event.preventDefault();
+    const fate = asked.lost
+      ? "This browser is not keeping a copy: if you sign out now, they are lost. Keep this page open until they are saved."
+      : "If you sign out, they stay in this browser, for you only, until you sign in here again and open that session's notes.";
+    if (!window.confirm(`${what} not reached the server yet. ${fate}\n\nSign out anyway?`)) event.preventDefault();
   });
 }
 
-function notesWaiting(user) {
+function notesInStorage(user, skip) {
   if (!user) return 0;
   const prefix = `socitm-notes-${user}-`;
   let count = 0;
+  let length = 0;
   try {
-    for (let i = 0; i < window.localStorage.length; i += 1) {
+    length = window.localStorage.length;
+  } catch {
+    return 0; // storage refused: nothing is kept there
+  }
+  for (let i = 0; i < length; i += 1) {
+    try {
       const key = window.localStorage.key(i);
-      if (!key || !key.startsWith(prefix)) continue;
+      if (!key || !key.startsWith(prefix) || skip.some((other) => key.startsWith(other))) continue;
       const value = JSON.parse(window.localStorage.getItem(key) || "null");
       if (key.endsWith("-outbox") || key.endsWith("-unsent")) count += Array.isArray(value) ? value.length : 0;
       else if (key.endsWith("-draft") && value && typeof value.text === "string" && value.text.trim()) count += 1;
+    } catch {
+      // one unreadable value: count the others
     }
-  } catch {
-    return 0; // storage refused or unreadable: nothing is kept there
   }
   return count;
 }

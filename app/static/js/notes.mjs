@@ -151,6 +151,16 @@ function initConsole(page) {
     renderUnsent();
   };
 
+  // Asked by the sign-out button (app.mjs) before it signs out: what this page holds that the server
+  // has not got, and whether the browser keeps a copy of it (its storage keys are then counted here).
+  document.addEventListener("app:notes-waiting", (event) => {
+    const typing = composer ? composer.querySelector('textarea[name="text"]').value.trim() : "";
+    const held = queue.length + unsent.length + (typing ? 1 : 0);
+    event.detail.count += held;
+    if (!storageWorks) event.detail.lost += held;
+    event.detail.skip.push(`${prefix}-`);
+  });
+
   if (!composer) {
     // Notes marked complete: nothing can be sent, but nothing kept in this browser is hidden either.
     const reason = "the notes are marked complete. Copy it, or ask an organiser to reopen the notes";

@@ -87,8 +87,8 @@ def respondent_required(view: Callable) -> Callable:
         respondent = current_respondent(survey)
         if respondent is None:
             if not current_user.is_authenticated:
-                # A member, or someone whose invitation link's access has ended (idle for too long,
-                # or the browser closed): both are told what to do.
+                # A member, or someone whose invitation link's access has ended (idle for longer than
+                # the idle time, so the server or the browser let the session go): both are told what to do.
                 flash(
                     "Sign in to answer this survey, or follow the link in your organisation's invitation "
                     "email again (the answers saved so far are kept).",

@@ -303,7 +303,7 @@ def test_signing_out_with_notes_waiting_asks_first_and_keeps_them(page: Page, li
     page.get_by_role("button", name="Sign out").click()
     expect(status).to_have_text("Offline — 1 note waiting")  # still here, still signed in
     assert asked and asked[0].startswith("1 session note has not reached the server yet.")
-    assert "they stay in this browser, for you only" in asked[0]
+    assert "it stays in this browser, for you only" in asked[0]
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Sign out").click()
@@ -341,7 +341,7 @@ def test_signing_out_says_when_notes_the_browser_cannot_keep_would_be_lost(page:
     page.once("dialog", stay)
     page.get_by_role("button", name="Sign out").click()
     expect(status).to_contain_text("1 note waiting")
-    assert asked and "This browser is not keeping a copy: if you sign out now, they are lost." in asked[0]
+    assert asked and "This browser is not keeping a copy: if you sign out now, it is lost." in asked[0]
 
     page.unroute(blocked)
     expect(status).to_contain_text("Saved")

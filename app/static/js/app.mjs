@@ -30,10 +30,13 @@ for (const form of document.querySelectorAll('[data-module="app-sign-out"]')) {
     document.dispatchEvent(new CustomEvent("app:notes-waiting", { detail: asked }));
     const waiting = asked.count + notesInStorage(form.dataset.user, asked.skip);
     if (!waiting) return;
-    const what = waiting === 1 ? "1 session note has" : `${waiting} session notes have`;
+    const one = waiting === 1;
+    const what = one ? "1 session note has" : `${waiting} session notes have`;
     const fate = asked.lost
-      ? "This browser is not keeping a copy: if you sign out now, they are lost. Keep this page open until they are saved."
-      : "If you sign out, they stay in this browser, for you only, until you sign in here again and open that session's notes.";
+      ? `This browser is not keeping a copy: if you sign out now, ${one ? "it is" : "they are"} lost. ` +
+        `Keep this page open until ${one ? "it is" : "they are"} saved.`
+      : `If you sign out, ${one ? "it stays" : "they stay"} in this browser, for you only, until you sign in ` +
+        "here again and open that session's notes.";
     if (!window.confirm(`${what} not reached the server yet. ${fate}\n\nSign out anyway?`)) event.preventDefault();
   });
 }

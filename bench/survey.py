@@ -859,8 +859,8 @@ Measured {when:%Y-%m-%d %H:%M} UTC on commit `{git_commit()}`.
   are kept as the server keeps them (+1 per saved answer), and the page is read again after a failed POST.
   "app GET /healthz (floor)" is the app's cheapest request, served by the same app server right before
   the page: no session, no signed-in person, no template, one `SELECT 1`; what the app's middleware
-  (security headers, throttling, the database session) costs on every request, and so an upper bound
-  on the share of hello world's requests/s that any page of the app can reach.
+  (security headers, throttling, the database session) costs on every request, and so about the most
+  of hello world's requests/s that any page of the app reading the database can reach.
 - Members: {settings.members} Locust users, started {settings.spawn_rate:g} a second, each a member of its own
   organisation: sign in, start, every page of the short route (even-numbered: no services to schools,
   6 pages) or the full route (odd-numbered: 12 pages), check answers, submit once, then stop. Think time 1-3 s

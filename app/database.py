@@ -82,26 +82,6 @@ def init_database(app: Flask) -> None:
             keep_prepared_statements(app)
 
 
-WROTE = "wrote"  # session.info key: this transaction has sent a change to the database
-
-
-@event.listens_for(Session, "after_flush")
-def _flushed(session, _context):
-    session.info[WROTE] = True
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _executed(state):
-    if not state.is_select:
-        state.session.info[WROTE] = True
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _ended(session, transaction):
-    if transaction.parent is None:
-        session.info.pop(WROTE, None)
-
-
 def keep_prepared_statements(app: Flask) -> None:
     """End each request's reading with COMMIT rather than ROLLBACK (PostgreSQL).
 
@@ -110,15 +90,13 @@ def keep_prepared_statements(app: Flask) -> None:
     transaction ends when the session is closed. For a transaction that changed nothing, COMMIT and
     ROLLBACK are the same to the database. Whether it changed anything is asked of PostgreSQL itself
     (a transaction that has written holds a transaction id), so no way of writing can slip past;
-    anything pending in the session, or any write the session saw, is rolled back as before.
+    anything written, or pending in the session, is rolled back as before.
     """
 
     @app.teardown_request
     def _end_read_transaction(exc):
         session = db.session()
-        if exc is not None or not session.in_transaction() or session.info.get(WROTE):
-            return
-        if session.new or session.dirty or session.deleted:
+        if exc is not None or not session.in_transaction() or session.new or session.dirty or session.deleted:
             return
         try:
             wrote = session.execute(text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")).scalar()

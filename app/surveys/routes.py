@@ -220,7 +220,8 @@ def page(survey: Survey, respondent: Respondent, page_id: str):
     keys = [k for q in current.questions for k in (q.id, other_key(q.id))]
 
     if request.method == "GET":
-        note_page_visit(response, current.id, visited=visited)
+        if not visited:
+            note_page_visit(response, current.id)
         return _render_page(
             survey,
             respondent,

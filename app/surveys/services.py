@@ -208,22 +208,15 @@ def start_response(
     return response
 
 
-def note_page_visit(response: Response, page_id: str, *, visited: bool | None = None) -> None:
-    """Record the first time the response reached a page (for the completion funnel).
-
-    `visited`: whether it had, when the caller already knows (`response_and_visit`).
-    """
-    if visited is None:
-        visited = db.session.scalar(
-            select(PageVisit.id).where(PageVisit.response_id == response.id, PageVisit.page_id == page_id)
-        )
-    if visited:
-        return
+def note_page_visit(response: Response, page_id: str) -> None:
+    """Record that the response has reached a page (for the completion funnel), the first time only:
+    call it when `response_and_visit` says the page was not reached before."""
+    response_id = response.id  # read before the write transaction expires it
     try:
         with write_transaction():
-            db.session.add(PageVisit(response_id=response.id, page_id=page_id))
+            db.session.add(PageVisit(response_id=response_id, page_id=page_id))
     except IntegrityError:
-        db.session.rollback()
+        db.session.rollback()  # reached at the same moment in another request: recorded once
 
 
 @dataclass

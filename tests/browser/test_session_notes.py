@@ -281,32 +281,46 @@ def test_alt_shift_n_chooses_the_participant_with_that_pseudonym(page: Page, liv
             db.session.remove()
 
 
+def type_a_note_offline(page: Page, slot_id: int, text: str) -> re.Pattern:
+    """Cut the console off from the server, save a note, and return what is blocked (to unroute)."""
+    blocked = re.compile(rf".*/sessions/{slot_id}/notes/new$")
+    page.route(blocked, lambda route: route.abort())
+    note = page.get_by_label("Note", exact=True)
+    note.fill(text)
+    note.press("Enter")
+    return blocked
+
+
+def sign_out_answering(page: Page, accept: bool) -> list[str]:
+    """Press Sign out and answer the question the page asks (if any); returns what it asked."""
+    asked: list[str] = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.once("dialog", answer)
+    page.get_by_role("button", name="Sign out").click()
+    return asked
+
+
 def test_signing_out_with_notes_waiting_asks_first_and_keeps_them(page: Page, live_app, browser_errors):
     slot_id = demo_session_id(live_app)
     open_console(page, slot_id)
     marker = secrets.token_hex(3)
-    blocked = re.compile(rf".*/sessions/{slot_id}/notes/new$")
-    page.route(blocked, lambda route: route.abort())
-    note = page.get_by_label("Note", exact=True)
-    note.fill(f"Typed offline {marker}")
-    note.press("Enter")
+    blocked = type_a_note_offline(page, slot_id, f"Typed offline {marker}")
     status = page.locator("#note-status")
     expect(status).to_have_text("Offline — 1 note waiting")
 
-    asked: list[str] = []
-
-    def stay(dialog):
-        asked.append(dialog.message)
-        dialog.dismiss()
-
-    page.once("dialog", stay)
-    page.get_by_role("button", name="Sign out").click()
+    asked = sign_out_answering(page, accept=False)
     expect(status).to_have_text("Offline — 1 note waiting")  # still here, still signed in
     assert asked and asked[0].startswith("1 session note has not reached the server yet.")
     assert "it stays in this browser, for you only" in asked[0]
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Sign out").click()
+    sign_out_answering(page, accept=True)
     expect(page.get_by_text("You have signed out.")).to_be_visible()
     assert stored_notes(live_app, slot_id, marker) == []
 
@@ -324,28 +338,17 @@ def test_signing_out_says_when_notes_the_browser_cannot_keep_would_be_lost(page:
     )
     open_console(page, slot_id)
     marker = secrets.token_hex(3)
-    blocked = re.compile(rf".*/sessions/{slot_id}/notes/new$")
-    page.route(blocked, lambda route: route.abort())
-    note = page.get_by_label("Note", exact=True)
-    note.fill(f"Only in this page {marker}")
-    note.press("Enter")
+    blocked = type_a_note_offline(page, slot_id, f"Only in this page {marker}")
     status = page.locator("#note-status")
     expect(status).to_contain_text("1 note waiting")
 
-    asked: list[str] = []
-
-    def stay(dialog):
-        asked.append(dialog.message)
-        dialog.dismiss()
-
-    page.once("dialog", stay)
-    page.get_by_role("button", name="Sign out").click()
+    asked = sign_out_answering(page, accept=False)
     expect(status).to_contain_text("1 note waiting")
     assert asked and "This browser is not keeping a copy: if you sign out now, it is lost." in asked[0]
 
     page.unroute(blocked)
     expect(status).to_contain_text("Saved")
     assert [text for text, _, _ in stored_notes(live_app, slot_id, marker)] == [f"Only in this page {marker}"]
-    page.get_by_role("button", name="Sign out").click()  # nothing waits now: no question
+    assert sign_out_answering(page, accept=False) == []  # nothing waits now: no question, signed out
     expect(page.get_by_text("You have signed out.")).to_be_visible()
     browser_errors[:] = [e for e in browser_errors if "Failed to load resource" not in e]

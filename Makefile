@@ -8,11 +8,12 @@ STAMP := .make
 export FLASK_APP := wsgi.py
 export NLTK_DATA ?= $(CURDIR)/instance/nltk_data_empty
 
-.PHONY: run test lint setup assets db demo-data screenshots bench bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs clean help
+.PHONY: run test security lint setup assets db demo-data screenshots bench bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs clean help
 
 help:
 	@echo "make run          set up and serve on http://127.0.0.1:$(PORT) with demo data"
 	@echo "make test         set up, lint, then the whole suite (SQLite, PostgreSQL, browser)"
+	@echo "make security     the security tests, bandit and pip-audit"
 	@echo "make screenshots  refresh docs/screenshots from the demo data"
 	@echo "make bench        run every benchmark and update docs/performance.md (or bench-baseline, bench-survey,"
 	@echo "                  bench-exports, bench-results, bench-composition, bench-request-costs for one)"
@@ -72,6 +73,19 @@ lint: $(STAMP)/python
 test: setup lint
 	@bash scripts/test.sh
 
+# The security tests (docs/security.md maps each one to its ASVS item), then bandit and pip-audit, which live in
+# their own virtualenv so that their dependencies never change the app's.
+SECURITY_TESTS := tests/test_authorisation_matrix.py tests/test_csrf.py tests/auth
+
+$(STAMP)/security: requirements-security.txt | $(STAMP)
+	test -x .venv-security/bin/python || $(PYTHON) -m venv .venv-security
+	.venv-security/bin/pip install --quiet -r requirements-security.txt
+	@touch $@
+
+security: setup $(STAMP)/security
+	NLTK_DATA="$$(mktemp -d)" $(BIN)/python -m pytest -p no:cacheprovider -q $(SECURITY_TESTS)
+	$(BIN)/python scripts/security.py
+
 screenshots: demo-data
 	$(BIN)/python scripts/screenshots.py
 
@@ -96,4 +110,4 @@ bench-request-costs: setup .env
 	$(BIN)/python -m bench.request_costs
 
 clean:
-	rm -rf $(VENV) node_modules app/static/build app/static/vendor $(STAMP)
+	rm -rf $(VENV) .venv-security node_modules app/static/build app/static/vendor $(STAMP)

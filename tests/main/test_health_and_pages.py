@@ -60,6 +60,7 @@ def test_security_headers_on_every_page(client):
     csp = response.headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp
     assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+    assert "object-src 'none'" in csp and "base-uri 'none'" in csp
     nonce = re.search(r"'nonce-([^']+)'", csp).group(1)
     assert f'<script nonce="{nonce}">' in response.get_data(as_text=True)
     assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -12,6 +12,8 @@ from app.audit.models import AuditEvent
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN
 from app.extensions import db
+from app.numbers import requested_page
+from app.searches import apply_search_form, remembered_search
 
 
 def _date(value: str) -> datetime | None:
@@ -21,11 +23,15 @@ def _date(value: str) -> datetime | None:
         return None
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @role_required(ADMIN)
 def index():
-    """Newest first; filter by action, person, object type and date range."""
-    args = request.args
+    """Newest first; filter by action, person (kept out of the URL), object type and date range."""
+    if request.method == "POST":
+        return apply_search_form(
+            "audit", personal=("actor",), public=("action", "object_type", "object_id", "from", "to")
+        )
+    args = {**request.args.to_dict(), **remembered_search("audit")}
     query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     errors: dict[str, str] = {}
     if args.get("action"):
@@ -52,7 +58,7 @@ def index():
         .distinct()
         .order_by(AuditEvent.object_type)
     ).all()
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=requested_page(request.args), per_page=50, error_out=False)
     return render_template(
         "audit/index.html", page=page, actions=actions, object_types=object_types, args=args, errors=errors
     )

@@ -18,9 +18,11 @@ from app.auth.services import (
     update_person,
 )
 from app.extensions import db
+from app.numbers import requested_page
 from app.organisations.models import Organisation
 from app.people import bp
 from app.people.forms import InviteForm, PersonForm
+from app.searches import apply_search_form, remembered_search
 
 
 def _organisations():
@@ -39,12 +41,14 @@ def _field_error(form, exc: AccountError) -> None:
     field.errors = [*field.errors, str(exc)]
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @role_required(ADMIN)
 def index():
-    """Everyone with an account, filtered by name/email, role and status, a page at a time."""
+    """Everyone with an account, filtered by name/email (kept out of the URL), role and status, a page at a time."""
+    if request.method == "POST":
+        return apply_search_form("people", personal=("q",), public=("role", "status"))
     query = select(User).where(User.erased_at.is_(None)).order_by(func.lower(User.name))
-    search = request.args.get("q", "").strip()
+    search = remembered_search("people").get("q", "")
     role = request.args.get("role", "")
     status = request.args.get("status", "")
     if search:
@@ -58,7 +62,7 @@ def index():
         query = query.where(User.password_hash.is_(None), User.disabled.is_(False))
     elif status == "active":
         query = query.where(User.password_hash.is_not(None), User.disabled.is_(False))
-    page = db.paginate(query, per_page=25, error_out=False)
+    page = db.paginate(query, page=requested_page(request.args), per_page=25, error_out=False)
     return render_template("people/index.html", page=page, search=search, role=role, status=status, roles=ROLES)
 
 

@@ -43,3 +43,15 @@ def test_bad_dates_are_explained_not_crashed(client, signed_in):
 def test_date_filter(client, signed_in):
     signed_in("admin")
     assert "No events match these filters" in page_text(client.get("/admin/audit/?to=2000-01-01"))
+
+
+def test_filtering_by_who_keeps_their_address_out_of_the_url(client, signed_in):
+    admin = signed_in("admin", email="kim.ng@kent.example")
+    response = client.post("/admin/audit/", data={"actor": "kim.ng", "action": "sign-in"})
+    location = response.headers["Location"]
+    assert response.status_code == 302 and "kim" not in location and "action=sign-in" in location
+    page = page_text(client.get(location))
+    assert "1 event" in page and admin.email in page and "Clear filters" in page
+    assert "No events match these filters" in page_text(
+        client.post("/admin/audit/", data={"actor": "nobody"}, follow_redirects=True)
+    )

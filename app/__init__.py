@@ -35,6 +35,10 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         config_class.check()
     app = Flask(__name__, template_folder="../templates", instance_path=str(INSTANCE_DIR))
     app.config.from_object(config_class)
+    from app.identifiers import RowIdConverter
+
+    # Every `<int:…>` in a route is a row id: only ids a row can have reach a view (before blueprints add routes).
+    app.url_map.converters["int"] = RowIdConverter
     if not app.config["SECRET_KEY"]:
         import secrets
 

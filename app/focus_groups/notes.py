@@ -41,12 +41,12 @@ from app.focus_groups.notes_models import (
 )
 from app.focus_groups.scheduling import can_see_session
 from app.focus_groups.services import aware, utcnow
+from app.identifiers import get_or_404
 
 # Participants whose notes can be taken: invited or accepted, and those who withdrew after taking part.
 IN_SESSION = ("invited", "accepted")
 SHARE_TOLERANCE = 0.5  # a row of shares "adds up" when its total is within 100 ± this
 CLIENT_ID = re.compile(r"[A-Za-z0-9-]{8,36}")
-MAX_ID = 2**31 - 1  # the largest id a row can have (PostgreSQL integer): larger ids in a URL are not found
 TYPED_AT_LEEWAY = timedelta(hours=24)  # how old a browser's "typed at" time may be (offline notes)
 
 
@@ -537,10 +537,8 @@ def notes_for(slot: Slot, *, deleted: bool = False) -> list[Note]:
 
 def note_or_404(slot: Slot, note_id: int) -> Note:
     """One of the session's notes, or a 404 page (also for an id no row can have)."""
-    if not 0 < note_id <= MAX_ID:
-        abort(404)
-    note = db.session.get(Note, note_id)
-    if note is None or note.slot_id != slot.id:
+    note = get_or_404(Note, note_id)
+    if note.slot_id != slot.id:
         abort(404)
     return note
 

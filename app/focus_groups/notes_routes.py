@@ -29,7 +29,6 @@ from app.extensions import db
 from app.focus_groups import bp
 from app.focus_groups.models import Slot
 from app.focus_groups.notes import (
-    MAX_ID,
     NoteProblem,
     NotesLocked,
     StaleDebrief,
@@ -60,6 +59,7 @@ from app.focus_groups.notes_forms import GENERAL, entered, expected_version, not
 from app.focus_groups.notes_models import DEBRIEF_MAX_LENGTH, NOTE_KINDS, NOTE_MAX_LENGTH, USER_CATEGORIES
 from app.focus_groups.recruitment_forms import without_nul
 from app.focus_groups.services import london, slot_ends_at
+from app.identifiers import get_or_404
 
 MANAGERS = (ADMIN, ORGANISER)
 SESSION_STAFF = (FACILITATOR, ORGANISER, ADMIN)
@@ -68,25 +68,16 @@ EXPORT_TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-offic
 LOCKED_MESSAGE = "These notes are marked complete, so they cannot be changed. An organiser can reopen them."
 
 
-def _slot_or_404(slot_id: int) -> Slot:
-    if not 0 < slot_id <= MAX_ID:
-        abort(404)  # no row has such an id (and the database would refuse to look)
-    slot = db.session.get(Slot, slot_id)
-    if slot is None:
-        abort(404)
-    return slot
-
-
 def _staff_session(slot_id: int) -> Slot:
     """The session, for its facilitator or note-taker, or an organiser or admin; others get 403."""
-    slot = _slot_or_404(slot_id)
+    slot = get_or_404(Slot, slot_id)
     session_staff_or_403(slot)
     return slot
 
 
 def _readable_session(slot_id: int) -> Slot:
     """The session, for its staff, organisers, admins and analysts (who see pseudonyms only)."""
-    slot = _slot_or_404(slot_id)
+    slot = get_or_404(Slot, slot_id)
     if not current_user.has_role(ANALYST, *MANAGERS):
         session_staff_or_403(slot)
     return slot
@@ -435,7 +426,7 @@ def complete_session_notes(slot_id: int):
 @role_required(*MANAGERS)
 def reopen_session_notes(slot_id: int):
     """Reopen completed notes so they can be changed again (organisers and admins)."""
-    slot = _slot_or_404(slot_id)
+    slot = get_or_404(Slot, slot_id)
     reopen_notes(slot, by=current_user)
     db.session.commit()
     flash("Notes reopened: they can be changed again.", "success")

@@ -14,6 +14,7 @@ from app import LONDON
 from app.audit.services import record
 from app.extensions import db
 from app.focus_groups.models import GuideQuestion, Slot, Study, Volunteer
+from app.identifiers import get_or_404, parse_id, same_secret
 
 # The brief's discussion guide (shared/DOMAIN.md), with prompts a facilitator can use.
 DEFAULT_GUIDE: list[tuple[str, list[str]]] = [
@@ -132,24 +133,21 @@ def slot_ends_at(slot: Slot) -> datetime:
 
 def study_or_404(study_id: int) -> Study:
     """The study, or a 404 page."""
-    study = db.session.get(Study, study_id)
-    if study is None:
-        abort(404)
-    return study
+    return get_or_404(Study, study_id)
 
 
 def slot_or_404(study: Study, slot_id: int) -> Slot:
     """One of the study's slots, or a 404 page (a slot of another study is not found)."""
-    slot = db.session.get(Slot, slot_id)
-    if slot is None or slot.study_id != study.id:
+    slot = get_or_404(Slot, slot_id)
+    if slot.study_id != study.id:
         abort(404)
     return slot
 
 
 def volunteer_or_404(study: Study, volunteer_id: int) -> Volunteer:
     """One of the study's volunteers, or a 404 page."""
-    volunteer = db.session.get(Volunteer, volunteer_id)
-    if volunteer is None or volunteer.study_id != study.id:
+    volunteer = get_or_404(Volunteer, volunteer_id)
+    if volunteer.study_id != study.id:
         abort(404)
     return volunteer
 
@@ -172,13 +170,11 @@ def volunteer_token(volunteer: Volunteer, purpose: str) -> str:
 
 def volunteer_by_token(token: str, purpose: str) -> Volunteer | None:
     """The volunteer a link belongs to, or None for an unknown, altered or retired link."""
-    volunteer_id, _, _ = token.partition(".")
-    if not volunteer_id.isdigit():
-        return None
-    volunteer = db.session.get(Volunteer, int(volunteer_id))
+    volunteer_id = parse_id(token.partition(".")[0])
+    volunteer = db.session.get(Volunteer, volunteer_id) if volunteer_id is not None else None
     if volunteer is None or volunteer.erased_at is not None:
         return None
-    if not hmac.compare_digest(volunteer_token(volunteer, purpose), token):
+    if not same_secret(volunteer_token(volunteer, purpose), token):
         return None
     return volunteer
 

@@ -15,6 +15,7 @@ from app.focus_groups.forms import GuideQuestionForm, SlotForm, StudyForm
 from app.focus_groups.models import GuideQuestion, Placement, Slot, Study, Volunteer
 from app.focus_groups.planning import current_groups
 from app.focus_groups.services import add_slot, create_study, from_london, london, slot_or_404, study_or_404
+from app.identifiers import get_or_404
 
 MANAGERS = (ADMIN, ORGANISER)
 SETTINGS = (
@@ -31,8 +32,8 @@ SETTINGS = (
 
 
 def _question_or_404(study: Study, guide_question_id: int) -> GuideQuestion:
-    question = db.session.get(GuideQuestion, guide_question_id)
-    if question is None or question.study_id != study.id:
+    question = get_or_404(GuideQuestion, guide_question_id)
+    if question.study_id != study.id:
         abort(404)
     return question
 

@@ -93,6 +93,18 @@ class Config:
     HSTS = False
     PER_PAGE = 25
 
+    # Data protection: who is responsible, whom to ask, and how long each kind of personal data is kept
+    # (`flask retention apply` enforces these periods and the privacy notice states them).
+    PRIVACY_CONTROLLER = os.environ.get("PRIVACY_CONTROLLER", "Socitm")
+    PRIVACY_CONTACT_EMAIL = os.environ.get("PRIVACY_CONTACT_EMAIL", "privacy@socitm.example")
+    RETENTION_VOLUNTEER_MONTHS = _int("RETENTION_VOLUNTEER_MONTHS", 12)
+    RETENTION_DRAFT_RESPONSE_MONTHS = _int("RETENTION_DRAFT_RESPONSE_MONTHS", 6)
+    RETENTION_AUDIT_ADDRESS_DAYS = _int("RETENTION_AUDIT_ADDRESS_DAYS", 90)
+    RETENTION_OUTBOX_BODY_DAYS = _int("RETENTION_OUTBOX_BODY_DAYS", 30)
+    RETENTION_JOB_FILE_HOURS = _int("RETENTION_JOB_FILE_HOURS", 24)
+    RETENTION_JOB_RECORD_DAYS = _int("RETENTION_JOB_RECORD_DAYS", 30)
+    RETENTION_TOKEN_DAYS = _int("RETENTION_TOKEN_DAYS", 7)
+
 
 class DevelopmentConfig(Config):
     """Local development: SQLite by default, outbox instead of SMTP when no server is set."""

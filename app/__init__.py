@@ -128,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.main import bp as main_bp
     from app.organisations import bp as organisations_bp
     from app.people import bp as people_bp
+    from app.privacy import bp as privacy_bp
     from app.surveys import bp as surveys_bp
 
     for blueprint in (
@@ -140,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
         surveys_bp,
         jobs_bp,
         focus_groups_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
 

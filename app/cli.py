@@ -19,6 +19,10 @@ def register_cli(app: Flask) -> None:
 
     register_focus_group_cli(app)
 
+    from app.privacy.cli import register_cli as register_privacy_cli
+
+    register_privacy_cli(app)
+
     @app.cli.command("demo-data")
     @click.option(
         "--password",

@@ -25,7 +25,6 @@ from app.jobs.models import Job
 
 log = logging.getLogger(__name__)
 _threads: dict[int, threading.Thread] = {}
-FILE_LIFETIME_SECONDS = 24 * 3600
 
 
 def _set(job_id: int, **values: Any) -> None:
@@ -89,8 +88,9 @@ def job_file_path(name: str) -> Path:
     """A fresh path for a file a job produces (kept in instance/job-files; only its owner can download it)."""
     folder = Path(current_app.instance_path) / "job-files"
     folder.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - FILE_LIFETIME_SECONDS
-    for old in folder.iterdir():  # downloads are kept for a day, then tidied away
+    cutoff = time.time() - current_app.config["RETENTION_JOB_FILE_HOURS"] * 3600
+    # Downloads are kept for RETENTION_JOB_FILE_HOURS, then tidied away here and by `flask retention apply`.
+    for old in folder.iterdir():
         if old.is_file() and old.stat().st_mtime < cutoff:
             old.unlink(missing_ok=True)
     return folder / f"{secrets.token_hex(8)}-{Path(name).name}"

@@ -55,8 +55,11 @@ def healthz():
 @bp.route("/privacy")
 @public
 def privacy():
-    """What personal data the service holds, why, for how long, and people's rights."""
-    return render_template("main/privacy.html")
+    """What personal data the service holds, why, for how long, and people's rights (the retention
+    periods read from the same schedule `flask retention apply` enforces)."""
+    from app.privacy.retention import retention_schedule
+
+    return render_template("main/privacy.html", schedule=retention_schedule())
 
 
 @bp.route("/accessibility")

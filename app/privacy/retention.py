@@ -1,0 +1,431 @@
+"""How long each kind of personal data is kept, and the work that enforces it.
+
+One schedule (`RULES`, with the periods read from the configuration) serves both the privacy notice,
+which states the periods, and `flask retention apply`, which carries them out: first
+`plan_retention` lists what is due (a dry run stops there), then `apply_retention` erases, deletes or
+redacts it in small transactions and records one audit event with the counts.
+
+A volunteer is erased through the focus groups' own withdrawal (`withdraw_volunteer`), so retention
+removes exactly what a volunteer's own withdrawal removes, and no more is copied here.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, func, or_, select, update
+
+from app.audit.models import AuditEvent
+from app.audit.services import record
+from app.auth.models import AccountToken
+from app.auth.tokens import utcnow
+from app.database import write_transaction
+from app.email.models import OutboxMessage
+from app.extensions import db
+from app.jobs.models import Job
+
+BATCH = 500  # rows changed per transaction, so a long run never holds SQLite's write lock for long
+
+
+class RetentionSettingError(ValueError):
+    """A retention period in the configuration is not a whole number of at least 1."""
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """One kind of personal data: how its period is set, and what happens when the period ends."""
+
+    kind: str  # as the command and the audit event name it
+    title: str  # for people: "Volunteer records"
+    setting: str  # the configuration key (and environment variable) holding the period
+    unit: str  # "months", "days" or "hours"
+    after: str  # what the period runs from, completing "kept for 12 months ..."
+    outcome: str  # what then happens to it
+    holds: str  # what the kind of data is, for the privacy notice
+
+
+RULES: tuple[RetentionRule, ...] = (
+    RetentionRule(
+        "volunteers",
+        "Focus-group volunteer records",
+        "RETENTION_VOLUNTEER_MONTHS",
+        "months",
+        "after the study's last session (or after volunteering, for a study that never held a session)",
+        "name, email address, job role, organisation and access needs are erased, as when a volunteer "
+        "withdraws; the pseudonym, region, council type and attendance stay",
+        "a volunteer's name, email address, organisation, job role, access needs and availability",
+    ),
+    RetentionRule(
+        "draft_responses",
+        "Unsubmitted survey responses",
+        "RETENTION_DRAFT_RESPONSE_MONTHS",
+        "months",
+        "after the survey closes",
+        "deleted with their answers (submitted responses are kept for the research)",
+        "answers saved but never submitted, with who last changed each one",
+    ),
+    RetentionRule(
+        "audit_addresses",
+        "IP addresses in the audit log",
+        "RETENTION_AUDIT_ADDRESS_DAYS",
+        "days",
+        "after the event",
+        "the IP address is removed; the record of what was done, and by whom, stays",
+        "the network address each recorded action came from",
+    ),
+    RetentionRule(
+        "outbox_bodies",
+        "Email texts",
+        "RETENTION_OUTBOX_BODY_DAYS",
+        "days",
+        "after sending",
+        "the text is deleted; the recipient, subject, date and delivery status stay",
+        "the text of emails the service sent, where it keeps one",
+    ),
+    RetentionRule(
+        "job_files",
+        "Downloaded export files",
+        "RETENTION_JOB_FILE_HOURS",
+        "hours",
+        "after they were made",
+        "the file is deleted",
+        "files made for download by background work (survey exports, for example)",
+    ),
+    RetentionRule(
+        "job_records",
+        "Background work records",
+        "RETENTION_JOB_RECORD_DAYS",
+        "days",
+        "after the work ended",
+        "the record, and any file it made, is deleted",
+        "the progress and outcome of background work, such as who was sent invitations",
+    ),
+    RetentionRule(
+        "account_tokens",
+        "Used and expired sign-in links",
+        "RETENTION_TOKEN_DAYS",
+        "days",
+        "after the link was used or expired",
+        "the record of the link is deleted",
+        "records of invitation and password-reset links (only a hash of each link is kept)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class RetentionPeriod:
+    """A rule with its configured length."""
+
+    rule: RetentionRule
+    amount: int
+
+    @property
+    def length(self) -> str:
+        """The period in words: "12 months", "1 day"."""
+        unit = self.rule.unit[:-1] if self.amount == 1 else self.rule.unit
+        return f"{self.amount} {unit}"
+
+    @property
+    def text(self) -> str:
+        """The whole period: "12 months after the survey closes"."""
+        return f"{self.length} {self.rule.after}"
+
+    def cutoff(self, now: datetime) -> datetime:
+        """Data older than this moment (measured from the rule's starting point) is due."""
+        if self.rule.unit == "months":
+            return months_before(now, self.amount)
+        if self.rule.unit == "days":
+            return now - timedelta(days=self.amount)
+        return now - timedelta(hours=self.amount)
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months earlier (the 31st becomes the month's last day)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def retention_schedule(config: Mapping[str, Any] | None = None) -> list[RetentionPeriod]:
+    """Every rule with its period from `config` (default: the app's); refuses a period below 1."""
+    config = current_app.config if config is None else config
+    periods = []
+    for rule in RULES:
+        value = config.get(rule.setting)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise RetentionSettingError(
+                f"{rule.setting} must be a whole number of {rule.unit}, 1 or more (it is {value!r})."
+            )
+        periods.append(RetentionPeriod(rule, value))
+    return periods
+
+
+# --- What is due, kind by kind ------------------------------------------------------------------
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _due_volunteers(cutoff: datetime, now: datetime) -> list[int]:
+    from app.focus_groups.models import Slot, Volunteer
+    from app.focus_groups.services import slot_ends_at
+
+    last_session: dict[int, datetime] = {}
+    for slot in db.session.scalars(select(Slot).where(Slot.status != "cancelled")):
+        end = slot_ends_at(slot)
+        if slot.study_id not in last_session or end > last_session[slot.study_id]:
+            last_session[slot.study_id] = end
+    due = []
+    rows = db.session.execute(
+        select(Volunteer.id, Volunteer.study_id, Volunteer.created_at)
+        .where(Volunteer.erased_at.is_(None))
+        .order_by(Volunteer.id)
+    )
+    for volunteer_id, study_id, created_at in rows:
+        since = last_session.get(study_id) or _aware(created_at)
+        if since is not None and since < cutoff:
+            due.append(volunteer_id)
+    return due
+
+
+def _erase_volunteers(ids: Sequence[int], now: datetime) -> int:
+    from app.focus_groups.models import Volunteer
+    from app.focus_groups.scheduling import withdraw_volunteer
+
+    erased = 0
+    for volunteer_id in ids:
+        with write_transaction():
+            volunteer = db.session.get(Volunteer, volunteer_id)
+            if volunteer is not None and volunteer.erased_at is None:
+                erased += bool(withdraw_volunteer(volunteer, now))
+    return erased
+
+
+def _draft_condition(cutoff: datetime):
+    from app.surveys.models import Response, Survey
+
+    closed = select(Survey.id).where(Survey.closes_at.is_not(None), Survey.closes_at < cutoff)
+    return (Response.status == "in_progress") & Response.survey_id.in_(closed)
+
+
+def _due_drafts(cutoff: datetime, now: datetime) -> list[int]:
+    from app.surveys.models import Response
+
+    return list(db.session.scalars(select(Response.id).where(_draft_condition(cutoff)).order_by(Response.id)))
+
+
+def _delete_drafts(cutoff: datetime) -> Callable[[Sequence[int], datetime], int]:
+    def apply(ids: Sequence[int], now: datetime) -> int:
+        from app.surveys.models import Response
+
+        with write_transaction():
+            # The database deletes the answers, page visits and snapshots with each (ON DELETE CASCADE).
+            return db.session.execute(
+                delete(Response)
+                .where(Response.id.in_(ids), _draft_condition(cutoff))
+                .execution_options(synchronize_session=False)
+            ).rowcount
+
+    return apply
+
+
+def _ids(model, condition) -> Callable[[datetime, datetime], list[int]]:
+    def due(cutoff: datetime, now: datetime) -> list[int]:
+        return list(db.session.scalars(select(model.id).where(condition(cutoff)).order_by(model.id)))
+
+    return due
+
+
+def _updating(model, condition, **values) -> Callable[[datetime], Callable[[Sequence[int], datetime], int]]:
+    def for_cutoff(cutoff: datetime) -> Callable[[Sequence[int], datetime], int]:
+        def apply(ids: Sequence[int], now: datetime) -> int:
+            with write_transaction():
+                return db.session.execute(
+                    update(model)
+                    .where(model.id.in_(ids), condition(cutoff))
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+
+        return apply
+
+    return for_cutoff
+
+
+def _old_address(cutoff: datetime):
+    return AuditEvent.ip_address.is_not(None) & (AuditEvent.occurred_at < cutoff)
+
+
+def _old_body(cutoff: datetime):
+    return or_(OutboxMessage.text_body.is_not(None), OutboxMessage.html_body.is_not(None)) & (
+        OutboxMessage.created_at < cutoff
+    )
+
+
+def _old_token(cutoff: datetime):
+    return or_(AccountToken.expires_at < cutoff, AccountToken.used_at < cutoff)
+
+
+def _delete_tokens(cutoff: datetime) -> Callable[[Sequence[int], datetime], int]:
+    def apply(ids: Sequence[int], now: datetime) -> int:
+        with write_transaction():
+            return db.session.execute(
+                delete(AccountToken)
+                .where(AccountToken.id.in_(ids), _old_token(cutoff))
+                .execution_options(synchronize_session=False)
+            ).rowcount
+
+    return apply
+
+
+def job_files_folder() -> Path:
+    """Where background work leaves files for download (app/jobs/runner.py:job_file_path)."""
+    return Path(current_app.instance_path) / "job-files"
+
+
+def _due_job_files(cutoff: datetime, now: datetime) -> list[str]:
+    folder = job_files_folder()
+    if not folder.is_dir():
+        return []
+    limit = cutoff.timestamp()
+    return sorted(path.name for path in folder.iterdir() if path.is_file() and path.stat().st_mtime < limit)
+
+
+def _delete_job_files(cutoff: datetime) -> Callable[[Sequence[str], datetime], int]:
+    def apply(names: Sequence[str], now: datetime) -> int:
+        folder = job_files_folder()
+        deleted = 0
+        for name in names:
+            path = folder / Path(name).name
+            if path.is_file() and path.stat().st_mtime < cutoff.timestamp():
+                path.unlink(missing_ok=True)
+                deleted += 1
+        return deleted
+
+    return apply
+
+
+def _old_job(cutoff: datetime):
+    return func.coalesce(Job.finished_at, Job.created_at) < cutoff
+
+
+def _delete_jobs(cutoff: datetime) -> Callable[[Sequence[int], datetime], int]:
+    def apply(ids: Sequence[int], now: datetime) -> int:
+        folder = job_files_folder()
+        with write_transaction():
+            jobs = db.session.scalars(select(Job).where(Job.id.in_(ids), _old_job(cutoff))).all()
+            for job in jobs:
+                name = (job.result or {}).get("file")
+                if isinstance(name, str) and name:
+                    (folder / Path(name).name).unlink(missing_ok=True)
+                db.session.delete(job)
+            return len(jobs)
+
+    return apply
+
+
+@dataclass(frozen=True)
+class _Handler:
+    due: Callable[[datetime, datetime], list]
+    apply: Callable[[datetime], Callable[[Sequence, datetime], int]]
+    batch: int = BATCH
+
+
+HANDLERS: dict[str, _Handler] = {
+    "volunteers": _Handler(_due_volunteers, lambda cutoff: _erase_volunteers, batch=1),
+    "draft_responses": _Handler(_due_drafts, _delete_drafts),
+    "audit_addresses": _Handler(_ids(AuditEvent, _old_address), _updating(AuditEvent, _old_address, ip_address=None)),
+    "outbox_bodies": _Handler(
+        _ids(OutboxMessage, _old_body), _updating(OutboxMessage, _old_body, text_body=None, html_body=None)
+    ),
+    "job_files": _Handler(_due_job_files, _delete_job_files),
+    "job_records": _Handler(_ids(Job, _old_job), _delete_jobs),
+    "account_tokens": _Handler(_ids(AccountToken, _old_token), _delete_tokens),
+}
+
+
+# --- Planning and applying ----------------------------------------------------------------------
+
+
+@dataclass
+class DueKind:
+    """One kind of data with what is due under its period."""
+
+    period: RetentionPeriod
+    cutoff: datetime
+    items: list = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.period.rule.kind
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+
+@dataclass
+class RetentionPlan:
+    """What a retention run would do, kind by kind, as of `now`."""
+
+    now: datetime
+    kinds: list[DueKind]
+
+    @property
+    def total(self) -> int:
+        """How many items are due in all."""
+        return sum(kind.count for kind in self.kinds)
+
+    def counts(self) -> dict[str, int]:
+        """How many items are due, by kind."""
+        return {kind.kind: kind.count for kind in self.kinds}
+
+
+def plan_retention(now: datetime | None = None, kinds: Iterable[str] | None = None) -> RetentionPlan:
+    """List what is due under the schedule at `now` (default: the clock), changing nothing."""
+    now = now or utcnow()
+    wanted = set(kinds) if kinds is not None else None
+    due = []
+    for period in retention_schedule():
+        if wanted is not None and period.rule.kind not in wanted:
+            continue
+        cutoff = period.cutoff(now)
+        due.append(DueKind(period, cutoff, HANDLERS[period.rule.kind].due(cutoff, now)))
+    db.session.commit()  # end the read, so each batch below starts its own write transaction
+    return RetentionPlan(now, due)
+
+
+def apply_retention(plan: RetentionPlan, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Carry out a plan: erase, delete or redact what is due, a batch at a time (each its own
+    transaction), calling `progress(items)` after each batch; then record one audit event with the
+    counts. Returns how many items of each kind were changed (fewer than planned when something
+    changed meanwhile, say a volunteer withdrew themselves)."""
+    done: dict[str, int] = {}
+    for kind in plan.kinds:
+        handler = HANDLERS[kind.kind]
+        apply = handler.apply(kind.cutoff)
+        done[kind.kind] = 0
+        for start in range(0, kind.count, handler.batch):
+            chunk = kind.items[start : start + handler.batch]
+            done[kind.kind] += apply(chunk, plan.now)
+            if progress is not None:
+                progress(len(chunk))
+    with write_transaction():
+        record(
+            "retention.applied",
+            object_type="retention",
+            counts=done,
+            periods={kind.kind: kind.period.length for kind in plan.kinds},
+            as_of=plan.now.isoformat(timespec="seconds"),
+        )
+    return done

@@ -73,6 +73,10 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "50 per 15 minutes")
     RESET_LIMIT_PER_IP = os.environ.get("RESET_LIMIT_PER_IP", "10 per hour")
+    # The public volunteer form: submissions per client (all of them) and accepted ones per email
+    # address typed. Apart from these, the form emails an address at most once an hour.
+    VOLUNTEER_LIMIT_PER_CLIENT = os.environ.get("VOLUNTEER_LIMIT_PER_CLIENT", "30 per hour")
+    VOLUNTEER_LIMIT_PER_ADDRESS = os.environ.get("VOLUNTEER_LIMIT_PER_ADDRESS", "5 per hour")
 
     # Sessions and account tokens.
     IDLE_TIMEOUT_MINUTES = _int("IDLE_TIMEOUT_MINUTES", 30)

@@ -6,32 +6,32 @@ Plain functions: views parse the request and call them; tests and commands call 
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import hmac
-import io
 import math
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, url_for
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from flask import url_for
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record
 from app.database import write_transaction
+from app.email.models import OutboxMessage
 from app.email.sender import external_url, send_email
 from app.extensions import db
 from app.focus_groups.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from app.focus_groups.models import AVAILABILITY, Availability, Slot, Study, Volunteer
+from app.focus_groups.recruitment_models import VolunteerChange, VolunteerFormEmail
 from app.focus_groups.services import email_fingerprint, new_salt, utcnow, volunteer_token
 from app.organisations.models import Organisation
-from app.organisations.services import MAX_IMPORT_ROWS, ImportResult, RowError
+from app.organisations.services import ImportResult, RowError
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS, council_type_slug, region_slug
 from app.surveys.invitations import InvitationOutcome, invite_each, recipient_for
+from app.uploads import csv_table, csv_text
 
 WITHDRAW_ENDPOINT = "focus_groups.withdraw"
 # Imported volunteers gave their consent outside this service; the organiser confirms it on import.
@@ -165,24 +165,84 @@ def save_volunteer(
     return volunteer, created
 
 
-def volunteer_from_form(study: Study, details: VolunteerDetails, user=None) -> tuple[Volunteer, bool]:
-    """Save an expression of interest from the public form, audit it and email the volunteer.
+# --- The public form: the same outcome page whatever the pool holds ----------------------------
 
-    Returns (volunteer, created). Commits. A clash with a simultaneous submission for the same
-    email (the database's unique constraint) is retried once as an update.
+# The form emails an address at most this often, whoever fills it in and for whichever study.
+FORM_EMAIL_INTERVAL = timedelta(hours=1)
+# A link to confirm changed details works for this long; a used or expired one says so for a further
+# month (without the details, which go when it is used or expires), then its record is deleted.
+CHANGE_LIFETIME = timedelta(days=7)
+CHANGE_RECORD_KEPT = timedelta(days=30)
+CHANGE_LIFETIME_SECONDS = int(CHANGE_LIFETIME.total_seconds())
+
+
+@dataclass
+class FormOutcome:
+    """What a submission of the public form did (the page shown is the same whatever it did)."""
+
+    volunteer: Volunteer
+    created: bool = False  # a new volunteer joined the pool
+    pending: bool = False  # changes for an address in the pool wait for its owner to confirm them
+    emailed: bool = False  # an email went (or was queued) to the address
+
+
+def claim_form_email(address: str, now: datetime | None = None) -> bool:
+    """Note that the form emails `address` now: False when it already did within FORM_EMAIL_INTERVAL.
+
+    Held in the database (a keyed hash of the address, never the address), so it holds across
+    workers: of two simultaneous claims the unique key lets one through. The caller commits.
     """
+    now = now or utcnow()
+    db.session.execute(delete(VolunteerFormEmail).where(VolunteerFormEmail.sent_at <= now - FORM_EMAIL_INTERVAL))
+    try:
+        with db.session.begin_nested():
+            db.session.add(VolunteerFormEmail(address_hash=email_fingerprint(address), sent_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _owns(volunteer: Volunteer, user) -> bool:
+    return user is not None and volunteer.user_id is not None and volunteer.user_id == user.id
+
+
+def volunteer_from_form(study: Study, details: VolunteerDetails, user=None, now: datetime | None = None) -> FormOutcome:
+    """Act on an expression of interest from the public form; the caller shows the same page whatever happened.
+
+    An address new to the study joins the pool at once and is emailed its withdrawal link. For an
+    address already in the pool nothing changes yet: the new details are kept on the server and its
+    owner is emailed a link to confirm them (a signed-in member changing their own record is updated
+    at once). Either way the work is the same (one write, then at most one email) and no email carries
+    anything typed into the form; the form emails an address at most once an hour. Commits.
+    A clash with a simultaneous submission for the same email is retried once.
+    """
+    now = now or utcnow()
+    address = details.email.strip().lower()
     for attempt in (1, 2):
         try:
-            volunteer, created = save_volunteer(study, details, source="form", user=user)
-            record("focus_groups.volunteered", volunteer, study=study.id, updated=not created or None)
-            send_volunteer_thanks(volunteer, updated=not created)
-            db.session.commit()
-            return volunteer, created
+            with write_transaction():
+                may_email = claim_form_email(address, now)
+                existing = find_volunteer(study, address)
+                if existing is not None and not _owns(existing, user):
+                    secret = _keep_pending_change(existing, details, now) if may_email else None
+                    record("focus_groups.volunteer_change_requested", existing, study=study.id, emailed=may_email)
+                    outcome, message = FormOutcome(existing, pending=True, emailed=may_email), secret
+                else:
+                    volunteer, created = save_volunteer(study, details, source="form", user=user, now=now)
+                    record("focus_groups.volunteered", volunteer, study=study.id, updated=not created or None)
+                    outcome, message = FormOutcome(volunteer, created=created, emailed=may_email), None
+            break
         except IntegrityError:
-            db.session.rollback()
             if attempt == 2:
                 raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    if outcome.emailed:  # sent outside the write, so SQLite is not locked while the SMTP server answers
+        if outcome.pending:
+            sent = _change_email(study, outcome.volunteer, message)
+        else:
+            sent = _thanks_email(outcome.volunteer, updated=not outcome.created)
+        with write_transaction():
+            db.session.add(sent)
+    return outcome
 
 
 def withdrawal_link(volunteer: Volunteer, *, external: bool = False) -> str:
@@ -191,13 +251,15 @@ def withdrawal_link(volunteer: Volunteer, *, external: bool = False) -> str:
     return external_url(WITHDRAW_ENDPOINT, token=token) if external else url_for(WITHDRAW_ENDPOINT, token=token)
 
 
-def send_volunteer_thanks(volunteer: Volunteer, *, updated: bool = False) -> None:
-    """Email the volunteer what they told us and what happens next, with their withdrawal link."""
+def _thanks_email(volunteer: Volunteer, *, updated: bool = False) -> OutboxMessage:
+    """What the volunteer told us (only what they chose from lists: no typed text, so nobody can use
+    the form to send their own words to someone else's address), with their withdrawal link."""
     study = volunteer.study
-    send_email(
+    return send_email(
         volunteer.email,
         f"{'We have updated your details' if updated else 'Thank you for volunteering'}: {study.title}",
         "fg_volunteer_thanks",
+        add_to_session=False,
         volunteer=volunteer,
         study=study,
         updated=updated,
@@ -209,74 +271,154 @@ def send_volunteer_thanks(volunteer: Volunteer, *, updated: bool = False) -> Non
 
 
 # --- Changes to an existing volunteer's details, confirmed from their own inbox -----------------
-
-CHANGE_SALT = "focus-group-volunteer-change"
-CHANGE_LIFETIME_SECONDS = 7 * 24 * 3600
-
-
-def _change_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=CHANGE_SALT)
+#
+# The new details stay on the server; the emailed link carries only a random secret (256 bits),
+# stored as its SHA-256 digest, as account links are (app/auth/tokens.py).
 
 
-def _state(volunteer: Volunteer) -> str:
-    """A digest of the volunteer's details as they stand: a change link works only while they are unchanged."""
-    answers = sorted((a.slot_id, a.answer) for a in volunteer.availability)
-    parts = [volunteer.salt, volunteer.name, volunteer.email, volunteer.job_role, volunteer.organisation_id]
-    parts += [volunteer.region, volunteer.council_type, volunteer.supports_schools, volunteer.consented_at, answers]
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def change_token(volunteer: Volunteer, details: VolunteerDetails) -> str:
-    """A signed link token carrying new details for a volunteer. It is single-use without touching the
-    volunteer's other links: once any detail changes (this change included), it no longer matches."""
-    payload = asdict(details)
-    payload["availability"] = {str(k): v for k, v in details.availability.items()}
-    return _change_serializer().dumps({"volunteer": volunteer.id, "state": _state(volunteer), "details": payload})
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
 
 
-def change_from_token(study: Study, token: str) -> tuple[Volunteer, VolunteerDetails] | None:
-    """The volunteer and the details a change link carries, or None when it is unknown, old or used up."""
-    try:
-        data = _change_serializer().loads(token, max_age=CHANGE_LIFETIME_SECONDS)
-    except (BadSignature, SignatureExpired):
-        return None
-    volunteer = db.session.get(Volunteer, data.get("volunteer"))
-    if volunteer is None or volunteer.study_id != study.id or volunteer.erased_at is not None:
-        return None
-    if not hmac.compare_digest(str(data.get("state")), _state(volunteer)):
-        return None
-    details = dict(data["details"])
-    details["availability"] = {int(k): v for k, v in details["availability"].items()}
-    return volunteer, VolunteerDetails(**details)
+def _details_as_data(details: VolunteerDetails) -> dict:
+    data = asdict(details)
+    data["availability"] = {str(k): v for k, v in details.availability.items()}
+    return data
 
 
-def request_change(study: Study, volunteer: Volunteer, details: VolunteerDetails) -> None:
-    """Someone volunteered again with an address already in the pool: nothing changes until the
-    owner of that address confirms, from the email this sends, that the new details are theirs."""
-    send_email(
+def _details_from_data(data: dict) -> VolunteerDetails:
+    data = dict(data)
+    data["availability"] = {int(k): v for k, v in data["availability"].items()}
+    return VolunteerDetails(**data)
+
+
+def _keep_pending_change(volunteer: Volunteer, details: VolunteerDetails, now: datetime) -> str:
+    """Keep new details for `volunteer` until the owner of the address confirms them; returns the
+    link's secret. Any earlier change still waiting for this volunteer is retired. The caller commits."""
+    purge_volunteer_changes(now)
+    _retire_pending_changes(volunteer, now)
+    secret = secrets.token_urlsafe(32)
+    db.session.add(
+        VolunteerChange(
+            volunteer_id=volunteer.id,
+            token_hash=_digest(secret),
+            details=_details_as_data(details),
+            created_at=now,
+            expires_at=now + CHANGE_LIFETIME,
+        )
+    )
+    return secret
+
+
+def _retire_pending_changes(volunteer: Volunteer, now: datetime) -> None:
+    db.session.execute(
+        update(VolunteerChange)
+        .where(VolunteerChange.volunteer_id == volunteer.id, VolunteerChange.used_at.is_(None))
+        .values(used_at=now, details=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _change_email(study: Study, volunteer: Volunteer, secret: str) -> OutboxMessage:
+    """Ask the owner of the address to confirm: fixed wording and the link, nothing typed into the form."""
+    return send_email(
         volunteer.email,
         f"Confirm the changes to your details: {study.title}",
         "fg_volunteer_change",
+        add_to_session=False,
         study=study,
-        details=details,
-        slots=[(slot, details.availability.get(slot.id, "no")) for slot in open_slots(study)],
-        answers=AVAILABILITY,
-        link=external_url(
-            "focus_groups.confirm_volunteer_change", study_id=study.id, token=change_token(volunteer, details)
-        ),
-        hours=CHANGE_LIFETIME_SECONDS // 3600,
+        link=external_url("focus_groups.confirm_volunteer_change", study_id=study.id, token=secret),
+        days=CHANGE_LIFETIME.days,
     )
-    record("focus_groups.volunteer_change_requested", volunteer, study=study.id)
-    db.session.commit()
 
 
-def apply_change(study: Study, volunteer: Volunteer, details: VolunteerDetails, user=None) -> Volunteer:
-    """Apply confirmed new details (and consent given now); the link cannot be used twice."""
-    volunteer, _ = save_volunteer(study, details, source=volunteer.source, user=user)
-    record("focus_groups.volunteer_changed", volunteer, study=study.id)
-    send_volunteer_thanks(volunteer, updated=True)
-    db.session.commit()
-    return volunteer
+def purge_volunteer_changes(now: datetime | None = None) -> int:
+    """Forget pending changes that are over: the details of used and expired ones go at once, and
+    the record itself a month after it expired. Returns how many records were deleted. The caller commits."""
+    now = now or utcnow()
+    db.session.execute(
+        update(VolunteerChange)
+        .where(VolunteerChange.details.is_not(None))
+        .where(or_(VolunteerChange.used_at.is_not(None), VolunteerChange.expires_at <= now))
+        .values(details=None)
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(
+        delete(VolunteerChange)
+        .where(VolunteerChange.expires_at <= now - CHANGE_RECORD_KEPT)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def forget_pending_changes(volunteer: Volunteer) -> None:
+    """On withdrawal: delete every change waiting for `volunteer`, and when the form last emailed them.
+    The caller commits."""
+    db.session.execute(
+        delete(VolunteerChange)
+        .where(VolunteerChange.volunteer_id == volunteer.id)
+        .execution_options(synchronize_session=False)
+    )
+    if volunteer.email:
+        db.session.execute(
+            delete(VolunteerFormEmail)
+            .where(VolunteerFormEmail.address_hash == email_fingerprint(volunteer.email))
+            .execution_options(synchronize_session=False)
+        )
+
+
+@dataclass
+class PendingChange:
+    """What a confirmation link names: its state ("ok", "used", "expired" or "unknown") and, when
+    it can still be used, the volunteer and the details waiting for them."""
+
+    state: str
+    volunteer: Volunteer | None = None
+    details: VolunteerDetails | None = None
+
+
+def pending_change(study: Study, secret: str, now: datetime | None = None) -> PendingChange:
+    """Look up a confirmation link's secret for this study."""
+    now = now or utcnow()
+    if not 20 <= len(secret) <= 100:
+        return PendingChange("unknown")
+    change = db.session.scalar(select(VolunteerChange).where(VolunteerChange.token_hash == _digest(secret)))
+    if change is None or change.volunteer.study_id != study.id:
+        return PendingChange("unknown")
+    if change.used_at is not None or change.volunteer.erased_at is not None:
+        return PendingChange("used")
+    if _as_utc(change.expires_at) <= now or change.details is None:
+        return PendingChange("expired")
+    return PendingChange("ok", change.volunteer, _details_from_data(change.details))
+
+
+def confirm_change(study: Study, secret: str, user=None, now: datetime | None = None) -> PendingChange:
+    """Apply the details a confirmation link names (and consent given now), once: a second use, or
+    one racing the first, finds the link used. Commits."""
+    now = now or utcnow()
+    with write_transaction():
+        found = pending_change(study, secret, now)
+        if found.state != "ok":
+            return found
+        used = db.session.execute(
+            update(VolunteerChange)
+            .where(
+                VolunteerChange.token_hash == _digest(secret),
+                VolunteerChange.used_at.is_(None),
+                VolunteerChange.expires_at > now,
+            )
+            .values(used_at=now, details=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if used != 1:
+            return PendingChange("used")
+        volunteer, _ = save_volunteer(study, found.details, source=found.volunteer.source, user=user, now=now)
+        _retire_pending_changes(volunteer, now)
+        record("focus_groups.volunteer_changed", volunteer, study=study.id)
+    return PendingChange("done", volunteer, found.details)
 
 
 # --- Recruitment invitations to member organisations -------------------------------------------
@@ -439,34 +581,20 @@ def parse_volunteer_rows(
     positions shown on the pages ("1" for Slot 1; "Slot 1" is also accepted). With None, the values
     are taken as slot ids, unchecked (the caller checks them). Slots a row does not name are "no".
     The caller decides what to do with the rows when there are any problems (the import saves nothing).
+    Raises UploadRefused when the file as a whole cannot be read (app/uploads.py: too many rows or
+    columns, an overlong cell, not CSV).
     """
-    if "\x00" in text:  # binary, or UTF-16: not text the database can hold
-        return [], [RowError(1, "The file must be a CSV saved as UTF-8 text")]
-    try:
-        return _parse_rows(text, slot_ids_by_key)
-    except csv.Error as exc:  # a file that is not CSV at all
-        return [], [RowError(1, f"The file could not be read as CSV ({exc})")]
-
-
-def _parse_rows(text: str, slot_ids_by_key: dict[str, int] | None) -> tuple[list[VolunteerRow], list[RowError]]:
+    table = csv_table(text)
     errors: list[RowError] = []
-    reader = csv.DictReader(io.StringIO(text))
-    headers = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in IMPORT_COLUMNS if c not in headers]
+    missing = [c for c in IMPORT_COLUMNS if c not in table.header]
     if missing:
         columns = ", ".join(IMPORT_COLUMNS)
         errors.append(RowError(1, f"The first line must name the columns {columns} (missing: {', '.join(missing)})"))
         return [], errors
-    reader.fieldnames = headers
     rows: list[VolunteerRow] = []
     seen: dict[str, int] = {}
-    for line_no, raw in enumerate(reader, start=2):
-        if line_no - 1 > MAX_IMPORT_ROWS:
-            errors.append(RowError(line_no, f"The file has more than {MAX_IMPORT_ROWS} rows; split it up"))
-            break
-        values = {k: (v or "").strip() for k, v in raw.items() if k and not isinstance(v, list)}
-        if not any(values.values()):
-            continue
+    for row in table.rows:
+        line_no, values = row.line, row.values
         parsed = _parse_line(line_no, values, slot_ids_by_key, seen)
         if isinstance(parsed, RowError):
             errors.append(parsed)
@@ -484,15 +612,11 @@ def import_volunteers_csv(study: Study, data: bytes, by=None) -> ImportResult:
     Imported volunteers' consent was collected elsewhere: the organiser confirms it, and it is
     recorded as consent version "import" at the time of the import. A volunteer already in the study
     with the same email is updated, keeping the consent they gave before. An organisation that
-    matches a member organisation's name is linked.
+    matches a member organisation's name is linked. Raises UploadRefused when the file as a whole
+    cannot be read (too large, not UTF-8, not CSV): the message is for the upload page.
     """
     result = ImportResult()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        result.errors.append(RowError(1, "The file must be a CSV saved as UTF-8"))
-        return result
-    rows, result.errors = parse_volunteer_rows(text, slot_keys(study))
+    rows, result.errors = parse_volunteer_rows(csv_text(data), slot_keys(study))
     withdrawn = set(
         db.session.scalars(
             select(Volunteer.withdrawn_email_hash).where(
@@ -692,5 +816,6 @@ def delete_volunteer(volunteer: Volunteer, by=None) -> None:
     if volunteer.placement is not None:
         db.session.delete(volunteer.placement)
     record("focus_groups.volunteer_deleted", volunteer, actor=by, study=volunteer.study_id, source=volunteer.source)
+    forget_pending_changes(volunteer)
     db.session.delete(volunteer)
     db.session.commit()

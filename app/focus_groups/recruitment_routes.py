@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app.auth.decorators import public, role_required
 from app.auth.roles import ADMIN, ORGANISER
-from app.extensions import db
+from app.extensions import db, limiter
 from app.focus_groups import bp
 from app.focus_groups.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from app.focus_groups.models import (
@@ -19,22 +20,22 @@ from app.focus_groups.models import (
     Study,
 )
 from app.focus_groups.recruitment import (
+    CHANGE_LIFETIME,
+    FORM_EMAIL_INTERVAL,
     IMPORT_COLUMNS,
     IMPORTED_CONSENT_VERSION,
     VolunteerDetails,
-    apply_change,
-    change_from_token,
+    confirm_change,
     consent_text,
     deletable,
     delete_volunteer,
-    find_volunteer,
     import_volunteers_csv,
     open_slots,
     organisations_for_choice,
     organisations_matching,
     other_records,
+    pending_change,
     pool_for,
-    request_change,
     send_recruitment_invitations,
     volunteer_from_form,
     volunteers_query,
@@ -67,7 +68,32 @@ def _prefill() -> dict:
     return data
 
 
+def _volunteer_address_key() -> str:
+    return "volunteer-address:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def _accepted(response: Response) -> bool:
+    # Per address, only submissions the form accepted count (someone correcting mistakes is not held up).
+    return response.status_code == 302
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_volunteer_forms(error: RateLimitExceeded):
+    """The volunteer form sent too often, from one address or for one email address: a plain page."""
+    if request.endpoint == "focus_groups.volunteer_form":
+        study_id = (request.view_args or {}).get("study_id")
+        return render_template("focus_groups/recruitment/too_many.html", study_id=study_id), 429
+    return render_template("errors/error.html", status=429, title="Too many attempts"), 429
+
+
 @bp.route("/<int:study_id>/volunteer", methods=["GET", "POST"], endpoint="volunteer_form")
+@limiter.limit(lambda: current_app.config["VOLUNTEER_LIMIT_PER_CLIENT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["VOLUNTEER_LIMIT_PER_ADDRESS"],
+    key_func=_volunteer_address_key,
+    methods=["POST"],
+    deduct_when=_accepted,
+)
 @public
 def volunteer_form_page(study_id: int):
     """The expression-of-interest form: who you are, when you can come, and your consent."""
@@ -95,15 +121,9 @@ def volunteer_form_page(study_id: int):
                 access_needs=form.access_needs.data,
                 audio_consent=form.audio_consent.data,
             )
-            user = current_user if current_user.is_authenticated else None
-            existing = find_volunteer(study, details.email)
-            if existing is not None and (user is None or existing.user_id != user.id):
-                # Whoever typed this address may not own it: its owner confirms the changes by email.
-                request_change(study, existing, details)
-                session[THANKS_KEY] = {"study_id": study.id, "pending": True}
-                return redirect(url_for("focus_groups.volunteer_thanks", study_id=study.id))
-            volunteer, created = volunteer_from_form(study, details, user=user)
-            session[THANKS_KEY] = {"study_id": study.id, "volunteer_id": volunteer.id, "created": created}
+            volunteer_from_form(study, details, user=current_user if current_user.is_authenticated else None)
+            # The same page follows whatever the pool held: it says what each case means.
+            session[THANKS_KEY] = {"study_id": study.id}
             return redirect(url_for("focus_groups.volunteer_thanks", study_id=study.id))
     return render_template(
         "focus_groups/recruitment/volunteer.html",
@@ -118,22 +138,23 @@ def volunteer_form_page(study_id: int):
 @bp.route("/<int:study_id>/volunteer/thanks")
 @public
 def volunteer_thanks(study_id: int):
-    """The confirmation after volunteering: what happens next, and how to withdraw."""
+    """After volunteering: the same page whether the address was new or already in the pool."""
     study = study_or_404(study_id)
     done = session.get(THANKS_KEY) or {}
     if done.get("study_id") != study.id:
         return redirect(url_for("focus_groups.volunteer_form", study_id=study.id))
-    if done.get("pending"):
-        return render_template("focus_groups/recruitment/check_email.html", study=study)
-    volunteer = volunteer_or_404(study, done["volunteer_id"])
-    # The link is shown only to whoever created the record; an update's link goes by email to its owner.
-    link = withdrawal_link(volunteer) if done.get("created") else None
+    if done.get("confirmed"):  # only whoever opened the emailed link gets here
+        volunteer = volunteer_or_404(study, done["confirmed"])
+        return render_template(
+            "focus_groups/recruitment/change_confirmed.html",
+            study=study,
+            withdraw_link=withdrawal_link(volunteer) if volunteer.erased_at is None else None,
+        )
     return render_template(
         "focus_groups/recruitment/thanks.html",
         study=study,
-        volunteer=volunteer,
-        created=done.get("created"),
-        withdraw_link=link,
+        days=CHANGE_LIFETIME.days,
+        interval_minutes=int(FORM_EMAIL_INTERVAL.total_seconds() // 60),
     )
 
 
@@ -142,15 +163,17 @@ def volunteer_thanks(study_id: int):
 def confirm_volunteer_change(study_id: int, token: str):
     """The link emailed to a volunteer's own address: confirm the new details someone gave for it."""
     study = study_or_404(study_id)
-    change = change_from_token(study, token)
-    if change is None:
-        return render_template("focus_groups/recruitment/change_invalid.html", study=study), 404
-    volunteer, details = change
     if request.method == "POST":
-        user = current_user if current_user.is_authenticated else None
-        apply_change(study, volunteer, details, user=user)
-        session[THANKS_KEY] = {"study_id": study.id, "volunteer_id": volunteer.id, "created": False}
-        return redirect(url_for("focus_groups.volunteer_thanks", study_id=study.id))
+        change = confirm_change(study, token, user=current_user if current_user.is_authenticated else None)
+        if change.state == "done":
+            session[THANKS_KEY] = {"study_id": study.id, "confirmed": change.volunteer.id}
+            return redirect(url_for("focus_groups.volunteer_thanks", study_id=study.id))
+    else:
+        change = pending_change(study, token)
+    if change.state != "ok":
+        status = 404 if change.state == "unknown" else 410
+        return render_template("focus_groups/recruitment/change_invalid.html", study=study, state=change.state), status
+    details = change.details
     organisation = db.session.get(Organisation, details.organisation_id) if details.organisation_id else None
     return render_template(
         "focus_groups/recruitment/confirm_change.html",
@@ -224,8 +247,11 @@ def import_volunteers(study_id: int):
     form = VolunteerImportForm()
     result = None
     if form.validate_on_submit():
-        result = import_volunteers_csv(study, form.file.data.read(), by=current_user)
-        if result.ok:
+        try:
+            result = import_volunteers_csv(study, read_upload(form.file.data, CSV_LIMITS.max_bytes), by=current_user)
+        except UploadRefused as refusal:
+            form.file.errors.append(str(refusal))
+        if result and result.ok:
             flash(f"Import complete: {result.created} volunteers added, {result.updated} updated.", "success")
             return redirect(url_for("focus_groups.pool", study_id=study.id))
     return render_template(

@@ -28,6 +28,7 @@ from app.focus_groups import ical
 from app.focus_groups.composition import reserve_preference
 from app.focus_groups.models import Placement, Slot, Volunteer
 from app.focus_groups.planning import organisation_key
+from app.focus_groups.recruitment import forget_pending_changes
 from app.focus_groups.services import (
     aware,
     email_fingerprint,
@@ -570,6 +571,7 @@ def _withdraw(volunteer: Volunteer, now: datetime | None = None) -> bool:
         )
         volunteer.withdrawn_email_hash = email_fingerprint(address)
         erase_outbox(address)
+    forget_pending_changes(volunteer)  # before the address goes: what the form keeps is keyed on it
     volunteer.name = None
     volunteer.email = None
     volunteer.job_role = None

@@ -82,7 +82,8 @@ def test_a_visitor_volunteers_on_a_phone(mobile_page: Page, live_app: Flask):
     page.get_by_role("button", name="Send").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you for volunteering")
-    expect(page.get_by_role("link", name="Withdraw from the focus groups")).to_be_visible()
+    # The same page whether or not the address had volunteered: the withdrawal link goes by email only.
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     assert_no_axe_violations(page)
     no_sideways_scroll(page)
     with live_app.app_context():

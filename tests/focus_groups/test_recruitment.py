@@ -82,17 +82,19 @@ def test_the_same_email_may_volunteer_for_another_study(app, make_study):
 
 def test_volunteering_through_the_form_emails_the_volunteer_and_is_audited(app, make_study, mailbox):
     study = make_study(slots=2)
-    volunteer, created = volunteer_from_form(study, details(study))
-    assert created
+    outcome = volunteer_from_form(study, details(study))
+    assert outcome.created and outcome.emailed
     [message] = mailbox
     assert message["To"] == "ann@example.org" and "Thank you for volunteering" in message["Subject"]
     body = text_part(message)
     assert "Slot 1" in body and "Yes" in body and "If need be" in body
     assert "/focus-groups/withdraw/" in body  # the withdrawal link
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "focus_groups.volunteered"))
-    assert event.object_id == str(volunteer.id)
-    volunteer_from_form(study, details(study))
-    assert "We have updated your details" in mailbox[1]["Subject"]
+    assert event.object_id == str(outcome.volunteer.id)
+    # Again with the same address: nothing changes until its owner confirms, and within the hour no email goes.
+    again = volunteer_from_form(study, details(study, job_role="CIO"))
+    assert again.pending and not again.emailed and again.volunteer.job_role == "Head of ICT"
+    assert len(mailbox) == 1
 
 
 # --- parsing the CSV ---------------------------------------------------------------------------

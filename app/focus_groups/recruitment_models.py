@@ -1,0 +1,44 @@
+"""What the public volunteer form keeps on the server between a submission and its confirmation.
+
+A *pending change* holds the new details someone gave for an address already in the pool until
+the owner of that address confirms them from the link emailed to it. The link carries only a
+random secret; the table keeps its SHA-256 digest, so neither the link nor a copy of the
+database gives the other away. A *form email* row records, per address (a keyed hash, never the
+address), when the form last emailed it, so that it emails each address at most once an hour
+whichever worker answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+
+class VolunteerChange(db.Model):
+    """New details for a volunteer, waiting for the owner of their address to confirm them."""
+
+    __tablename__ = "fg_volunteer_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("fg_volunteer.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The details as the form gave them (VolunteerDetails as a dict); cleared once used or expired.
+    details: Mapped[dict | None] = mapped_column(db.JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    volunteer = relationship("Volunteer")
+
+
+class VolunteerFormEmail(db.Model):
+    """When the volunteer form last emailed an address (known by its keyed hash only)."""
+
+    __tablename__ = "fg_volunteer_form_email"
+
+    address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

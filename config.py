@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -57,8 +58,10 @@ class Config:
     # Links in emails and CLI output point here.
     APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
 
-    # Email: with no MAIL_SERVER, messages are kept in the database outbox (development only).
+    # Email: with no MAIL_SERVER, messages are kept in the database outbox (development only; production
+    # refuses to start without SMTP unless MAIL_OUTBOX_ONLY says the outbox is meant).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_OUTBOX_ONLY = _bool("MAIL_OUTBOX_ONLY")
     MAIL_PORT = _int("MAIL_PORT", 25)
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
@@ -67,11 +70,16 @@ class Config:
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Socitm research <research@socitm.example>")
 
-    # Sign-in throttling (Flask-Limiter); Redis when RATELIMIT_STORAGE_URI is set.
+    # Sign-in throttling (Flask-Limiter); Redis when RATELIMIT_STORAGE_URI is set. Failed sign-ins are
+    # refused per (account, client) and per client; an account's failures from every client together
+    # never lock its owner out: past LOGIN_ALERT_PER_ACCOUNT the owner is told by email (app/auth/throttling.py).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = False
-    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    LOGIN_LIMIT_PER_ACCOUNT_CLIENT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT_CLIENT", "5 per 15 minutes")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "50 per 15 minutes")
+    LOGIN_ALERT_PER_ACCOUNT = os.environ.get("LOGIN_ALERT_PER_ACCOUNT", "50 per hour")
+    # A promise that one process on one machine serves (memory:// limits are then not multiplied).
+    APP_SINGLE_PROCESS = _bool("APP_SINGLE_PROCESS")
     RESET_LIMIT_PER_IP = os.environ.get("RESET_LIMIT_PER_IP", "10 per hour")
     # The public volunteer form: submissions per client (all of them) and accepted ones per email
     # address typed. Apart from these, the form emails an address at most once an hour.
@@ -80,6 +88,7 @@ class Config:
 
     # Sessions and account tokens.
     IDLE_TIMEOUT_MINUTES = _int("IDLE_TIMEOUT_MINUTES", 30)
+    ABSOLUTE_TIMEOUT_HOURS = _int("ABSOLUTE_TIMEOUT_HOURS", 12)  # however busy, a session ends this long after it began
     INVITATION_TTL_HOURS = _int("INVITATION_TTL_HOURS", 72)
     RESET_TTL_MINUTES = _int("RESET_TTL_MINUTES", 60)
     SESSION_COOKIE_NAME = "socitm_session"
@@ -88,6 +97,8 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
     SESSION_REFRESH_EACH_REQUEST = False  # app/security.py: last_seen changes once a minute at most
+    # Sent with the sign-out response (app/auth/routes.py says why "storage" is not in it).
+    SIGN_OUT_CLEAR_SITE_DATA = os.environ.get("SIGN_OUT_CLEAR_SITE_DATA", '"cache", "cookies"')
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session (idle timeout applies)
@@ -136,19 +147,52 @@ class ProductionConfig(Config):
     """Production: a real SECRET_KEY is required; cookies are Secure and HSTS is sent."""
 
     ENVIRONMENT = "production"
+    # `__Host-`: the browser keeps it only when it is Secure, Path=/ and has no Domain, so no other
+    # site on the same domain (nor plain HTTP) can set or overwrite it.
+    SESSION_COOKIE_NAME = "__Host-socitm_session"
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to start without a real secret key."""
+        """Refuse to start without a real secret key, with throttling each process would count on its
+        own, or with live links for the outbox when nobody chose it."""
         key = os.environ.get("SECRET_KEY", "")
         if key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < 32:
             raise RuntimeError(
                 "SECRET_KEY must be set to a random value of at least 32 characters in production "
                 '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))").'
             )
+        if cls.RATELIMIT_STORAGE_URI.strip().lower().startswith("memory://"):
+            workers = declared_workers()
+            if not cls.APP_SINGLE_PROCESS or workers > 1:
+                said = f" ({workers} workers are configured)" if workers > 1 else ""
+                raise RuntimeError(
+                    "RATELIMIT_STORAGE_URI is memory://, so each worker would count sign-in attempts on its "
+                    f"own and the limits would be multiplied{said}. Set RATELIMIT_STORAGE_URI=redis://host:6379/0, "
+                    "or APP_SINGLE_PROCESS=1 if exactly one process on one machine serves the app."
+                )
+        if not cls.MAIL_SERVER and not cls.MAIL_OUTBOX_ONLY:
+            raise RuntimeError(
+                "MAIL_SERVER is not set: emails would be kept in the outbox instead of being sent. Set "
+                "MAIL_SERVER (and MAIL_PORT, MAIL_USE_TLS, credentials), or MAIL_OUTBOX_ONLY=1 if that is meant."
+            )
+
+
+def declared_workers() -> int:
+    """How many worker processes the environment says will serve (gunicorn's WEB_CONCURRENCY or
+    --workers in GUNICORN_CMD_ARGS); 1 when it does not say."""
+    counts = [1]
+    concurrency = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if concurrency.isdigit():
+        counts.append(int(concurrency))
+    flag = re.search(r"(?:^|\s)(?:-w|--workers)(?:=|\s+)(\d+)", os.environ.get("GUNICORN_CMD_ARGS", ""))
+    if flag:
+        counts.append(int(flag.group(1)))
+    return max(counts)
 
 
 CONFIGS = {

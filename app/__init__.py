@@ -17,7 +17,8 @@ from app.logs import configure_logging
 from config import INSTANCE_DIR, Config, ProductionConfig
 
 LONDON = ZoneInfo("Europe/London")
-URL_PATTERN = re.compile(r"https?://[^\s<>\"']+")
+# A web address, not linked when a secret in it was hidden ("…/invitation/[link hidden]": app/email/link_secrets.py).
+URL_PATTERN = re.compile(r"https?://[^\s<>\"'\[]++(?!\[)")
 
 
 class Anonymous(AnonymousUserMixin):

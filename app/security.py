@@ -43,14 +43,27 @@ def note_activity(*, without_account: bool = False) -> None:
     someone without an account answer for their organisation for as long as they keep going.
     """
     session.permanent = True
-    session["last_seen"] = datetime.now(UTC).isoformat()
+    now = datetime.now(UTC).isoformat()
+    session["last_seen"] = now
+    session.setdefault("started_at", now)  # the absolute timeout counts from here, however busy they are
     if without_account:
         session["without_account"] = True
 
 
+def _end_session(signed_in: bool, message: str):
+    """End this browser's session: a signed-in person goes to the sign-in page, which says why."""
+    session.clear()  # for an invitation link's holder, its grants: the pages they ask for say what to do
+    if not signed_in:
+        return None
+    logout_user()
+    flash(message + " Sign in again to carry on.", "important")
+    return redirect(url_for("auth.sign_in", timeout=1))
+
+
 def init_security(app: Flask) -> None:
-    """Register the header and idle-timeout hooks."""
+    """Register the header and idle- and absolute-timeout hooks."""
     idle = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
+    absolute = timedelta(hours=app.config["ABSOLUTE_TIMEOUT_HOURS"])
     # The cookie is re-sent only when the session changes (SESSION_REFRESH_EACH_REQUEST is off),
     # and `last_seen` changes at most once a minute (re-signing the cookie on every request costs
     # more than the page's own queries): the cookie outlives the last activity by the idle time
@@ -68,13 +81,12 @@ def init_security(app: Flask) -> None:
             return None
         now = datetime.now(UTC)
         last_seen = session.get("last_seen")
+        started_at = session.get("started_at")
+        if started_at and now - datetime.fromisoformat(started_at) > absolute:
+            hours = app.config["ABSOLUTE_TIMEOUT_HOURS"]
+            return _end_session(signed_in, f"Your session ended because it began more than {hours} hours ago.")
         if last_seen and now - datetime.fromisoformat(last_seen) > idle:
-            session.clear()  # for an invitation link's holder, its grants: the pages they ask for say what to do
-            if signed_in:
-                logout_user()
-                flash("You were signed out because you had not done anything for a while.", "important")
-                return redirect(url_for("auth.sign_in", timeout=1))
-            return None
+            return _end_session(signed_in, "You were signed out because you had not done anything for a while.")
         if not last_seen or now - datetime.fromisoformat(last_seen) >= LAST_SEEN_STEP:
             note_activity(without_account=not signed_in)
         return None

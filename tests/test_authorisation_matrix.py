@@ -104,6 +104,7 @@ EXPECTED: dict[str, object] = {
     "surveys.results_export": READERS,
     "surveys.results_impact": READERS,
     "surveys.set_member_comparison": MANAGERS,
+    "surveys.set_open_to_all_members": MANAGERS,
     "surveys.comparison": RESPONDENT,
     "surveys.results_impact_export": READERS,
     "jobs.download": OWN_OR_ADMIN,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import (
     Response,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -26,13 +28,14 @@ from app.auth.services import (
     authenticate,
     change_password,
     end_session,
-    normalise_email,
     personal_data,
     request_password_reset,
+    send_sign_in_alert,
     set_password_with_token,
     start_session,
     valid_token,
 )
+from app.auth.throttling import account_client_key, failed_sign_in, note_failed_sign_in
 from app.database import reads_first, write_transaction
 from app.extensions import limiter
 from app.security import note_activity
@@ -40,13 +43,20 @@ from app.security import note_activity
 SIGN_IN_ERROR = "Enter a correct email address and password"
 
 
-def _login_account_key() -> str:
-    return "sign-in-account:" + normalise_email(request.form.get("email", ""))
+def _after_response(response: Response, work: Callable[[str], None], email: str, what: str) -> Response:
+    """Run `work(email)` once the response has gone, so the reply takes the same time whether or not an
+    email is sent (nobody learns from it whether an account exists)."""
+    app = current_app._get_current_object()
 
+    def run() -> None:
+        with app.app_context():
+            try:
+                work(email)
+            except Exception:
+                current_app.logger.exception("%s failed", what)
 
-def _failed_sign_in(response: Response) -> bool:
-    # Only failed attempts (the form shown again) count towards the limits.
-    return request.method == "POST" and response.status_code == 200
+    response.call_on_close(run)
+    return response
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -60,20 +70,27 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed_sign_in)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=failed_sign_in)
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_login_account_key,
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT_CLIENT"],
+    key_func=account_client_key,
     methods=["POST"],
-    deduct_when=_failed_sign_in,
+    deduct_when=failed_sign_in,
 )
 @public
 @reads_first
 def sign_in():
-    """Sign in with email and password."""
+    """Sign in with email and password.
+
+    Failures are refused per (account, client) and per client (above); an account's failures from
+    every client only tell its owner (app/auth/throttling.py), so nobody can lock them out.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
+    if request.method == "GET" and request.args.get("signed_out") == "1":
+        flash("You have signed out.", "success")  # carried here, not in the cleared cookie: see sign_out
     form = SignInForm()
+    alert = False
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         # Recorded before the browser's session changes: if the write fails, nobody is signed in.
@@ -84,18 +101,34 @@ def sign_in():
             note_activity()
             return redirect(next_url or url_for("main.home"))
         form.email.errors.append(SIGN_IN_ERROR)
-    return render_template("auth/sign_in.html", form=form, timed_out=request.args.get("timeout") == "1")
+        alert = note_failed_sign_in(form.email.data)
+    response = make_response(
+        render_template("auth/sign_in.html", form=form, timed_out=request.args.get("timeout") == "1")
+    )
+    if alert:
+        _after_response(response, send_sign_in_alert, form.email.data, "Sign-in alert email")
+    return response
 
 
 @bp.route("/sign-out", methods=["POST"])
 @role_required()
 def sign_out():
-    """Sign out: the session ends on the server too, so an old cookie no longer works."""
+    """Sign out: the session ends on the server too, so an old cookie no longer works, and the browser
+    is asked to forget this site's cookies and cached pages."""
     end_session(current_user._get_current_object())
     logout_user()
     session.clear()
-    flash("You have signed out.", "success")
-    return redirect(url_for("auth.sign_in"))
+    response = redirect(url_for("auth.sign_in", signed_out=1))
+    # Not "storage": the notes console keeps notes that have not reached the server in localStorage,
+    # under this person's id only, and the sign-out question (app/static/js/app.mjs) has just told them
+    # the notes stay in this browser until they sign in again; clearing storage would destroy them.
+    # The server cannot know whether any are waiting (they may have been typed offline), so storage is
+    # never cleared. The browser ignores cookies set by this response, so "You have signed out" travels
+    # in the address instead. (SIGN_OUT_CLEAR_SITE_DATA can drop "cookies" where other services share
+    # this site's registrable domain, whose cookies the browser would clear too.)
+    if current_app.config["SIGN_OUT_CLEAR_SITE_DATA"]:
+        response.headers["Clear-Site-Data"] = current_app.config["SIGN_OUT_CLEAR_SITE_DATA"]
+    return response
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -105,20 +138,8 @@ def forgot_password():
     """Ask for a password reset link. The reply is the same whether or not the account exists."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        email = form.email.data
-        # Send after the response so the reply takes the same time whether or not an email goes out.
-        app = current_app._get_current_object()
-
-        def _send_later():
-            with app.app_context():
-                try:
-                    request_password_reset(email)
-                except Exception:
-                    current_app.logger.exception("Password reset email for a requested address failed")
-
         response = redirect(url_for("auth.reset_requested"))
-        response.call_on_close(_send_later)
-        return response
+        return _after_response(response, request_password_reset, form.email.data, "Password reset email")
     return render_template("auth/forgot_password.html", form=form)
 
 

@@ -151,6 +151,26 @@ def request_password_reset(email: str) -> None:
     db.session.commit()
 
 
+def send_sign_in_alert(email: str) -> None:
+    """Tell an account's owner that many sign-ins have failed for it, from anywhere; otherwise do nothing.
+
+    Their account stays open to them (app/auth/throttling.py): the email says so and how to change
+    their password if they think it is known.
+    """
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    send_email(
+        user.email,
+        f"Someone is trying to sign in to your {current_app.config['SERVICE_NAME']} account",
+        "sign_in_alert",
+        user=user,
+        reset_link=external_url("auth.forgot_password"),
+    )
+    record("sign-in-alert-sent", user)
+    db.session.commit()
+
+
 def valid_token(secret: str, purpose: str) -> AccountToken | None:
     """The live token for a link, or None if it is unknown, used or expired."""
     token = find_token(secret, purpose)

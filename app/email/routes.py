@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Response, abort, render_template
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN
 from app.email import bp
+from app.email.link_secrets import hide_link_secrets
 from app.email.models import OutboxMessage
 from app.extensions import db
 
@@ -17,6 +19,13 @@ def _message(message_id: int) -> OutboxMessage:
     if message is None:
         abort(404)
     return message
+
+
+def _as_shown(message: OutboxMessage, body: str | None) -> str | None:
+    # A link's secret is for the email's recipient alone: hidden from every other admin reading it.
+    if current_user.email.lower() == message.recipient.strip().lower():
+        return body
+    return hide_link_secrets(body)
 
 
 @bp.route("/")
@@ -31,19 +40,20 @@ def index():
 @bp.route("/<int:message_id>")
 @role_required(ADMIN)
 def show(message_id: int):
-    """One email: envelope, and its text when it was kept in the outbox."""
-    return render_template("outbox/show.html", message=_message(message_id))
+    """One email: envelope, and its text when it was kept in the outbox (links' secrets hidden)."""
+    message = _message(message_id)
+    return render_template("outbox/show.html", message=message, text_body=_as_shown(message, message.text_body))
 
 
 @bp.route("/<int:message_id>/html")
 @role_required(ADMIN)
 def html(message_id: int):
-    """The HTML part, served in a sandbox so nothing in it can run."""
+    """The HTML part, served in a sandbox so nothing in it can run (links' secrets hidden)."""
     message = _message(message_id)
     if not message.html_body:
         abort(404)
     return Response(
-        message.html_body,
+        _as_shown(message, message.html_body),
         mimetype="text/html",
         headers={"Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"},
     )

@@ -222,6 +222,23 @@ def _parse_date(prefix: str, form, errors: dict) -> date | None:
         return None
 
 
+@bp.route("/manage/<slug>/access", methods=["POST"])
+@role_required(*MANAGERS)
+def set_open_to_all_members(slug: str):
+    """Open the survey to every member, or only to invited organisations (the default)."""
+    survey = _survey(slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    survey.open_to_all_members = request.form.get("open") == "yes"
+    record("survey-access-changed", survey, open_to_all_members=survey.open_to_all_members)
+    db.session.commit()
+    if survey.open_to_all_members:
+        flash("Every member can now answer this survey for their organisation.", "success")
+    else:
+        flash("Only invited organisations can now answer this survey.", "success")
+    return redirect(url_for("surveys.dashboard", slug=survey.slug))
+
+
 @bp.route("/manage/<slug>/dates", methods=["GET", "POST"])
 @role_required(*MANAGERS)
 def dates(slug: str):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -22,7 +22,7 @@ from app.database import write_transaction
 from app.extensions import db
 from app.surveys.answering import PageResult, first_unanswered_page, relevant_answers
 from app.surveys.definition import Definition, load_definition
-from app.surveys.models import Answer, PageVisit, Response, ResponseSnapshot, Survey, SurveyVersion
+from app.surveys.models import Answer, Invitation, PageVisit, Response, ResponseSnapshot, Survey, SurveyVersion
 
 DEFAULT_SLUG = "schools-ict"
 DEFAULT_DEFINITION = Path(__file__).parent / "definitions" / "schools-ict.json"
@@ -150,9 +150,25 @@ def find_survey(slug: str) -> Survey | None:
     return db.session.execute(_survey_by_slug(), {"slug": slug}).unique().scalar_one_or_none()
 
 
+def answerable_by(organisation_id: int) -> ColumnElement[bool]:
+    """SQL condition on `Survey`: the organisation's members may answer it. It is open to all members,
+    or the organisation holds an invitation that was not revoked, or has already started a response."""
+    return or_(
+        Survey.open_to_all_members.is_(True),
+        exists().where(
+            Invitation.survey_id == Survey.id,
+            Invitation.organisation_id == organisation_id,
+            Invitation.revoked_at.is_(None),
+        ),
+        exists().where(Response.survey_id == Survey.id, Response.organisation_id == organisation_id),
+    )
+
+
 def surveys_for_organisation(organisation_id: int) -> list[tuple[Survey, Response | None]]:
-    """Every published survey, with the organisation's response to each (None if not started)."""
-    surveys = db.session.scalars(select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc())).all()
+    """Every published survey the organisation may answer, with its response to each (None if not started)."""
+    surveys = db.session.scalars(
+        select(Survey).where(answerable_by(organisation_id)).order_by(Survey.created_at.desc(), Survey.id.desc())
+    ).all()
     responses = {
         r.survey_id: r for r in db.session.scalars(select(Response).where(Response.organisation_id == organisation_id))
     }

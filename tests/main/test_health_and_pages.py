@@ -99,7 +99,11 @@ def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
 
 def test_production_sends_hsts_and_secure_cookies(monkeypatch, database_url):
     monkeypatch.setenv("SECRET_KEY", "x" * 48)
-    config = type("Prod", (ProductionConfig,), {"SQLALCHEMY_DATABASE_URI": database_url})
+    config = type(
+        "Prod",
+        (ProductionConfig,),
+        {"SQLALCHEMY_DATABASE_URI": database_url, "APP_SINGLE_PROCESS": True, "MAIL_OUTBOX_ONLY": True},
+    )
     app = create_app(config)
     client = app.test_client()
     response = client.get("/sign-in", base_url="https://localhost")

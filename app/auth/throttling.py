@@ -1,0 +1,47 @@
+"""Sign-in throttling that cannot be used to lock someone out of their own account.
+
+Failed sign-ins are refused per (account, client) and per client by Flask-Limiter on the sign-in
+route. Failures against one account from every client together are only counted here: past
+LOGIN_ALERT_PER_ACCOUNT the account's owner is told by email, once a window, and can still sign
+in from any client that has not failed. The counts live in the limiter's storage (Redis when
+RATELIMIT_STORAGE_URI says so), so every worker shares them.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from limits import parse
+
+from app.auth.services import normalise_email
+from app.extensions import client_address, limiter
+
+EMAIL_KEY_LENGTH = 254  # the longest address the sign-in form accepts
+
+
+def attempted_account() -> str:
+    """The account a sign-in form names, as accounts are compared (whether or not it exists)."""
+    return normalise_email(request.form.get("email", ""))[:EMAIL_KEY_LENGTH]
+
+
+def account_client_key() -> str:
+    """The limiter key for one account tried from one client."""
+    return f"sign-in:{attempted_account()}:{client_address()}"
+
+
+def failed_sign_in(response) -> bool:
+    """Whether a sign-in response is a failure that counts towards the limits (the form shown again)."""
+    return request.method == "POST" and response.status_code == 200
+
+
+def note_failed_sign_in(email: str) -> bool:
+    """Count one failed sign-in against `email`, from any client.
+
+    True, once a window, when the count has passed LOGIN_ALERT_PER_ACCOUNT: the caller then tells
+    the owner. Counted the same way whether or not the account exists, so nothing here reveals it.
+    """
+    ceiling = parse(current_app.config["LOGIN_ALERT_PER_ACCOUNT"])
+    account = normalise_email(email)[:EMAIL_KEY_LENGTH]
+    if limiter.limiter.hit(ceiling, "sign-in-failures", account):
+        return False
+    once = type(ceiling)(1, ceiling.multiples)  # one alert per window of the same length
+    return limiter.limiter.hit(once, "sign-in-alert", account)

@@ -12,8 +12,8 @@ from app.auth.decorators import role_required
 from app.auth.models import User
 from app.auth.roles import ADMIN
 from app.auth.tokens import utcnow
-from app.extensions import db
 from app.forms import email_address, max_length, required, strip
+from app.identifiers import get_or_404
 from app.privacy import bp
 from app.privacy.subject_access import (
     DESCRIPTIONS,
@@ -65,7 +65,7 @@ def find():
 @role_required(ADMIN)
 def person(user_id: int):
     """What a person's archive will hold, table by table, with the button to download it."""
-    subject = subject_for_person(db.get_or_404(User, user_id))
+    subject = subject_for_person(get_or_404(User, user_id))
     return _explanation(subject, "privacy.person_archive", {"user_id": user_id})
 
 
@@ -73,7 +73,7 @@ def person(user_id: int):
 @role_required(ADMIN)
 def person_archive(user_id: int):
     """Download everything held about a person (and any volunteer records of theirs), as a zip."""
-    user = db.get_or_404(User, user_id)
+    user = get_or_404(User, user_id)
     return _archive(subject_for_person(user), user, f"person-{user.id}")
 
 

@@ -41,10 +41,13 @@ def create(pages: int, members: int, password: str) -> dict[str, int]:
     from app.auth.passwords import hash_password
     from app.extensions import db
     from app.organisations.models import Organisation
+    from app.surveys.invitations import record_invitation
+    from app.surveys.services import DEFAULT_SLUG, find_survey
     from wsgi import app
 
     password_hash = hash_password(password)
     with app.app_context():
+        survey = find_survey(DEFAULT_SLUG)  # each organisation is invited to it, as only invited ones may answer
         for group, count in zip(GROUPS, (pages, members), strict=True):
             for number in range(1, count + 1):
                 organisation = Organisation(
@@ -52,6 +55,7 @@ def create(pages: int, members: int, password: str) -> dict[str, int]:
                 )
                 db.session.add(organisation)
                 db.session.flush()
+                record_invitation(survey, organisation, email_for(group, number))
                 user = User(
                     email=email_for(group, number),
                     name=f"Bench {group} {number:03d}",

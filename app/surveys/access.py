@@ -8,13 +8,14 @@ from functools import wraps
 
 from flask import abort, flash, redirect, request, session, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from app.auth.roles import MEMBER
 from app.extensions import db
 from app.organisations.models import Organisation
 from app.security import note_activity
-from app.surveys.models import Invitation
-from app.surveys.services import find_survey, utcnow
+from app.surveys.models import Invitation, Survey
+from app.surveys.services import answerable_by, find_survey, utcnow
 
 SESSION_KEY = "survey_invitations"  # survey id -> invitation id, granted by following an invitation link
 
@@ -60,9 +61,22 @@ def invitation_is_live(invitation: Invitation | None) -> bool:
     return expires > utcnow()
 
 
-def current_respondent(survey) -> Respondent | None:
+def organisation_may_answer(survey: Survey, organisation_id: int) -> bool:
+    """Whether the organisation's members may answer the survey: it is open to all members, or the
+    organisation was invited (or has already started a response)."""
+    if survey.open_to_all_members:
+        return True
+    query = select(Survey.id).where(Survey.id == survey.id, answerable_by(organisation_id))
+    return db.session.scalar(query) is not None
+
+
+def _is_member() -> bool:
+    return bool(current_user.is_authenticated and current_user.has_role(MEMBER) and current_user.organisation_id)
+
+
+def current_respondent(survey: Survey) -> Respondent | None:
     """The organisation this request may answer for, or None."""
-    if current_user.is_authenticated and current_user.has_role(MEMBER) and current_user.organisation_id:
+    if _is_member() and organisation_may_answer(survey, current_user.organisation_id):
         return Respondent(current_user.organisation, current_user._get_current_object(), None)
     invitation_id = session.get(SESSION_KEY, {}).get(str(survey.id))
     if invitation_id:
@@ -75,8 +89,9 @@ def current_respondent(survey) -> Respondent | None:
 def respondent_required(view: Callable) -> Callable:
     """The view needs someone who may answer the survey in the URL (a member, or an invitation holder).
 
-    Visitors without an invitation are sent to sign in; signed-in people who are not members get 403.
-    The view receives `survey` and `respondent` instead of `slug`.
+    Visitors without an invitation are sent to sign in; signed-in people who are not members get 403;
+    members whose organisation may not answer this survey are told there is no such page (404), as
+    for a survey that does not exist. The view receives `survey` and `respondent` instead of `slug`.
     """
 
     @wraps(view)
@@ -95,7 +110,7 @@ def respondent_required(view: Callable) -> Callable:
                     "important",
                 )
                 return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
-            abort(403)
+            abort(404 if _is_member() else 403)
         return view(*args, survey=survey, respondent=respondent, **kwargs)
 
     wrapped.access_rule = "respondent"  # read by the authorisation-matrix test

@@ -37,7 +37,7 @@ REASONS = [
     "We do not support schools, but residents using library PCs and public Wi-Fi should count somewhere.",
     "A weighted count would be fairer: a pupil does not need the same support as an office worker.",
 ]
-SKIP = {"Kent County Council"}  # the demo member's organisation starts with nothing, to try the survey
+SKIP = {"Kent County Council"}  # the demo member's organisation is invited with nothing answered, to try the survey
 
 
 def _answers(rng: random.Random, org: Organisation) -> dict[str, Any]:
@@ -132,21 +132,19 @@ def load_demo_responses(survey: Survey) -> int:
     have = set(db.session.scalars(select(Response.organisation_id).where(Response.survey_id == survey.id)))
     invited = set(db.session.scalars(select(Invitation.organisation_id).where(Invitation.survey_id == survey.id)))
     added = 0
-    from app.surveys.invitations import _refresh
+    from app.surveys.invitations import record_invitation
 
     for org in organisations:
-        if org.name in SKIP:
-            continue
         rng = random.Random(f"demo-2027-{org.name}")  # noqa: S311 - demo content; the same choices every run
         roll, reminded = rng.random(), rng.random() < 0.5
         if org.id not in invited and org.contact_email:
-            invitation = Invitation(survey_id=survey.id, organisation_id=org.id)
-            _refresh(invitation, survey, org.contact_email, None)
+            invitation = record_invitation(survey, org, org.contact_email)
             invitation.sent_at = now - timedelta(days=14)
             if reminded:
                 invitation.last_reminded_at = now - timedelta(days=rng.randint(3, 6))
                 invitation.reminders_sent = 1
-            db.session.add(invitation)
+        if org.name in SKIP:
+            continue  # invited, as the survey is answered only by invited organisations, but not started
         if org.id in have or roll > 0.8:
             continue  # about one in five has not started
         started = now - timedelta(days=rng.randint(2, 13), minutes=rng.randint(0, 600))

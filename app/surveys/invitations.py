@@ -97,6 +97,15 @@ def _refresh(invitation: Invitation, survey: Survey, email: str, by) -> None:
     invitation.revoked_at = None
 
 
+def record_invitation(survey: Survey, organisation: Organisation, email: str) -> Invitation:
+    """Record the organisation's invitation to the survey without sending it (demo data and benchmarks,
+    whose invitations are taken as sent before); organisers use `invite_organisation`. The caller commits."""
+    invitation = Invitation(survey_id=survey.id, organisation_id=organisation.id)
+    _refresh(invitation, survey, email, None)
+    db.session.add(invitation)
+    return invitation
+
+
 def invite_organisation(survey: Survey, organisation: Organisation, by=None) -> str | None:
     """Send (or resend, with a new link) one organisation's invitation. Returns why not, or None."""
     if not accepting_invitations(survey):

@@ -35,6 +35,8 @@ class Survey(db.Model):
     closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Members see their answers beside the medians once enough have answered (organisers switch it on).
     member_comparison: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Every member may answer, invited or not (organisers switch it on); otherwise only invited organisations.
+    open_to_all_members: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -27,7 +27,7 @@ from app.auth.roles import MEMBER
 from app.email.models import OutboxMessage
 from app.extensions import db
 from app.organisations.models import Organisation
-from app.surveys.invitations import send_invitations
+from app.surveys.invitations import record_invitation, send_invitations
 from app.surveys.models import Answer
 from app.surveys.services import find_survey, response_for
 from tests.browser.conftest import (
@@ -111,7 +111,7 @@ class NewOrganisation:
 
 
 def create_organisation(app: Flask, members: tuple[str, ...] = (), contact_email: bool = False) -> NewOrganisation:
-    """A new member organisation (own response to every survey), with member accounts for `members`."""
+    """A new member organisation invited to the survey (its own response), with member accounts for `members`."""
     token = uuid.uuid4().hex[:8]
     name = f"Browser Test Council {token}"
     # As long as many real service-desk addresses (ictservicedesk@northumberland.gov.uk is 36 characters), and
@@ -130,6 +130,7 @@ def create_organisation(app: Flask, members: tuple[str, ...] = (), contact_email
             user.set_roles({MEMBER})
             db.session.add(user)
             people.append(Member(person, email))
+        record_invitation(find_survey(SLUG), organisation, contact or f"ict@{token}.browser.example")
         db.session.commit()
         return NewOrganisation(organisation.id, name, contact, people)
 

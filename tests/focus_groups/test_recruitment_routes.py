@@ -206,7 +206,8 @@ def test_the_survey_confirmation_links_to_the_recruiting_study(client, signed_in
     from app.surveys.services import ensure_default_survey
     from tests.surveys.conftest import answer_all
 
-    ensure_default_survey()
+    ensure_default_survey().open_to_all_members = True  # any member may answer it
+    db.session.commit()
     member = signed_in("member")
     answer_all(client)
     ref = db.session.scalar(select(Response.reference))

@@ -29,8 +29,12 @@ NO_SCHOOLS = {
 
 @pytest.fixture
 def survey(app):
-    """The default survey, published and open."""
-    return ensure_default_survey()
+    """The default survey, published, open, and open to all members (who may answer is tested in
+    test_survey_access.py; elsewhere every member's organisation may answer it)."""
+    survey = ensure_default_survey()
+    survey.open_to_all_members = True
+    db.session.commit()
+    return survey
 
 
 def reference_of(client, slug="schools-ict", page_id="provides") -> str:

@@ -8,15 +8,15 @@ one table writer, which neutralises spreadsheet formulas), zipped; `export_subje
 the export in the audit log.
 
 What another person did is shown without their address or IP address: an archive tells its subject
-what happened to their data, not who else uses the service from where. Links in email texts are
-removed, since a link still valid (a password reset, say) must reach nobody but its recipient.
+what happened to their data, not who else uses the service from where. The secrets in links of email
+texts are hidden (app/email/link_secrets.py), since a link still valid (a password reset, say) must
+reach nobody but its recipient, and the admin reads the archive first.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -32,10 +32,9 @@ from app.audit.services import record
 from app.auth.models import User
 from app.auth.tokens import utcnow
 from app.database import write_transaction
+from app.email.link_secrets import hide_link_secrets
 from app.email.models import OutboxMessage
 from app.extensions import db
-
-LINK = re.compile(r"https?://[^\s<>\"']+")
 
 
 @dataclass
@@ -113,10 +112,6 @@ def _when(moment: datetime | None) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.isoformat(timespec="seconds")
-
-
-def _without_links(text: str | None) -> str | None:
-    return LINK.sub("[link removed]", text) if text else text
 
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -252,7 +247,7 @@ def _email_rows(subject: Subject) -> list[dict]:
             "subject": message.subject,
             "template": message.template,
             "status": message.status,
-            "text": _without_links(message.text_body),
+            "text": hide_link_secrets(message.text_body),
         }
         for message in messages
     ]
@@ -424,7 +419,7 @@ README = """Everything {controller} holds about {who}, as of {when}.
 data.json holds every table below in one file; each CSV file holds one table:
 {files}
 
-Dates and times are in UTC. Links in the texts of emails have been removed.
+Dates and times are in UTC. The secret part of links in emails is hidden.
 Where another user acted on this person's data, the audit events say "another user".
 Notes from focus-group sessions name people only by pseudonym (such as P3).
 """

@@ -8,19 +8,22 @@ a request. Form field names: the question id; `<id>.<row>` for matrix rows and g
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from markupsafe import Markup, escape
 
+from app.numbers import NumberError, format_bound, parse_decimal, parse_whole_number
 from app.surveys import expressions
 from app.surveys.definition import Definition, Page, Question
 
 DONT_KNOW = "dont_know"
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?)\}")
+GRID_MAXIMUM = 10_000_000  # users in one group of a user grid
 MONTHS = ("January February March April May June July August September October November December").split()
 
 
@@ -163,6 +166,8 @@ def _message(question: Question, key: str, default: str) -> str:
 def _format_number(value: Any, places: int | None = None) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""  # stored before NaN and infinities were refused: shown as no answer
     if isinstance(value, int) or (places == 0):
         return f"{int(value):,}"
     text = f"{value:,.{places if places is not None else 2}f}"
@@ -170,46 +175,63 @@ def _format_number(value: Any, places: int | None = None) -> str:
 
 
 def _parse_number(question: Question, text: str, result: PageResult, key: str) -> float | int | None:
-    cleaned = text.replace(",", "").replace("£", "").replace("%", "").strip()
+    """Read a number answer with the platform's one parser (app.numbers), in this question's words.
+
+    The text is checked for length and form before conversion; a question without a minimum or
+    maximum is held to the platform's default range (app.numbers.LIMIT).
+    """
+    cleaned = text.replace("£", "").replace("%", "")
     name = _name(question)
+    kind = question.type
+    places = 0 if kind == "integer" else (2 if kind == "money" else question.places)
+    low, high = _bound(question.min), _bound(question.max)
     try:
-        number = Decimal(cleaned)
-        if not number.is_finite():
-            raise InvalidOperation
-    except InvalidOperation:
-        kind = "an amount of money" if question.type == "money" else "a number"
-        result.errors[key] = _message(question, "number", f"Enter {name} as {kind}")
-        return None
-    places = 0 if question.type == "integer" else (2 if question.type == "money" else question.places)
-    if question.type == "integer" and number != number.to_integral_value():
-        result.errors[key] = _message(question, "whole", f"Enter {name} as a whole number")
-        return None
-    if -number.as_tuple().exponent > places if number.as_tuple().exponent < 0 else False:
-        if question.type == "money":
-            result.errors[key] = _message(question, "places", f"Enter {name} in pounds and pence, like 1250.50")
+        if kind == "integer":
+            number: Decimal | int = parse_whole_number(cleaned, minimum=low, maximum=high)
         else:
-            result.errors[key] = _message(question, "places", f"Enter {name} with no more than {places} decimal places")
+            number = parse_decimal(cleaned, minimum=low, maximum=high, places=places)
+    except NumberError as problem:
+        result.errors[key] = _number_message(question, name, problem)
         return None
-    low = Decimal(str(question.min)) if question.min is not None else None
-    high = Decimal(str(question.max)) if question.max is not None else None
-    unit = "%" if question.type == "percentage" else (f" {question.unit}" if question.unit else "")
-    if question.type == "money":
-        fmt = lambda d: f"£{d:,}"  # noqa: E731
+    return number if isinstance(number, int) else float(number)
+
+
+def _bound(value: Any) -> Decimal | None:
+    """A definition's min or max as a Decimal (None when it gives none, or gives something not a number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def _number_message(question: Question, name: str, problem: NumberError) -> str:
+    """The message for a refused number answer: the definition's own, or one naming the answer."""
+    kind = question.type
+    named = name[0].upper() + name[1:]
+    if problem.reason == "form":
+        what = "an amount of money" if kind == "money" else "a number"
+        return _message(question, "number", f"Enter {name} as {what}")
+    if problem.reason == "whole" or (problem.reason == "places" and problem.places == 0):
+        return _message(question, "whole", f"Enter {name} as a whole number")
+    if problem.reason == "places":
+        if kind == "money":
+            return _message(question, "places", f"Enter {name} in pounds and pence, like 1250.50")
+        return _message(question, "places", f"Enter {name} with no more than {problem.places} decimal places")
+    unit = "%" if kind == "percentage" else (f" {question.unit}" if question.unit else "")
+    if kind == "money":
+        fmt = lambda d: f"£{format_bound(d)}"  # noqa: E731
     else:
-        fmt = lambda d: f"{d:,}{unit}"  # noqa: E731
-    if low is not None and number < low:
-        message = f"{name[0].upper() + name[1:]} must be {fmt(low)} or more"
-        if low == 0:
-            message = f"{name[0].upper() + name[1:]} cannot be negative"
-        result.errors[key] = _message(question, "min", message)
-        return None
-    if high is not None and number > high:
-        message = f"{name[0].upper() + name[1:]} must be {fmt(high)} or less"
-        if question.type == "percentage" and high == 100:
-            message = f"{name[0].upper() + name[1:]} must be 100% or less"
-        result.errors[key] = _message(question, "max", message)
-        return None
-    return int(number) if question.type == "integer" else float(number)
+        fmt = lambda d: f"{format_bound(d)}{unit}"  # noqa: E731
+    if problem.reason == "min":
+        low = problem.minimum
+        message = f"{named} cannot be negative" if low == 0 else f"{named} must be {fmt(low)} or more"
+        return _message(question, "min", message)
+    high = problem.maximum
+    message = f"{named} must be {fmt(high)} or less"
+    if kind == "percentage" and high == 100:
+        message = f"{named} must be 100% or less"
+    return _message(question, "max", message)
 
 
 def _read_specify(question: Question, form, result: PageResult, chosen: list[str]) -> None:
@@ -305,7 +327,10 @@ def _read_question(question: Question, form, result: PageResult) -> None:  # noq
             result.errors[f"{key}-{missing[0]}"] = f"{name[0].upper() + name[1:]} must include a {missing[0]}"
             return
         try:
-            moment = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+            year, month, day = (
+                parse_whole_number(parts[p], minimum=1, maximum=9999, thousands=False) for p in ("year", "month", "day")
+            )
+            moment = date(year, month, day)
             if not 1900 <= moment.year <= 2100:
                 raise ValueError
         except ValueError:
@@ -339,25 +364,25 @@ def _read_question(question: Question, form, result: PageResult) -> None:  # noq
     elif kind == "user_grid":
         counts: dict[str, int | None] = {}
         for category in question.categories:
-            text = form.get(f"{qid}.{category.id}", "").replace(",", "").strip()
+            text = form.get(f"{qid}.{category.id}", "").strip()
             result.raw[f"{qid}.{category.id}"] = text
             cell = field_id(f"{qid}.{category.id}")
-            if not text:
+            what = f"the number of {category.label.lower()}"
+            if not text.replace(",", "").strip():
                 if question.required:
-                    result.errors.setdefault(cell, f"Enter the number of {category.label.lower()}, or 0")
+                    result.errors.setdefault(cell, f"Enter {what}, or 0")
                 counts[category.id] = None
                 continue
-            if not re.fullmatch(r"-?\d+", text):
-                result.errors.setdefault(cell, f"Enter the number of {category.label.lower()} as a whole number")
-                continue
-            number = int(text)
-            if number < 0:
-                result.errors.setdefault(cell, f"The number of {category.label.lower()} cannot be negative")
-                continue
-            if number > 10_000_000:
-                result.errors.setdefault(cell, f"The number of {category.label.lower()} must be 10,000,000 or less")
-                continue
-            counts[category.id] = number
+            try:
+                counts[category.id] = parse_whole_number(text, minimum=0, maximum=GRID_MAXIMUM)
+            except NumberError as problem:
+                if problem.reason == "min":
+                    message = f"The number of {category.label.lower()} cannot be negative"
+                elif problem.reason == "max":
+                    message = f"The number of {category.label.lower()} must be {GRID_MAXIMUM:,} or less"
+                else:
+                    message = f"Enter {what} as a whole number"
+                result.errors.setdefault(cell, message)
         result.values[qid] = counts if any(v is not None for v in counts.values()) else None
 
 
@@ -414,6 +439,8 @@ def display_value(question: Question, value: Any) -> str:
         return ""
     if value == DONT_KNOW:
         return "I do not know"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""  # stored before NaN and infinities were refused
     kind = question.type
     if kind in ("single_choice", "yes_no"):
         return question.option_label(value)

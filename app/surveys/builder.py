@@ -9,6 +9,7 @@ import json
 import re
 from typing import Any
 
+from app.numbers import MAX_PLACES, NumberError, parse_decimal, parse_whole_number
 from app.surveys.definition import definition_problems
 
 QUESTION_TYPES: dict[str, str] = {
@@ -26,6 +27,7 @@ QUESTION_TYPES: dict[str, str] = {
     "user_grid": "Number per category, with a total",
 }
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_TEXT_LIMIT = 10_000  # the longest max_length the definition schema allows
 
 
 class BuilderError(ValueError):
@@ -144,15 +146,24 @@ def format_validations(rules: list[dict]) -> str:
 
 
 def _number(text: str, field: str, errors: dict) -> float | int | None:
-    text = (text or "").strip().replace(",", "")
-    if not text:
+    """A number typed into the builder (a minimum or maximum), read by the platform's one parser."""
+    if not (text or "").replace(",", "").strip():
         return None
     try:
-        value = float(text)
-    except ValueError:
-        errors[field] = "Enter a number, like 0 or 100"
+        value = parse_decimal(text)
+    except NumberError as problem:
+        errors[field] = "Enter a number, like 0 or 100" if problem.reason == "form" else problem.message
         return None
-    return int(value) if value.is_integer() else value
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _whole_number(text: str, field: str, errors: dict, low: int, high: int) -> int | None:
+    """A whole number typed into the builder (decimal places, a length limit), from low to high."""
+    try:
+        return parse_whole_number(text, minimum=low, maximum=high)
+    except NumberError as problem:
+        errors[field] = problem.message
+        return None
 
 
 def question_from_form(form, existing_id: str | None, draft: dict) -> dict:
@@ -193,13 +204,13 @@ def question_from_form(form, existing_id: str | None, draft: dict) -> dict:
         if form.get("dont_know") == "yes":
             question["dont_know"] = True
         if kind == "decimal" and form.get("places", "").strip():
-            places = _number(form.get("places"), "places", errors)
+            places = _whole_number(form.get("places"), "places", errors, 0, MAX_PLACES)
             if places is not None:
-                question["places"] = int(places)
+                question["places"] = places
     if kind in ("short_text", "long_text") and form.get("max_length", "").strip():
-        limit = _number(form.get("max_length"), "max_length", errors)
+        limit = _whole_number(form.get("max_length"), "max_length", errors, 1, MAX_TEXT_LIMIT)
         if limit is not None:
-            question["max_length"] = int(limit)
+            question["max_length"] = limit
     if kind == "matrix":
         question["rows"] = parse_items(form.get("rows", ""))
         question["scale"] = parse_options(form.get("scale", ""))

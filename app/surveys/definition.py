@@ -4,6 +4,7 @@ load it into immutable objects the answering, results and export code share."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from app.numbers import LIMIT
 from app.surveys import expressions
 
 SCHEMA_PATH = Path(__file__).parent / "definitions" / "survey-definition.schema.json"
@@ -209,10 +211,29 @@ def _rule_problems(data: dict[str, Any]) -> list[str]:
                     problems.append(f"Question '{qid}': only multiple choice options can be exclusive")
                 if sum(bool(o.get("specify")) for o in question.get("options", [])) > 1:
                     problems.append(f"Question '{qid}' has more than one 'please specify' option")
-                for key in ("min", "max"):
-                    if isinstance(question.get(key), str) and question["type"] != "date":
-                        problems.append(f"Question '{qid}': {key} must be a number")
+                problems += _bound_problems(qid, question)
                 seen_questions.append(qid)
+    return problems
+
+
+def _bound_problems(qid: str, question: dict[str, Any]) -> list[str]:
+    """A number question's min and max: numbers within the platform's range (app.numbers.LIMIT), in order."""
+    problems: list[str] = []
+    bounds: dict[str, float] = {}
+    for key in ("min", "max"):
+        value = question.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            if question["type"] != "date":
+                problems.append(f"Question '{qid}': {key} must be a number")
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            if not (math.isfinite(value) and -LIMIT <= value <= LIMIT):
+                problems.append(f"Question '{qid}': {key} must be between {-LIMIT:,} and {LIMIT:,}")
+            else:
+                bounds[key] = value
+    if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
+        problems.append(f"Question '{qid}': min must not be more than max")
     return problems
 
 

@@ -9,7 +9,9 @@ an option valued "other" as well as "please specify" text, the text goes in `<id
 
 Everything streams: responses are read a chunk at a time (see dataset.py) and written as they come,
 so memory does not grow with the number of responses. Text that a spreadsheet would run as a formula
-is neutralised in CSV and XLSX. Every export must be audit-logged with `record_export`.
+is neutralised in CSV and XLSX. The JSON is always valid JSON: a NaN or infinity stored before the
+parser refused them (app.numbers) is written as null, as it is left blank in CSV and XLSX.
+Every export must be audit-logged with `record_export`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +36,7 @@ from sqlalchemy import func, select
 
 from app.audit.services import record
 from app.extensions import db
+from app.numbers import json_safe
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys.answering import DONT_KNOW, other_key
 from app.surveys.dataset import Filters, Row, submitted_rows
@@ -166,10 +170,12 @@ def _plain(value: Any) -> Any:
     """A stored value as one cell: blank for nothing, lists and objects as text (shapes from older versions)."""
     if value is None or value == "":
         return None
+    if value.__class__ is float and not math.isfinite(value):
+        return None  # NaN or an infinity stored before they were refused: no answer, not a broken file
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return json.dumps(json_safe(value), ensure_ascii=False, sort_keys=True, allow_nan=False)
     return value
 
 
@@ -456,10 +462,13 @@ def iter_json(
         "labels": labels,
         "filters": (filters or Filters()).as_args(),
     }
-    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "responses": ['
+    yield json.dumps(json_safe(head), ensure_ascii=False, allow_nan=False)[:-1] + ', "responses": ['
     separator = "\n"
     for chunk in _chunks(survey, filters, progress):
-        pieces = [json.dumps(_json_response(row, converters, labels), ensure_ascii=False) for row in chunk]
+        pieces = [
+            json.dumps(json_safe(_json_response(row, converters, labels)), ensure_ascii=False, allow_nan=False)
+            for row in chunk
+        ]
         yield separator + ",\n".join(pieces)
         separator = ",\n"
     yield "\n]}\n"

@@ -42,6 +42,7 @@ __all__ = [
     "FUNCTIONS",
     "MAX_DEPTH",
     "MAX_LENGTH",
+    "MAX_MAGNITUDE",
     "Arithmetic",
     "Boolean",
     "Call",
@@ -65,6 +66,8 @@ __all__ = [
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 50
+MAX_MAGNITUDE = 2**1024  # no number in the language reaches this, as no float does
+_MAX_DIGITS = len(str(MAX_MAGNITUDE))
 KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "null"})
 COMPARISON_OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in")
 ARITHMETIC_OPERATORS = ("+", "-", "*", "/")
@@ -104,8 +107,14 @@ def _is_number(value: Any) -> bool:
 
 
 def _finite(value: Any) -> Any:
-    """The number, or None when it is infinite or not a number."""
+    """The number, or None when it is infinite, not a number, or an int beyond a float's range.
+
+    Bounding ints as floats are bounded keeps every calculation cheap: a chain such as `a * a * a ...`
+    stops (as null) once it leaves the range instead of growing numbers of millions of digits.
+    """
     if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and not -MAX_MAGNITUDE < value < MAX_MAGNITUDE:
         return None
     return value
 
@@ -268,7 +277,7 @@ def _number(value: Any) -> int | float | None:
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if len(text) > MAX_LENGTH or not _NUMERIC_TEXT.fullmatch(text):
+    if len(text) > _MAX_DIGITS + 20 or not _NUMERIC_TEXT.fullmatch(text):
         return None
     try:
         return _finite(float(text)) if "." in text else int(text)
@@ -346,6 +355,8 @@ class Number(Expression):
             raise ValueError("A Number's float must be finite and not negative")
         if self.value < 0:
             raise ValueError("A Number must not be negative")
+        if _finite(self.value) is None:
+            raise ValueError("A Number must be below MAX_MAGNITUDE")
 
     def __eq__(self, other: object) -> bool:
         """Equal to a Number of the same type and value (so 1 and 1.0 differ, as their text does)."""
@@ -711,9 +722,10 @@ def _read_number(source: str, start: int, tokens: list[_Token]) -> int:
         while i < len(source) and source[i] in _DIGITS:
             i += 1
     text = source[start:i]
-    value: int | float = float(text) if is_decimal else int(text)
-    if isinstance(value, float) and not math.isfinite(value):
+    whole_digits = len(text.partition(".")[0].lstrip("0"))
+    if whole_digits > _MAX_DIGITS or _finite(float(text) if is_decimal else int(text)) is None:
         raise ExpressionError(f"The number {_where(source, start)} is too large", start)
+    value: int | float = float(text) if is_decimal else int(text)
     tokens.append(_Token("number", value, start, text))
     return i
 

@@ -18,7 +18,9 @@ from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ORGANISER
 from app.database import write_transaction
 from app.extensions import db
+from app.identifiers import parse_id
 from app.jobs.runner import start_job
+from app.numbers import json_safe
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys import bp
@@ -99,7 +101,7 @@ def invite(slug: str):
     }
     error = None
     if request.method == "POST" and form.validate_on_submit():
-        chosen = {int(v) for v in request.form.getlist("organisation") if v.isdigit()}
+        chosen = {number for v in request.form.getlist("organisation") if (number := parse_id(v)) is not None}
         known = {o.id for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(chosen)))}
         if not known:
             error = "Select at least one organisation to invite"
@@ -300,7 +302,7 @@ def export_definition(slug: str):
     with write_transaction():  # a GET that writes
         record("survey-definition-exported", survey)
     return HttpResponse(
-        json.dumps(survey.draft, indent=2, ensure_ascii=False),
+        json.dumps(json_safe(survey.draft), indent=2, ensure_ascii=False, allow_nan=False),
         mimetype="application/json",
         headers={"Content-Disposition": f"attachment; filename={survey.slug}.json"},
     )

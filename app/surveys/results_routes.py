@@ -17,6 +17,7 @@ from app.auth.roles import ADMIN, ANALYST, ORGANISER
 from app.database import write_transaction
 from app.extensions import db
 from app.jobs.runner import job_file_path, start_job
+from app.numbers import NumberError, parse_decimal
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys import bp
 from app.surveys.access import Respondent, respondent_required
@@ -225,12 +226,9 @@ def _weight(text: str, default: float) -> tuple[float, str | None]:
     if not text.strip():
         return default, None
     try:
-        weight = float(text)
-    except ValueError:
-        weight = -1.0
-    if not 0 <= weight <= 1:
+        return float(parse_decimal(text, minimum=0, maximum=1, thousands=False)), None
+    except NumberError:
         return default, "Enter the pupil weight as a number from 0 to 1, like 0.25"
-    return weight, None
 
 
 @bp.route("/results/<slug>/impact.<fmt>")

@@ -15,6 +15,7 @@ from app.auth.roles import MEMBER
 from app.database import reads_first, write_transaction
 from app.email.sender import external_url, send_email
 from app.extensions import db
+from app.numbers import NumberError, parse_whole_number
 from app.surveys import answering, bp
 from app.surveys.access import Respondent, grant_invitation, invitation_is_live, respondent_required
 from app.surveys.answering import (
@@ -74,6 +75,14 @@ def _refuse(survey: Survey, respondent: Respondent, reason: str):
 
 def _closed_page(survey: Survey, respondent: Respondent):
     return render_template("surveys/closed.html", survey=survey, respondent=respondent), 200
+
+
+def _revision(text: str) -> int:
+    """An answer's revision as the page was rendered with (0, so a conflict, when it is not one)."""
+    try:
+        return parse_whole_number(text, minimum=0, thousands=False)
+    except NumberError:
+        return 0
 
 
 def _allowed_fields(page) -> set[str]:
@@ -246,10 +255,7 @@ def page(survey: Survey, respondent: Respondent, page_id: str):
         result = read_page(definition, current, request.form, answers)
     except TamperedAnswer as exc:
         _refuse(survey, respondent, str(exc))
-    loaded = {}
-    for key in keys:
-        value = request.form.get(f"rev-{key}", "0")
-        loaded[key] = int(value) if value.isdigit() else 0
+    loaded = {key: _revision(request.form.get(f"rev-{key}", "0")) for key in keys}
     action = request.form.get("action", "continue")
 
     if action in ("save_exit", "back"):

@@ -401,6 +401,7 @@ def confirm_change(study: Study, secret: str, user=None, now: datetime | None = 
     now = now or utcnow()
     with write_transaction():
         found = pending_change(study, secret, now)
+        purge_volunteer_changes(now)
         if found.state != "ok":
             return found
         used = db.session.execute(

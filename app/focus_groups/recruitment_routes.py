@@ -42,7 +42,7 @@ from app.focus_groups.recruitment import (
     withdrawal_link,
 )
 from app.focus_groups.recruitment_forms import VolunteerImportForm, slot_field_name, volunteer_form
-from app.focus_groups.services import slot_ends_at, study_or_404, volunteer_or_404
+from app.focus_groups.services import email_fingerprint, slot_ends_at, study_or_404, volunteer_or_404
 from app.jobs.runner import start_job
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
@@ -69,7 +69,8 @@ def _prefill() -> dict:
 
 
 def _volunteer_address_key() -> str:
-    return "volunteer-address:" + request.form.get("email", "").strip().lower()[:254]
+    # A keyed hash, so the limiter's store (Redis, say) never holds the address itself.
+    return "volunteer-address:" + email_fingerprint(request.form.get("email", "")[:320])
 
 
 def _accepted(response: Response) -> bool:

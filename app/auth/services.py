@@ -12,7 +12,7 @@ from app.audit.services import record
 from app.auth.models import AccountToken, User
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.roles import MEMBER
-from app.auth.tokens import consume_token, find_token, issue_token, utcnow
+from app.auth.tokens import cancel_tokens, consume_token, find_token, issue_token, utcnow
 from app.database import write_transaction
 from app.email.sender import external_url, send_email
 from app.extensions import db
@@ -186,6 +186,7 @@ def set_password_with_token(token: AccountToken, password: str) -> User:
     user = token.user
     user.password_hash = hash_password(password)
     user.revoke_sessions()
+    cancel_tokens(user)  # an older invitation or reset link cannot set it again
     record("invitation-accepted" if token.purpose == "invitation" else "password-reset", user, actor=user)
     db.session.commit()
     return user
@@ -197,6 +198,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
         raise AccountError("Your current password is not right", "current_password")
     user.password_hash = hash_password(new_password)
     user.revoke_sessions()
+    cancel_tokens(user)  # a reset link sent before cannot undo the change
     record("password-changed", user, actor=user)
     db.session.commit()
 
@@ -207,6 +209,8 @@ def set_disabled(user: User, disabled: bool, by: User) -> None:
         raise AccountError("You cannot disable your own account")
     user.disabled = disabled
     user.revoke_sessions()
+    if disabled:
+        cancel_tokens(user)  # re-enabling does not bring old invitation or reset links back
     record("person-disabled" if disabled else "person-enabled", user)
     db.session.commit()
 

@@ -32,12 +32,8 @@ def issue_token(user: User, purpose: str, lifetime: timedelta) -> str:
     Earlier unused tokens of the same purpose are cancelled, so only the newest link works.
     """
     now = utcnow()
-    db.session.execute(
-        update(AccountToken)
-        .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
-        .values(used_at=now)
-    )
-    secret = secrets.token_urlsafe(32)
+    cancel_tokens(user, purpose)
+    secret = secrets.token_urlsafe(32)  # 256 random bits; only its SHA-256 is stored
     db.session.add(
         AccountToken(user_id=user.id, purpose=purpose, token_hash=_digest(secret), expires_at=now + lifetime)
     )
@@ -60,3 +56,15 @@ def consume_token(token: AccountToken) -> bool:
         update(AccountToken).where(AccountToken.id == token.id, AccountToken.used_at.is_(None)).values(used_at=utcnow())
     )
     return result.rowcount == 1
+
+
+def cancel_tokens(user: User, purpose: str | None = None) -> None:
+    """Retire every unused link of `user` (of one purpose, or all of them): they stop working at once.
+
+    Done when a new link of the purpose is sent, and when the password is set or changed or the
+    account is disabled, so a link sent earlier cannot undo any of these.
+    """
+    query = update(AccountToken).where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
+    if purpose is not None:
+        query = query.where(AccountToken.purpose == purpose)
+    db.session.execute(query.values(used_at=utcnow()))

@@ -173,7 +173,6 @@ FORM_EMAIL_INTERVAL = timedelta(hours=1)
 # month (without the details, which go when it is used or expires), then its record is deleted.
 CHANGE_LIFETIME = timedelta(days=7)
 CHANGE_RECORD_KEPT = timedelta(days=30)
-CHANGE_LIFETIME_SECONDS = int(CHANGE_LIFETIME.total_seconds())
 
 
 @dataclass

@@ -98,7 +98,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     SESSION_REFRESH_EACH_REQUEST = False  # app/security.py: last_seen changes once a minute at most
     # Sent with the sign-out response (app/auth/routes.py says why "storage" is not in it).
-    SIGN_OUT_CLEAR_SITE_DATA = os.environ.get("SIGN_OUT_CLEAR_SITE_DATA", '"cache", "cookies"')
+    SIGN_OUT_CLEAR_SITE_DATA = os.environ.get("SIGN_OUT_CLEAR_SITE_DATA", '"cookies"')
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session (idle timeout applies)

@@ -114,18 +114,20 @@ def sign_in():
 @role_required()
 def sign_out():
     """Sign out: the session ends on the server too, so an old cookie no longer works, and the browser
-    is asked to forget this site's cookies and cached pages."""
+    is asked to forget this site's cookies (Clear-Site-Data, SIGN_OUT_CLEAR_SITE_DATA)."""
     end_session(current_user._get_current_object())
     logout_user()
     session.clear()
     response = redirect(url_for("auth.sign_in", signed_out=1))
-    # Not "storage": the notes console keeps notes that have not reached the server in localStorage,
+    # Never "storage": the notes console keeps notes that have not reached the server in localStorage,
     # under this person's id only, and the sign-out question (app/static/js/app.mjs) has just told them
     # the notes stay in this browser until they sign in again; clearing storage would destroy them.
     # The server cannot know whether any are waiting (they may have been typed offline), so storage is
-    # never cleared. The browser ignores cookies set by this response, so "You have signed out" travels
-    # in the address instead. (SIGN_OUT_CLEAR_SITE_DATA can drop "cookies" where other services share
-    # this site's registrable domain, whose cookies the browser would clear too.)
+    # never cleared. Not "cache" by default: every page is sent with Cache-Control: no-store, so no
+    # personal page is in the cache, and "cache" stalls Chromium's sign-out for seconds (crbug.com/41343050).
+    # The browser ignores cookies set by this response, so "You have signed out" travels in the
+    # address instead. Where other services share this site's registrable domain, whose cookies the
+    # browser would clear too, SIGN_OUT_CLEAR_SITE_DATA can be emptied.
     if current_app.config["SIGN_OUT_CLEAR_SITE_DATA"]:
         response.headers["Clear-Site-Data"] = current_app.config["SIGN_OUT_CLEAR_SITE_DATA"]
     return response

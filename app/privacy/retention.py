@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Text, cast, delete, func, or_, select, update
 
 from app.audit.models import AuditEvent
 from app.audit.services import record
@@ -43,7 +43,8 @@ class RetentionRule:
 
     kind: str  # as the command and the audit event name it
     title: str  # for people: "Volunteer records"
-    setting: str  # the configuration key (and environment variable) holding the period
+    setting: str  # the configuration key (and environment variable) holding the period, or the
+    # dotted name of the constant fixing it where the feature that owns the data sets it
     unit: str  # "months", "days" or "hours"
     after: str  # what the period runs from, completing "kept for 12 months ..."
     outcome: str  # what then happens to it
@@ -115,6 +116,15 @@ RULES: tuple[RetentionRule, ...] = (
         "the record of the link is deleted",
         "records of invitation and password-reset links (only a hash of each link is kept)",
     ),
+    RetentionRule(
+        "pending_changes",
+        "Volunteers' unconfirmed changes",
+        "app.focus_groups.recruitment.CHANGE_LIFETIME",
+        "days",
+        "after they were given, when the confirmation link expires (or as soon as it is used)",
+        "the new details are deleted; the record of the link follows 30 days after it expired",
+        "new details given on the volunteer form for an address already in the pool, until its owner confirms them",
+    ),
 )
 
 
@@ -158,13 +168,21 @@ def retention_schedule(config: Mapping[str, Any] | None = None) -> list[Retentio
     config = current_app.config if config is None else config
     periods = []
     for rule in RULES:
-        value = config.get(rule.setting)
+        value = _fixed_days(rule.setting) if rule.setting.startswith("app.") else config.get(rule.setting)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise RetentionSettingError(
                 f"{rule.setting} must be a whole number of {rule.unit}, 1 or more (it is {value!r})."
             )
         periods.append(RetentionPeriod(rule, value))
     return periods
+
+
+def _fixed_days(dotted: str) -> int:
+    """A period a feature fixes in its code (a timedelta constant), in whole days."""
+    import importlib
+
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name).days
 
 
 # --- What is due, kind by kind ------------------------------------------------------------------
@@ -334,6 +352,35 @@ def _delete_jobs(cutoff: datetime) -> Callable[[Sequence[int], datetime], int]:
     return apply
 
 
+def _pending_change_condition(now: datetime):
+    from app.focus_groups.recruitment import CHANGE_RECORD_KEPT
+    from app.focus_groups.recruitment_models import VolunteerChange
+
+    over = or_(VolunteerChange.used_at.is_not(None), VolunteerChange.expires_at <= now)
+    # Cleared details are JSON null, which SQL sees as the text 'null' rather than NULL.
+    held = func.coalesce(cast(VolunteerChange.details, Text), "null") != "null"
+    return or_(held & over, VolunteerChange.expires_at <= now - CHANGE_RECORD_KEPT)
+
+
+def _due_pending_changes(cutoff: datetime, now: datetime) -> list[int]:
+    from app.focus_groups.recruitment_models import VolunteerChange
+
+    query = select(VolunteerChange.id).where(_pending_change_condition(now)).order_by(VolunteerChange.id)
+    return list(db.session.scalars(query))
+
+
+def _purge_pending_changes(cutoff: datetime) -> Callable[[Sequence[int], datetime], int]:
+    def apply(ids: Sequence[int], now: datetime) -> int:
+        from app.focus_groups.recruitment import purge_volunteer_changes
+
+        with write_transaction():
+            # The volunteer form's own tidying (which otherwise runs only when the form is used).
+            purge_volunteer_changes(now)
+        return len(set(ids) - set(_due_pending_changes(cutoff, now)))
+
+    return apply
+
+
 @dataclass(frozen=True)
 class _Handler:
     due: Callable[[datetime, datetime], list]
@@ -351,6 +398,7 @@ HANDLERS: dict[str, _Handler] = {
     "job_files": _Handler(_due_job_files, _delete_job_files),
     "job_records": _Handler(_ids(Job, _old_job), _delete_jobs),
     "account_tokens": _Handler(_ids(AccountToken, _old_token), _delete_tokens),
+    "pending_changes": _Handler(_due_pending_changes, _purge_pending_changes, batch=10**9),
 }
 
 

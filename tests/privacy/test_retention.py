@@ -16,6 +16,7 @@ from app.auth.models import AccountToken
 from app.email.models import OutboxMessage
 from app.extensions import db
 from app.focus_groups.models import Volunteer
+from app.focus_groups.recruitment_models import VolunteerChange
 from app.focus_groups.services import add_slot
 from app.jobs.models import Job
 from app.privacy.retention import (
@@ -48,6 +49,21 @@ def world(app, tmp_path, make_user, make_organisation, make_study, make_voluntee
     db.session.commit()
     old = make_volunteer(old_study, name="Olive Oldfield", email="olive@example.org", job_role="Head of ICT")
     recent = make_volunteer(recent_study, name="Rita Recent", email="rita@example.org")
+    # Pending changes: the details go once the link expires (7 days after they were given).
+    expired_change = VolunteerChange(
+        volunteer_id=recent.id,
+        token_hash="e" * 64,
+        details={"name": "Rita Renamed"},
+        created_at=NOW - 8 * DAY,
+        expires_at=NOW - DAY,
+    )
+    live_change = VolunteerChange(
+        volunteer_id=recent.id,
+        token_hash="f" * 64,
+        details={"name": "Rita Later"},
+        created_at=NOW - DAY,
+        expires_at=NOW + 6 * DAY,
+    )
     # Drafts: the survey closed in November 2027, over 6 months before NOW.
     survey = ensure_default_survey()
     survey.closes_at = datetime(2027, 11, 15, tzinfo=UTC)
@@ -120,7 +136,20 @@ def world(app, tmp_path, make_user, make_organisation, make_study, make_voluntee
     )
     new_job = Job(kind="export", title="New export", status="done", result={}, finished_at=NOW - 29 * DAY)
     db.session.add_all(
-        [old_event, new_event, old_mail, new_mail, expired, used, live, lately_expired, old_job, new_job]
+        [
+            expired_change,
+            live_change,
+            old_event,
+            new_event,
+            old_mail,
+            new_mail,
+            expired,
+            used,
+            live,
+            lately_expired,
+            old_job,
+            new_job,
+        ]
     )
     db.session.commit()
     yield {
@@ -133,6 +162,7 @@ def world(app, tmp_path, make_user, make_organisation, make_study, make_voluntee
         "old_mail": old_mail.id,
         "new_mail": new_mail.id,
         "tokens": {"expired": expired.id, "used": used.id, "live": live.id, "lately_expired": lately_expired.id},
+        "changes": (expired_change.id, live_change.id),
         "old_job": old_job.id,
         "new_job": new_job.id,
         "files": files,
@@ -147,6 +177,7 @@ DUE = {
     "job_files": 2,  # the old job's file and the stale one
     "job_records": 1,
     "account_tokens": 2,
+    "pending_changes": 1,
 }
 
 
@@ -165,6 +196,7 @@ def _state(world) -> dict:
         "old_job": db.session.get(Job, world["old_job"]) is not None,
         "new_job": db.session.get(Job, world["new_job"]) is not None,
         "files": {name: path.exists() for name, path in world["files"].items()},
+        "changes": [db.session.get(VolunteerChange, i).details for i in world["changes"]],
     }
 
 
@@ -175,7 +207,7 @@ def test_a_dry_run_counts_what_is_due_and_changes_nothing(world):
     plan = plan_retention(NOW)
 
     assert plan.counts() == DUE
-    assert plan.total == 9
+    assert plan.total == 10
     assert _state(world) == before
     assert db.session.scalar(select(func.count(AuditEvent.id))) == events
 
@@ -203,6 +235,8 @@ def test_applying_removes_what_is_due_and_keeps_the_rest(world):
     # Job records over 30 days old go with their file; files over 24 hours old go.
     assert (after["old_job"], after["new_job"]) == (False, True)
     assert after["files"] == {"old-job.csv": False, "stale.csv": False, "fresh.csv": True}
+    # The volunteer form's pending changes: an expired link's details go; a live one's stay.
+    assert after["changes"] == [None, {"name": "Rita Later"}]
 
 
 def test_a_run_is_audit_logged_with_its_counts(world):

@@ -42,6 +42,7 @@ from app.focus_groups.notes_models import (
 from app.focus_groups.scheduling import can_see_session
 from app.focus_groups.services import aware, utcnow
 from app.identifiers import get_or_404
+from app.numbers import MAX_PLACES, NumberError, parse_decimal
 
 # Participants whose notes can be taken: invited or accepted, and those who withdrew after taking part.
 IN_SESSION = ("invited", "accepted")
@@ -671,21 +672,32 @@ def share_field(placement: Placement, category: str) -> str:
 
 
 SHARE = re.compile(r"(-?[0-9]+(?:[.,][0-9]+)?)\s*%?")
+SHARE_PLACES = MAX_PLACES  # 33.333333: a third, as exactly as anyone writes it
+SHARE_MAX_LENGTH = 20  # characters typed in one cell, checked before anything else
 
 
 def parse_share(raw: str) -> tuple[float | None, str | None]:
     """A typed share as a number (None when blank) or a problem ("number": not a number, "range": out of
-    range). Digits 0-9 only, a decimal point or comma ("12,5"), an optional "%"."""
+    range, "places": more than SHARE_PLACES decimal places). Digits 0-9 only, a decimal point or comma
+    ("12,5"), an optional "%"; read by the platform's one parser (app.numbers) once its form is checked."""
     text = (raw or "").strip()
     if not text:
         return None, None
-    match = SHARE.fullmatch(text)
+    match = SHARE.fullmatch(text) if len(text) <= SHARE_MAX_LENGTH else None
     if match is None:
         return None, "number"
-    value = float(match.group(1).replace(",", "."))
-    if value < 0 or value > 100:
-        return None, "range"
-    return value, None
+    try:
+        value = parse_decimal(
+            match.group(1).replace(",", "."),
+            minimum=0,
+            maximum=100,
+            places=SHARE_PLACES,
+            thousands=False,
+            exponent=False,
+        )
+    except NumberError as problem:
+        return None, {"min": "range", "max": "range", "places": "places"}.get(problem.reason, "number")
+    return float(value), None
 
 
 def share_text(value: float | None) -> str:
@@ -755,6 +767,8 @@ def save_proportions(
                 errors[name] = f"Enter {what} as a number from 0 to 100, like 12.5"
             elif problem == "range":
                 errors[name] = f"{what[0].upper()}{what[1:]} must be between 0 and 100"
+            elif problem == "places":
+                errors[name] = f"Enter {what} with no more than {SHARE_PLACES} decimal places"
             values[(placement.id, category)] = value
     if errors:
         return errors

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Text, and_, cast, func, or_, select
 
 from app.audit.models import AuditEvent
 from app.audit.services import record
@@ -254,17 +254,23 @@ def _email_rows(subject: Subject) -> list[dict]:
 
 
 def _audit_rows(subject: Subject) -> list[dict]:
-    conditions = []
+    """Events by the person, on their own records (account, volunteer records, placements), and any
+    whose detail names one of their addresses (a failed sign-in with it, say). An IP address is shown
+    where it is the person's: their own actions, and actions on their own records by nobody signed in
+    (a failed sign-in, a volunteer answering through their link), as erasure treats them."""
     user = subject.user
+    own: set[tuple[str, str]] = set()
+    if user is not None:
+        own.add(("user", str(user.id)))
+    for volunteer in subject.volunteers:
+        own.add(("volunteer", str(volunteer.id)))
+        if volunteer.placement is not None:
+            own.add(("placement", str(volunteer.placement.id)))
+    conditions = [and_(AuditEvent.object_type == kind, AuditEvent.object_id == key) for kind, key in sorted(own)]
     if user is not None:
         conditions.append(AuditEvent.actor_id == user.id)
-        conditions.append(and_(AuditEvent.object_type == "user", AuditEvent.object_id == str(user.id)))
-    volunteer_ids = [str(v.id) for v in subject.volunteers]
-    if volunteer_ids:
-        conditions.append(and_(AuditEvent.object_type == "volunteer", AuditEvent.object_id.in_(volunteer_ids)))
-    placement_ids = [str(v.placement.id) for v in subject.volunteers if v.placement is not None]
-    if placement_ids:
-        conditions.append(and_(AuditEvent.object_type == "placement", AuditEvent.object_id.in_(placement_ids)))
+    detail = func.lower(cast(AuditEvent.detail, Text))
+    conditions += [detail.contains(address, autoescape=True) for address in sorted(subject.emails)]
     if not conditions:
         return []
     events = db.session.scalars(
@@ -273,14 +279,15 @@ def _audit_rows(subject: Subject) -> list[dict]:
     rows = []
     for event in events:
         theirs = user is not None and event.actor_id == user.id
+        on_their_record = event.actor_id is None and (event.object_type, event.object_id) in own
         rows.append(
             {
                 "occurred_at": _when(event.occurred_at),
-                "by": event.actor_label if theirs else ("another user" if event.actor_id else "the service"),
+                "by": event.actor_label if theirs else ("another user" if event.actor_id else "nobody signed in"),
                 "action": event.action,
                 "object_type": event.object_type,
                 "object_id": event.object_id,
-                "ip_address": event.ip_address if theirs or event.actor_id is None else None,
+                "ip_address": event.ip_address if theirs or on_their_record else None,
                 "detail": event.detail or {},
             }
         )

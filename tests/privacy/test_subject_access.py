@@ -123,6 +123,31 @@ def people(app, make_user, make_organisation, make_study, make_volunteer):
             ),
         ]
     )
+    db.session.add_all(
+        [
+            # A failed sign-in with Ann's address (for no account: not necessarily hers, so no IP shown).
+            AuditEvent(
+                action="sign-in-failed",
+                object_type="user",
+                ip_address="192.0.2.50",
+                detail={"email": "ann@anytown.example"},
+            ),
+            AuditEvent(
+                action="sign-in-failed",
+                object_type="user",
+                ip_address="192.0.2.51",
+                detail={"email": "bob@boroughton.example"},
+            ),
+            # Ann answering through her volunteer link: her own record, her address.
+            AuditEvent(
+                action="focus_groups.invitation_accepted",
+                object_type="volunteer",
+                object_id=str(ann_v.id),
+                ip_address="192.0.2.60",
+                detail={},
+            ),
+        ]
+    )
     db.session.commit()
     return {"ann": ann, "bob": bob, "admin": admin, "ann_v": ann_v, "bob_v": bob_v, "study": study}
 
@@ -143,6 +168,8 @@ def test_a_persons_archive_holds_their_account_answers_emails_events_and_volunte
     actions = [(r["action"], r["by"], r["ip_address"]) for r in tables["audit_events"]]
     assert ("signed-in", "ann@anytown.example", "203.0.113.1") in actions
     assert ("person-updated", "another user", "") in actions  # the admin's address and IP stay out
+    assert ("sign-in-failed", "nobody signed in", "") in actions  # her address was tried: not her IP
+    assert ("focus_groups.invitation_accepted", "nobody signed in", "192.0.2.60") in actions
     # The volunteer record with the same address (whatever its case), its consent, place and notes.
     [record] = tables["volunteer_records"]
     assert (record["job_role"], record["access_needs"]) == ("ICT manager", "Step-free access")
@@ -155,7 +182,7 @@ def test_a_persons_archive_holds_their_account_answers_emails_events_and_volunte
 def test_a_persons_archive_holds_nobody_elses_data(people):
     _, _, everything = read_archive(subject_archive(subject_for_person(people["ann"]))[0])
 
-    for other in ("Bob Bowman", "bob@boroughton.example", "Boroughton", "203.0.113.2", "Hi Bob", "P1 disagrees"):
+    for other in ("Bob Bowman", "bob@boroughton", "Boroughton", "203.0.113.2", "192.0.2.51", "Hi Bob", "P1 disagrees"):
         assert other not in everything
     for staff in ("ada@socitm.example", "Ada Admin", "198.51.100.99"):
         assert staff not in everything

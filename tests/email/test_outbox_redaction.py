@@ -87,6 +87,7 @@ def test_an_invitation_and_a_reset_in_the_outbox_show_no_live_token(app, client,
     request_password_reset(admin.email)  # an admin's own reset: theirs to see
     invitation, reset = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
     live = re.search(r"/invitation/(\S+)", invitation.text_body).group(1)
+    assert "are hidden from everyone but the recipient" in page_text(client.get("/admin/outbox/"))
     page = page_text(client.get(f"/admin/outbox/{invitation.id}"))
     assert person.email in page and "http://localhost/invitation/[link hidden]" in page and live not in page
     own = page_text(client.get(f"/admin/outbox/{reset.id}"))

@@ -54,13 +54,18 @@ instance/demo-password:
 	@mkdir -p instance
 	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(12))' > $@
 
+# The demo administrator's authenticator key (administrators must use two-factor authentication).
+instance/demo-totp-secret:
+	@mkdir -p instance
+	@$(PYTHON) -c 'import base64, secrets; print(base64.b32encode(secrets.token_bytes(20)).decode())' > $@
+
 setup: $(STAMP)/python assets
 
 db: setup .env
 	$(BIN)/flask db upgrade
 
-demo-data: db instance/demo-password
-	$(BIN)/flask demo-data --password "$$(cat instance/demo-password)"
+demo-data: db instance/demo-password instance/demo-totp-secret
+	$(BIN)/flask demo-data --password "$$(cat instance/demo-password)" --totp-secret "$$(cat instance/demo-totp-secret)"
 
 run: demo-data
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"

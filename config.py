@@ -85,6 +85,13 @@ class Config:
     # address typed. Apart from these, the form emails an address at most once an hour.
     VOLUNTEER_LIMIT_PER_CLIENT = os.environ.get("VOLUNTEER_LIMIT_PER_CLIENT", "30 per hour")
     VOLUNTEER_LIMIT_PER_ADDRESS = os.environ.get("VOLUNTEER_LIMIT_PER_ADDRESS", "5 per hour")
+    # Two-factor codes (app/auth/mfa/): wrong codes per account, and per pending sign-in before the
+    # password must be entered again; how long a sign-in may wait for its code; how long a sign-in or
+    # confirmation of identity lets someone make sensitive changes (app/auth/reauth.py).
+    CODE_LIMIT_PER_ACCOUNT = os.environ.get("CODE_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+    CODE_TRIES_PER_SIGN_IN = _int("CODE_TRIES_PER_SIGN_IN", 5)
+    SECOND_STEP_MINUTES = _int("SECOND_STEP_MINUTES", 5)
+    REAUTH_MINUTES = _int("REAUTH_MINUTES", 5)
 
     # Sessions and account tokens.
     IDLE_TIMEOUT_MINUTES = _int("IDLE_TIMEOUT_MINUTES", 30)

@@ -30,12 +30,22 @@ def register_cli(app: Flask) -> None:
         default=None,
         help="Password for the demo accounts (default: DEMO_PASSWORD, else a random one).",
     )
-    def demo_data(password: str | None) -> None:
+    @click.option(
+        "--totp-secret",
+        envvar="DEMO_TOTP_SECRET",
+        default=None,
+        help="Authenticator key (base32) for the demo administrator, who must use two-factor authentication.",
+    )
+    def demo_data(password: str | None, totp_secret: str | None) -> None:
         """Load demo organisations and one account per role (<role>@demo.example). Safe to repeat."""
         if current_app.config["ENVIRONMENT"] == "production":
             raise click.ClickException("demo-data refuses to run in production (APP_ENV=production).")
-        from app.demo import DEMO_PEOPLE, demo_email, load_demo_data
+        from app.demo import DEMO_PEOPLE, demo_email, demo_totp_key, load_demo_data
 
+        try:
+            totp_secret = demo_totp_key(totp_secret) if totp_secret else None
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
         created, issued = load_demo_data(password)
         click.echo(
             f"Demo data ready: {created['organisations']} organisations, {created['people']} people, "
@@ -44,6 +54,14 @@ def register_cli(app: Flask) -> None:
         click.echo("Demo sign-ins:")
         for role, name, org in DEMO_PEOPLE:
             click.echo(f"  {role:<12} {demo_email(role):<26} {name}" + (f" ({org})" if org else ""))
+        if totp_secret:
+            from app.auth.mfa.services import grouped
+            from app.demo import set_up_demo_two_factor
+
+            key = set_up_demo_two_factor(totp_secret)
+            click.echo(f"Authenticator key for {demo_email('admin')} (add it to an authenticator app): {grouped(key)}")
+        else:
+            click.echo(f"{demo_email('admin')} sets up an authenticator app at first sign-in (or pass --totp-secret).")
         if issued:
             click.echo(f"Password for the demo accounts: {issued}")
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -130,3 +132,33 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
 
     load_demo_notes()
     return created, issued
+
+
+def demo_totp_key(secret: str) -> str:
+    """The authenticator key as stored (spaces dropped, upper case); ValueError unless it is base32 of 80+ bits."""
+    key = secret.replace(" ", "").upper()
+    try:
+        valid = len(key) >= 16 and len(base64.b32decode(key + "=" * (-len(key) % 8))) >= 10
+    except (binascii.Error, ValueError):
+        valid = False
+    if not valid:
+        raise ValueError("The authenticator key must be at least 16 characters of base32 (A-Z, 2-7)")
+    return key
+
+
+def set_up_demo_two_factor(secret: str) -> str:
+    """Give the demo administrator an authenticator app with `secret` (base32), as if they had set it up.
+
+    Administrators must use two-factor authentication, so `flask demo-data` prints this key for an
+    authenticator app (and the browser tests and screenshots compute its codes). Returns the key.
+    """
+    from app.auth.mfa.services import encrypt_secret
+
+    key = demo_totp_key(secret)
+    admin = db.session.scalar(select(User).where(User.email == demo_email("admin")))
+    if admin is not None:
+        admin.totp_secret_encrypted = encrypt_secret(key)
+        admin.totp_enrolled_at = admin.totp_enrolled_at or datetime.now(UTC)
+        admin.totp_last_step = None
+        db.session.commit()
+    return key

@@ -29,12 +29,18 @@ def max_length(limit: int, what: str) -> Length:
 
 
 def password_rules(email_field: str | None = None):
-    """Check a new password against the password rules (length, common list, email)."""
+    """Check a new password against the password rules (length, common list, the person's own words).
+
+    The person's email, name and organisation come from the form's `password_context` (a dict), or
+    the email from another field of the form (`email_field`).
+    """
     from app.auth.passwords import password_problem
 
     def _check(form, field):
-        email = getattr(form, email_field).data if email_field else getattr(form, "_email", "")
-        problem = password_problem(field.data or "", email=email or "")
+        context = dict(getattr(form, "password_context", {}))
+        if email_field:
+            context["email"] = getattr(form, email_field).data or ""
+        problem = password_problem(field.data or "", **context)
         if problem:
             raise ValidationError(problem)
 

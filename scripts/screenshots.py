@@ -2,7 +2,9 @@
 
 Serves the app (configuration from the environment, as `flask run` would: the development database by
 default) on a free loopback port, signs in as each demo role in Debian's Chromium through Playwright and
-saves full-page PNGs. The demo accounts' password is read from instance/demo-password.
+saves full-page PNGs. The demo accounts' password is read from instance/demo-password, and the demo
+administrator's authenticator key from instance/demo-totp-secret (`make demo-data` writes both). Each
+role signs in once and its later screenshots reuse that session (an authenticator code works only once).
 
 Usage: python scripts/screenshots.py [--output DIR]
 """
@@ -23,6 +25,7 @@ sys.path.insert(0, str(ROOT))  # run as a script, so the app's packages are not 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD_FILE = ROOT / "instance" / "demo-password"
+TOTP_FILE = ROOT / "instance" / "demo-totp-secret"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 TIMEOUT_MS = 15_000
@@ -217,17 +220,31 @@ def sign_in(page, role: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     if page.locator(".govuk-error-summary").count():
         _fail(f"could not sign in as {demo_email(role)}: run `make demo-data` to set the demo password")
+    if role == "admin":  # administrators must use two-factor authentication
+        import pyotp
+
+        if not TOTP_FILE.exists():
+            _fail(f"{TOTP_FILE.relative_to(ROOT)} is missing: run `make demo-data` first")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Enter the code from your authenticator app")
+        page.get_by_label("Code", exact=True).fill(pyotp.TOTP(TOTP_FILE.read_text(encoding="utf-8").strip()).now())
+        page.get_by_role("button", name="Continue").click()
+        if page.locator(".govuk-error-summary").count():
+            _fail("the authenticator code was refused: run `make demo-data` to set the demo administrator's key")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
 
 
-def take(browser, base_url: str, shot: Shot, password: str, output: Path) -> Path:
-    """Open a fresh context (so no session carries over), sign in if needed, and save a full-page PNG."""
-    context = browser.new_context(base_url=base_url, viewport=shot.viewport, device_scale_factor=1)
+def take(browser, base_url: str, shot: Shot, password: str, output: Path, sessions: dict[str, dict]) -> Path:
+    """Open a fresh context, signed in as the shot's role (once per role: `sessions` keeps each role's
+    cookies for its later shots), and save a full-page PNG."""
+    context = browser.new_context(
+        base_url=base_url, viewport=shot.viewport, device_scale_factor=1, storage_state=sessions.get(shot.role)
+    )
     context.set_default_timeout(TIMEOUT_MS)
     try:
         page = context.new_page()
-        if shot.role:
+        if shot.role and shot.role not in sessions:
             sign_in(page, shot.role, password)
+            sessions[shot.role] = context.storage_state()
         shot.prepare(page)
         path = output / f"{shot.name}.png"
         page.screenshot(path=str(path), full_page=True, animations="disabled")
@@ -254,8 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     with serve() as base_url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
+            sessions: dict[str, dict] = {}
             for number, shot in enumerate(SHOTS, start=1):
-                path = take(browser, base_url, shot, password, args.output)
+                path = take(browser, base_url, shot, password, args.output, sessions)
                 who = shot.role or "visitor"
                 print(
                     f"[{number}/{len(SHOTS)}] {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "

@@ -9,19 +9,22 @@ import re
 import secrets
 import socket
 import tempfile
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import pyotp
 import pytest
 from aiosmtpd.controller import Controller
 from flask import g
 from flask.testing import FlaskClient
 from hypothesis import settings
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.auth.mfa.services import encrypt_secret
 from app.auth.models import User
 from app.auth.passwords import hash_password
 from app.extensions import db
@@ -36,6 +39,7 @@ if os.environ.get("CI"):
 
 PASSWORD = "correct horse battery staple"
 _HASHED_PASSWORD = hash_password(PASSWORD)
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the test administrators' authenticator app
 
 
 def _create_postgres_database(server_url: str) -> tuple[str, callable]:
@@ -151,7 +155,11 @@ def make_organisation(app):
 
 @pytest.fixture
 def make_user(app, make_organisation):
-    """Create a person who can sign in: make_user(role="admin", email=..., password=PASSWORD)."""
+    """Create a person who can sign in: make_user(role="admin", email=..., password=PASSWORD).
+
+    Administrators have two-factor authentication set up with TOTP_SECRET (they must), others do not;
+    `two_factor=True/False` says otherwise. `sign_in` enters the code when one is needed.
+    """
     counter = {"n": 0}
 
     def make(
@@ -160,6 +168,7 @@ def make_user(app, make_organisation):
         name: str | None = None,
         organisation: Organisation | None = None,
         password: str | None = PASSWORD,
+        two_factor: bool | None = None,
         **kwargs,
     ):
         counter["n"] += 1
@@ -176,6 +185,9 @@ def make_user(app, make_organisation):
             _HASHED_PASSWORD if password == PASSWORD else (hash_password(password) if password else None)
         )
         user.set_roles(roles)
+        if two_factor if two_factor is not None else "admin" in roles:
+            user.totp_secret_encrypted = encrypt_secret(TOTP_SECRET)
+            user.totp_enrolled_at = datetime.now(UTC)
         db.session.add(user)
         db.session.commit()
         return user
@@ -184,8 +196,24 @@ def make_user(app, make_organisation):
 
 
 def sign_in(client, email: str, password: str = PASSWORD, follow_redirects: bool = False):
-    """Post the sign-in form."""
-    return client.post("/sign-in", data={"email": email, "password": password}, follow_redirects=follow_redirects)
+    """Post the sign-in form, and the code from TOTP_SECRET when the account asks for one."""
+    response = client.post("/sign-in", data={"email": email, "password": password})
+    if response.status_code == 302 and response.headers["Location"] == "/sign-in/code":
+        return client.post("/sign-in/code", data={"code": totp_code(email)}, follow_redirects=follow_redirects)
+    if follow_redirects and response.status_code == 302:
+        return client.get(response.headers["Location"], follow_redirects=True)
+    return response
+
+
+def totp_code(email: str) -> str:
+    """The authenticator app's code now for a test account set up with TOTP_SECRET.
+
+    A code is accepted once per 30-second step, so the account's last used step is forgotten first,
+    as if the next step had come (tests sign the same person in more than once).
+    """
+    db.session.execute(update(User).where(User.email == email).values(totp_last_step=None))
+    db.session.commit()
+    return pyotp.TOTP(TOTP_SECRET).now()
 
 
 @pytest.fixture

@@ -7,6 +7,17 @@ from wtforms.validators import EqualTo
 from app.forms import email_address, max_length, password_rules, required, strip
 
 
+def password_context(person) -> dict[str, str]:
+    """The words a person's new password must not be made of: their email, name and organisation."""
+    if person is None:
+        return {}
+    return {
+        "email": person.email or "",
+        "name": person.name or "",
+        "organisation": person.organisation.name if person.organisation else "",
+    }
+
+
 class SignInForm(FlaskForm):
     """Email and password."""
 
@@ -37,9 +48,9 @@ class SetPasswordForm(FlaskForm):
         validators=[required("Enter the password again"), EqualTo("password", message="The passwords do not match")],
     )
 
-    def __init__(self, *args, email: str = "", **kwargs):
+    def __init__(self, *args, person=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self._email = email
+        self.password_context = password_context(person)
 
 
 class ChangePasswordForm(FlaskForm):
@@ -49,6 +60,6 @@ class ChangePasswordForm(FlaskForm):
     password = SetPasswordForm.password
     confirm = SetPasswordForm.confirm
 
-    def __init__(self, *args, email: str = "", **kwargs):
+    def __init__(self, *args, person=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self._email = email
+        self.password_context = password_context(person)

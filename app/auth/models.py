@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -42,6 +43,12 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_signed_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Two-factor authentication (app/auth/mfa/): the authenticator app's secret, encrypted with a key
+    # derived from SECRET_KEY; when it was set up; the last 30-second time step whose code was accepted
+    # (a code is never accepted twice).
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="members")  # noqa: F821
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -68,6 +75,11 @@ class User(UserMixin, db.Model):
     def role_labels(self) -> list[str]:
         """The person's roles in display order."""
         return [label for role, label in ROLES.items() if role in self.roles]
+
+    @property
+    def has_two_factor(self) -> bool:
+        """True once the person has set up an authenticator app."""
+        return self.totp_enrolled_at is not None
 
     @property
     def status(self) -> str:
@@ -129,4 +141,16 @@ class AccountToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-__all__ = ["MEMBER", "AccountToken", "User", "UserRole"]
+class RecoveryCode(db.Model):
+    """One single-use recovery code for signing in without the authenticator app. Only its hash is stored."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+__all__ = ["MEMBER", "AccountToken", "RecoveryCode", "User", "UserRole"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import re
+import string
 from functools import lru_cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 
 MIN_LENGTH = 8
 MAX_LENGTH = 256
@@ -45,18 +48,68 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
-    """Why a new password is not acceptable, in words for the person choosing it, or None."""
+# Words of the service itself: a password made of them is the first thing an attacker tries here.
+SERVICE_WORDS = ("socitm", "member research", "who are our users")
+# Fewer letters than this left once the person's own words are taken out: the password is "mostly" them.
+_OTHER_LETTERS_NEEDED = 4
+
+
+def _letters(text: str) -> str:
+    """Only the letters, lower-cased: digits, spaces and punctuation do not disguise a word."""
+    return "".join(ch for ch in text.casefold() if ch.isalpha())
+
+
+def _terms(*phrases: str) -> set[str]:
+    """Each phrase whole and each of its words, as letters only (words of fewer than 2 letters ignored)."""
+    terms: set[str] = set()
+    for phrase in phrases:
+        terms.add(_letters(phrase))
+        terms.update(_letters(word) for word in re.split(r"[\s._+@'-]+", phrase))
+    return {term for term in terms if len(term) >= 2}
+
+
+def _based_on(password: str, terms: set[str]) -> bool:
+    """True when the password is one of the terms, or is mostly terms with digits and punctuation around them."""
+    letters = _letters(password)
+    if not letters or not terms:
+        return False
+    if len(letters) >= 3 and any(letters in term for term in terms):
+        return True
+    remainder = letters
+    for term in sorted(terms, key=len, reverse=True):
+        remainder = remainder.replace(term, "")
+    return remainder != letters and len(remainder) < _OTHER_LETTERS_NEEDED
+
+
+def _service_terms() -> set[str]:
+    words = list(SERVICE_WORDS)
+    if has_app_context():
+        words.append(current_app.config.get("SERVICE_NAME", ""))
+    return _terms(*words)
+
+
+def password_problem(password: str, *, email: str = "", name: str = "", organisation: str = "") -> str | None:
+    """Why a new password is not acceptable, in words for the person choosing it, or None.
+
+    No composition rules (NIST SP 800-63B, ASVS 6.2): a length of 8 to 256 characters, not on the
+    list of common passwords, and not made of the person's own name, email address, organisation or
+    the service's name (case ignored, with or without digits and punctuation around them).
+    """
     if len(password) < MIN_LENGTH:
         return f"Password must be {MIN_LENGTH} characters or more"
     if len(password) > MAX_LENGTH:
         return f"Password must be {MAX_LENGTH} characters or fewer"
     lowered = password.lower()
-    if lowered in common_passwords() or lowered.strip("0123456789!") in common_passwords():
+    stripped = lowered.strip(string.digits + string.punctuation + " ")
+    if {lowered, stripped, _letters(password)} & common_passwords():
         return "Password is too common, choose one that is harder to guess"
     local_part = email.split("@")[0].lower()
-    if local_part and len(local_part) >= 4 and local_part in lowered:
+    if (local_part and len(local_part) >= 4 and local_part in lowered) or _based_on(password, _terms(local_part)):
         return "Password must not contain your email address"
-    if name and lowered == name.replace(" ", "").lower():
-        return "Password must not be your name"
+    if name and _based_on(password, _terms(name)):
+        return "Password must not be based on your name"
+    if organisation and _based_on(password, _terms(organisation)):
+        return "Password must not be based on your organisation's name"
+    if _based_on(password, _service_terms()):
+        return "Password must not be based on the name of this service"
     return None

@@ -23,6 +23,8 @@ from app.audit.services import record
 from app.auth import bp
 from app.auth.decorators import public, role_required
 from app.auth.forms import ChangePasswordForm, ForgotPasswordForm, SetPasswordForm, SignInForm
+from app.auth.mfa.pending import ask_for_code
+from app.auth.reauth import note_reauthenticated, reauth_required
 from app.auth.services import (
     AccountError,
     authenticate,
@@ -94,11 +96,15 @@ def sign_in():
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
         # Recorded before the browser's session changes: if the write fails, nobody is signed in.
-        if user is not None and start_session(user, form.password.data):
+        code_needed = user is not None and user.has_two_factor
+        if user is not None and start_session(user, form.password.data, code_needed=code_needed):
             next_url = _safe_next(request.args.get("next"))
             session.clear()  # a new session at sign-in: nothing carries over from before
+            if code_needed:
+                return ask_for_code(user, next_url)  # signed in only once the code is right (app/auth/mfa/)
             login_user(user)
             note_activity()
+            note_reauthenticated()
             return redirect(next_url or url_for("main.home"))
         form.email.errors.append(SIGN_IN_ERROR)
         alert = note_failed_sign_in(form.email.data)
@@ -156,7 +162,7 @@ def _token_page(purpose: str, secret: str, template: str, done_message: str):
     token = valid_token(secret, purpose)
     if token is None:
         return render_template("auth/link_invalid.html", purpose=purpose), 404
-    form = SetPasswordForm(email=token.user.email)
+    form = SetPasswordForm(person=token.user)
     if form.validate_on_submit():
         try:
             set_password_with_token(token, form.password.data)
@@ -194,9 +200,10 @@ def account():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @role_required()
+@reauth_required
 def account_password():
     """Change one's own password (other sessions end)."""
-    form = ChangePasswordForm(email=current_user.email)
+    form = ChangePasswordForm(person=current_user)
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:

@@ -52,8 +52,11 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def start_session(user: User, password: str | None = None) -> bool:
+def start_session(user: User, password: str | None = None, *, code_needed: bool = False) -> bool:
     """Note a successful sign-in (storing a stronger hash of `password` if the parameters have grown).
+
+    With `code_needed` (two-factor authentication) only the right password is noted: the sign-in
+    itself is recorded once the code is right (app/auth/mfa/services.py:complete_sign_in).
 
     The password was checked before any write, so the account is read again under a lock: if it was
     disabled, or its password changed, while the password was being checked, nothing is written and
@@ -70,6 +73,9 @@ def start_session(user: User, password: str | None = None) -> bool:
         if not changed:
             if new_hash:
                 current.password_hash = new_hash
+            if code_needed:
+                record("sign-in-password-accepted", current, actor=current)
+                return True
             current.last_signed_in_at = utcnow()
             record("sign-in", current, actor=current)
             return True

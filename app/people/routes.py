@@ -7,7 +7,9 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from app.auth.decorators import role_required
+from app.auth.mfa import services as two_factor
 from app.auth.models import User, UserRole
+from app.auth.reauth import reauth_required
 from app.auth.roles import ADMIN, ROLE_HINTS, ROLES
 from app.auth.services import (
     AccountError,
@@ -68,6 +70,7 @@ def index():
 
 @bp.route("/invite", methods=["GET", "POST"])
 @role_required(ADMIN)
+@reauth_required
 def invite():
     """Invite someone: they get an email with a single-use link to set a password."""
     form = InviteForm()
@@ -98,6 +101,7 @@ def show(user_id: int):
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
 @role_required(ADMIN)
+@reauth_required
 def edit(user_id: int):
     """Change a person's name, roles and organisation."""
     person = _person(user_id)
@@ -180,3 +184,29 @@ def erase(user_id: int):
         flash("The person's personal data has been erased.", "success")
         return redirect(url_for("people.index"))
     return render_template("people/confirm.html", person=person, action="erase")
+
+
+@bp.route("/<int:user_id>/two-factor/reset", methods=["GET", "POST"])
+@role_required(ADMIN)
+@reauth_required
+def reset_two_factor(user_id: int):
+    """Confirm, then remove a person's authenticator app and recovery codes (another administrator only)."""
+    person = _person(user_id)
+    if person.erased_at or not person.has_two_factor:
+        abort(404)
+    if person.id == current_user.id:
+        flash("You cannot reset your own two-factor authentication: ask another administrator.", "important")
+        return redirect(url_for("people.show", user_id=person.id))
+    if request.method == "POST":
+        try:
+            two_factor.reset(person, current_user._get_current_object())
+        except two_factor.SecondFactorError as exc:
+            flash(str(exc), "important")
+        else:
+            flash(
+                f"{person.name}'s two-factor authentication has been reset and they have been signed out. "
+                "They can set up an authenticator app again after signing in.",
+                "success",
+            )
+        return redirect(url_for("people.show", user_id=person.id))
+    return render_template("people/reset_two_factor.html", person=person)

@@ -17,10 +17,11 @@ import pytest
 from flask import Flask
 from flask_migrate import upgrade
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
+from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app
-from app.demo import demo_email, load_demo_data
+from app.demo import demo_email, load_demo_data, set_up_demo_two_factor
 from app.extensions import db
 from config import TestingConfig
 
@@ -33,6 +34,7 @@ AXE_SCRIPT = REPO_DIR / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 DEMO_PASSWORD = "browser-tests-demo-password-7Lq"
+DEMO_TOTP_SECRET = "KRUGKIDUMVZXIIDBOBYCAZ3FORZSAYLO"  # the demo administrator's authenticator app
 ROLES = ("member", "organiser", "facilitator", "analyst", "admin")
 DESKTOP = {"width": 1280, "height": 900}
 # Playwright's default is 30s for every action and expectation; a local server answers far sooner.
@@ -54,6 +56,9 @@ def chromium_path() -> Path:
     if not AXE_SCRIPT.exists():
         pytest.fail(f"axe-core is missing at {AXE_SCRIPT}: run `npm ci`.", pytrace=False)
     return CHROMIUM
+
+
+_SERVED_APP: dict[str, Flask] = {}
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
@@ -88,12 +93,14 @@ def live_server_and_app(tmp_path_factory) -> Iterator[LiveServer]:
     with app.app_context():
         upgrade()
         load_demo_data(DEMO_PASSWORD)
+        set_up_demo_two_factor(DEMO_TOTP_SECRET)
         db.session.remove()
         db.engine.dispose()
 
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietRequestHandler)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["APP_BASE_URL"] = url  # links in invitation emails point at this server
+    _SERVED_APP["app"] = app  # for sign_in_as, which computes authenticator codes from the database
     thread = threading.Thread(target=server.serve_forever, name="browser-test-server", daemon=True)
     thread.start()
     try:
@@ -195,12 +202,38 @@ def sign_in(page: Page, role: str, password: str = DEMO_PASSWORD) -> None:
     sign_in_as(page, demo_email(role), password)
 
 
+def authenticator_code(app: Flask, email: str) -> str | None:
+    """The code an account's authenticator app shows now, or None if it has not set one up.
+
+    A code is accepted once per 30-second step and tests sign the same account in many times, so the
+    account's last used step is forgotten first, as if the next step had come.
+    """
+    import pyotp
+
+    from app.auth.mfa.services import decrypt_secret
+    from app.auth.models import User
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        secret = decrypt_secret(user.totp_secret_encrypted) if user is not None and user.has_two_factor else None
+        if secret is None:
+            return None
+        user.totp_last_step = None
+        db.session.commit()
+        return pyotp.TOTP(secret).now()
+
+
 def sign_in_as(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
-    """Sign in through the form with any account, and wait for the home page."""
+    """Sign in through the form with any account (and its authenticator code), and wait for the home page."""
     page.goto("/sign-in")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    code = authenticator_code(_SERVED_APP["app"], email) if "app" in _SERVED_APP else None
+    if code is not None:
+        expect(page.get_by_role("heading", level=1)).to_have_text("Enter the code from your authenticator app")
+        page.get_by_label("Code", exact=True).fill(code)
+        page.get_by_role("button", name="Continue").click()
     # On small screens the menu (and its Sign out button) is folded away, so wait for the home page itself.
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
 

@@ -1,0 +1,1 @@
+"""Two-factor authentication: authenticator apps (TOTP) and recovery codes, on the `auth` blueprint."""

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.extensions import db
+from app.focus_groups.services import create_study
 from app.numbers import (
     LIMIT,
     MAX_PLACES,
@@ -242,3 +244,24 @@ def test_uploaded_json_reads_as_usual_otherwise():
     assert loads_json('{"min": 0, "max": 1.5, "places": 2}') == {"min": 0, "max": 1.5, "places": 2}
     with pytest.raises(json.JSONDecodeError):
         loads_json("{broken")
+
+
+HOSTILE_PAGES = ["9" * 5000, "99999999999999999999", "9223372036854775808", "-1", "0", "١٢", "1e3", "NaN", "²"]
+
+
+@pytest.mark.parametrize("path", ["/organisations/", "/admin/people/", "/admin/audit/", "/admin/outbox/"])
+def test_a_hostile_page_number_shows_a_normal_page(client, signed_in, path):
+    signed_in("admin")
+    for page in HOSTILE_PAGES:
+        response = client.get(path, query_string={"page": page})
+        assert response.status_code == 200, (path, page[:20], response.status_code)
+
+
+def test_a_hostile_page_number_in_focus_group_lists_shows_a_normal_page(client, signed_in, app):
+    signed_in("organiser")
+    study = create_study("Who are our users?")
+    db.session.commit()
+    for page in HOSTILE_PAGES:
+        for path in (f"/focus-groups/{study.id}/pool", f"/focus-groups/{study.id}/groups"):
+            response = client.get(path, query_string={"page": page})
+            assert response.status_code in (200, 302), (path, page[:20], response.status_code)

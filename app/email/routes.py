@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template
+from flask import Response, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from app.email import bp
 from app.email.link_secrets import hide_link_secrets
 from app.email.models import OutboxMessage
 from app.extensions import db
+from app.numbers import requested_page
 
 
 def _message(message_id: int) -> OutboxMessage:
@@ -33,7 +34,7 @@ def _as_shown(message: OutboxMessage, body: str | None) -> str | None:
 def index():
     """Every email, newest first."""
     query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=requested_page(request.args), per_page=50, error_out=False)
     return render_template("outbox/index.html", page=page)
 
 

@@ -28,6 +28,7 @@ from app.focus_groups.planning import (
 )
 from app.focus_groups.services import slot_or_404, study_or_404, volunteer_or_404
 from app.jobs.runner import start_job
+from app.numbers import requested_page
 from app.organisations.vocabulary import COUNCIL_TYPES
 
 MANAGERS = (ADMIN, ORGANISER)
@@ -52,7 +53,7 @@ def groups(study_id: int):
     study = study_or_404(study_id)
     preload(study)
     leftovers = not_placed(study)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = requested_page(request.args)
     pages = max((len(leftovers) + NOT_PLACED_PER_PAGE - 1) // NOT_PLACED_PER_PAGE, 1)
     page = min(page, pages)
     shown = leftovers[(page - 1) * NOT_PLACED_PER_PAGE : page * NOT_PLACED_PER_PAGE]

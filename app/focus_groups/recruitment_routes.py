@@ -44,6 +44,7 @@ from app.focus_groups.recruitment import (
 from app.focus_groups.recruitment_forms import VolunteerImportForm, slot_field_name, volunteer_form
 from app.focus_groups.services import email_fingerprint, slot_ends_at, study_or_404, volunteer_or_404
 from app.jobs.runner import start_job
+from app.numbers import requested_page
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 
@@ -274,7 +275,9 @@ def pool(study_id: int):
     study = study_or_404(study_id)
     region = request.args.get("region", "")
     council_type = request.args.get("council_type", "")
-    page = db.paginate(volunteers_query(study, region, council_type), per_page=25, error_out=False)
+    page = db.paginate(
+        volunteers_query(study, region, council_type), page=requested_page(request.args), per_page=25, error_out=False
+    )
     return render_template(
         "focus_groups/recruitment/pool.html",
         study=study,

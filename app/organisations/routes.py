@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ORGANISER
 from app.extensions import db
+from app.numbers import requested_page
 from app.organisations import bp
 from app.organisations.forms import ImportForm, OrganisationForm
 from app.organisations.models import Organisation
@@ -44,7 +45,7 @@ def index():
         query = query.where(Organisation.region == region)
     if council_type in COUNCIL_TYPES:
         query = query.where(Organisation.council_type == council_type)
-    page = db.paginate(query, per_page=25, error_out=False)
+    page = db.paginate(query, page=requested_page(request.args), per_page=25, error_out=False)
     return render_template(
         "organisations/index.html",
         page=page,

@@ -32,6 +32,19 @@ def _render(status: int, **context):
     return render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"), **context), status
 
 
+def _log_refusal() -> None:
+    """Put a refused request in the audit log (rate-limited there); the 403 page is shown whatever happens."""
+    from app.audit.refusals import record_refusal
+
+    try:
+        record_refusal()
+    except Exception:  # noqa: BLE001 - the person still gets the 403 page; the failure is logged
+        log.exception("Could not record the refused request %s %s", request.method, request.path)
+        from app.extensions import db
+
+        db.session.rollback()
+
+
 def register_error_pages(app: Flask) -> None:
     """Show a plain page for every error status."""
 
@@ -42,6 +55,8 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code == 403:
+            _log_refusal()
         return _render(error.code or 500)
 
     @app.errorhandler(Exception)

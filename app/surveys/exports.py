@@ -539,8 +539,10 @@ def record_export(
     labels: bool = False,
     filters: Filters | None = None,
     via: str | None = None,
+    completed: bool = True,
 ) -> None:
-    """Audit-log an export as `survey-exported` (the caller commits)."""
+    """Audit-log an export as `survey-exported` with how many responses it held (the caller commits).
+    A download cut short (`completed=False`) is logged with the responses sent before it stopped."""
     record(
         "survey-exported",
         survey,
@@ -550,6 +552,7 @@ def record_export(
         labels=labels,
         filters=filters.as_args() if filters is not None and filters.active else None,
         via=via,
+        completed=None if completed else False,
     )
 
 

@@ -135,6 +135,7 @@ def results_free_text(slug: str):
 @role_required(*READERS)
 def results_export(slug: str):
     """Download the responses (the filters apply) as CSV or JSON at once, or as XLSX through a background job."""
+    from app.auth.models import User
     from app.surveys.exports import iter_csv, iter_json, record_export, submitted_count
 
     survey = _published(slug)
@@ -160,18 +161,38 @@ def results_export(slug: str):
             return_url=url_for("surveys.results_export", slug=slug, **filters.as_args()),
         )
         return redirect(url_for("jobs.show", job_id=job.id))
-    with write_transaction():  # a GET that writes
-        record_export(survey, fmt, user=user, labels=labels, filters=filters, via="web")
-    survey_id = survey.id
+    survey_id, user_id = survey.id, user.id
 
     def pieces():
         # Read afresh while streaming: the objects loaded before the response started may be gone by then.
         fresh = db.session.get(Survey, survey_id)
-        if fmt == "csv":
-            yield "\ufeff"  # a byte-order mark, so Excel reads accented names correctly
-            yield from iter_csv(fresh, filters, labels)
-        else:
-            yield from iter_json(fresh, filters, labels)
+        sent, finished = 0, False
+
+        def seen(done: int) -> None:
+            nonlocal sent
+            sent = done
+
+        try:
+            if fmt == "csv":
+                yield "\ufeff"  # a byte-order mark, so Excel reads accented names correctly
+                yield from iter_csv(fresh, filters, labels, progress=seen)
+            else:
+                yield from iter_json(fresh, filters, labels, progress=seen)
+            finished = True
+        finally:
+            # Logged once the stream ends, with the responses it really held (and whether the download
+            # was cut short), in a transaction of its own: a GET that writes.
+            with write_transaction():
+                record_export(
+                    db.session.get(Survey, survey_id),
+                    fmt,
+                    user=db.session.get(User, user_id),
+                    rows=sent,
+                    labels=labels,
+                    filters=filters,
+                    via="web",
+                    completed=finished,
+                )
 
     body = stream_with_context(pieces())
     return HttpResponse(

@@ -62,8 +62,15 @@ def _after_response(response: Response, work: Callable[[str], None], email: str,
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only follow `next` to a path on this site."""
-    if not target:
+    """Only follow `next` to a path on this site.
+
+    Browsers read a backslash as a slash and drop tabs and line breaks inside an address, so
+    `/\\evil.example` or `/<tab>/evil.example` would leave the site as `//evil.example` does: any
+    backslash, whitespace or control character refuses the target.
+    """
+    if not target or len(target) > 2000:
+        return None
+    if "\\" in target or any(character.isspace() or not character.isprintable() for character in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -3,10 +3,16 @@
 SQLite's default deferred transactions fail with "database is locked" when two requests
 read and then both try to write. With WAL, a busy timeout and `BEGIN IMMEDIATE` for writes,
 concurrent writers queue instead of failing.
+
+Erased data leaves SQLite's files too: every connection runs with `secure_delete` (freed space is
+overwritten with zeros), and after an erasure commits the write-ahead log, which still holds the old
+pages, is checkpointed and truncated (`checkpoint_after_commit`). PostgreSQL keeps old row versions
+until VACUUM reclaims them; running it (autovacuum, or `VACUUM` after an erasure) is the operator's.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -17,9 +23,12 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 
+log = logging.getLogger(__name__)
+_CHECKPOINT = "checkpoint_after_commit"
+
 
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    """Turn on WAL, foreign keys and a busy timeout, and let us choose how transactions begin."""
+    """Turn on WAL, foreign keys, secure deletion and a busy timeout, and let us choose how transactions begin."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised on every connect
@@ -30,6 +39,8 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        # Deleted and overwritten content is zeroed, so an erased value leaves no copy in free space.
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -125,6 +136,45 @@ def write_transaction() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def checkpoint_after_commit() -> None:
+    """Once the current transaction commits, leave no old copy of what it erased in SQLite's log.
+
+    Called by erasure (app/auth/erasure.py). The write-ahead log keeps every page as it was written
+    until a checkpoint copies the latest into the database; TRUNCATE then empties the file. A no-op
+    on PostgreSQL.
+    """
+    db.session().info[_CHECKPOINT] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _checkpoint_if_asked(session: Session) -> None:
+    if session.info.pop(_CHECKPOINT, False):
+        checkpoint_sqlite_log()
+
+
+def checkpoint_sqlite_log() -> bool:
+    """Copy SQLite's write-ahead log into the database and truncate it; True when it is now empty.
+
+    Runs on a connection of its own outside any transaction. A reader still holding an old snapshot
+    makes it wait up to the busy timeout and then give up (logged); the next erasure or checkpoint
+    finishes the job.
+    """
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return True
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = cursor.fetchone()[0]
+        cursor.close()
+    finally:
+        connection.close()
+    if busy:
+        log.warning("The SQLite log could not be emptied after an erasure: a reader was busy")
+    return not busy
 
 
 def in_list(column: str, values) -> str:

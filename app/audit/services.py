@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from flask import has_request_context
 from flask_login import current_user
+from sqlalchemy import or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.audit.models import AuditEvent
 from app.extensions import client_address, db
@@ -56,3 +58,44 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def anonymise_events(
+    label: str,
+    *,
+    actor_id: int | None,
+    objects: Iterable[tuple[str, str]],
+    mentioned: Callable[..., ColumnElement[bool]],
+    redact: Callable[[str], str],
+    redact_json: Callable[[Any], Any],
+) -> int:
+    """Make the audit log forget a person while keeping what happened (part of erasure; the caller commits).
+
+    Their own actions (`actor_id`) are credited to `label` and lose their IP address; so do actions on
+    their own records (`objects`) done without an account (a failed sign-in, a volunteer's answer),
+    and events whose label or detail mentions them (`mentioned`, a SQL condition on columns), whose
+    detail is redacted. Returns how many events changed.
+    """
+    own = [(AuditEvent.object_type == kind) & (AuditEvent.object_id == key) for kind, key in objects]
+    changed = 0
+    if actor_id is not None:
+        changed += db.session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.actor_id == actor_id)
+            .values(actor_label=label, ip_address=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    if own:
+        changed += db.session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.actor_id.is_(None), AuditEvent.ip_address.is_not(None), or_(*own))
+            .values(ip_address=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    for event in db.session.scalars(select(AuditEvent).where(mentioned(AuditEvent.actor_label, AuditEvent.detail))):
+        if event.actor_id is None or event.actor_id == actor_id:
+            event.ip_address = None
+        event.actor_label = redact(event.actor_label or "")[:254]
+        event.detail = redact_json(event.detail or {})
+        changed += 1
+    return changed

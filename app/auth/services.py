@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.audit.services import record
+from app.auth.erasure import forget, person_erasure
 from app.auth.models import AccountToken, User
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.roles import MEMBER
@@ -241,19 +242,41 @@ def update_person(user: User, *, name: str, roles: Iterable[str], organisation_i
 
 
 def erase_person(user: User, by: User) -> None:
-    """Erase a person's personal data, keeping an anonymous record so audit history stays whole."""
+    """Erase a person's personal data everywhere, in one transaction; what happened stays, credited to
+    "Erased person <id>" (app/auth/erasure.py).
+
+    The account keeps only that label and an unusable address. Their own audit events are credited to
+    the label and lose their IP addresses (so do failed sign-ins on their account), and events naming
+    them are redacted; emails to them keep only that they were sent, emails mentioning them are
+    redacted; the answers they changed, session notes naming them, note and debrief histories and
+    their volunteer records (withdrawn) are made anonymous by the features' own steps; an
+    organisation's contact address that was theirs is removed.
+    """
+    from app.organisations.models import Organisation
+
     if user.id == by.id:
         raise AccountError("You cannot erase your own account")
-    user.email = f"erased-{user.id}@erased.invalid"
-    user.name = "Erased person"
-    user.password_hash = None
-    user.disabled = True
-    user.erased_at = utcnow()
-    user.set_roles([])
-    user.organisation_id = None
-    user.revoke_sessions()
-    record("person-erased", user)
-    db.session.commit()
+    with write_transaction():
+        if user.erased_at is not None:
+            return
+        erasure = person_erasure(user.id, [user.name], [user.email])
+        db.session.execute(
+            update(Organisation)
+            .where(func.lower(Organisation.contact_email).in_(erasure.emails))
+            .values(contact_email=None)
+            .execution_options(synchronize_session=False)
+        )
+        user.email = f"erased-{user.id}@erased.invalid"
+        user.name = erasure.label
+        user.password_hash = None
+        user.disabled = True
+        user.erased_at = utcnow()
+        user.set_roles([])
+        user.organisation_id = None
+        user.revoke_sessions()
+        db.session.flush()
+        forget(erasure)
+        record("person-erased", user, actor=by)
 
 
 def personal_data(user: User) -> dict:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable, Iterable
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app, render_template
+from sqlalchemy import func, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.email.models import OutboxMessage
 from app.extensions import db
@@ -118,3 +121,35 @@ def send_email(
     if add_to_session:
         db.session.add(record)
     return record
+
+
+def redact_outbox(
+    label: str,
+    *,
+    addresses: Iterable[str],
+    mentioned: Callable[..., ColumnElement[bool]],
+    redact: Callable[[str], str],
+) -> int:
+    """Make the outbox forget a person (part of erasure; the caller commits); returns how many records changed.
+
+    A message to one of their `addresses` keeps only that it was sent: the recipient becomes `label`
+    and the bodies (their name, their links) go. A message to someone else that mentions them
+    (`mentioned`, a SQL condition on columns) has each mention replaced by `label`.
+    """
+    wanted = sorted({a.strip().lower() for a in addresses if a and a.strip()})
+    changed = 0
+    if wanted:
+        changed += db.session.execute(
+            update(OutboxMessage)
+            .where(func.lower(OutboxMessage.recipient).in_(wanted))
+            .values(recipient=label, text_body=None, html_body=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    columns = (OutboxMessage.subject, OutboxMessage.error, OutboxMessage.text_body, OutboxMessage.html_body)
+    for message in db.session.scalars(select(OutboxMessage).where(mentioned(*columns))):
+        message.subject = (redact(message.subject) or "")[:255]
+        message.error = redact(message.error)[:500] if message.error else message.error
+        message.text_body = redact(message.text_body) if message.text_body else message.text_body
+        message.html_body = redact(message.html_body) if message.html_body else message.html_body
+        changed += 1
+    return changed

@@ -4,8 +4,10 @@ and what leaves the console (passages for the analysis, a table for CSV/XLSX).
 The views and the demo call these functions; each leaves committing to its caller. A note is its own
 row, so two people adding notes at once never touch the same record; an edit names the version it
 started from, and a stale one raises `StaleNote` instead of overwriting anything. Names of a session's
-participants typed into a note are replaced with their pseudonyms before it is stored, so nothing
-downstream (exports, passages for the analysis) ever carries a participant's name.
+participants typed into a note are replaced with their pseudonyms before it is stored, the names of the
+study's other volunteers and of account holders with "[name]", email addresses and UK phone numbers
+with "[email]" and "[phone]", so nothing downstream (exports, passages for the analysis) carries them;
+when someone withdraws or is erased, the notes already stored are scrubbed of them too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import abort
 from flask_login import current_user
@@ -26,8 +29,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record
+from app.auth.erasure import Erasure, erasure_step
+from app.auth.models import User
 from app.extensions import db
-from app.focus_groups.models import GuideQuestion, Placement, Slot, Study
+from app.focus_groups.models import GuideQuestion, Placement, Slot, Study, Volunteer
 from app.focus_groups.notes_models import (
     DEBRIEF_MAX_LENGTH,
     NOTE_KINDS,
@@ -191,8 +196,37 @@ def _name_units(name: str) -> tuple[list[str], str | None]:
     return words[:-1], words[-1]
 
 
-def _name_patterns(slot: Slot) -> dict[str, set[str]]:
-    """Regex alternatives for the names of the session's people -> their pseudonyms, most specific first.
+GENERIC_NAME = "[name]"  # a person a note must not name who has no pseudonym in the session
+EMAIL_MARK = "[email]"
+PHONE_MARK = "[phone]"
+# An email address: what comes before the @ and a dotted domain (a full stop ending a sentence is left).
+EMAIL_ADDRESS = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
+# A UK telephone number: 0, +44 or 0044 (with an optional "(0)"), then a geographic (01, 02, 03),
+# non-geographic (08, 09) or mobile (07) number of 9 or 10 more digits, spaced, hyphenated or with the
+# area code in brackets as people write them: 07700 900123, +44 7700 900123, (020) 7946 0018, 01632 960001.
+UK_PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?\(?|\(?0)[1-37-9](?:[\s\-)]{0,2}\d){8,9}(?!\d)")
+
+
+def _name_words(name: str) -> str:
+    """A name without its words that hold no letter ("Analyst 02" is "Analyst"): digits name nobody."""
+    return " ".join(word for word in name.split() if any(c.isalpha() for c in word))
+
+
+def _skeleton(text: str) -> str:
+    """Letters and digits only, folded and lower-cased: a name is in a text only if its words are in this."""
+    return "".join(c for c in _fold(text)[0].lower() if c.isalnum())
+
+
+def _could_name(name: str, skeleton: str) -> bool:
+    """Whether a text (as its skeleton) could hold any form of the name: one of its words must be there."""
+    words = re.split(r"[\W_]+", _fold(name)[0].lower())
+    return any(len(w) >= 2 and w not in NAME_PARTICLES and w in skeleton for w in words)
+
+
+@lru_cache(maxsize=64)
+def _name_patterns(people: tuple[tuple[str, str], ...]) -> tuple[re.Pattern | None, dict[str, frozenset[str]]]:
+    """One regex for the names of `people` ((name, replacement) pairs), with which replacements each of its
+    groups stands for; most specific names first.
 
     Full names (and first name + surname) match in any case; a single given name, a part of a
     hyphenated name, or the surname alone match only when capitalised as names are ("Will May" is not
@@ -200,14 +234,14 @@ def _name_patterns(slot: Slot) -> dict[str, set[str]]:
     """
     ranked: dict[str, tuple[tuple[int, int], set[str]]] = {}
 
-    def add(pattern: str, rank: tuple[int, int], pseudonym: str) -> None:
+    def add(pattern: str, rank: tuple[int, int], replacement: str) -> None:
         best, owners = ranked.get(pattern, (rank, set()))
-        owners.add(pseudonym)
+        owners.add(replacement)
         ranked[pattern] = (min(best, rank), owners)
 
-    for placement in slot.placements:
-        name = placement.volunteer.name if placement.pseudonym else None
-        if not name or not name.strip():
+    for raw_name, replacement in people:
+        name = _name_words(raw_name or "")
+        if not name:
             continue
         given, surname = _name_units(name)
         spaced = r"\s+"
@@ -216,11 +250,11 @@ def _name_patterns(slot: Slot) -> dict[str, set[str]]:
             for words in variants:
                 text = " ".join(words)
                 pattern = spaced.join(_word_pattern(w, capitalised=False) for w in words)
-                add(pattern, (0, -len(text)), placement.pseudonym)
+                add(pattern, (0, -len(text)), replacement)
             surname_words = surname.split()
             # The surname alone: particles in any case, its main word capitalised.
             pattern = spaced.join(_word_pattern(w, capitalised=w.lower() not in NAME_PARTICLES) for w in surname_words)
-            add(pattern, (1, -len(surname)), placement.pseudonym)
+            add(pattern, (1, -len(surname)), replacement)
             singles = [*given, *[w for w in surname_words if w.lower() not in NAME_PARTICLES]]
             if len(surname_words) == 1:
                 singles.remove(surname)  # already added above
@@ -231,25 +265,34 @@ def _name_patterns(slot: Slot) -> dict[str, set[str]]:
             for part in parts:
                 if len(part) < 2 or part.lower() in NAME_PARTICLES:
                     continue
-                add(_word_pattern(part, capitalised=True), (2, -len(part)), placement.pseudonym)
+                add(_word_pattern(part, capitalised=True), (2, -len(part)), replacement)
+    if not ranked:
+        return None, {}
     # At any place in the text the longest name wins, then the more specific kind.
     ordered = sorted(ranked.items(), key=lambda item: (item[1][0][1], item[1][0][0]))
-    return {pattern: owners for pattern, (_, owners) in ordered}
+    groups = {f"n{index}": frozenset(owners) for index, (_, (_, owners)) in enumerate(ordered)}
+    alternatives = "|".join(f"(?P<n{index}>{pattern})" for index, (pattern, _) in enumerate(ordered))
+    return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)"), groups
 
 
-def pseudonymise(text: str, slot: Slot) -> tuple[str, list[str]]:
-    """The text with the session's participants' names replaced by their pseudonyms, and which pseudonyms.
+def people_to_hide(slot: Slot) -> list[tuple[str, str]]:
+    """Everyone a note of this session could name, each with what replaces their name: the session's
+    people who have a pseudonym by it; every other volunteer of the study (reserves, other sessions, the
+    pool) and every account holder by "[name]"."""
+    people = [(p.volunteer.name, p.pseudonym) for p in slot.placements if p.pseudonym and p.volunteer.name]
+    others = select(Volunteer.name).where(Volunteer.study_id == slot.study_id, Volunteer.name.is_not(None))
+    people += [(name, GENERIC_NAME) for name in db.session.scalars(others)]
+    people += [(name, GENERIC_NAME) for name in db.session.scalars(select(User.name).where(User.erased_at.is_(None)))]
+    return people
 
-    Names are compared with apostrophes made plain and accents dropped, on both sides (O’Brien,
-    Siobhan for Siobhán), and replaced at their place in the text as typed. Whole words only; full
-    names in any case, single name parts only when capitalised (see `_name_patterns`). A name two
-    participants share becomes both pseudonyms ("P1/P3"), so nobody is named by mistake.
-    """
-    names = _name_patterns(slot)
-    if not names or not text:
-        return text, []
-    groups = {f"n{index}": owners for index, owners in enumerate(names.values())}
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(f"(?P<n{index}>{p})" for index, p in enumerate(names)) + r")(?!\w)")
+
+def _replace_names(text: str, people: Iterable[tuple[str, str]]) -> tuple[str, set[str]]:
+    """The text with the people's names replaced (see `_name_patterns`), and the pseudonyms put in."""
+    skeleton = _skeleton(text)
+    candidates = tuple(sorted({(n, r) for n, r in people if n and _could_name(n, skeleton)}))
+    pattern, groups = _name_patterns(candidates)
+    if pattern is None:
+        return text, set()
     folded, origin = _fold(text)
     pieces: list[str] = []
     replaced: set[str] = set()
@@ -258,12 +301,118 @@ def pseudonymise(text: str, slot: Slot) -> tuple[str, list[str]]:
         start, end = origin[match.start()], origin[match.end() - 1] + 1
         if start < position:
             continue
-        pseudonyms = sorted(groups[match.lastgroup], key=pseudonym_order)
+        owners = groups[match.lastgroup]
+        pseudonyms = sorted((o for o in owners if o != GENERIC_NAME), key=pseudonym_order)
         replaced.update(pseudonyms)
-        pieces.extend([text[position:start], "/".join(pseudonyms)])
+        pieces.extend([text[position:start], "/".join(pseudonyms) or GENERIC_NAME])
         position = end
     pieces.append(text[position:])
-    return "".join(pieces), sorted(replaced, key=pseudonym_order)
+    return "".join(pieces), replaced
+
+
+def pseudonymise(text: str, slot: Slot) -> tuple[str, list[str]]:
+    """The text with nobody's name, email address or phone number in it, and which pseudonyms went in.
+
+    Email addresses become "[email]" and UK phone numbers "[phone]". The names of the session's
+    participants become their pseudonyms; the names of every other volunteer of the study and of every
+    account holder become "[name]" (`people_to_hide`). Names are compared with apostrophes made plain
+    and accents dropped, on both sides (O’Brien, Siobhan for Siobhán), and replaced at their place in
+    the text as typed. Whole words only; full names in any case, single name parts only when
+    capitalised (see `_name_patterns`). A name two participants share becomes both pseudonyms
+    ("P1/P3"), so nobody is named by mistake.
+    """
+    if not text:
+        return text, []
+    text = UK_PHONE.sub(PHONE_MARK, EMAIL_ADDRESS.sub(EMAIL_MARK, text))
+    text, replaced = _replace_names(text, people_to_hide(slot))
+    return text, sorted(replaced, key=pseudonym_order)
+
+
+def _scrub(text: str | None, people: Iterable[tuple[str, str]], addresses: Iterable[str]) -> str | None:
+    """A stored text with these people's names and these addresses taken out (see `scrub_stored_notes`)."""
+    if not text:
+        return text
+    for address in addresses:
+        text = re.sub(re.escape(address), EMAIL_MARK, text, flags=re.IGNORECASE)
+    return _replace_names(text, people)[0]
+
+
+def _scrub_snapshot(value: dict | None, people, addresses) -> dict | None:
+    if not value or not isinstance(value.get("text"), str):
+        return value
+    return {**value, "text": _scrub(value["text"], people, addresses)}
+
+
+def scrub_stored_notes(
+    names: Iterable[str],
+    addresses: Iterable[str],
+    *,
+    study_id: int | None = None,
+    pseudonyms: dict[int, str] | None = None,
+) -> int:
+    """Take a person who is leaving out of the notes already stored: their names (as `pseudonymise` finds
+    them) and their email addresses, in every note, every note's history, the debrief and its history,
+    of the study's sessions (or every study's). In a session where they have a pseudonym (`pseudonyms`:
+    slot id -> pseudonym) their name becomes it; elsewhere "[name]". A note changed this way gets a new
+    version, so an edit begun from the old text is refused rather than putting the name back. Part of
+    withdrawal and erasure; the caller commits. Returns how many texts changed.
+    """
+    names = [n for n in names if n and n.strip()]
+    addresses = [a for a in addresses if a and a.strip()]
+    if not names and not addresses:
+        return 0
+    slots = select(Slot.id)
+    if study_id is not None:
+        slots = slots.where(Slot.study_id == study_id)
+    changed = 0
+    for slot_id in db.session.scalars(slots).all():
+        replacement = (pseudonyms or {}).get(slot_id, GENERIC_NAME)
+        people = [(name, replacement) for name in names]
+        for note in db.session.scalars(select(Note).where(Note.slot_id == slot_id)):
+            text = _scrub(note.text, people, addresses)
+            if text != note.text:
+                note.text = text
+                changed += 1
+            for revision in note.revisions:
+                before = _scrub_snapshot(revision.before, people, addresses)
+                after = _scrub_snapshot(revision.after, people, addresses)
+                if (before, after) != (revision.before, revision.after):
+                    revision.before, revision.after = before, after
+                    changed += 1
+        state = db.session.get(SessionNotes, slot_id)
+        if state is not None:
+            debrief = _scrub(state.debrief, people, addresses)
+            if debrief != state.debrief:
+                state.debrief, state.debrief_version = debrief, state.debrief_version + 1
+                changed += 1
+        for revision in db.session.scalars(select(SessionRevision).where(SessionRevision.slot_id == slot_id)):
+            before = _scrub_snapshot(revision.before, people, addresses)
+            after = _scrub_snapshot(revision.after, people, addresses)
+            if (before, after) != (revision.before, revision.after):
+                revision.before, revision.after = before, after
+                changed += 1
+    db.session.flush()
+    return changed
+
+
+@erasure_step
+def forget_in_notes(erasure: Erasure) -> None:
+    """A person's part in session notes, when they are erased or withdraw: their names and addresses
+    leave the stored notes (`scrub_stored_notes`: a volunteer's in their study, an account holder's in
+    every study), and the histories credit an account holder's changes to their anonymous label."""
+    if erasure.volunteer_id is not None:
+        placement = db.session.scalar(select(Placement).where(Placement.volunteer_id == erasure.volunteer_id))
+        pseudonyms = {placement.slot_id: placement.pseudonym} if placement and placement.pseudonym else {}
+        scrub_stored_notes(erasure.names, erasure.emails, study_id=erasure.study_id, pseudonyms=pseudonyms)
+    if erasure.user_id is not None:
+        scrub_stored_notes(erasure.names, erasure.emails)
+        for model in (NoteRevision, SessionRevision):
+            db.session.execute(
+                update(model)
+                .where(model.actor_id == erasure.user_id)
+                .values(actor_label=erasure.label)
+                .execution_options(synchronize_session=False)
+            )
 
 
 # --- notes ------------------------------------------------------------------------------------

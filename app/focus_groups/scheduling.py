@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 
-from app.audit.models import AuditEvent
 from app.audit.services import record, without_addresses
+from app.auth.erasure import Erasure, erasure_step, forget
 from app.auth.models import User, UserRole
 from app.auth.roles import ADMIN, FACILITATOR, ORGANISER
 from app.database import write_transaction
@@ -512,18 +512,6 @@ def fill_vacancy(slot: Slot, vacated: Placement, reason: str, by=None, now: date
     return None
 
 
-def erase_outbox(address: str) -> int:
-    """Redact every outbox record sent to `address`: the recipient becomes "erased" and the bodies
-    (which held their name and links) go; returns how many were redacted. The caller commits."""
-    db.session.flush()
-    return db.session.execute(
-        update(OutboxMessage)
-        .where(func.lower(OutboxMessage.recipient) == address.strip().lower())
-        .values(recipient="erased", text_body=None, html_body=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-
-
 def withdraw_volunteer(volunteer: Volunteer, now: datetime | None = None) -> bool:
     """A volunteer leaves the study (see `_withdraw`). Nothing recorded on the way (the promotion of
     a reserve included) keeps the address the request came from: it is the leaver's."""
@@ -531,18 +519,23 @@ def withdraw_volunteer(volunteer: Volunteer, now: datetime | None = None) -> boo
         return _withdraw(volunteer, now)
 
 
-def _withdraw(volunteer: Volunteer, now: datetime | None = None) -> bool:
+def _withdraw(volunteer: Volunteer, now: datetime | None = None, label: str | None = None) -> bool:
     """A volunteer leaves the study: erase their personal details, end their placement, and fill
     their place if they were due at an upcoming session. False when they had already left.
 
     Kept: region, council type and "supports schools" (composition and analysis need them, and they
     identify nobody on their own), consent as given, and the pseudonym, so session notes stay
     attributed to "P3" and to nobody else. Dropped: name, email, job role, access needs and
-    organisation (with the link to a member organisation, which could single someone out), the
-    bodies of emails sent to them, and the IP address in the audit trail of their own actions. A
-    keyed hash of the address stays, so an import cannot quietly add them back. A new salt retires
-    every link sent to them. A confirmation email goes to the address being erased, with a
-    calendar cancellation when they were due at an upcoming session. The caller commits.
+    organisation (with the link to a member organisation, which could single someone out), and,
+    everywhere else, as for an erased account (app/auth/erasure.py), under the label "Withdrawn
+    volunteer <id>": the bodies of emails sent to them and mentions of them in other emails, the IP
+    address in the audit trail of their own actions, and their name and address in the study's
+    session notes, their histories and debriefs (their pseudonym in their own session, "[name]"
+    elsewhere). A keyed hash of the address stays, so an import cannot quietly add them back. A new
+    salt retires every link sent to them. A confirmation email goes to the address being erased,
+    with a calendar cancellation when they were due at an upcoming session. The caller commits; on
+    SQLite the log is emptied of old copies after the commit. `label`: the person's anonymous label
+    when they are leaving as part of a wider erasure (their account's), so they have one name everywhere.
     """
     now = now or utcnow()
     placement = volunteer.placement
@@ -556,6 +549,7 @@ def _withdraw(volunteer: Volunteer, now: datetime | None = None) -> bool:
     slot = placement.slot if placement is not None else None
     was_attending = placement is not None and placement.role == "participant" and placement.status in ATTENDING
     address = volunteer.email
+    name = volunteer.name
     if address:
         attachments = []
         if was_attending and is_upcoming_session(slot, now):
@@ -570,7 +564,6 @@ def _withdraw(volunteer: Volunteer, now: datetime | None = None) -> bool:
             cancels_event=bool(attachments),
         )
         volunteer.withdrawn_email_hash = email_fingerprint(address)
-        erase_outbox(address)
     forget_pending_changes(volunteer)  # before the address goes: what the form keeps is keyed on it
     volunteer.name = None
     volunteer.email = None
@@ -594,17 +587,34 @@ def _withdraw(volunteer: Volunteer, now: datetime | None = None) -> bool:
             who = placement.pseudonym or "A participant"
             fill_vacancy(slot, placement, f"{who} withdrew from the study", now=now)
     # Their earlier answers were recorded with the address they answered from: that goes too.
-    conditions = [(AuditEvent.object_type == "volunteer") & (AuditEvent.object_id == str(volunteer.id))]
+    objects = [("volunteer", str(volunteer.id))]
     if placement is not None:
-        conditions.append((AuditEvent.object_type == "placement") & (AuditEvent.object_id == str(placement.id)))
-    db.session.execute(
-        update(AuditEvent)
-        .where(AuditEvent.actor_id.is_(None), AuditEvent.ip_address.is_not(None), or_(*conditions))
-        .values(ip_address=None)
-        .execution_options(synchronize_session=False)
+        objects.append(("placement", str(placement.id)))
+    forget(
+        Erasure(
+            label=label or volunteer.display_name,
+            names=(name,) if name else (),
+            emails=(address.lower(),) if address else (),
+            volunteer_id=volunteer.id,
+            study_id=volunteer.study_id,
+            objects=tuple(objects),
+        )
     )
     record("focus_groups.volunteer_withdrawn", volunteer, **detail)
     return True
+
+
+@erasure_step
+def withdraw_erased_account_holder(erasure: Erasure) -> None:
+    """An erased account holder who volunteered (their account or their address) withdraws from every
+    study, as if they had used their own link (`_withdraw`). The caller commits."""
+    if erasure.user_id is None:
+        return
+    linked = Volunteer.user_id == erasure.user_id
+    if erasure.emails:
+        linked = or_(linked, func.lower(Volunteer.email).in_(erasure.emails))
+    for volunteer in db.session.scalars(select(Volunteer).where(linked, Volunteer.erased_at.is_(None))).all():
+        _withdraw(volunteer, label=erasure.label)
 
 
 # --- Changes to a confirmed session -----------------------------------------------------------

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, bindparam, exists, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.audit.services import record
+from app.auth.erasure import Erasure, erasure_step
+from app.auth.models import User
 from app.database import write_transaction
 from app.extensions import db
 from app.surveys.answering import PageResult, first_unanswered_page, relevant_answers
@@ -390,3 +392,25 @@ def device_from_user_agent(user_agent: str) -> str:
     if "mobi" in ua or "iphone" in ua or "android" in ua:
         return "mobile"
     return "desktop"
+
+
+@erasure_step
+def forget_in_surveys(erasure: Erasure) -> None:
+    """An erased account holder's part in surveys: the answers they changed are credited to their
+    anonymous label, and an invitation addressed to them goes to their organisation's contact (or next
+    member) instead, or to their erased address when there is nobody else. The caller commits."""
+    from app.surveys.invitations import recipient_for
+
+    if erasure.user_id is None:
+        return
+    db.session.execute(
+        update(Answer)
+        .where(Answer.updated_by_id == erasure.user_id)
+        .values(updated_by_label=erasure.label)
+        .execution_options(synchronize_session=False)
+    )
+    if erasure.emails:
+        invitations = select(Invitation).where(func.lower(Invitation.email).in_(erasure.emails))
+        for invitation in db.session.scalars(invitations):
+            user = db.session.get(User, erasure.user_id)
+            invitation.email = recipient_for(invitation.organisation) or user.email

@@ -187,13 +187,13 @@ def test_an_edit_from_an_old_version_is_refused_and_nothing_is_overwritten(slot,
     alice, bob = make_user("facilitator", name="Alice"), make_user("facilitator", name="Bob")
     note, _ = add_note(slot, NoteInput("Original."), by=alice)
     db.session.commit()
-    edit_note(note, NoteInput("Alice's change."), expected_version=1, by=alice)
+    edit_note(note, NoteInput("The first change."), expected_version=1, by=alice)
     db.session.commit()
     with pytest.raises(StaleNote) as stale:
-        edit_note(note, NoteInput("Bob's change."), expected_version=1, by=bob)
+        edit_note(note, NoteInput("The second change."), expected_version=1, by=bob)
     db.session.rollback()
-    assert stale.value.note.text == "Alice's change."
-    assert db.session.get(Note, note.id).text == "Alice's change."
+    assert stale.value.note.text == "The first change."
+    assert db.session.get(Note, note.id).text == "The first change."
     assert note.version == 2
 
 

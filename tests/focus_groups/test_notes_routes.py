@@ -161,7 +161,7 @@ def test_a_stale_edit_shows_both_versions_and_overwrites_nothing(app, slot, staf
     saved = fran.post(
         url(slot, f"notes/{note.id}/edit"),
         data={
-            "text": "Fran's wording.",
+            "text": "The first wording.",
             "version": "1",
             "participants": "P1",
             "kind": "observation",
@@ -171,16 +171,16 @@ def test_a_stale_edit_shows_both_versions_and_overwrites_nothing(app, slot, staf
     assert saved.status_code == 302
     stale = nat.post(
         url(slot, f"notes/{note.id}/edit"),
-        data={"text": "Nat's wording.", "version": "1", "kind": "observation", "guide_question": "general"},
+        data={"text": "The second wording.", "version": "1", "kind": "observation", "guide_question": "general"},
     )
     text = page_text(stale)
     assert stale.status_code == 409
     assert "Someone changed this note" in text and "Nothing has been overwritten" in text
-    assert "Your version (not saved)" in text and "Nat's wording." in text
-    assert "The saved version" in text and "Fran's wording." in text
+    assert "Your version (not saved)" in text and "The second wording." in text
+    assert "The saved version" in text and "The first wording." in text
     assert 'name="version" value="2"' in stale.get_data(as_text=True)  # saving again is a deliberate choice
     db.session.expire_all()
-    assert db.session.get(Note, note.id).text == "Fran's wording."
+    assert db.session.get(Note, note.id).text == "The first wording."
 
 
 def test_history_delete_and_restore(app, slot, staff):

@@ -134,7 +134,7 @@ def test_erasing_removes_personal_data_but_keeps_an_anonymous_audit_trail(app, c
     assert "Erase Chris Okafor's personal data?" in page_text(client.get(f"/admin/people/{person.id}/erase"))
     client.post(f"/admin/people/{person.id}/erase")
     erased = db.session.get(User, person.id)
-    assert erased.name == "Erased person" and "chris" not in erased.email and erased.password_hash is None
+    assert erased.name == f"Erased person {person.id}" and "chris" not in erased.email and erased.password_hash is None
     assert other.get("/account").status_code == 302
     assert "Chris Okafor" not in client.get("/admin/people/").get_data(as_text=True)
     assert db.session.query(AuditEvent).filter_by(action="person-erased", object_id=str(person.id)).count() == 1

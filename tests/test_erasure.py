@@ -1,0 +1,244 @@
+"""Erasure leaves nothing behind (issue 11, finding 3).
+
+A person with a distinctive name and address acts everywhere the service keeps data; then they are
+erased (an account holder) or withdraw (a volunteer). Every text and JSON column of every table is
+then read back and searched for their name parts and address, case-insensitively; on SQLite the
+database file and its write-ahead log are searched byte for byte too.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import JSON, String, select
+
+from app.audit.models import AuditEvent
+from app.auth.models import User
+from app.auth.services import invite_person
+from app.email.models import OutboxMessage
+from app.extensions import db
+from app.focus_groups.consent import CURRENT_CONSENT_VERSION
+from app.focus_groups.models import Placement, Volunteer
+from app.focus_groups.notes import NoteInput, add_note, edit_note, notes_table, pseudonymise, save_debrief
+from app.focus_groups.scheduling import email_volunteer
+from app.focus_groups.services import add_slot, create_study, new_salt, volunteer_token
+from app.surveys.invitations import invite_organisation
+from app.surveys.models import Answer, Invitation
+from app.surveys.services import ensure_default_survey
+from tests.conftest import sign_in
+from tests.surveys.conftest import answer_page
+
+NAME = "Zephyrine Quillfeather"
+ADDRESS = "zephyrine.quillfeather@ravenmoor.example"
+PHONE = "07700 900461"
+NEEDLES = ("Zephyrine", "Quillfeather", ADDRESS)
+
+
+def traces(*needles: str) -> list[str]:
+    """Where any of the needles is held, case-insensitively: every text and JSON column of every table."""
+    db.session.commit()
+    found = []
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, String | JSON)]
+        if not columns:
+            continue
+        keys = list(table.primary_key.columns)
+        for row in db.session.execute(select(*keys, *columns)):
+            key, values = row[: len(keys)], row[len(keys) :]
+            for column, value in zip(columns, values, strict=True):
+                if value is None:
+                    continue
+                held = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                for needle in needles:
+                    if needle.lower() in held.lower():
+                        found.append(f"{table.name}.{column.name} {tuple(key)}: {needle!r} in {held[:160]!r}")
+    return found
+
+
+def file_traces(needle: str) -> list[str]:
+    """On SQLite, which of the database's files hold the needle's bytes (any case)."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        return []
+    path = Path(url.database)
+    return [
+        candidate.name
+        for candidate in (path, Path(f"{path}-wal"))
+        if candidate.exists() and needle.lower().encode() in candidate.read_bytes().lower()
+    ]
+
+
+def _study_with_session(facilitator=None):
+    study = create_study("Who are our users?")
+    first = add_slot(study, datetime(2027, 3, 1, 10, 0, tzinfo=UTC), location="https://meet.example.org/1")
+    second = add_slot(study, datetime(2027, 3, 8, 10, 0, tzinfo=UTC), location="https://meet.example.org/2")
+    for slot in (first, second):
+        slot.status = "confirmed"
+        slot.facilitator_id = getattr(facilitator, "id", None)
+    db.session.commit()
+    return study, first, second
+
+
+def _volunteer(study, name: str, email: str, **kwargs) -> Volunteer:
+    volunteer = Volunteer(
+        study_id=study.id,
+        name=name,
+        email=email,
+        job_role="Head of digital",
+        organisation_name="Ravenmoor Borough Council",
+        region="london",
+        council_type="london-borough",
+        consented_at=datetime.now(UTC),
+        consent_version=CURRENT_CONSENT_VERSION,
+        salt=new_salt(),
+        **kwargs,
+    )
+    db.session.add(volunteer)
+    db.session.flush()
+    return volunteer
+
+
+def _place(slot, volunteer, *, pseudonym: str | None, role: str = "participant", status: str = "invited"):
+    placement = Placement(
+        study_id=slot.study_id,
+        slot_id=slot.id,
+        volunteer_id=volunteer.id,
+        role=role,
+        status=status,
+        pseudonym=pseudonym,
+    )
+    db.session.add(placement)
+    db.session.flush()
+    return placement
+
+
+# --- an account holder is erased --------------------------------------------------------------
+
+
+def test_an_erased_person_is_found_in_no_column_of_any_table_nor_in_the_files(
+    app, client, make_user, make_organisation
+):
+    admin = make_user("admin", name="Ada Lovelace", email="ada@socitm.example")
+    organisation = make_organisation(name="Ravenmoor Borough Council", contact_email=ADDRESS)
+    colleague = make_user("member", name="Bryn Colleague", email="bryn@ravenmoor.example", organisation=organisation)
+    # Notes taken before they had an account (nothing then knew their name), and changed since.
+    study, slot, _ = _study_with_session(facilitator=admin)
+    priya = _volunteer(study, "Priya Shah", "priya@lambeth.example")
+    _place(slot, priya, pseudonym="P1", status="accepted")
+    db.session.commit()
+    early, _ = add_note(slot, NoteInput(f"{NAME} from Ravenmoor will facilitate; ask Zephyrine first."), by=admin)
+    edit_note(early, NoteInput(f"{NAME} ({ADDRESS}) will facilitate."), expected_version=1, by=admin)
+    db.session.commit()
+
+    person = make_user(("member", "facilitator"), name=NAME, email=ADDRESS, organisation=organisation)
+    slot.facilitator_id = person.id
+    _volunteer(study, NAME, ADDRESS, user_id=person.id)  # they volunteered for another group too
+    db.session.commit()
+    # They sign in (once wrongly), from their own browser.
+    browser = app.test_client()
+    sign_in(browser, ADDRESS, "not my password")
+    assert sign_in(browser, ADDRESS).status_code == 302
+    # Their council's invitation goes to them; they answer for it and save for later (an email to them).
+    survey = ensure_default_survey()
+    assert invite_organisation(survey, organisation, by=admin) is None
+    browser.post("/surveys/schools-ict/start")
+    saved = answer_page(browser, "provides", {"provides_education": "no"}, action="save_exit")
+    assert saved.status_code == 200
+    # They invite a colleague (an email that names them).
+    newcomer = "newcomer@ravenmoor.example"
+    invite_person(email=newcomer, name="Nia Newcomer", roles=["analyst"], organisation_id=None, invited_by=person)
+    # In the focus group they take notes and write the debrief; others name them in notes.
+    add_note(slot, NoteInput("Pupils are users here."), by=person)
+    add_note(slot, NoteInput(f"Zephyrine summed up; {NAME} can be reached on {PHONE} or {ADDRESS}."), by=admin)
+    save_debrief(slot, "A good session, Zephyrine thought.", expected_version=0, by=person)
+    db.session.commit()
+    assert traces(*NEEDLES)  # the test can see them before
+
+    sign_in(client, "ada@socitm.example")
+    assert client.post(f"/admin/people/{person.id}/erase").status_code == 302
+
+    assert traces(*NEEDLES) == []
+    assert file_traces(ADDRESS) == []
+    label = f"Erased person {person.id}"
+    db.session.expire_all()
+    assert db.session.get(User, person.id).name == label
+    theirs = db.session.scalars(select(AuditEvent).where(AuditEvent.actor_id == person.id)).all()
+    assert theirs and {e.actor_label for e in theirs} == {label} and {e.ip_address for e in theirs} == {None}
+    (failed,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign-in-failed")).all()
+    assert failed.ip_address is None and failed.detail == {"email": label}
+    assert {a.updated_by_label for a in db.session.scalars(select(Answer))} == {label}
+    assert db.session.scalar(select(Invitation.email)) == colleague.email  # their council is still invited
+    to_them = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == label)).all()
+    assert to_them and all(m.text_body is None and m.html_body is None for m in to_them)
+    (invitation,) = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == newcomer))
+    assert f"{label} has invited you" in invitation.text_body
+    notes = [row["text"] for row in notes_table(slot)]
+    assert "[name] summed up; [name] can be reached on [phone] or [email]." in notes
+    assert "[name] ([email]) will facilitate." in notes  # stored before they had an account, taken out now
+
+
+# --- a volunteer withdraws --------------------------------------------------------------------
+
+
+def test_a_withdrawn_volunteer_is_found_in_no_column_of_any_table_nor_in_the_files(app, client, make_user):
+    facilitator = make_user("facilitator", name="Fran Okoro", email="fran@socitm.example")
+    study, slot, other_slot = _study_with_session(facilitator=facilitator)
+    priya = _volunteer(study, "Priya Shah", "priya@lambeth.example")
+    _place(slot, priya, pseudonym="P1", status="accepted")
+    db.session.commit()
+    # A note from before they volunteered: nothing then knew their name.
+    add_note(slot, NoteInput(f"{NAME} of Ravenmoor may join us; Zephyrine is at {ADDRESS}."), by=facilitator)
+    db.session.commit()
+
+    leaver = _volunteer(study, NAME, ADDRESS)
+    placement = _place(slot, leaver, pseudonym="P2")
+    db.session.commit()
+    email_volunteer(placement, "invite")
+    db.session.commit()
+    visitor = app.test_client()  # the volunteer, from their own browser
+    visitor.post(f"/focus-groups/respond/{volunteer_token(leaver, 'respond')}", data={"answer": "accept"})
+    add_note(slot, NoteInput(f"Zephyrine said pupils are users; call her on {PHONE}."), by=facilitator)
+    add_note(other_slot, NoteInput(f"{NAME} was mentioned by someone here."), by=facilitator)
+    save_debrief(slot, "Zephyrine Quillfeather led the talk.", expected_version=0, by=facilitator)
+    db.session.commit()
+    assert traces(*NEEDLES)
+
+    response = visitor.post(f"/focus-groups/withdraw/{volunteer_token(leaver, 'withdraw')}")
+    assert response.status_code == 302
+
+    assert traces(*NEEDLES) == []
+    assert file_traces(ADDRESS) == []
+    texts = [row["text"] for row in notes_table(slot)]
+    assert any(t.startswith("P2 said pupils are users; call her on [phone]") for t in texts)
+    assert any("P2 of Ravenmoor may join us; P2 is at [email]." == t for t in texts)
+
+
+# --- pseudonymisation at save time ------------------------------------------------------------
+
+
+def test_notes_name_no_volunteer_of_the_study_no_account_holder_and_no_address_or_phone(app, make_user):
+    make_user("analyst", name="Gwendolyn Ashdown")
+    study, slot, other_slot = _study_with_session()
+    _place(slot, _volunteer(study, "Priya Shah", "priya@lambeth.example"), pseudonym="P1", status="accepted")
+    _place(slot, _volunteer(study, "Ottoline Brackenbury", "otto@bury.example"), pseudonym=None, role="reserve")
+    _place(other_slot, _volunteer(study, "Isambard Fothergill", "isambard@kent.example"), pseudonym="P1")
+    _volunteer(study, "Rosalind Pemberton", "ros@york.example")  # in the pool, not in any group
+    elsewhere = create_study("Another study")
+    _volunteer(elsewhere, "Zoe Walsh", "zoe@walsh.example")
+    db.session.commit()
+
+    said = (
+        "Priya agreed with Ottoline Brackenbury, Isambard and Pemberton; Gwendolyn disagreed. Zoe Walsh was "
+        "quoted. Write to otto@bury.example or priya.shah@lambeth.gov.uk; ring 07700 900123, +44 7700 900123, "
+        "+44 (0)20 7946 0018, (020) 7946 0018, 01632 960001 or 0113 496 0000. 2,400 staff in 2026."
+    )
+    assert pseudonymise(said, slot) == (
+        "P1 agreed with [name], [name] and [name]; [name] disagreed. Zoe Walsh was quoted. Write to [email] or "
+        "[email]; ring [phone], [phone], [phone], [phone], [phone] or [phone]. 2,400 staff in 2026.",
+        ["P1"],
+    )
+    note, _ = add_note(slot, NoteInput("Ottoline Brackenbury said so (otto@bury.example)."))
+    assert note.text == "[name] said so ([email])."
+    assert "Ottoline" not in str(notes_table(slot))

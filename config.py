@@ -81,6 +81,7 @@ class Config:
     # A promise that one process on one machine serves (memory:// limits are then not multiplied).
     APP_SINGLE_PROCESS = _bool("APP_SINGLE_PROCESS")
     RESET_LIMIT_PER_IP = os.environ.get("RESET_LIMIT_PER_IP", "10 per hour")
+    RESET_EMAILS_PER_ACCOUNT = os.environ.get("RESET_EMAILS_PER_ACCOUNT", "3 per hour")
     # The public volunteer form: submissions per client (all of them) and accepted ones per email
     # address typed. Apart from these, the form emails an address at most once an hour.
     VOLUNTEER_LIMIT_PER_CLIENT = os.environ.get("VOLUNTEER_LIMIT_PER_CLIENT", "30 per hour")

@@ -37,7 +37,7 @@ from app.auth.services import (
     start_session,
     valid_token,
 )
-from app.auth.throttling import account_client_key, failed_sign_in, note_failed_sign_in
+from app.auth.throttling import account_client_key, failed_sign_in, note_failed_sign_in, reset_email_allowed
 from app.database import reads_first, write_transaction
 from app.extensions import limiter
 from app.security import note_activity
@@ -150,10 +150,13 @@ def sign_out():
 @limiter.limit(lambda: current_app.config["RESET_LIMIT_PER_IP"], methods=["POST"])
 @public
 def forgot_password():
-    """Ask for a password reset link. The reply is the same whether or not the account exists."""
+    """Ask for a password reset link. The reply is the same whether or not the account exists, and
+    whether or not an email goes (at most RESET_EMAILS_PER_ACCOUNT to one address)."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         response = redirect(url_for("auth.reset_requested"))
+        if not reset_email_allowed(form.email.data):
+            return response
         return _after_response(response, request_password_reset, form.email.data, "Password reset email")
     return render_template("auth/forgot_password.html", form=form)
 

@@ -4,7 +4,8 @@ Failed sign-ins are refused per (account, client) and per client by Flask-Limite
 route. Failures against one account from every client together are only counted here: past
 LOGIN_ALERT_PER_ACCOUNT the account's owner is told by email, once a window, and can still sign
 in from any client that has not failed. The counts live in the limiter's storage (Redis when
-RATELIMIT_STORAGE_URI says so), so every worker shares them.
+RATELIMIT_STORAGE_URI says so), so every worker shares them. Password-reset emails to one address
+are limited the same way, whoever asks for them.
 """
 
 from __future__ import annotations
@@ -45,3 +46,10 @@ def note_failed_sign_in(email: str) -> bool:
         return False
     once = type(ceiling)(1, ceiling.multiples)  # one alert per window of the same length
     return limiter.limiter.hit(once, "sign-in-alert", account)
+
+
+def reset_email_allowed(email: str) -> bool:
+    """Whether a password-reset email may go to `email` now (RESET_EMAILS_PER_ACCOUNT), so nobody can
+    flood someone's inbox from many clients. Counted whether or not the account exists."""
+    limit = parse(current_app.config["RESET_EMAILS_PER_ACCOUNT"])
+    return limiter.limiter.hit(limit, "reset-emails", normalise_email(email)[:EMAIL_KEY_LENGTH])

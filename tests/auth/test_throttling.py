@@ -84,6 +84,15 @@ class TestManyClientsAgainstOneAccount:
         assert [message["To"] for message in mailbox] == ["known@example.org"]
 
 
+def test_reset_emails_to_one_address_are_limited_whoever_asks(app, make_user, mailbox):
+    user = make_user("analyst")
+    for n in range(5):
+        response = from_client(app, f"192.0.2.{n + 70}").post("/password/forgot", data={"email": user.email})
+        response.close()
+        assert response.status_code == 302 and response.headers["Location"] == "/password/check-your-email"
+    assert [message["To"] for message in mailbox] == [user.email] * 3
+
+
 def _redis_or_skip() -> None:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()

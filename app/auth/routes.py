@@ -30,7 +30,6 @@ from app.auth.services import (
     authenticate,
     change_password,
     end_session,
-    personal_data,
     request_password_reset,
     send_sign_in_alert,
     set_password_with_token,
@@ -230,11 +229,14 @@ def account_password():
 @bp.route("/account/export.json")
 @role_required()
 def account_export():
-    """Download everything held about oneself, as JSON."""
+    """Download everything held about oneself, as JSON: the same document as the data.json of the
+    archive an admin downloads for a subject access request (app/privacy/subject_access.py)."""
+    from app.privacy.subject_access import subject_document, subject_for_person
+
     user = current_user._get_current_object()
     with write_transaction():  # a GET that writes: take the write lock first (app/database.py)
         record("personal-data-exported", user)
-    body = json.dumps(personal_data(user), indent=2)
+    body = json.dumps(subject_document(subject_for_person(user)), indent=2, ensure_ascii=False, default=str)
     return Response(
         body,
         mimetype="application/json",

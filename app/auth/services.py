@@ -277,31 +277,3 @@ def erase_person(user: User, by: User) -> None:
         db.session.flush()
         forget(erasure)
         record("person-erased", user, actor=by)
-
-
-def personal_data(user: User) -> dict:
-    """Everything held about a person, for their own download (subject access)."""
-    from app.audit.models import AuditEvent
-
-    events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.actor_id == user.id).order_by(AuditEvent.occurred_at)
-    ).all()
-    return {
-        "account": {
-            "name": user.name,
-            "email": user.email,
-            "roles": sorted(user.roles),
-            "organisation": user.organisation.name if user.organisation else None,
-            "created_at": user.created_at.isoformat() if user.created_at else None,
-            "last_signed_in_at": user.last_signed_in_at.isoformat() if user.last_signed_in_at else None,
-        },
-        "activity": [
-            {
-                "when": event.occurred_at.isoformat() if event.occurred_at else None,
-                "action": event.action,
-                "object_type": event.object_type,
-                "object_id": event.object_id,
-            }
-            for event in events
-        ],
-    }

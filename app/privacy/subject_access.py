@@ -446,21 +446,27 @@ DESCRIPTIONS = {
 }
 
 
+def subject_document(subject: Subject, now: datetime | None = None) -> dict[str, Any]:
+    """Everything held about the subject as one JSON-able document: when, by whom, about whom, and the
+    tables. It is the archive's data.json, and what a signed-in person downloads about themselves."""
+    return {
+        "generated_at": _when(now or utcnow()),
+        "controller": current_app.config["PRIVACY_CONTROLLER"],
+        "subject": {"name": subject.name, "email_addresses": sorted(subject.emails)},
+        "tables": subject_tables(subject),
+    }
+
+
 def subject_archive(subject: Subject, now: datetime | None = None) -> tuple[bytes, dict[str, int]]:
     """The subject's data as a zip: README.txt, data.json and one CSV per table. Returns the bytes and
     the row count of each table."""
     from app.surveys.exports import write_table
 
     now = now or utcnow()
-    tables = subject_tables(subject)
+    data = subject_document(subject, now)
+    tables = data["tables"]
     counts = {name: len(rows) for name, rows in tables.items()}
     who = subject.name or "this person"
-    data = {
-        "generated_at": _when(now),
-        "controller": current_app.config["PRIVACY_CONTROLLER"],
-        "subject": {"name": subject.name, "email_addresses": sorted(subject.emails)},
-        "tables": tables,
-    }
     buffer = io.BytesIO()
     with (
         tempfile.TemporaryDirectory(prefix="subject-access-") as folder,

@@ -140,6 +140,7 @@ def test_people_can_download_their_own_data(client, signed_in):
     response = client.get("/account/export.json")
     assert response.headers["Content-Disposition"].startswith("attachment")
     data = response.get_json()
-    assert data["account"]["name"] == "Sam Patel" and data["account"]["roles"] == ["member"]
-    assert data["account"]["organisation"] == user.organisation.name
-    assert any(item["action"] == "sign-in" for item in data["activity"])
+    [account] = data["tables"]["account"]
+    assert account["name"] == "Sam Patel" and account["roles"] == ["member"]
+    assert account["organisation"] == user.organisation.name
+    assert any(item["action"] == "sign-in" for item in data["tables"]["audit_events"])

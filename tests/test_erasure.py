@@ -24,6 +24,7 @@ from app.focus_groups.models import Placement, Volunteer
 from app.focus_groups.notes import NoteInput, add_note, edit_note, notes_table, pseudonymise, save_debrief
 from app.focus_groups.scheduling import email_volunteer
 from app.focus_groups.services import add_slot, create_study, new_salt, volunteer_token
+from app.jobs.models import Job
 from app.surveys.invitations import invite_organisation
 from app.surveys.models import Answer, Invitation
 from app.surveys.services import ensure_default_survey
@@ -146,6 +147,10 @@ def test_an_erased_person_is_found_in_no_column_of_any_table_nor_in_the_files(
     browser.post("/surveys/schools-ict/start")
     saved = answer_page(browser, "provides", {"provides_education": "no"}, action="save_exit")
     assert saved.status_code == 200
+    reason = {"pupils_should_count": "disagree", "pupils_reason": f"Ask {NAME} ({ADDRESS}) why."}
+    assert answer_page(browser, "pupils_as_users", reason, action="save_exit").status_code == 200
+    # A background job whose record names them.
+    db.session.add(Job(kind="export", title=f"Export for {NAME}", message=ADDRESS, result={"sent": [ADDRESS]}))
     # They invite a colleague (an email that names them).
     newcomer = "newcomer@ravenmoor.example"
     invite_person(email=newcomer, name="Nia Newcomer", roles=["analyst"], organisation_id=None, invited_by=person)
@@ -169,6 +174,7 @@ def test_an_erased_person_is_found_in_no_column_of_any_table_nor_in_the_files(
     (failed,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign-in-failed")).all()
     assert failed.ip_address is None and failed.detail == {"email": label}
     assert {a.updated_by_label for a in db.session.scalars(select(Answer))} == {label}
+    assert f"Ask {label} ({label}) why." in {a.value for a in db.session.scalars(select(Answer))}
     assert db.session.scalar(select(Invitation.email)) == colleague.email  # their council is still invited
     to_them = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == label)).all()
     assert to_them and all(m.text_body is None and m.html_body is None for m in to_them)

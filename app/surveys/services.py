@@ -397,12 +397,23 @@ def device_from_user_agent(user_agent: str) -> str:
 @erasure_step
 def forget_in_surveys(erasure: Erasure) -> None:
     """An erased account holder's part in surveys: the answers they changed are credited to their
-    anonymous label, and an invitation addressed to them goes to their organisation's contact (or next
-    member) instead, or to their erased address when there is nobody else. The caller commits."""
+    anonymous label, an answer that names them or gives their address (as typed, in the answers and
+    in the copies kept of each submission) says the label instead, and an invitation addressed to them
+    goes to their organisation's contact (or next member) instead, or to their erased address when
+    there is nobody else. The caller commits."""
     from app.surveys.invitations import recipient_for
 
     if erasure.user_id is None:
         return
+    for model, column in (
+        (Answer, Answer.value),
+        (ResponseSnapshot, ResponseSnapshot.answers),
+        (Response, Response.submitted_answers),
+    ):
+        for row in db.session.scalars(select(model).where(erasure.mentioned_in(column))):
+            setattr(row, column.key, erasure.redact_json(getattr(row, column.key)))
+            if model is Answer:
+                row.revision += 1  # a page still showing the old answer cannot save it back unnoticed
     db.session.execute(
         update(Answer)
         .where(Answer.updated_by_id == erasure.user_id)

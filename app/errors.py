@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -15,7 +15,7 @@ TITLES = {
     403: "You do not have permission to see this page",
     404: "Page not found",
     405: "There was a problem with your request",
-    413: "The file is too big",
+    413: "The file is too large",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
     503: "Sorry, the service is unavailable",
@@ -26,9 +26,19 @@ def _wants_json() -> bool:
     return request.path.startswith("/healthz") or (request.accept_mimetypes.best == "application/json")
 
 
+def _too_large_context() -> dict:
+    """What a 413 page says: the largest request the service takes, and the page to go back to."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    rule = request.url_rule
+    back = request.path if rule is not None and "GET" in (rule.methods or ()) else None
+    return {"limit_mb": max(limit // (1024 * 1024), 1), "back": back}
+
+
 def _render(status: int, **context):
     if _wants_json():
         return jsonify(error=TITLES.get(status, "Error")), status
+    if status == 413:
+        context.update(_too_large_context())
     return render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"), **context), status
 
 

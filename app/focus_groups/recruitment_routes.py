@@ -47,6 +47,7 @@ from app.jobs.runner import start_job
 from app.numbers import requested_page
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+from app.uploads import CSV_LIMITS, UploadRefused, read_upload
 
 MANAGERS = (ADMIN, ORGANISER)
 THANKS_KEY = "focus_group_volunteered"

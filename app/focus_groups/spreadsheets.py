@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.focus_groups.composition import Composition, Person, SlotOption
+from app.numbers import NumberError, parse_whole_number
 from app.organisations.vocabulary import council_type_slug, region_slug
+from app.uploads import UploadRefused, csv_table
 
 VOLUNTEER_COLUMNS = (
     "volunteer_id",
@@ -27,6 +29,7 @@ VOLUNTEER_COLUMNS = (
     "if_need_be",
 )
 SLOT_COLUMNS = ("slot_id", "starts_at", "capacity")
+MAX_CAPACITY = 1000  # places in one slot: far above any focus group, low enough that the optimiser stays small
 GROUP_COLUMNS = ("volunteer_id", "slot_id", "role")
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
@@ -45,18 +48,15 @@ class SheetProblem:
 
 
 def _rows(text: str, name: str, columns: Iterable[str]) -> tuple[list[tuple[int, dict[str, str]]], list[SheetProblem]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in columns if c not in header]
+    """The file's rows within the upload limits (app/uploads.py), by line number, or what is wrong with it."""
+    try:
+        table = csv_table(text)
+    except UploadRefused as refusal:
+        return [], [SheetProblem(name, 1, str(refusal))]
+    missing = [c for c in columns if c not in table.header]
     if missing:
         return [], [SheetProblem(name, 1, f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")]
-    reader.fieldnames = header
-    rows = []
-    for row in reader:
-        values = {k: (v or "").strip() for k, v in row.items() if k is not None}
-        if any(values.values()):
-            rows.append((reader.line_num, values))
-    return rows, []
+    return [(row.line, row.values) for row in table.rows], []
 
 
 def read_slots(text: str, name: str = "sessions file") -> tuple[list[SlotOption], list[SheetProblem]]:
@@ -80,12 +80,16 @@ def read_slots(text: str, name: str = "sessions file") -> tuple[list[SlotOption]
                 SheetProblem(name, line, f"starts_at '{row['starts_at']}' is not a date and time like 2027-03-10T10:00")
             )
             continue
-        if not row["capacity"].isdigit() or int(row["capacity"]) < 1:
+        try:
+            capacity = parse_whole_number(row["capacity"], minimum=1, maximum=MAX_CAPACITY, thousands=False)
+        except NumberError:
             problems.append(
-                SheetProblem(name, line, f"capacity '{row['capacity']}' is not a whole number of 1 or more")
+                SheetProblem(
+                    name, line, f"capacity '{row['capacity'][:40]}' is not a whole number from 1 to {MAX_CAPACITY}"
+                )
             )
             continue
-        slots.append(SlotOption(slot_id, int(row["capacity"])))
+        slots.append(SlotOption(slot_id, capacity))
     if not rows and not problems:
         problems.append(SheetProblem(name, 2, "there are no slots"))
     return slots, problems

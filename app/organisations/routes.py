@@ -20,6 +20,7 @@ from app.organisations.services import (
     save_organisation,
 )
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+from app.uploads import CSV_LIMITS, UploadRefused, read_upload
 
 MANAGERS = (ADMIN, ORGANISER)
 
@@ -113,8 +114,11 @@ def import_csv():
     form = ImportForm()
     result = None
     if form.validate_on_submit():
-        result = import_organisations_csv(form.file.data.read())
-        if result.ok:
+        try:
+            result = import_organisations_csv(read_upload(form.file.data, CSV_LIMITS.max_bytes))
+        except UploadRefused as refusal:
+            form.file.errors.append(str(refusal))
+        if result and result.ok:
             flash(f"Import complete: {result.created} organisations added, {result.updated} updated.", "success")
             return redirect(url_for("organisations.index"))
     return render_template(

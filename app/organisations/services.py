@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
@@ -14,9 +12,9 @@ from app.database import write_transaction
 from app.extensions import db
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS, council_type_slug, region_slug
+from app.uploads import CsvTable, csv_table, csv_text
 
 IMPORT_COLUMNS = ("name", "region", "council_type", "contact_email")
-MAX_IMPORT_ROWS = 5000
 
 
 class OrganisationError(Exception):
@@ -90,10 +88,8 @@ class _Row:
     contact_email: str | None
 
 
-def _parse(text: str, result: ImportResult) -> list[_Row]:
-    reader = csv.DictReader(io.StringIO(text))
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in IMPORT_COLUMNS if c not in headers]
+def _parse(table: CsvTable, result: ImportResult) -> list[_Row]:
+    missing = [c for c in IMPORT_COLUMNS if c not in table.header]
     if missing:
         result.errors.append(
             RowError(
@@ -104,16 +100,10 @@ def _parse(text: str, result: ImportResult) -> list[_Row]:
             )
         )
         return []
-    reader.fieldnames = headers
     rows: list[_Row] = []
     seen: dict[str, int] = {}
-    for line_no, raw in enumerate(reader, start=2):
-        if line_no - 1 > MAX_IMPORT_ROWS:
-            result.errors.append(RowError(line_no, f"The file has more than {MAX_IMPORT_ROWS} rows; split it up"))
-            break
-        values = {k: (v or "").strip() for k, v in raw.items() if k}
-        if not any(values.values()):
-            continue
+    for row in table.rows:
+        line_no, values = row.line, row.values
         problems = []
         name = values.get("name", "")
         if not name:
@@ -151,15 +141,12 @@ def import_organisations_csv(data: bytes) -> ImportResult:
     """Add or update organisations from CSV (name, region, council_type, contact_email).
 
     Every row is checked first; if any row is wrong nothing is saved and each problem is
-    reported with its line number. Existing organisations (same name) are updated.
+    reported with its line number. Existing organisations (same name) are updated. Raises
+    UploadRefused when the file as a whole cannot be read (app/uploads.py: too large, not UTF-8,
+    not CSV): the message is for the upload page.
     """
     result = ImportResult()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        result.errors.append(RowError(1, "The file must be a CSV saved as UTF-8"))
-        return result
-    rows = _parse(text, result)
+    rows = _parse(csv_table(csv_text(data)), result)
     if result.errors:
         return result
     with write_transaction():

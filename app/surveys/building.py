@@ -413,12 +413,11 @@ def import_xlsform_route():
     from app.surveys.xlsform import XLSFormError, import_xlsform
 
     form = XLSFormUploadForm()
-    error = None
     if form.validate_on_submit():
         try:
             result = import_xlsform(form.file.data)
-        except XLSFormError as exc:
-            error = str(exc)
+        except XLSFormError as exc:  # shown on the file field, in the error summary
+            form.file.errors.append(str(exc))
         else:
             survey = Survey(slug=unique_slug(result.title), title=result.title, draft=result.definition)
             db.session.add(survey)
@@ -426,4 +425,4 @@ def import_xlsform_route():
             record("survey-imported", survey, source="xlsform", unmapped=len(result.unmapped))
             db.session.commit()
             return render_template("surveys/manage/xlsform_done.html", survey=survey, unmapped=result.unmapped)
-    return render_template("surveys/manage/xlsform.html", form=form, error=error)
+    return render_template("surveys/manage/xlsform.html", form=form)

@@ -34,6 +34,7 @@ from app.surveys.invitations import (
 from app.surveys.models import Invitation, Response, Survey
 from app.surveys.services import LONDON, _aware, find_survey, is_open, publish_draft, unique_slug
 from app.surveys.tracking import build_dashboard
+from app.uploads import JSON_LIMITS, UploadRefused, json_document, read_upload
 
 MANAGERS = (ADMIN, ORGANISER)
 
@@ -325,17 +326,17 @@ def import_definition():
     problems: list[str] = []
     if form.validate_on_submit():
         try:
-            data = json.loads(form.file.data.read().decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            problems = [f"The file is not valid JSON: {exc}"]
+            data = json_document(read_upload(form.file.data, JSON_LIMITS.max_bytes))
+        except UploadRefused as refusal:  # the file as a whole: shown on the file field
+            form.file.errors.append(str(refusal))
         else:
             problems = definition_problems(data)
-        if not problems:
-            survey = Survey(slug=unique_slug(data["title"]), title=data["title"], draft=data)
-            db.session.add(survey)
-            db.session.flush()
-            record("survey-imported", survey, title=survey.title)
-            db.session.commit()
-            flash(f"Draft survey '{survey.title}' created. Check it, then publish it.", "success")
-            return redirect(url_for("surveys.dashboard", slug=survey.slug))
+            if not problems:
+                survey = Survey(slug=unique_slug(data["title"]), title=data["title"], draft=data)
+                db.session.add(survey)
+                db.session.flush()
+                record("survey-imported", survey, title=survey.title)
+                db.session.commit()
+                flash(f"Draft survey '{survey.title}' created. Check it, then publish it.", "success")
+                return redirect(url_for("surveys.dashboard", slug=survey.slug))
     return render_template("surveys/manage/import.html", form=form, problems=problems)

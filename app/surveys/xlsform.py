@@ -60,6 +60,7 @@ from flask.cli import with_appcontext
 
 from app.surveys import expressions
 from app.surveys.definition import definition_problems
+from app.uploads import WORKBOOK_LIMITS, UploadRefused, open_workbook, read_upload, sheet_rows
 
 __all__ = [
     "UnmappedRow",
@@ -74,6 +75,10 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 VALUE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 MAX_PAGE_QUESTIONS = 20
 MAX_OPTIONS = 200
+# Each select question carries its whole list through pyxform and the definition's checks, so many
+# questions on one long list cost seconds per thousand; this bounds the sum over the questions.
+MAX_CHOICES_ASKED = 10_000
+SELECT_TYPES = frozenset({"select_one", "select_multiple", "rank"})
 DEFAULT_CONSTRAINT_MESSAGE = "Check this answer"
 SURVEY_SHEET = "survey"
 
@@ -142,19 +147,23 @@ def _openpyxl_quiet() -> Iterator[None]:
 
 
 def _read_source(path_or_file: str | PathLike[str] | IO[bytes]) -> tuple[bytes, str, str | None]:
-    """The file's bytes, a name for messages, and its stem (None when unknown)."""
+    """The file's bytes (never more than the workbook limit), a name for messages, and its stem (None when unknown)."""
     if isinstance(path_or_file, str | PathLike):
         path = Path(path_or_file)
         if not path.is_file():
             raise XLSFormError(f"{path.name or path} was not found")
         try:
-            return path.read_bytes(), path.name, path.stem
+            with path.open("rb") as handle:
+                return read_upload(handle, WORKBOOK_LIMITS.max_bytes), path.name, path.stem
+        except UploadRefused as refusal:
+            raise XLSFormError(str(refusal)) from None
         except OSError as error:
             raise XLSFormError(f"{path.name} could not be read: {error.strerror or error}") from None
     name = getattr(path_or_file, "filename", None) or getattr(path_or_file, "name", None)
-    data = path_or_file.read()
-    if not isinstance(data, bytes):
-        raise XLSFormError("The file must be opened in binary mode")
+    try:
+        data = read_upload(path_or_file, WORKBOOK_LIMITS.max_bytes)
+    except UploadRefused as refusal:
+        raise XLSFormError(str(refusal)) from None
     if isinstance(name, str) and name:
         path = Path(name)
         return data, path.name, path.stem
@@ -192,54 +201,67 @@ class _Sheets:
 
 
 def _read_workbook(data: bytes, file_name: str) -> _Sheets:
-    """Check the survey sheet's shape and note each row's number, type and name."""
-    from openpyxl import load_workbook
-
-    try:
-        with _openpyxl_quiet():
-            workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds of error for a damaged or foreign file
-        raise XLSFormError(f"{file_name} could not be read as an Excel workbook") from None
-    try:
-        sheets = {name.strip().lower(): name for name in workbook.sheetnames}
-        if SURVEY_SHEET not in sheets:
-            found = ", ".join(f"'{name}'" for name in workbook.sheetnames) or "none"
-            raise XLSFormError(f"{file_name} has no 'survey' sheet (its sheets: {found})")
-        with _openpyxl_quiet():
-            survey_rows = list(workbook[sheets[SURVEY_SHEET]].iter_rows(values_only=True))
-            settings_rows = (
-                list(workbook[sheets["settings"]].iter_rows(max_row=2, values_only=True))
-                if "settings" in sheets
-                else []
-            )
-    finally:
-        workbook.close()
-
-    headers = [_cell_text(cell).lower() for cell in (survey_rows[0] if survey_rows else ())]
-    type_column = next((i for i, h in enumerate(headers) if h in {"type", "command"}), None)
-    name_column = next((i for i, h in enumerate(headers) if h in {"name", "value", "tag"}), None)
-    missing = [column for column, index in (("type", type_column), ("name", name_column)) if index is None]
-    if missing:
-        columns = " and ".join(f"'{column}'" for column in missing)
-        plural = "columns" if len(missing) > 1 else "column"
-        raise XLSFormError(f"The 'survey' sheet in {file_name} has no {columns} {plural}")
-
+    """Check the workbook's size (app/uploads.py), then the survey sheet's shape: each row's number, type and name."""
     rows_by_name: dict[str, deque[tuple[int, str]]] = defaultdict(deque)
     type_by_row: dict[int, str] = {}
-    for row_number, row in enumerate(survey_rows[1:], start=2):
-        kind = " ".join(_cell_text(row[type_column] if type_column < len(row) else None).split())
-        name = _cell_text(row[name_column] if name_column < len(row) else None)
-        if not kind:
-            continue
-        type_by_row[row_number] = kind
-        if name and not kind.lower().startswith("end"):
-            rows_by_name[name].append((row_number, kind))
+    try:
+        with open_workbook(data, name=file_name) as workbook:
+            sheets = {name.strip().lower(): name for name in workbook.sheetnames}
+            if SURVEY_SHEET not in sheets:
+                found = ", ".join(f"'{name}'" for name in workbook.sheetnames) or "none"
+                raise XLSFormError(f"{file_name} has no 'survey' sheet (its sheets: {found})")
+            survey_rows = sheet_rows(workbook[sheets[SURVEY_SHEET]])
+            headers = [_cell_text(cell).lower() for cell in next(survey_rows, ())]
+            type_column = next((i for i, h in enumerate(headers) if h in {"type", "command"}), None)
+            name_column = next((i for i, h in enumerate(headers) if h in {"name", "value", "tag"}), None)
+            missing = [column for column, index in (("type", type_column), ("name", name_column)) if index is None]
+            if missing:
+                columns = " and ".join(f"'{column}'" for column in missing)
+                plural = "columns" if len(missing) > 1 else "column"
+                raise XLSFormError(f"The 'survey' sheet in {file_name} has no {columns} {plural}")
+            for row_number, row in enumerate(survey_rows, start=2):
+                kind = " ".join(_cell_text(row[type_column] if type_column < len(row) else None).split())
+                name = _cell_text(row[name_column] if name_column < len(row) else None)
+                if not kind:
+                    continue
+                type_by_row[row_number] = kind
+                if name and not kind.lower().startswith("end"):
+                    rows_by_name[name].append((row_number, kind))
+            settings_rows = list(sheet_rows(workbook[sheets["settings"]], max_row=2)) if "settings" in sheets else []
+            list_sizes = _list_sizes(workbook[sheets["choices"]]) if "choices" in sheets else {}
+    except UploadRefused as refusal:
+        raise XLSFormError(str(refusal)) from None
 
+    asked = sum(
+        list_sizes.get(words[1], 0)
+        for kind in type_by_row.values()
+        if len(words := kind.split()) > 1 and words[0] in SELECT_TYPES
+    )
+    if asked > MAX_CHOICES_ASKED:
+        raise XLSFormError(
+            f"{file_name} offers {asked:,} choices in all across its questions: "
+            f"split it into forms of at most {MAX_CHOICES_ASKED:,}"
+        )
     form_title = ""
     if len(settings_rows) >= 2:
         settings = dict(zip((_cell_text(h).lower() for h in settings_rows[0]), settings_rows[1], strict=False))
         form_title = _cell_text(settings.get("form_title") or settings.get("set_form_title"))
     return _Sheets(rows_by_name=rows_by_name, type_by_row=type_by_row, form_title=form_title)
+
+
+def _list_sizes(choices: Any) -> dict[str, int]:
+    """How many choices each list on the choices sheet has."""
+    rows = sheet_rows(choices)
+    headers = [_cell_text(cell).lower() for cell in next(rows, ())]
+    if "list_name" not in headers:
+        return {}
+    column = headers.index("list_name")
+    sizes: dict[str, int] = defaultdict(int)
+    for row in rows:
+        name = _cell_text(row[column] if column < len(row) else None)
+        if name:
+            sizes[name] += 1
+    return sizes
 
 
 def _one_line(message: str, limit: int = 400) -> str:

@@ -24,6 +24,7 @@ from app.focus_groups.recruitment import (
     slot_keys,
     volunteer_from_form,
 )
+from app.uploads import UploadRefused
 from tests.conftest import text_part
 
 HEADER = "volunteer_id,name,email,organisation,region,council_type,supports_schools,available,if_need_be,job_role\n"
@@ -137,9 +138,9 @@ def test_parsing_names_missing_columns_and_empty_files():
     assert rows == [] and errors[0].message == "The file has no volunteers in it"
 
 
-def test_a_file_that_is_not_csv_is_one_problem_not_a_crash():
-    rows, errors = parse_volunteer_rows(HEADER + "1,Ann\x00,ann@example.org\n", {})
-    assert rows == [] and errors[0].message == "The file must be a CSV saved as UTF-8 text"
+def test_a_file_that_is_not_csv_is_refused_in_one_sentence_not_a_crash():
+    with pytest.raises(UploadRefused, match="^The file must be a CSV saved as UTF-8 text$"):
+        parse_volunteer_rows(HEADER + "1,Ann\x00,ann@example.org\n", {})
 
 
 def test_without_slot_keys_the_values_are_slot_ids():
@@ -184,8 +185,8 @@ def test_an_import_records_consent_as_collected_elsewhere_and_links_organisation
 
 
 def test_a_file_that_is_not_utf8_is_refused(app, make_study):
-    result = import_volunteers_csv(make_study(), "name\nJosé\n".encode("latin-1"))
-    assert result.errors[0].message == "The file must be a CSV saved as UTF-8"
+    with pytest.raises(UploadRefused, match="^The file must be a CSV saved as UTF-8$"):
+        import_volunteers_csv(make_study(), "name\nJosé\n".encode("latin-1"))
 
 
 # --- invitations ---------------------------------------------------------------------------------

@@ -217,10 +217,16 @@ def _skeleton(text: str) -> str:
     return "".join(c for c in _fold(text)[0].lower() if c.isalnum())
 
 
+@lru_cache(maxsize=20000)
+def _name_keys(name: str) -> tuple[str, ...]:
+    """A name's words as `_skeleton` writes them (particles and single letters left out)."""
+    words = re.split(r"[\W_]+", _fold(name)[0].lower())
+    return tuple(w for w in words if len(w) >= 2 and w not in NAME_PARTICLES)
+
+
 def _could_name(name: str, skeleton: str) -> bool:
     """Whether a text (as its skeleton) could hold any form of the name: one of its words must be there."""
-    words = re.split(r"[\W_]+", _fold(name)[0].lower())
-    return any(len(w) >= 2 and w not in NAME_PARTICLES and w in skeleton for w in words)
+    return any(key in skeleton for key in _name_keys(name))
 
 
 @lru_cache(maxsize=64)

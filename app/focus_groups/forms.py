@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional, ValidationEr
 
 from app import LONDON
 from app.forms import max_length, options, required, strip
+from app.numbers import NumberError, parse_whole_number
 
 TIME_PATTERN = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*(am|pm)?\s*$", re.IGNORECASE)
 
@@ -22,12 +23,17 @@ def exists_in_uk(local: datetime) -> bool:
 
 
 class WholeNumberField(IntegerField):
-    """A whole-number field whose "not a number" message names the field in plain English."""
+    """A whole-number field read by the platform's one parser (app.numbers): ASCII digits only, checked for
+    length before conversion; its "not a number" message names the field in plain English."""
 
     def process_formdata(self, valuelist):
+        """Read the typed text, or keep None with a message when it is not a whole number."""
+        if not valuelist:
+            return
         try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
+            self.data = parse_whole_number(valuelist[0])
+        except NumberError as exc:
+            self.data = None
             raise ValueError(f"{self.label.text} must be a whole number, like 6") from exc
 
 
@@ -148,10 +154,11 @@ class SlotForm(FlaskForm):
         if not all(parts):
             self.day.errors = [*self.day.errors, "Enter the date, including a day, month and year"]
             return None
-        if not all(part.isdigit() for part in parts):
+        try:
+            day, month, year = (parse_whole_number(part, minimum=1, maximum=9999, thousands=False) for part in parts)
+        except NumberError:
             self.day.errors = [*self.day.errors, "Date must be a real date, in numbers, like 10 3 2027"]
             return None
-        day, month, year = (int(part) for part in parts)
         try:
             when = date(year, month, day)
         except ValueError:

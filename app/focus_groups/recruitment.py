@@ -27,6 +27,7 @@ from app.focus_groups.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from app.focus_groups.models import AVAILABILITY, Availability, Slot, Study, Volunteer
 from app.focus_groups.recruitment_models import VolunteerChange, VolunteerFormEmail
 from app.focus_groups.services import email_fingerprint, new_salt, utcnow, volunteer_token
+from app.identifiers import parse_id
 from app.organisations.models import Organisation
 from app.organisations.services import ImportResult, RowError
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS, council_type_slug, region_slug
@@ -493,8 +494,9 @@ def _slot_list(value: str, slot_ids_by_key: dict[str, int] | None, column: str, 
             continue
         key = _slot_key(part)
         if slot_ids_by_key is None:
-            if key.isdigit():
-                slot_ids.append(int(key))
+            slot_id = parse_id(key)
+            if slot_id is not None:
+                slot_ids.append(slot_id)
             else:
                 problems.append(f"{column} '{part}' is not a slot id")
         elif key in slot_ids_by_key:

@@ -43,6 +43,7 @@ from app.focus_groups.recruitment import (
 )
 from app.focus_groups.recruitment_forms import VolunteerImportForm, slot_field_name, volunteer_form
 from app.focus_groups.services import email_fingerprint, slot_ends_at, study_or_404, volunteer_or_404
+from app.identifiers import parse_id
 from app.jobs.runner import start_job
 from app.numbers import requested_page
 from app.organisations.models import Organisation
@@ -57,9 +58,9 @@ def _prefill() -> dict:
     """Start the form with what we know: the organisation in the invitation's link, or the member's own."""
     data: dict = {}
     organisation = None
-    wanted = request.args.get("organisation", "")
-    if wanted.isdigit():
-        organisation = db.session.get(Organisation, int(wanted))
+    wanted = parse_id(request.args.get("organisation", ""))
+    if wanted is not None:
+        organisation = db.session.get(Organisation, wanted)
     if current_user.is_authenticated:
         data.update(name=current_user.name, email=current_user.email)
         organisation = organisation or current_user.organisation
@@ -212,7 +213,7 @@ def recruit(study_id: int):
     organisations = organisations_matching(selected_regions, selected_types)
     error = None
     if request.method == "POST" and form.validate_on_submit():
-        chosen = {int(v) for v in request.form.getlist("organisation") if v.isdigit()}
+        chosen = {number for v in request.form.getlist("organisation") if (number := parse_id(v)) is not None}
         known = sorted(o.id for o in organisations_matching() if o.id in chosen)
         if not known:
             error = "Select at least one organisation to invite"

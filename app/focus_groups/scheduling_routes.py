@@ -47,6 +47,7 @@ from app.focus_groups.services import (
     volunteer_by_token,
     volunteer_token,
 )
+from app.identifiers import parse_id
 from app.jobs.runner import start_job
 
 MANAGERS = (ADMIN, ORGANISER)
@@ -119,10 +120,11 @@ def slot_staff(study_id: int, slot_id: int):
     chosen = []
     for field in ("facilitator", "note_taker"):
         value = request.form.get(field, "")
-        if value and (not value.isdigit() or int(value) not in allowed):
+        person_id = parse_id(value)
+        if value and person_id not in allowed:
             flash("Choose someone with the facilitator role, or nobody.", "important")
             return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
-        chosen.append(int(value) if value else None)
+        chosen.append(person_id if value else None)
     set_staff(slot, chosen[0], chosen[1], by=current_user)
     db.session.commit()
     flash("Facilitator and note-taker saved.", "success")

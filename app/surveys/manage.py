@@ -20,7 +20,7 @@ from app.database import write_transaction
 from app.extensions import db
 from app.identifiers import parse_id
 from app.jobs.runner import start_job
-from app.numbers import json_safe
+from app.numbers import json_safe, parse_whole_number
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys import bp
@@ -219,8 +219,9 @@ def _parse_date(prefix: str, form, errors: dict) -> date | None:
     if not any(parts):
         return None
     try:
-        return date(int(parts[2]), int(parts[1]), int(parts[0]))
-    except ValueError:
+        day, month, year = (parse_whole_number(part, minimum=1, maximum=9999, thousands=False) for part in parts)
+        return date(year, month, day)
+    except ValueError:  # NumberError is one
         errors[f"{prefix}-day"] = f"The {'opening' if prefix == 'opens' else 'closing'} date must be a real date"
         return None
 

@@ -544,7 +544,7 @@ def test_save_and_come_back_later(page, live_app):
     assert_no_axe_violations(page)
 
     page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/sign-in$"))
+    expect(page).to_have_url(re.compile(r"/sign-in\?signed_out=1$"))
 
     sign_in_as(page, member.email)
     menu.get_by_role("link", name="Your surveys").click()

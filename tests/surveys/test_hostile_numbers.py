@@ -2,6 +2,7 @@
 input kept, never a stall or a 500; JSON exports stay valid JSON whatever the database holds."""
 
 import copy
+import io
 import json
 import re
 import secrets
@@ -287,3 +288,70 @@ def test_expressions_cannot_be_made_to_grow_huge_numbers():
     assert evaluate(parse("number(a)"), {"a": "9" * 2000}) is None
     assert is_true(parse("a * a > 1"), {"a": 10**15})
     assert time.perf_counter() - started < 1
+
+
+def _digest(page):
+    return re.search(r'name="draft_digest" value="([^"]+)"', page).group(1)
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("min", "1e400", "Enter a number, like 0 or 100"),
+        ("max", "NaN", "Enter a number, like 0 or 100"),
+        ("max", "Infinity", "Enter a number, like 0 or 100"),
+        ("max", "9" * 5000, "Enter a number between -1,000,000,000,000,000 and 1,000,000,000,000,000"),
+        ("min", "١٢", "Enter a number, like 0 or 100"),
+        ("places", "1e1000000", "Enter a whole number, like 250"),
+        ("places", "9" * 5000, "Enter a whole number between 0 and 6"),
+    ],
+)
+def test_builder_number_fields_refuse_hostile_numbers(client, signed_in, survey, field, typed, message):
+    signed_in("organiser")
+    form_page = client.get("/surveys/manage/schools-ict/build/pages/size/questions/new").get_data(as_text=True)
+    data = {"draft_digest": _digest(form_page), "id": "fte_total", "type": "decimal", "label": "How many?"}
+    data[field] = typed
+    started = time.perf_counter()
+    response = client.post("/surveys/manage/schools-ict/build/pages/size/questions/new", data=data)
+    assert time.perf_counter() - started < 1
+    assert response.status_code == 200
+    page = page_text(response)
+    assert "There is a problem" in page and f'href="#{field}"' in page and message in page
+    assert f'value="{typed}"' in page
+    assert "fte_total" not in json.dumps(db.session.scalar(select(Survey).where(Survey.slug == "schools-ict")).draft)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '{"title": "x", "sections": [], "min": NaN}',
+        '{"title": "x", "sections": [], "max": Infinity}',
+        '{"title": "x", "sections": [], "max": 1e400}',
+        '{"title": "x", "sections": [], "max": ' + "9" * 5000 + "}",
+    ],
+)
+def test_a_json_definition_with_hostile_numbers_is_refused_with_a_message(client, signed_in, document):
+    signed_in("organiser")
+    response = client.post(
+        "/surveys/manage/import",
+        data={"file": (io.BytesIO(document.encode()), "d.json")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    page = page_text(response)
+    assert "There is a problem" in page and "The file is not valid JSON" in page
+    assert db.session.scalar(select(Survey.id).where(Survey.title == "x")) is None
+
+
+def test_a_draft_holding_infinity_still_downloads_as_valid_json(client, signed_in, hostile_survey):
+    if db.engine.dialect.name == "postgresql":
+        pytest.skip("PostgreSQL's json type never accepted NaN or Infinity, so no such draft can be stored there")
+    draft = copy.deepcopy(HOSTILE_DEFINITION)
+    draft["sections"][0]["pages"][0]["questions"][0]["max"] = float("inf")
+    hostile_survey.draft = draft
+    db.session.commit()
+    signed_in("organiser")
+    response = client.get("/surveys/manage/numbers/definition.json")
+    assert response.status_code == 200
+    data = json.loads(response.get_data(as_text=True), parse_constant=_reject_constant)
+    assert data["sections"][0]["pages"][0]["questions"][0]["max"] is None

@@ -21,8 +21,10 @@ from app.surveys.exports import export_to_file, iter_csv, iter_json
 from app.surveys.expressions import evaluate, is_true, parse
 from app.surveys.models import Answer, Invitation, Response, Survey, SurveyVersion
 from app.surveys.services import DEFAULT_DEFINITION
+from app.surveys.xlsform import import_xlsform
 from tests.conftest import page_text
 from tests.surveys.conftest import answer_page
+from tests.surveys.test_xlsform import write_xlsform
 
 INTEGERS = [f"n{i}" for i in range(1, 13)]
 DECIMALS = [f"d{i}" for i in range(1, 5)]
@@ -355,3 +357,25 @@ def test_a_draft_holding_infinity_still_downloads_as_valid_json(client, signed_i
     assert response.status_code == 200
     data = json.loads(response.get_data(as_text=True), parse_constant=_reject_constant)
     assert data["sections"][0]["pages"][0]["questions"][0]["max"] is None
+
+
+def test_an_xlsform_constraint_with_a_huge_number_is_left_out_and_listed(tmp_path):
+    path = write_xlsform(
+        tmp_path / "huge.xlsx",
+        [
+            ["integer", "staff", "How many staff?", "", "", "", ". <= " + "9" * 400, "Too many"],
+            ["integer", "sites", "How many sites?", "", "", "", ". <= 100", "Too many"],
+        ],
+    )
+    started = time.perf_counter()
+    result = import_xlsform(path)
+    assert time.perf_counter() - started < 5
+    rules = {
+        q["id"]: q.get("validations", [])
+        for s in result.definition["sections"]
+        for p in s["pages"]
+        for q in p["questions"]
+    }
+    assert rules["staff"] == [] and rules["sites"] == [{"rule": "sites <= 100", "message": "Too many"}]
+    assert [(row.name, "too large" in row.reason) for row in result.unmapped] == [("staff", True)]
+    assert definition_problems(result.definition) == []

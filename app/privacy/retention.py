@@ -57,7 +57,7 @@ RULES: tuple[RetentionRule, ...] = (
         "Focus-group volunteer records",
         "RETENTION_VOLUNTEER_MONTHS",
         "months",
-        "after the study's last session (or after volunteering, for a study that never held a session)",
+        "after the study's last session (or after volunteering, for a study with no sessions)",
         "name, email address, job role, organisation and access needs are erased, as when a volunteer "
         "withdraws; the pseudonym, region, council type and attendance stay",
         "a volunteer's name, email address, organisation, job role, access needs and availability",

@@ -192,6 +192,17 @@ def test_too_many_wrong_codes_mean_entering_the_password_again(client, make_user
     assert client.get("/account").status_code == 302
 
 
+def test_wrong_codes_for_one_account_are_throttled_across_sign_ins(app, client, make_user):
+    app.config.update(CODE_LIMIT_PER_ACCOUNT="3 per 15 minutes", CODE_TRIES_PER_SIGN_IN=10)
+    admin = make_user("admin")
+    client.post("/sign-in", data={"email": admin.email, "password": PASSWORD})
+    wrong = "000000" if totp_code(admin.email) != "000000" else "111111"
+    for _ in range(3):
+        assert client.post("/sign-in/code", data={"code": wrong}).status_code == 200
+    assert client.post("/sign-in/code", data={"code": totp_code(admin.email)}).status_code == 429
+    assert client.get("/account").status_code == 302
+
+
 def test_signing_in_with_a_recovery_code_says_how_many_are_left(client, make_user):
     user = make_user("organiser")
     codes = services.set_up(user, TOTP_SECRET, pyotp.TOTP(TOTP_SECRET).now())

@@ -285,3 +285,26 @@ def test_a_period_below_one_is_refused(app):
 def test_months_are_calendar_months():
     assert months_before(datetime(2028, 3, 31, 9, tzinfo=UTC), 1) == datetime(2028, 2, 29, 9, tzinfo=UTC)
     assert months_before(datetime(2028, 1, 15, tzinfo=UTC), 12) == datetime(2027, 1, 15, tzinfo=UTC)
+
+
+def test_a_study_with_no_sessions_keeps_volunteers_12_months_from_volunteering(world, make_study, make_volunteer):
+    study = make_study(slots=0, title="Study that never ran")
+    early = make_volunteer(study, name="Early Volunteer")
+    late = make_volunteer(study, name="Late Volunteer")
+    early.created_at = NOW - 400 * DAY
+    late.created_at = NOW - 300 * DAY
+    db.session.commit()
+
+    due = plan_retention(NOW, kinds=["volunteers"]).kinds[0].items
+
+    assert early.id in due and late.id not in due
+
+
+def test_a_cancelled_session_does_not_extend_a_study(world, make_study, make_volunteer):
+    study = make_study(slots=1, title="Study with a cancelled late session")  # 1 March 2027
+    cancelled = add_slot(study, NOW - 30 * DAY, location="https://meet.example.org/c")
+    cancelled.status = "cancelled"
+    db.session.commit()
+    volunteer = make_volunteer(study, name="Cal Cancelled")
+
+    assert volunteer.id in plan_retention(NOW, kinds=["volunteers"]).kinds[0].items

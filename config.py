@@ -110,7 +110,9 @@ class Config:
 
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session (idle timeout applies)
-    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # a whole request; each kind of upload has its own, smaller limit
+    MAX_FORM_MEMORY_SIZE = 500_000  # one form field that is not a file; beyond either, a 413 page
+    MAX_FORM_PARTS = 1_000
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust nothing).
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     HSTS = False

@@ -15,7 +15,7 @@ TITLES = {
     403: "You do not have permission to see this page",
     404: "Page not found",
     405: "There was a problem with your request",
-    413: "The file is too large",
+    413: "What you sent is too large",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
     503: "Sorry, the service is unavailable",

@@ -437,7 +437,33 @@ def test_a_request_over_the_size_limit_gets_a_plain_413_page_with_a_way_back(cli
     )
     page = page_text(response)
     assert response.status_code == 413
-    assert '<h1 class="govuk-heading-l">The file is too large</h1>' in page
-    assert "A file must be smaller than 10MB" in page
+    assert '<h1 class="govuk-heading-l">What you sent is too large</h1>' in page
+    assert "Nothing was saved. A file you upload must be smaller than 10MB" in page
     assert '<a class="govuk-link" href="/surveys/manage/import-xlsform">Go back to the page you were on</a>' in page
     assert "Traceback" not in page
+
+
+def test_a_form_field_over_the_size_limit_gets_the_same_413_page(client, signed_in):
+    signed_in("organiser")
+    body = b'--edge\r\nContent-Disposition: form-data; name="name"\r\n\r\n' + b"x" * 600_000 + b"\r\n--edge--\r\n"
+    response = client.post("/organisations/new", data=body, content_type="multipart/form-data; boundary=edge")
+    page = page_text(response)
+    assert response.status_code == 413
+    assert '<h1 class="govuk-heading-l">What you sent is too large</h1>' in page
+    assert 'href="/organisations/new">Go back to the page you were on</a>' in page
+
+
+def test_an_uploaded_file_name_is_only_ever_shown_by_its_last_part_and_escaped(client, signed_in):
+    signed_in("organiser")
+    workbook = Workbook()
+    workbook.active.title = "questions"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = client.post(
+        "/surveys/manage/import-xlsform",
+        data={"file": (io.BytesIO(buffer.getvalue()), "../../<i>evil.xlsx")},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert "&lt;i&gt;evil.xlsx has no &#39;survey&#39; sheet" in page
+    assert "<i>evil" not in page and "../" not in page

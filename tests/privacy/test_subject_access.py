@@ -232,3 +232,18 @@ def test_an_export_is_audit_logged_with_row_counts(people):
     assert (event.actor_id, event.object_type, event.object_id) == (people["admin"].id, "user", str(people["ann"].id))
     assert event.detail["rows"]["notes"] == 2
     assert event.detail["volunteer_records"] == [people["ann_v"].id]
+
+
+def test_an_erased_persons_archive_holds_only_the_anonymous_record(people):
+    from app.auth.services import erase_person
+
+    erase_person(people["ann"], people["admin"])
+
+    data, tables, everything = read_archive(subject_archive(subject_for_person(people["ann"]))[0])
+
+    assert data["subject"]["name"] == f"Erased person {people['ann'].id}"
+    assert tables["account"][0]["status"] == "erased"
+    for gone in ("Ann Archer", "ann@anytown.example", "203.0.113.1", "Step-free access", "ICT manager"):
+        assert gone.lower() not in everything.lower()
+    # What she changed in her organisation's response stays, credited to the label.
+    assert [r["updated_by_label"] for r in tables["answers_edited"]] == [f"Erased person {people['ann'].id}"]

@@ -34,8 +34,7 @@ class SessionEvent:
     description: str
     location: str
     organizer: str  # "Name <address>", as MAIL_DEFAULT_SENDER is written
-    attendee_email: str
-    attendee_name: str | None = None
+    attendee_email: str  # the attendee is only this address (see `_attendee`)
     stamp: datetime | None = None  # when this version was issued (default: now)
 
 
@@ -59,15 +58,14 @@ def _organizer(text: str) -> vCalAddress:
     return address
 
 
-def _attendee(email: str, name: str | None) -> vCalAddress:
-    """ATTENDEE from the address and the name as the volunteer typed it.
+def _attendee(email: str) -> vCalAddress:
+    """ATTENDEE from the address alone, with no CN (common name) parameter.
 
-    Never built as "Name <address>" and parsed back: a name such as "Smith, John" would split at
-    the comma. The name goes in the CN parameter, which icalendar quotes (and escapes per RFC 6868).
+    Invitations go to volunteers who never confirmed their address, so they carry no text anyone
+    typed into the volunteer form: a "name" could be a phishing message sent in Socitm's name.
+    CN is optional (RFC 5545); calendar programs show the address instead.
     """
     address = vCalAddress(f"mailto:{email}")
-    if name:
-        address.params["CN"] = name
     address.params.update(ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="TRUE")
     return address
 
@@ -75,7 +73,7 @@ def _attendee(email: str, name: str | None) -> vCalAddress:
 def _calendar(method: str, event: SessionEvent, status: str) -> bytes:
     start = event.starts_at.astimezone(LONDON)
     end = event.ends_at.astimezone(LONDON)
-    attendee = _attendee(event.attendee_email, event.attendee_name)
+    attendee = _attendee(event.attendee_email)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

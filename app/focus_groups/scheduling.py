@@ -244,18 +244,22 @@ def session_event(placement: Placement, now: datetime | None = None, sequence: i
         location=slot.location,
         organizer=config["MAIL_DEFAULT_SENDER"],
         attendee_email=volunteer.email or "",
-        attendee_name=volunteer.name,
         stamp=now or utcnow(),
     )
 
 
 def _session_context(placement: Placement) -> dict:
+    """What the session emails' templates may say: only what organisers set, and the volunteer's links.
+
+    Nothing the volunteer typed (name, job role, organisation, access needs) reaches the templates,
+    as neither the volunteer nor the placement is passed: volunteers join without confirming their
+    address, so a "name" could be a phishing message that organisers would send on in Socitm's name.
+    """
     slot, volunteer = placement.slot, placement.volunteer
     return {
         "study": slot.study,
         "slot": slot,
-        "volunteer": volunteer,
-        "placement": placement,
+        "placement_status": placement.status,
         "starts_at": london(slot.starts_at),
         "ends_at": london(slot_ends_at(slot)),
         "respond_link": respond_link(volunteer),
@@ -559,7 +563,6 @@ def _withdraw(volunteer: Volunteer, now: datetime | None = None, label: str | No
             "You have left the Socitm focus groups",
             "fg_withdrawal_confirmation",
             attachments=attachments,
-            volunteer=volunteer,
             study=volunteer.study,
             cancels_event=bool(attachments),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from icalendar import Calendar
 
 from app.focus_groups.ical import (
@@ -26,7 +27,6 @@ def event(starts_at: datetime, sequence: int = 0, **changes) -> SessionEvent:
         "location": "https://meet.example.org/1",
         "organizer": "Socitm research <research@socitm.example>",
         "attendee_email": "sam@example.org",
-        "attendee_name": "Sam Sample",
         "stamp": datetime(2027, 1, 5, 9, 0, tzinfo=UTC),
     }
     values.update(changes)
@@ -70,7 +70,7 @@ def test_invitation_is_a_request_in_london_time_with_its_timezone():
     attendee = entry["ATTENDEE"]
     assert str(attendee) == "mailto:sam@example.org"
     assert attendee.params["RSVP"] == "TRUE"
-    assert attendee.params["CN"] == "Sam Sample"
+    assert "CN" not in attendee.params
 
 
 def test_summer_sessions_keep_their_wall_clock_time():
@@ -105,24 +105,27 @@ def test_cancellation_is_a_cancel_with_status_cancelled():
     assert [tz.tz_name for tz in calendar.timezones] == ["Europe/London"]
 
 
-def test_attendee_without_a_name_is_just_an_address():
-    _, entry = parse(invitation_calendar(event(datetime(2027, 3, 10, 10, 0, tzinfo=UTC), attendee_name=None)))
-    assert str(entry["ATTENDEE"]) == "mailto:sam@example.org"
-    assert "CN" not in entry["ATTENDEE"].params
+def test_the_attendee_is_only_an_address_that_calendars_read_back():
+    """No CN: the invitation goes to an address nobody confirmed, so it names nobody as they typed it.
+
+    The address, role and RSVP request survive a round trip, for a request and a cancellation alike.
+    """
+    for build in (invitation_calendar, cancellation_calendar):
+        data = build(event(datetime(2027, 3, 10, 10, 0, tzinfo=UTC)))
+        _, entry = parse(data)
+        attendee = entry["ATTENDEE"]
+        assert str(attendee) == "mailto:sam@example.org"
+        assert "CN" not in attendee.params
+        assert (attendee.params["ROLE"], attendee.params["PARTSTAT"], attendee.params["RSVP"]) == (
+            "REQ-PARTICIPANT",
+            "NEEDS-ACTION",
+            "TRUE",
+        )
+        unfolded = data.replace(b"\r\n ", b"")  # lines over 75 octets are folded (RFC 5545, 3.1)
+        assert b"ATTENDEE;PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:sam@example.org\r\n" in unfolded
 
 
-def test_attendee_names_with_commas_and_quotes_keep_the_address():
-    """'Smith, John' must not become mailto:Smith: the name goes in CN, never through an address parser."""
-    name = 'Smith, John "Jack"'
-    data = invitation_calendar(event(datetime(2027, 3, 10, 10, 0, tzinfo=UTC), attendee_name=name))
-    _, entry = parse(data)
-    attendee = entry["ATTENDEE"]
-    assert str(attendee) == "mailto:sam@example.org"
-    assert attendee.params["CN"] == name
-    assert (attendee.params["ROLE"], attendee.params["PARTSTAT"], attendee.params["RSVP"]) == (
-        "REQ-PARTICIPANT",
-        "NEEDS-ACTION",
-        "TRUE",
-    )
-    cancelled = parse(cancellation_calendar(event(datetime(2027, 3, 10, 10, 0, tzinfo=UTC), attendee_name=name)))[1]
-    assert str(cancelled["ATTENDEE"]) == "mailto:sam@example.org"
+def test_a_session_event_has_no_field_for_the_attendee_name():
+    """The name cannot be passed by mistake: SessionEvent refuses it."""
+    with pytest.raises(TypeError):
+        event(datetime(2027, 3, 10, 10, 0, tzinfo=UTC), attendee_name="Click http://evil.example to claim")

@@ -78,6 +78,7 @@ class WorkbookLimits:
     max_part_items: int = 150_000  # in any one part
     max_row_items: int = 2_000  # in one row of a sheet: its cells, their values and rich text
     max_style_items: int = 30_000  # in the stylesheet
+    max_text_chars: int = 32_767  # in one cell, or between two elements: Excel's own limit for a cell
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class CsvLimits:
 class JsonLimits:
     """How large a JSON upload may be."""
 
-    max_bytes: int = 1 * MB
+    max_bytes: int = 512 * 1024  # fifty times the schools survey; its schema check takes about a second
     max_depth: int = 64
 
 
@@ -238,6 +239,11 @@ def _scan_part(stream: IO[bytes], limits: WorkbookLimits, allowance: int) -> int
     row_depth: int | None = None  # how deep the outermost open row is
     for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
         if event == "end":
+            if len(element.text or "") > limits.max_text_chars or len(element.tail or "") > limits.max_text_chars:
+                raise UploadRefused(
+                    f"A cell in the file holds more than {limits.max_text_chars:,} characters, "
+                    "more than Excel itself allows: shorten it and upload the file again"
+                )
             open_elements.pop()
             if open_elements:
                 open_elements[-1].remove(element)

@@ -177,6 +177,10 @@ HOSTILE = {
         lambda: rewritten(xlsform(), {}, extra={"docProps/custom.xml": b"<a>" * 1_000 + b"</a>" * 1_000}),
         UNSAFE,
     ),
+    "a cell of 100,000 characters": (
+        lambda: rewritten(xlsform(), {SHEET: sheet(b'<row r="2"><c r="A2"><v>' + b"1" * 100_000 + b"</v></c></row>")}),
+        "A cell in the file holds more than 32,767 characters, more than Excel itself allows",
+    ),
     "a thousand entries": (
         lambda: rewritten(xlsform(), {}, extra={f"xl/media/x{n}.bin": b"x" for n in range(1_000)}),
         TOO_LARGE,
@@ -402,8 +406,8 @@ def test_json_documents_are_bounded_in_size_and_nesting():
         json_document(b"[" * 100 + b"]" * 100)
     with pytest.raises(UploadRefused, match="^The file is not valid JSON"):
         json_document(b"[" * 100_000 + b"]" * 100_000)
-    with pytest.raises(UploadRefused, match="^The file is larger than 1 MB; upload a smaller file$"):
-        json_document(b" " * (MB + 1))
+    with pytest.raises(UploadRefused, match="^The file is larger than 512 KB; upload a smaller file$"):
+        json_document(b" " * (512 * 1024 + 1))
     with pytest.raises(UploadRefused, match="^The file must be saved as UTF-8$"):
         json_document(b'{"title": "\xff"}')
     assert json_document(b'\xef\xbb\xbf{"title": "Schools"}') == {"title": "Schools"}

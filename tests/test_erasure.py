@@ -12,6 +12,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import JSON, String, select
 
 from app.audit.models import AuditEvent
@@ -21,8 +22,16 @@ from app.email.models import OutboxMessage
 from app.extensions import db
 from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Placement, Volunteer
-from app.focus_groups.notes import NoteInput, add_note, edit_note, notes_table, pseudonymise, save_debrief
-from app.focus_groups.scheduling import email_volunteer
+from app.focus_groups.notes import (
+    NoteInput,
+    StaleNote,
+    add_note,
+    edit_note,
+    notes_table,
+    pseudonymise,
+    save_debrief,
+)
+from app.focus_groups.scheduling import email_volunteer, withdraw_volunteer
 from app.focus_groups.services import add_slot, create_study, new_salt, volunteer_token
 from app.jobs.models import Job
 from app.surveys.invitations import invite_organisation
@@ -248,3 +257,17 @@ def test_notes_name_no_volunteer_of_the_study_no_account_holder_and_no_address_o
     note, _ = add_note(slot, NoteInput("Ottoline Brackenbury said so (otto@bury.example)."))
     assert note.text == "[name] said so ([email])."
     assert "Ottoline" not in str(notes_table(slot))
+
+
+def test_an_edit_begun_before_a_withdrawal_cannot_put_the_name_back(app, make_user):
+    facilitator = make_user("facilitator", name="Fran Okoro", email="fran@socitm.example")
+    study, slot, _ = _study_with_session(facilitator=facilitator)
+    old, _ = add_note(slot, NoteInput(f"{NAME} may join."), by=facilitator)  # before they volunteered
+    leaver = _volunteer(study, NAME, ADDRESS)
+    _place(slot, leaver, pseudonym="P1")
+    db.session.commit()
+    withdraw_volunteer(leaver)
+    db.session.commit()
+    assert old.text == "P1 may join." and old.version == 2
+    with pytest.raises(StaleNote):  # the page still showed version 1, with the name
+        edit_note(old, NoteInput(f"{NAME} may join us."), expected_version=1, by=facilitator)

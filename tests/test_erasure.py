@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import JSON, String, select
 
 from app.audit.models import AuditEvent
-from app.auth.models import User
+from app.auth.mfa.services import encrypt_secret, new_secret
+from app.auth.models import RecoveryCode, User
 from app.auth.services import invite_person
 from app.email.models import OutboxMessage
 from app.extensions import db
@@ -168,6 +169,9 @@ def test_an_erased_person_is_found_in_no_column_of_any_table_nor_in_the_files(
     add_note(slot, NoteInput(f"Zephyrine summed up; {NAME} can be reached on {PHONE} or {ADDRESS}."), by=admin)
     save_debrief(slot, "A good session, Zephyrine thought.", expected_version=0, by=person)
     db.session.commit()
+    # They have since set up two-factor authentication.
+    person.totp_secret_encrypted, person.totp_enrolled_at = encrypt_secret(new_secret()), datetime.now(UTC)
+    db.session.add(RecoveryCode(user_id=person.id, code_hash="0" * 64))
     assert traces(*NEEDLES)  # the test can see them before
 
     sign_in(client, "ada@socitm.example")
@@ -177,7 +181,9 @@ def test_an_erased_person_is_found_in_no_column_of_any_table_nor_in_the_files(
     assert file_traces(ADDRESS) == []
     label = f"Erased person {person.id}"
     db.session.expire_all()
-    assert db.session.get(User, person.id).name == label
+    erased = db.session.get(User, person.id)
+    assert erased.name == label and erased.totp_secret_encrypted is None and not erased.has_two_factor
+    assert db.session.scalars(select(RecoveryCode)).all() == []
     theirs = db.session.scalars(select(AuditEvent).where(AuditEvent.actor_id == person.id)).all()
     assert theirs and {e.actor_label for e in theirs} == {label} and {e.ip_address for e in theirs} == {None}
     (failed,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign-in-failed")).all()

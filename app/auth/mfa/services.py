@@ -24,6 +24,7 @@ from markupsafe import Markup
 from sqlalchemy import delete, func, select, update
 
 from app.audit.services import record
+from app.auth.erasure import Erasure, erasure_step
 from app.auth.models import RecoveryCode, User
 from app.auth.roles import ADMIN
 from app.auth.tokens import utcnow
@@ -299,3 +300,12 @@ def confirm_identity(user: User, password: str, code: str | None) -> str | None:
     with write_transaction():
         record("reauthenticated", user, actor=user)
     return None
+
+
+@erasure_step
+def forget_second_factor(erasure: Erasure) -> None:
+    """An erased account holder's authenticator key and recovery codes go too. The caller commits."""
+    if erasure.user_id is not None:
+        user = db.session.get(User, erasure.user_id)
+        if user is not None:
+            _clear(user)

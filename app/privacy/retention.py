@@ -415,10 +415,12 @@ class DueKind:
 
     @property
     def kind(self) -> str:
+        """The kind's short name ("volunteers")."""
         return self.period.rule.kind
 
     @property
     def count(self) -> int:
+        """How many items of this kind are due."""
         return len(self.items)
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "MAX_PLACES",
     "NumberError",
     "format_bound",
+    "finite_float",
     "json_safe",
     "loads_json",
     "parse_decimal",
@@ -216,6 +217,18 @@ def requested_page(args: Mapping[str, Any], name: str = "page") -> int:
         return parse_whole_number(args.get(name) or "1", minimum=1, maximum=MAX_PAGE, thousands=False)
     except NumberError:
         return 1
+
+
+def finite_float(value: Any) -> float | None:
+    """A stored number as a finite float, or None for anything else: booleans, text, NaN, infinities, and
+    ints beyond a float's range (answers stored before this parser could hold thousands of digits)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def json_safe(value: Any) -> Any:

@@ -36,7 +36,7 @@ from sqlalchemy import func, select
 
 from app.audit.services import record
 from app.extensions import db
-from app.numbers import json_safe
+from app.numbers import finite_float, json_safe
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys.answering import DONT_KNOW, other_key
 from app.surveys.dataset import Filters, Row, submitted_rows
@@ -347,8 +347,14 @@ def iter_csv(
 
 
 def _xlsx_safe(cells: Cells) -> Cells:
-    """Cells openpyxl can store: formulas neutralised, characters XML forbids removed."""
-    return [ILLEGAL_CHARACTERS_RE.sub("", v) if v.__class__ is str else v for v in _neutralise_all(cells)]
+    """Cells openpyxl can store: formulas neutralised, characters XML forbids removed, and whole numbers
+    too large for a spreadsheet's numbers (stored before app.numbers bounded them) written as text."""
+    return [
+        ILLEGAL_CHARACTERS_RE.sub("", v)
+        if v.__class__ is str
+        else (str(v) if v.__class__ is int and finite_float(v) is None else v)
+        for v in _neutralise_all(cells)
+    ]
 
 
 def _as_date(value: Any) -> Any:

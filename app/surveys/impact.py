@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from app.numbers import finite_float
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 
 SMALL_GROUP = 5  # groups with fewer organisations are flagged small (the same threshold as results.SMALL_GROUP)
@@ -85,9 +86,7 @@ METRICS: dict[str, str] = {
 
 def _number(value: Any) -> float | None:
     """A finite number from an answer, or None (for None, "dont_know", text, booleans, NaN...)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
+    return finite_float(value) if isinstance(value, int | float) else None
 
 
 def _count(users: dict, category: str) -> float:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from app.numbers import finite_float
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys.answering import DONT_KNOW, other_key, without_placeholders
 from app.surveys.dataset import Row
@@ -121,7 +122,7 @@ def summarise_numbers(values: list[float]) -> NumberSummary:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, int | float) and finite_float(value) is not None
 
 
 def question_result(question: Question, rows: list[Row]) -> QuestionResult:

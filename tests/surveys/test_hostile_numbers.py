@@ -379,3 +379,38 @@ def test_an_xlsform_constraint_with_a_huge_number_is_left_out_and_listed(tmp_pat
     assert rules["staff"] == [] and rules["sites"] == [{"rule": "sites <= 100", "message": "Too many"}]
     assert [(row.name, "too large" in row.reason) for row in result.unmapped] == [("staff", True)]
     assert definition_problems(result.definition) == []
+
+
+def test_huge_whole_numbers_stored_before_the_fix_do_not_break_results_or_exports(
+    client, signed_in, survey, make_organisation, tmp_path
+):
+    huge = 10**400  # an integer answer the old code stored: too large for a float
+    organisation = make_organisation(name="Old Council")
+    answers = {
+        "provides_education": "yes",
+        "settings_supported": huge,
+        "users": {"office_staff": huge, "pupils": 5, "councillors": 70},
+        "ict_revenue_spend": huge,
+        "ict_staff_fte": 12.5,
+    }
+    db.session.add(
+        Response(
+            survey_id=survey.id,
+            version_id=survey.current_version.id,
+            organisation_id=organisation.id,
+            reference="OLD-2",
+            status="submitted",
+            started_at=datetime(2025, 3, 1, tzinfo=UTC),
+            submitted_at=datetime(2025, 3, 2, tzinfo=UTC),
+            submitted_answers=answers,
+        )
+    )
+    db.session.commit()
+    signed_in("analyst")
+    for path in ("/surveys/results/schools-ict/", "/surveys/results/schools-ict/impact"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+    for fmt in ("json", "csv", "xlsx"):
+        assert export_to_file(survey, fmt, tmp_path / f"export.{fmt}") == 1
+    document = json.loads((tmp_path / "export.json").read_text(), parse_constant=_reject_constant)
+    assert document["responses"][0]["answers"]["ict_staff_fte"] == 12.5

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import JSON, String, select
 
 from app.audit.models import AuditEvent
+from app.auth.erasure import Erasure
 from app.auth.mfa.services import encrypt_secret, new_secret
 from app.auth.models import RecoveryCode, User
 from app.auth.services import invite_person
@@ -277,3 +278,11 @@ def test_an_edit_begun_before_a_withdrawal_cannot_put_the_name_back(app, make_us
     assert old.text == "P1 may join." and old.version == 2
     with pytest.raises(StaleNote):  # the page still showed version 1, with the name
         edit_note(old, NoteInput(f"{NAME} may join us."), expected_version=1, by=facilitator)
+
+
+def test_mentions_are_found_as_typed_and_as_html_writes_them_but_a_one_word_name_is_left():
+    erasure = Erasure(label="Erased person 4", names=("Siobhán O'Brien",), emails=("SOB@cork.example",))
+    assert erasure.redact("Dear Siobhán  O'Brien (sob@cork.example), <p>Siobhán O&#39;Brien</p>") == (
+        "Dear Erased person 4 (Erased person 4), <p>Erased person 4</p>"
+    )
+    assert Erasure(label="Erased person 5", names=("Admin",)).redact("Admin changed it.") == "Admin changed it."

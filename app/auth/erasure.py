@@ -47,8 +47,10 @@ class Erasure:
     _pattern: re.Pattern | None = field(default=None, init=False, repr=False, compare=False)
 
     def needles(self) -> list[str]:
-        """The strings whose presence means a text mentions the person (names and addresses as typed)."""
-        return [n.strip() for n in (*self.emails, *self.names) if n and len(n.strip()) >= 3]
+        """The strings whose presence means a text mentions the person: their addresses, and their full
+        names as typed (a one-word name is too likely to be an ordinary word to be replaced everywhere)."""
+        names = [n.strip() for n in self.names if n and len(n.split()) >= 2]
+        return [n for n in (*(e.strip() for e in self.emails if e), *names) if len(n) >= 3]
 
     def _regex(self) -> re.Pattern | None:
         if self._pattern is None:

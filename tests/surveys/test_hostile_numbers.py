@@ -4,12 +4,15 @@ input kept, never a stall or a 500; JSON exports stay valid JSON whatever the da
 import copy
 import io
 import json
+import math
 import re
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -414,3 +417,34 @@ def test_huge_whole_numbers_stored_before_the_fix_do_not_break_results_or_export
         assert export_to_file(survey, fmt, tmp_path / f"export.{fmt}") == 1
     document = json.loads((tmp_path / "export.json").read_text(), parse_constant=_reject_constant)
     assert document["responses"][0]["answers"]["ict_staff_fte"] == 12.5
+
+
+NUMBER_FIELDS = [*INTEGERS[:2], *DECIMALS[:2], "money", "share", "grid.c1"]
+HOSTILE_SAMPLES = st.sampled_from([*HOSTILE_INTEGERS, *HOSTILE_DECIMALS, *HOSTILE_GRID, "£", "%", ",", "1e99"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            name: st.one_of(st.text(max_size=40), st.from_regex(r"-?[0-9,.]{0,30}(e-?[0-9]{1,4})?", fullmatch=True))
+            | HOSTILE_SAMPLES
+            for name in NUMBER_FIELDS
+        },
+    )
+)
+def test_any_typed_text_gives_a_bounded_number_or_a_message(form):
+    definition = load_definition(copy.deepcopy(HOSTILE_DEFINITION))
+    started = time.perf_counter()
+    result = read_page(definition, definition.page("numbers"), MultiDict(form), {})
+    assert time.perf_counter() - started < 0.5
+    for name, value in result.values.items():
+        numbers = value.values() if isinstance(value, dict) else [value]
+        for number in numbers:
+            if number is not None:
+                assert isinstance(number, int | float) and not isinstance(number, bool), name
+                assert math.isfinite(number) and abs(number) <= 10**15, name
+    for name in form:
+        key = name.partition(".")[0]
+        assert field_id(name) in result.errors or key in result.values

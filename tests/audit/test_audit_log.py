@@ -30,7 +30,8 @@ def test_sign_ins_and_failures_are_logged_and_filterable(client, make_user):
     page = page_text(client.get("/admin/audit/?action=sign-in-failed"))
     assert "1 event" in page
     page = page_text(client.get(f"/admin/audit/?object_type=user&object_id={admin.id}"))
-    assert "2 events" in page
+    assert "3 events" in page  # the failure, the right password, then the sign-in once the code was right
+    assert "sign-in-password-accepted" in page
 
 
 def test_bad_dates_are_explained_not_crashed(client, signed_in):

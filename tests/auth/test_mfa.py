@@ -266,6 +266,22 @@ def test_organisers_are_offered_it_and_can_turn_it_off(client, make_user):
     assert _actions(organiser)[-1] == "mfa-disabled"
 
 
+def test_moving_to_a_new_app_replaces_the_old_one(client, make_user):
+    admin = make_user("admin")
+    sign_in(client, admin.email)
+    page = page_text(client.get("/account/two-factor/set-up"))
+    assert "Administrators must use two-factor authentication" not in page  # already set up: not forced
+    key = _key_on(page)
+    assert key != TOTP_SECRET
+    assert "Two-factor authentication is set up" in page_text(
+        client.post("/account/two-factor/set-up", data={"code": pyotp.TOTP(key).now()})
+    )
+    db.session.refresh(admin)
+    assert services.decrypt_secret(admin.totp_secret_encrypted) == key
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "mfa-enrolled"))
+    assert event.detail == {"replaced": True}
+
+
 def test_an_administrator_is_told_they_cannot_turn_it_off(client, make_user):
     admin = make_user("admin")
     sign_in(client, admin.email)

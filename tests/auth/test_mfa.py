@@ -139,6 +139,7 @@ def test_sign_in_asks_for_the_code_and_signs_in_only_once_it_is_right(client, ma
     page = page_text(response)
     assert response.status_code == 200 and "There is a problem" in page and 'href="#code"' in page
     assert "The code is not right" in page and "govuk-input--error" in page
+    assert f'value="{wrong}"' not in page  # a code typed is never sent back
     assert client.get("/account").status_code == 302
 
     response = client.post("/sign-in/code", data={"code": totp_code(admin.email)})

@@ -85,12 +85,15 @@ def subject_for_person(user: User) -> Subject:
 
 
 def subject_for_volunteer(volunteer) -> Subject:
-    """A volunteer record with the same person's other records (same address) and their account."""
-    user = volunteer.user if volunteer.user_id else None
+    """A volunteer record with their account (linked, or with the same address) and every record of
+    theirs: linked to that account, or with the record's or the account's address."""
+    user = db.session.get(User, volunteer.user_id) if volunteer.user_id else None
     if user is None and volunteer.email:
         user = _account_with(volunteer.email)
     emails = {volunteer.email.lower()} if volunteer.email else set()
-    records = _volunteers_with(emails, user) if emails or user else []
+    if user is not None and user.erased_at is None:
+        emails.add(user.email.lower())
+    records = _volunteers_with(emails, user)
     if volunteer not in records:
         records = sorted([*records, volunteer], key=lambda v: v.id)
     return Subject(user=user, volunteers=records)

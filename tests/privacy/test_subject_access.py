@@ -247,3 +247,20 @@ def test_an_erased_persons_archive_holds_only_the_anonymous_record(people):
         assert gone.lower() not in everything.lower()
     # What she changed in her organisation's response stays, credited to the label.
     assert [r["updated_by_label"] for r in tables["answers_edited"]] == [f"Erased person {people['ann'].id}"]
+
+
+def test_a_volunteer_who_signed_up_while_signed_in_brings_their_account(people, make_study, make_volunteer, make_user):
+    member = make_user("member", name="Mo Member", email="mo@council.example")
+    study = make_study(slots=0, title="Third study")
+    # Volunteered under another address while signed in: linked by account, not by address.
+    record = make_volunteer(study, name="Mo Member", email="mo.member@home.example", user_id=member.id)
+    # ... and under the account's address in another study.
+    other = make_volunteer(make_study(slots=0, title="Fourth study"), name="Mo Member", email="mo@council.example")
+
+    subject = subject_for_volunteer(record)
+    _, tables, _ = read_archive(subject_archive(subject)[0])
+
+    assert subject.user.id == member.id
+    assert tables["account"][0]["email"] == "mo@council.example"
+    assert [int(r["id"]) for r in tables["volunteer_records"]] == [record.id, other.id]
+    assert [v.id for v in subject_for_person(member).volunteers] == [record.id, other.id]

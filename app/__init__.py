@@ -90,6 +90,7 @@ def _init_login(app: Flask) -> None:
     from sqlalchemy.orm import joinedload
 
     from app.auth.models import User
+    from app.identifiers import parse_id
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
@@ -112,9 +113,10 @@ def _init_login(app: Flask) -> None:
     def load_user(session_id: str):
         # The id carries the person's session token: revoking sessions changes the token.
         user_id, _, token = session_id.partition(".")
-        if not user_id.isdigit() or not token or len(user_id) > 18:
+        user_id = parse_id(user_id)
+        if user_id is None or not token:
             return None
-        user = db.session.execute(by_id(), {"user_id": int(user_id)}).unique().scalar_one_or_none()
+        user = db.session.execute(by_id(), {"user_id": user_id}).unique().scalar_one_or_none()
         if user is None or not user.is_active or user.session_token != token:
             return None
         return user

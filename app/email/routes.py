@@ -12,14 +12,12 @@ from app.email import bp
 from app.email.link_secrets import hide_link_secrets
 from app.email.models import OutboxMessage
 from app.extensions import db
+from app.identifiers import get_or_404
 from app.numbers import requested_page
 
 
 def _message(message_id: int) -> OutboxMessage:
-    message = db.session.get(OutboxMessage, message_id)
-    if message is None:
-        abort(404)
-    return message
+    return get_or_404(OutboxMessage, message_id)
 
 
 def _as_shown(message: OutboxMessage, body: str | None) -> str | None:

@@ -47,7 +47,7 @@ from app.focus_groups.services import (
     volunteer_by_token,
     volunteer_token,
 )
-from app.identifiers import parse_id
+from app.identifiers import get_or_404, parse_id
 from app.jobs.runner import start_job
 
 MANAGERS = (ADMIN, ORGANISER)
@@ -331,9 +331,7 @@ def session_detail(slot_id: int):
     """A session for its facilitator: the discussion guide and the participants, by pseudonym."""
     from app.focus_groups.models import Slot
 
-    slot = db.session.get(Slot, slot_id)
-    if slot is None:
-        abort(404)
+    slot = get_or_404(Slot, slot_id)
     if not can_see_session(current_user, slot):
         abort(403)
     people = participants(slot, ("proposed", "invited", "accepted")) + [

@@ -9,15 +9,13 @@ from flask_login import current_user
 
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN
-from app.extensions import db
+from app.identifiers import get_or_404
 from app.jobs import bp
 from app.jobs.models import Job
 
 
 def _job(job_id: int) -> Job:
-    job = db.session.get(Job, job_id)
-    if job is None:
-        abort(404)
+    job = get_or_404(Job, job_id)
     if job.created_by_id != current_user.id and not current_user.has_role(ADMIN):
         abort(403)
     return job

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ORGANISER
 from app.extensions import db
+from app.identifiers import get_or_404
 from app.numbers import requested_page
 from app.organisations import bp
 from app.organisations.forms import ImportForm, OrganisationForm
@@ -26,10 +27,7 @@ MANAGERS = (ADMIN, ORGANISER)
 
 
 def _organisation(organisation_id: int) -> Organisation:
-    org = db.session.get(Organisation, organisation_id)
-    if org is None:
-        abort(404)
-    return org
+    return get_or_404(Organisation, organisation_id)
 
 
 @bp.route("/")

@@ -20,6 +20,7 @@ from app.auth.services import (
     update_person,
 )
 from app.extensions import db
+from app.identifiers import get_or_404
 from app.numbers import requested_page
 from app.organisations.models import Organisation
 from app.people import bp
@@ -32,10 +33,7 @@ def _organisations():
 
 
 def _person(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
+    return get_or_404(User, user_id)
 
 
 def _field_error(form, exc: AccountError) -> None:

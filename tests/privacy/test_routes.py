@@ -150,3 +150,4 @@ def test_the_privacy_notice_states_the_configured_periods_controller_and_contact
     for kind in ("Members answering the survey", "Focus-group volunteers", "Focus-group participants", "Socitm staff"):
         assert kind in page
     assert 'such as "Erased person 17"' in page
+    assert "The IP address is removed" in page  # capitals kept ("IP", not "ip")

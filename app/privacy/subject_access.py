@@ -140,6 +140,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "updated_by_label",
     ),
     "responses_submitted": ("survey", "response", "organisation", "submitted_at", "submission_count"),
+    "organisation_contact": ("organisation", "contact_email"),
     "emails": ("sent_at", "recipient", "subject", "template", "status", "text"),
     "audit_events": ("occurred_at", "by", "action", "object_type", "object_id", "ip_address", "detail"),
     "volunteer_records": (
@@ -233,6 +234,19 @@ def _answer_rows(user: User | None) -> tuple[list[dict], list[dict]]:
         for response in responses
     ]
     return edited, submitted
+
+
+def _contact_rows(subject: Subject) -> list[dict]:
+    from app.organisations.models import Organisation
+
+    if not subject.emails:
+        return []
+    organisations = db.session.scalars(
+        select(Organisation)
+        .where(func.lower(Organisation.contact_email).in_(sorted(subject.emails)))
+        .order_by(Organisation.name)
+    ).all()
+    return [{"organisation": o.name, "contact_email": o.contact_email} for o in organisations]
 
 
 def _email_rows(subject: Subject) -> list[dict]:
@@ -407,6 +421,7 @@ def subject_tables(subject: Subject) -> dict[str, list[dict]]:
         "account": _account_rows(subject.user),
         "answers_edited": edited,
         "responses_submitted": submitted,
+        "organisation_contact": _contact_rows(subject),
         "emails": _email_rows(subject),
         "audit_events": _audit_rows(subject),
         **_volunteer_tables(subject),
@@ -438,6 +453,7 @@ DESCRIPTIONS = {
     "account": "the account: name, email address, roles, organisation and status",
     "answers_edited": "survey answers this person last changed",
     "responses_submitted": "survey responses this person submitted",
+    "organisation_contact": "organisations whose contact address (for survey invitations) is this person's",
     "emails": "emails the service sent to this person",
     "audit_events": "recorded actions by this person or on their data",
     "volunteer_records": "focus-group volunteer records",

@@ -48,7 +48,8 @@ def read_archive(data: bytes) -> tuple[dict, dict[str, list[dict]], str]:
 def people(app, make_user, make_organisation, make_study, make_volunteer):
     """Ann (a member who also volunteered, placed as P2) and Bob (another member and volunteer, P1),
     with answers, emails, audit events and notes each, and an admin who acted on Ann's account."""
-    org_a, org_b = make_organisation(name="Anytown Council"), make_organisation(name="Boroughton Council")
+    org_a = make_organisation(name="Anytown Council", contact_email="ANN@anytown.example")
+    org_b = make_organisation(name="Boroughton Council", contact_email="bob@boroughton.example")
     ann = make_user("member", name="Ann Archer", email="ann@anytown.example", organisation=org_a)
     bob = make_user("member", name="Bob Bowman", email="bob@boroughton.example", organisation=org_b)
     admin = make_user("admin", name="Ada Admin", email="ada@socitm.example")
@@ -160,6 +161,9 @@ def test_a_persons_archive_holds_their_account_answers_emails_events_and_volunte
     assert tables["account"][0]["organisation"] == "Anytown Council"
     assert [(r["question_id"], r["updated_by_label"]) for r in tables["answers_edited"]] == [
         ("provides_education", "Ann Archer")
+    ]
+    assert tables["organisation_contact"] == [
+        {"organisation": "Anytown Council", "contact_email": "ANN@anytown.example"}
     ]
     [email] = tables["emails"]
     assert email["subject"] == "Reset your password"

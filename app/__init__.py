@@ -36,10 +36,12 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         config_class.check()
     app = Flask(__name__, template_folder="../templates", instance_path=str(INSTANCE_DIR))
     app.config.from_object(config_class)
-    from app.identifiers import RowIdConverter
+    from app.identifiers import PathTextConverter, RowIdConverter
 
-    # Every `<int:…>` in a route is a row id: only ids a row can have reach a view (before blueprints add routes).
+    # Every `<int:…>` in a route is a row id: only ids a row can have reach a view (before blueprints add
+    # routes); every other part (`<slug>`, `<token>`) is bounded text with no control characters.
     app.url_map.converters["int"] = RowIdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = PathTextConverter
     if not app.config["SECRET_KEY"]:
         import secrets
 

@@ -4,7 +4,8 @@ Every row id is a database `integer`: an id in a URL is 1 to 18 ASCII digits and
 or the page is not found. Python's `int` accepts other scripts' digits ("١") and numbers no column
 can hold, which the database drivers then refuse with an error rather than "no such row"; and
 `hmac.compare_digest` raises on text that is not ASCII. So ids are parsed by `parse_id`, rows looked
-up by `get_or_404`, and secrets compared by `same_secret`, never by hand.
+up by `get_or_404`, and secrets compared by `same_secret`, never by hand; and the text parts of a path
+(slugs, page ids, tokens) are bounded by `PathTextConverter` before any view sees them.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import re
 from typing import TypeVar
 
 from flask import abort
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import BaseConverter, IntegerConverter, Map
 
 from app.extensions import db
 
 MAX_ID = 2**31 - 1  # the largest id a row can have (PostgreSQL integer): larger ids in a URL are not found
+MAX_PATH_TEXT = 500  # characters in one part of a path (slugs, page ids, link tokens are far shorter)
 ID_PATTERN = re.compile(r"[0-9]{1,18}")
 
 Model = TypeVar("Model")
@@ -61,3 +63,12 @@ class RowIdConverter(IntegerConverter):
 
     def __init__(self, map: Map) -> None:
         super().__init__(map, min=1, max=MAX_ID)
+
+
+class PathTextConverter(BaseConverter):
+    """`<name>` (and `<string:name>`) in this app's routes: 1 to `MAX_PATH_TEXT` characters, none of them
+    control characters. PostgreSQL refuses text holding NUL with an error rather than "no such row", and
+    no slug, page id or link token is longer or holds one, so such a path matches no route ("Page not found").
+    """
+
+    regex = f"[^/\\x00-\\x1f\\x7f]{{1,{MAX_PATH_TEXT}}}"

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from app.identifiers import MAX_ID, RowIdConverter, get_or_404, parse_id, same_secret
+from app.identifiers import MAX_ID, MAX_PATH_TEXT, PathTextConverter, RowIdConverter, get_or_404, parse_id, same_secret
 from tests.conftest import sign_in
 from tests.test_authorisation_matrix import ROLES, sample_args  # noqa: F401 - the matrix's fixture: real ids
 
@@ -114,6 +114,19 @@ def test_every_integer_in_a_route_is_a_bounded_row_id(app):
     adapter = app.url_map.bind("localhost")
     assert adapter.match("/jobs/7") == ("jobs.show", {"job_id": 7})
     for path in ("/jobs/0", f"/jobs/{MAX_ID + 1}", "/jobs/\u0661", "/jobs/" + "9" * 19, "/jobs/-1"):
+        with pytest.raises(Exception) as refused:
+            adapter.match(path)
+        assert getattr(refused.value, "code", None) == 404, path
+
+
+def test_every_text_part_of_a_route_is_bounded_and_free_of_control_characters(app):
+    """PostgreSQL refuses a NUL in text with an error, so a slug or token holding one must match no route."""
+    assert app.url_map.converters["default"] is PathTextConverter
+    assert app.url_map.converters["string"] is PathTextConverter
+    adapter = app.url_map.bind("localhost")
+    assert adapter.match("/surveys/schools-ict/") == ("surveys.start", {"slug": "schools-ict"})
+    assert adapter.match("/surveys/" + "s" * MAX_PATH_TEXT + "/")[1] == {"slug": "s" * MAX_PATH_TEXT}
+    for path in ("/surveys/a\x00b/", "/surveys/\x00/", "/surveys/a\nb/", "/surveys/" + "s" * (MAX_PATH_TEXT + 1) + "/"):
         with pytest.raises(Exception) as refused:
             adapter.match(path)
         assert getattr(refused.value, "code", None) == 404, path

@@ -11,6 +11,7 @@ import pytest
 
 from app import create_app
 from app.auth import passwords
+from app.extensions import db
 from config import ProductionConfig
 from tests.conftest import PASSWORD, link_in, page_text, sign_in
 
@@ -154,6 +155,8 @@ def production_client(monkeypatch, database_url):
     app = create_app(config)
     with app.app_context():
         yield app.test_client()
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_production_cookies_are_host_prefixed_secure_http_only_and_same_site(production_client, make_user):

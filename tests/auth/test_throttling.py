@@ -111,15 +111,17 @@ class TestSharedThroughRedis:
     def test_two_workers_share_the_count(self, app, database_url, config_overrides, make_user):
         # Each run uses its own client address, so runs (SQLite and PostgreSQL at once) never share keys.
         address = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250) + 1}"
-        user = make_user("analyst", email=f"shared-{secrets.token_hex(4)}@example.org")
+        email = make_user("analyst", email=f"shared-{secrets.token_hex(4)}@example.org").email
         for _ in range(3):
-            assert attempt(from_client(app, address), user.email).status_code == 200
+            assert attempt(from_client(app, address), email).status_code == 200
         # A second worker: its own app and its own connection to the limiter's storage.
         second = create_app(_config_for(database_url, **config_overrides))
         with second.app_context():
             for _ in range(2):
-                assert attempt(from_client(second, address), user.email).status_code == 200
-            assert attempt(from_client(second, address), user.email, PASSWORD).status_code == 429
+                assert attempt(from_client(second, address), email).status_code == 200
+            assert attempt(from_client(second, address), email, PASSWORD).status_code == 429
+            db.session.remove()
+            db.engine.dispose()  # this second app's connections, before the test's own app goes on
 
 
 def production(**settings) -> type[ProductionConfig]:

@@ -73,7 +73,8 @@ def init_security(app: Flask) -> None:
     @app.before_request
     def enforce_idle_timeout():
         # Signed-in people, and anyone a session lets in without an account (an invitation link's
-        # holder: see `note_activity`), are let go after the idle time.
+        # holder: see `note_activity`), are let go after the idle time, and however busy they are,
+        # ABSOLUTE_TIMEOUT_HOURS after the session began.
         if request.endpoint == "static":
             return None
         signed_in = current_user.is_authenticated

@@ -10,7 +10,7 @@ are limited the same way, whoever asks for them.
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from limits import parse
 
 from app.auth.services import normalise_email
@@ -29,7 +29,7 @@ def account_client_key() -> str:
     return f"sign-in:{attempted_account()}:{client_address()}"
 
 
-def failed_sign_in(response) -> bool:
+def failed_sign_in(response: Response) -> bool:
     """Whether a sign-in response is a failure that counts towards the limits (the form shown again)."""
     return request.method == "POST" and response.status_code == 200
 

@@ -1,7 +1,7 @@
 """volunteer changes: pending changes kept on the server, and when the form last emailed an address
 
 Revision ID: 0007_volunteer_changes
-Revises: 0008_mfa
+Revises: 0006_mfa
 Create Date: 2026-12-04 16:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_volunteer_changes'
-down_revision = '0008_mfa'
+down_revision = '0006_mfa'
 branch_labels = None
 depends_on = None
 

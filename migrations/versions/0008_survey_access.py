@@ -1,6 +1,6 @@
 """survey access: an explicit "open to all members" setting on each survey (off by default)
 
-Revision ID: 0006_survey_access
+Revision ID: 0008_survey_access
 Revises: 0007_volunteer_changes
 Create Date: 2026-12-04 15:50:00.000000
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_survey_access'
+revision = '0008_survey_access'
 down_revision = '0007_volunteer_changes'
 branch_labels = None
 depends_on = None

@@ -1,6 +1,6 @@
 """two-factor authentication: the authenticator app's secret on the account, and recovery codes
 
-Revision ID: 0008_mfa
+Revision ID: 0006_mfa
 Revises: 0005_session_notes
 Create Date: 2026-12-04 16:00:00.000000
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_mfa'
+revision = '0006_mfa'
 down_revision = '0005_session_notes'
 branch_labels = None
 depends_on = None

@@ -42,12 +42,12 @@ def _render(status: int, **context):
     return render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"), **context), status
 
 
-def _log_refusal() -> None:
-    """Put a refused request in the audit log (rate-limited there); the 403 page is shown whatever happens."""
+def _log_refusal(status: int = 403, **kind) -> None:
+    """Put a refused request in the audit log (rate-limited there); the error page is shown whatever happens."""
     from app.audit.refusals import record_refusal
 
     try:
-        record_refusal()
+        record_refusal(status, **kind)
     except Exception:  # noqa: BLE001 - the person still gets the 403 page; the failure is logged
         log.exception("Could not record the refused request %s %s", request.method, request.path)
         from app.extensions import db
@@ -60,7 +60,10 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        from app.audit.refusals import CSRF_REFUSED
+
         log.warning("CSRF check failed on %s %s: %s", request.method, request.path, error.description)
+        _log_refusal(400, action=CSRF_REFUSED, reason=error.description[:200])
         return _render(400, csrf=True)
 
     @app.errorhandler(HTTPException)

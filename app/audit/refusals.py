@@ -1,4 +1,5 @@
-"""Refused requests (403) in the audit log, at most one per person (or client address) and page per window.
+"""Refused requests (403, and requests failing the CSRF check) in the audit log, at most one per person
+(or client address), kind of refusal and page per window.
 
 A crawler or a script probing pages it may not see would otherwise write one event per request. The
 count is kept in the database, so the limit holds across every worker and server: an event is written
@@ -23,18 +24,20 @@ from app.extensions import client_address, db
 
 REFUSAL_WINDOW = timedelta(minutes=10)
 REFUSED = "access-refused"
+CSRF_REFUSED = "csrf-check-failed"
 PATH_KEPT = 200  # characters of the refused path kept in the event
 
 
-def _lock_key(who: str, endpoint: str) -> int:
-    digest = hashlib.sha256(f"{REFUSED}|{who}|{endpoint}".encode()).digest()
+def _lock_key(action: str, who: str, endpoint: str) -> int:
+    digest = hashlib.sha256(f"{action}|{who}|{endpoint}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def record_refusal(status: int = 403) -> bool:
-    """Log that this request was refused, unless the same person (or, for visitors, the same client
-    address) was refused the same endpoint within `REFUSAL_WINDOW`. Runs in its own transaction after
-    rolling back what the refused request had begun. Returns whether an event was written."""
+def record_refusal(status: int = 403, action: str = REFUSED, **detail) -> bool:
+    """Log that this request was refused (`action`: REFUSED or CSRF_REFUSED), unless the same person (or,
+    for visitors, the same client address) was refused the same way at the same endpoint within
+    `REFUSAL_WINDOW`. Runs in its own transaction after rolling back what the refused request had begun.
+    Returns whether an event was written."""
     endpoint = (request.endpoint or "unknown")[:60]
     actor = current_user._get_current_object() if current_user.is_authenticated else None
     actor_id = actor.id if actor is not None else None
@@ -45,11 +48,11 @@ def record_refusal(status: int = 403) -> bool:
     with write_transaction() as session:
         if session.get_bind().dialect.name == "postgresql":
             who = f"user:{actor_id}" if actor_id is not None else f"address:{address}"
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(who, endpoint)})
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(action, who, endpoint)})
         already = session.scalar(
             select(AuditEvent.id)
             .where(
-                AuditEvent.action == REFUSED,
+                AuditEvent.action == action,
                 AuditEvent.object_type == "endpoint",
                 AuditEvent.object_id == endpoint,
                 same_person,
@@ -60,12 +63,13 @@ def record_refusal(status: int = 403) -> bool:
         if already is not None:
             return False
         record(
-            REFUSED,
+            action,
             actor=actor,
             object_type="endpoint",
             object_id=endpoint,
             status=status,
             method=request.method,
             path=request.path[:PATH_KEPT],
+            **detail,
         )
     return True

@@ -516,14 +516,22 @@ def fill_vacancy(slot: Slot, vacated: Placement, reason: str, by=None, now: date
     return None
 
 
-def withdraw_volunteer(volunteer: Volunteer, now: datetime | None = None) -> bool:
+def withdraw_volunteer(volunteer: Volunteer, now: datetime | None = None, *, retention: bool = False) -> bool:
     """A volunteer leaves the study (see `_withdraw`). Nothing recorded on the way (the promotion of
-    a reserve included) keeps the address the request came from: it is the leaver's."""
+    a reserve included) keeps the address the request came from: it is the leaver's. `retention`:
+    their record's time is up (`flask retention apply`), so no "you have left" email goes to them."""
     with without_addresses():
-        return _withdraw(volunteer, now)
+        return _withdraw(volunteer, now, notify=not retention, reason="retention" if retention else None)
 
 
-def _withdraw(volunteer: Volunteer, now: datetime | None = None, label: str | None = None) -> bool:
+def _withdraw(
+    volunteer: Volunteer,
+    now: datetime | None = None,
+    label: str | None = None,
+    *,
+    notify: bool = True,
+    reason: str | None = None,
+) -> bool:
     """A volunteer leaves the study: erase their personal details, end their placement, and fill
     their place if they were due at an upcoming session. False when they had already left.
 
@@ -540,6 +548,8 @@ def _withdraw(volunteer: Volunteer, now: datetime | None = None, label: str | No
     with a calendar cancellation when they were due at an upcoming session. The caller commits; on
     SQLite the log is emptied of old copies after the commit. `label`: the person's anonymous label
     when they are leaving as part of a wider erasure (their account's), so they have one name everywhere.
+    `notify` False sends no confirmation (the retention schedule's erasure, which they did not ask for);
+    `reason` goes into the audit event.
     """
     now = now or utcnow()
     placement = volunteer.placement
@@ -554,7 +564,7 @@ def _withdraw(volunteer: Volunteer, now: datetime | None = None, label: str | No
     was_attending = placement is not None and placement.role == "participant" and placement.status in ATTENDING
     address = volunteer.email
     name = volunteer.name
-    if address:
+    if address and notify:
         attachments = []
         if was_attending and is_upcoming_session(slot, now):
             attachments.append(own_cancellation(placement, now))
@@ -566,6 +576,7 @@ def _withdraw(volunteer: Volunteer, now: datetime | None = None, label: str | No
             study=volunteer.study,
             cancels_event=bool(attachments),
         )
+    if address:
         volunteer.withdrawn_email_hash = email_fingerprint(address)
     forget_pending_changes(volunteer)  # before the address goes: what the form keeps is keyed on it
     volunteer.name = None
@@ -603,6 +614,8 @@ def _withdraw(volunteer: Volunteer, now: datetime | None = None, label: str | No
             objects=tuple(objects),
         )
     )
+    if reason:
+        detail["reason"] = reason
     record("focus_groups.volunteer_withdrawn", volunteer, **detail)
     return True
 

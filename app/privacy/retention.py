@@ -225,7 +225,7 @@ def _erase_volunteers(ids: Sequence[int], now: datetime) -> int:
         with write_transaction():
             volunteer = db.session.get(Volunteer, volunteer_id)
             if volunteer is not None and volunteer.erased_at is None:
-                erased += bool(withdraw_volunteer(volunteer, now))
+                erased += bool(withdraw_volunteer(volunteer, now, retention=True))
     return erased
 
 

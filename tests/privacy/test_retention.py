@@ -222,6 +222,12 @@ def test_applying_removes_what_is_due_and_keeps_the_rest(world):
     assert (old.name, old.email, old.job_role, old.organisation_name) == (None, None, None, None)
     assert old.erased_at is not None and old.region == "london"
     assert after["recent_name"] == "Rita Recent"
+    # They did not ask to leave, so no "you have left" email goes to them; the audit trail says why.
+    assert not db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.subject == "You have left the Socitm focus groups")
+    ).all()
+    withdrawn = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "focus_groups.volunteer_withdrawn"))
+    assert [event.detail.get("reason") for event in withdrawn] == ["retention"]
     # Drafts of the long-closed survey go with their answers; the submitted response stays.
     assert not after["draft"] and after["submitted"]
     assert db.session.scalar(select(func.count(Answer.id)).where(Answer.updated_by_label == "Dee Draft")) == 0

@@ -18,4 +18,3 @@ def test_a_forged_line_in_a_logged_path_stays_on_one_line():
     )
     line = SafeFormatter("%(levelname)s %(message)s").format(record)
     assert line == "WARNING CSRF check failed on POST /x\\n2026 INFO fake"
-

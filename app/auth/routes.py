@@ -39,6 +39,7 @@ from app.auth.services import (
 from app.auth.throttling import account_client_key, failed_sign_in, note_failed_sign_in, reset_email_allowed
 from app.database import reads_first, write_transaction
 from app.extensions import limiter
+from app.numbers import json_safe
 from app.security import note_activity
 
 SIGN_IN_ERROR = "Enter a correct email address and password"
@@ -236,7 +237,8 @@ def account_export():
     user = current_user._get_current_object()
     with write_transaction():  # a GET that writes: take the write lock first (app/database.py)
         record("personal-data-exported", user)
-    body = json.dumps(subject_document(subject_for_person(user)), indent=2, ensure_ascii=False, default=str)
+    document = json_safe(subject_document(subject_for_person(user)))  # answers stored before NaN was refused
+    body = json.dumps(document, indent=2, ensure_ascii=False, default=str, allow_nan=False)
     return Response(
         body,
         mimetype="application/json",

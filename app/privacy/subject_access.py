@@ -35,6 +35,7 @@ from app.database import write_transaction
 from app.email.link_secrets import hide_link_secrets
 from app.email.models import OutboxMessage
 from app.extensions import db
+from app.numbers import json_safe
 
 
 @dataclass
@@ -501,7 +502,8 @@ def subject_archive(subject: Subject, now: datetime | None = None) -> tuple[byte
                 files=files,
             ),
         )
-        archive.writestr("data.json", json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        document = json.dumps(json_safe(data), indent=2, ensure_ascii=False, default=str, allow_nan=False)
+        archive.writestr("data.json", document)
         for name, columns in COLUMNS.items():
             path = Path(folder) / f"{name}.csv"
             rows = [{key: _cell(value) for key, value in row.items()} for row in tables[name]]

@@ -268,3 +268,22 @@ def test_a_volunteer_who_signed_up_while_signed_in_brings_their_account(people, 
     assert tables["account"][0]["email"] == "mo@council.example"
     assert [int(r["id"]) for r in tables["volunteer_records"]] == [record.id, other.id]
     assert [v.id for v in subject_for_person(member).volunteers] == [record.id, other.id]
+
+
+def test_an_answer_stored_before_nan_was_refused_still_gives_valid_json(people, client):
+    if db.engine.dialect.name == "postgresql":
+        pytest.skip("PostgreSQL's json type never accepted NaN or Infinity, so no such answer can be stored there")
+    answer = db.session.scalar(select(Answer).where(Answer.updated_by_id == people["ann"].id))
+    answer.value = float("nan")
+    db.session.commit()
+    db.session.expire_all()
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    archive = zipfile.ZipFile(io.BytesIO(subject_archive(subject_for_person(people["ann"]))[0]))
+    data = json.loads(archive.read("data.json"), parse_constant=refuse)
+    assert data["tables"]["answers_edited"][0]["value"] is None
+    client.post("/sign-in", data={"email": "ann@anytown.example", "password": "correct horse battery staple"})
+    own = json.loads(client.get("/account/export.json").get_data(as_text=True), parse_constant=refuse)
+    assert own["tables"]["answers_edited"][0]["value"] is None

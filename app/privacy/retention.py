@@ -210,7 +210,10 @@ def _due_volunteers(cutoff: datetime, now: datetime) -> list[int]:
         .order_by(Volunteer.id)
     )
     for volunteer_id, study_id, created_at in rows:
-        since = last_session.get(study_id) or _aware(created_at)
+        # 12 months after the study's last session, and never sooner than 12 months after they volunteered
+        # (someone joining a study whose sessions are long past, for a round not yet scheduled).
+        moments = [moment for moment in (last_session.get(study_id), _aware(created_at)) if moment is not None]
+        since = max(moments) if moments else None
         if since is not None and since < cutoff:
             due.append(volunteer_id)
     return due

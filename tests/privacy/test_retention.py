@@ -306,6 +306,21 @@ def test_a_study_with_no_sessions_keeps_volunteers_12_months_from_volunteering(w
     assert early.id in due and late.id not in due
 
 
+def test_someone_who_joins_a_study_whose_sessions_are_long_past_is_kept_12_months_from_joining(
+    world, make_study, make_volunteer
+):
+    study = make_study(slots=1, title="Study that ran long ago")  # its one session: 1 March 2027
+    newcomer = make_volunteer(study, name="Nia Newcomer")  # volunteering for a round not yet scheduled
+    newcomer.created_at = NOW - 10 * DAY
+    old_hand = make_volunteer(study, name="Olu Oldhand")
+    old_hand.created_at = NOW - 500 * DAY
+    db.session.commit()
+
+    due = plan_retention(NOW, kinds=["volunteers"]).kinds[0].items
+
+    assert newcomer.id not in due and old_hand.id in due
+
+
 def test_a_cancelled_session_does_not_extend_a_study(world, make_study, make_volunteer):
     study = make_study(slots=1, title="Study with a cancelled late session")  # 1 March 2027
     cancelled = add_slot(study, NOW - 30 * DAY, location="https://meet.example.org/c")

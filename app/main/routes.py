@@ -33,7 +33,12 @@ def home():
             "organisations": db.session.scalar(select(func.count(Organisation.id))),
             "outbox": db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "outbox")),
         }
-    return render_template("main/home.html", counts=counts)
+        from app.privacy.retention import retention_overdue
+
+        retention = retention_overdue()
+    else:
+        retention = None
+    return render_template("main/home.html", counts=counts, retention=retention)
 
 
 @bp.route("/healthz")

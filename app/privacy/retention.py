@@ -482,3 +482,16 @@ def apply_retention(plan: RetentionPlan, progress: Callable[[int], None] | None 
             as_of=plan.now.isoformat(timespec="seconds"),
         )
     return done
+
+
+RUN_EXPECTED_EVERY = timedelta(hours=48)  # a daily job, with a day's grace
+
+
+def retention_overdue(now: datetime | None = None) -> dict[str, Any] | None:
+    """None when `flask retention apply` ran within RUN_EXPECTED_EVERY; otherwise when it last ran (None
+    if never), for the administrators' home page to say that personal data is not being tidied away."""
+    last = db.session.scalar(select(func.max(AuditEvent.occurred_at)).where(AuditEvent.action == "retention.applied"))
+    last = _aware(last)
+    if last is not None and (now or utcnow()) - last <= RUN_EXPECTED_EVERY:
+        return None
+    return {"last_run": last}

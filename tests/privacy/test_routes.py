@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -151,3 +152,27 @@ def test_the_privacy_notice_states_the_configured_periods_controller_and_contact
         assert kind in page
     assert 'such as "Erased person 17"' in page
     assert "The IP address is removed" in page  # capitals kept ("IP", not "ip")
+
+
+def test_administrators_are_told_when_the_retention_job_has_not_run(client, signed_in):
+    from app.privacy.retention import apply_retention, plan_retention
+
+    signed_in("admin")
+    page = page_text(client.get("/"))
+    assert "the retention job has never run" in page and "flask retention apply" in page
+    apply_retention(plan_retention(datetime.now(UTC)))
+    assert "retention job" not in page_text(client.get("/"))
+
+
+def test_a_retention_run_more_than_two_days_ago_is_overdue(app):
+    from app.privacy.retention import apply_retention, plan_retention, retention_overdue
+
+    apply_retention(plan_retention(datetime.now(UTC)))
+    assert retention_overdue() is None
+    later = datetime.now(UTC) + timedelta(days=3)
+    assert retention_overdue(later)["last_run"] is not None
+
+
+def test_other_roles_are_not_shown_the_retention_warning(client, signed_in):
+    signed_in("organiser")
+    assert "retention job" not in page_text(client.get("/"))

@@ -168,7 +168,7 @@ def save_volunteer(
 
 # --- The public form: the same outcome page whatever the pool holds ----------------------------
 
-# The form emails an address at most this often, whoever fills it in and for whichever study.
+# A study's form emails an address at most this often, whoever fills it in (each study has its own allowance).
 FORM_EMAIL_INTERVAL = timedelta(hours=1)
 # A link to confirm changed details works for this long; a used or expired one says so for a further
 # month (without the details, which go when it is used or expires), then its record is deleted.
@@ -186,8 +186,11 @@ class FormOutcome:
     emailed: bool = False  # an email went (or was queued) to the address
 
 
-def claim_form_email(address: str, now: datetime | None = None) -> bool:
-    """Note that the form emails `address` now: False when it already did within FORM_EMAIL_INTERVAL.
+def claim_form_email(study: Study, address: str, now: datetime | None = None) -> bool:
+    """Note that the form for `study` emails `address` now: False when it already did within
+    FORM_EMAIL_INTERVAL. Each study has its own allowance, so someone who volunteers for two studies
+    in an hour is sent each study's email (and withdrawal link), while nobody can use one study's
+    form to fill an inbox.
 
     Held in the database (a keyed hash of the address, never the address), so it holds across
     workers: of two simultaneous claims the unique key lets one through. The caller commits.
@@ -196,7 +199,7 @@ def claim_form_email(address: str, now: datetime | None = None) -> bool:
     db.session.execute(delete(VolunteerFormEmail).where(VolunteerFormEmail.sent_at <= now - FORM_EMAIL_INTERVAL))
     try:
         with db.session.begin_nested():
-            db.session.add(VolunteerFormEmail(address_hash=email_fingerprint(address), sent_at=now))
+            db.session.add(VolunteerFormEmail(address_hash=email_fingerprint(address), study_id=study.id, sent_at=now))
     except IntegrityError:
         return False
     return True
@@ -213,7 +216,7 @@ def volunteer_from_form(study: Study, details: VolunteerDetails, user=None, now:
     address already in the pool nothing changes yet: the new details are kept on the server and its
     owner is emailed a link to confirm them (a signed-in member changing their own record is updated
     at once). Either way the work is the same (one write, then at most one email) and no email carries
-    anything typed into the form; the form emails an address at most once an hour. Commits.
+    anything typed into the form; a study's form emails an address at most once an hour. Commits.
     A clash with a simultaneous submission for the same email is retried once.
     """
     now = now or utcnow()
@@ -221,7 +224,7 @@ def volunteer_from_form(study: Study, details: VolunteerDetails, user=None, now:
     for attempt in (1, 2):
         try:
             with write_transaction():
-                may_email = claim_form_email(address, now)
+                may_email = claim_form_email(study, address, now)
                 existing = find_volunteer(study, address)
                 if existing is not None and not _owns(existing, user):
                     secret = _keep_pending_change(existing, details, now) if may_email else None
@@ -355,8 +358,8 @@ def purge_volunteer_changes(now: datetime | None = None) -> int:
 
 
 def forget_pending_changes(volunteer: Volunteer) -> None:
-    """On withdrawal: delete every change waiting for `volunteer`, and when the form last emailed them.
-    The caller commits."""
+    """On withdrawal: delete every change waiting for `volunteer`, and when their study's form last
+    emailed them. The caller commits."""
     db.session.execute(
         delete(VolunteerChange)
         .where(VolunteerChange.volunteer_id == volunteer.id)
@@ -365,7 +368,10 @@ def forget_pending_changes(volunteer: Volunteer) -> None:
     if volunteer.email:
         db.session.execute(
             delete(VolunteerFormEmail)
-            .where(VolunteerFormEmail.address_hash == email_fingerprint(volunteer.email))
+            .where(
+                VolunteerFormEmail.address_hash == email_fingerprint(volunteer.email),
+                VolunteerFormEmail.study_id == volunteer.study_id,
+            )
             .execution_options(synchronize_session=False)
         )
 

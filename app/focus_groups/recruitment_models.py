@@ -4,8 +4,9 @@ A *pending change* holds the new details someone gave for an address already in 
 the owner of that address confirms them from the link emailed to it. The link carries only a
 random secret; the table keeps its SHA-256 digest, so neither the link nor a copy of the
 database gives the other away. A *form email* row records, per address (a keyed hash, never the
-address), when the form last emailed it, so that it emails each address at most once an hour
-whichever worker answers.
+address) and study, when that study's form last emailed it, so that each study's form emails an
+address at most once an hour whichever worker answers (and someone who joins two studies in an hour
+gets each study's own withdrawal link).
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ class VolunteerChange(db.Model):
 
 
 class VolunteerFormEmail(db.Model):
-    """When the volunteer form last emailed an address (known by its keyed hash only)."""
+    """When the volunteer form for a study last emailed an address (known by its keyed hash only)."""
 
     __tablename__ = "fg_volunteer_form_email"
 
     address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("fg_study.id", ondelete="CASCADE"), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

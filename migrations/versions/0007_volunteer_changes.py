@@ -1,4 +1,4 @@
-"""volunteer changes: pending changes kept on the server, and when the form last emailed an address
+"""volunteer changes: pending changes kept on the server, and when the form last emailed an address about a study
 
 Revision ID: 0007_volunteer_changes
 Revises: 0006_mfa
@@ -35,8 +35,10 @@ def upgrade():
 
     op.create_table('fg_volunteer_form_email',
     sa.Column('address_hash', sa.String(length=64), nullable=False),
+    sa.Column('study_id', sa.Integer(), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('address_hash', name=op.f('pk_fg_volunteer_form_email'))
+    sa.ForeignKeyConstraint(['study_id'], ['fg_study.id'], name=op.f('fk_fg_volunteer_form_email_study_id_fg_study'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('address_hash', 'study_id', name=op.f('pk_fg_volunteer_form_email'))
     )
     with op.batch_alter_table('fg_volunteer_form_email', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fg_volunteer_form_email_sent_at'), ['sent_at'], unique=False)

@@ -125,15 +125,43 @@ def test_a_new_and_an_existing_address_each_get_one_email(
 
 
 def test_an_address_gets_at_most_one_email_an_hour(client, make_study, make_organisation, mailbox):
-    study, other_study, org = make_study(slots=1), make_study(slots=1, title="Another study"), make_organisation()
+    study, org = make_study(slots=1), make_organisation()
     for n in range(3):  # first it joins the pool, then each time asks its owner to confirm changes
         assert send_form(client, study, org, f"192.0.2.{n}", email="ann@example.org").status_code == 302
-    send_form(client, other_study, org, email="ann@example.org")  # another study: still the same address
     assert len(mailbox) == 1
     assert db.session.scalar(select(func.count()).select_from(VolunteerFormEmail)) == 1
     an_hour_passes()
     send_form(client, study, org, email="ann@example.org")
     assert len(mailbox) == 2 and "Confirm the changes to your details" in mailbox[1]["Subject"]
+
+
+def test_volunteering_for_two_studies_in_an_hour_sends_each_its_own_withdrawal_link(
+    client, make_study, make_organisation, mailbox
+):
+    """Joining a second study within the hour still brings that study's email: without it the volunteer
+    would have no way to leave the second study (the first study's link withdraws them from that one only)."""
+    first, second, org = make_study(slots=1), make_study(slots=1, title="Another study"), make_organisation()
+    send_form(client, first, org, email="ann@example.org")
+    send_form(client, second, org, "192.0.2.2", email="Ann@Example.org")
+    assert [m["To"] for m in mailbox] == ["ann@example.org", "ann@example.org"]
+    assert [m["Subject"] for m in mailbox] == [
+        f"Thank you for volunteering: {first.title}",
+        "Thank you for volunteering: Another study",
+    ]
+    links = [re.search(r"http://localhost(/focus-groups/withdraw/\S+)", text_part(m)).group(1) for m in mailbox]
+    assert links[0] != links[1]
+    # A second submission to either study within the hour sends nothing more.
+    send_form(client, second, org, "192.0.2.3", email="ann@example.org")
+    send_form(client, first, org, "192.0.2.4", email="ann@example.org")
+    assert len(mailbox) == 2
+    # Each link takes them out of its own study and leaves them in the other.
+    assert client.post(links[1]).status_code == 302
+    db.session.expire_all()
+    in_pool = db.session.scalars(select(Volunteer).where(Volunteer.email == "ann@example.org")).all()
+    assert [v.study_id for v in in_pool] == [first.id]
+    assert client.post(links[0]).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalars(select(Volunteer).where(Volunteer.email == "ann@example.org")).all() == []
 
 
 def test_the_record_of_emails_holds_across_workers(app, make_study):

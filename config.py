@@ -69,6 +69,7 @@ class Config:
     MAIL_USE_SSL = _bool("MAIL_USE_SSL")
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Socitm research <research@socitm.example>")
+    OUTBOX_SHOWS_LINKS = False  # the outbox hides each link's secret from all but its recipient (development: shown)
 
     # Sign-in throttling (Flask-Limiter); Redis when RATELIMIT_STORAGE_URI is set. Failed sign-ins are
     # refused per (account, client) and per client; an account's failures from every client together
@@ -136,6 +137,9 @@ class DevelopmentConfig(Config):
 
     ENVIRONMENT = "development"
     DEBUG = False
+    # On a development copy the outbox is how a developer follows invitation, reset, survey and volunteer
+    # links: it shows them in full (production and tests hide every link's secret from all but its recipient).
+    OUTBOX_SHOWS_LINKS = True
 
 
 class TestingConfig(Config):

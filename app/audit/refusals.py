@@ -33,6 +33,18 @@ def _lock_key(action: str, who: str, endpoint: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _path_without_secrets() -> str:
+    """The refused path with every secret it carries (a link's token) replaced: a CSRF failure on a
+    password-reset or volunteer link must not put a still-working token in front of every admin."""
+    from app.email.link_secrets import HIDDEN, SECRET_ARGUMENTS
+
+    path = request.path
+    for name, value in (request.view_args or {}).items():
+        if name in SECRET_ARGUMENTS and value:
+            path = path.replace(str(value), HIDDEN)
+    return path
+
+
 def record_refusal(status: int = 403, action: str = REFUSED, **detail) -> bool:
     """Log that this request was refused (`action`: REFUSED or CSRF_REFUSED), unless the same person (or,
     for visitors, the same client address) was refused the same way at the same endpoint within
@@ -69,7 +81,7 @@ def record_refusal(status: int = 403, action: str = REFUSED, **detail) -> bool:
             object_id=endpoint,
             status=status,
             method=request.method,
-            path=request.path[:PATH_KEPT],
+            path=_path_without_secrets()[:PATH_KEPT],
             **detail,
         )
     return True

@@ -31,7 +31,8 @@ def index():
         return apply_search_form(
             "audit", personal=("actor",), public=("action", "object_type", "object_id", "from", "to")
         )
-    args = {**request.args.to_dict(), **remembered_search("audit")}
+    # Who did it is searched only through the form (kept in the session): never from the URL.
+    args = {**{k: v for k, v in request.args.items() if k != "actor"}, **remembered_search("audit")}
     query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     errors: dict[str, str] = {}
     if args.get("action"):

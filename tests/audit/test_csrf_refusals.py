@@ -28,3 +28,13 @@ def test_a_forged_post_is_refused_and_logged_once_per_window(client):
     assert (event.object_type, event.object_id) == ("endpoint", "auth.sign_in")
     assert event.detail["method"] == "POST" and event.detail["status"] == 400
     assert "CSRF" in event.detail["reason"] and "someone@example.org" not in str(event.detail)
+
+
+def test_a_refused_link_keeps_its_secret_out_of_the_log(client):
+    """A CSRF failure on a password-reset link must not show a still-working token to every admin."""
+    secret = "StillValidToken_" + "x" * 30
+    assert client.post(f"/password/reset/{secret}", data={"password": "whatever"}).status_code == 400
+    db.session.expire_all()
+    (event,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == CSRF_REFUSED)).all()
+    assert event.detail["path"] == "/password/reset/[link hidden]"
+    assert secret not in str(event.detail) and secret not in (event.object_id or "")

@@ -30,8 +30,10 @@ from app.focus_groups.notes import (
     add_note,
     edit_note,
     notes_table,
+    people_to_hide,
     pseudonymise,
     save_debrief,
+    scrub_stored_notes,
 )
 from app.focus_groups.scheduling import email_volunteer, withdraw_volunteer
 from app.focus_groups.services import add_slot, create_study, new_salt, volunteer_token
@@ -251,19 +253,95 @@ def test_notes_name_no_volunteer_of_the_study_no_account_holder_and_no_address_o
     _volunteer(elsewhere, "Zoe Walsh", "zoe@walsh.example")
     db.session.commit()
 
+    # The session's own people by any part of their name; everyone else by their full name only.
     said = (
-        "Priya agreed with Ottoline Brackenbury, Isambard and Pemberton; Gwendolyn disagreed. Zoe Walsh was "
-        "quoted. Write to otto@bury.example or priya.shah@lambeth.gov.uk; ring 07700 900123, +44 7700 900123, "
-        "+44 (0)20 7946 0018, (020) 7946 0018, 01632 960001 or 0113 496 0000. 2,400 staff in 2026."
+        "Priya agreed with Ottoline, Isambard Fothergill and rosalind pemberton; Gwendolyn Ashdown disagreed, "
+        "Isambard, Pemberton and Gwendolyn did not. Zoe Walsh was quoted. Write to otto@bury.example or "
+        "priya.shah@lambeth.gov.uk; ring 07700 900123, +44 7700 900123, +44 (0)20 7946 0018, (020) 7946 0018, "
+        "01632 960001 or 0113 496 0000. 2,400 staff in 2026."
     )
     assert pseudonymise(said, slot) == (
-        "P1 agreed with [name], [name] and [name]; [name] disagreed. Zoe Walsh was quoted. Write to [email] or "
-        "[email]; ring [phone], [phone], [phone], [phone], [phone] or [phone]. 2,400 staff in 2026.",
+        "P1 agreed with [name], [name] and [name]; [name] disagreed, Isambard, Pemberton and Gwendolyn did not. "
+        "Zoe Walsh was quoted. Write to [email] or [email]; ring [phone], [phone], [phone], [phone], [phone] or "
+        "[phone]. 2,400 staff in 2026.",
         ["P1"],
     )
     note, _ = add_note(slot, NoteInput("Ottoline Brackenbury said so (otto@bury.example)."))
     assert note.text == "[name] said so ([email])."
     assert "Ottoline" not in str(notes_table(slot))
+
+
+def test_a_member_s_surname_alone_is_an_ordinary_word_but_their_full_name_is_hidden(app, make_user):
+    make_user("member", name="Sam Power")
+    study, slot, _ = _study_with_session()
+    _place(slot, _volunteer(study, "Priya Shah", "priya@lambeth.example"), pseudonym="P1", status="accepted")
+    db.session.commit()
+
+    assert pseudonymise("Power BI is rolled out; Sam joined.", slot) == ("Power BI is rolled out; Sam joined.", [])
+    assert pseudonymise("Sam Power said so, as did SAM  POWER.", slot) == ("[name] said so, as did [name].", [])
+    note, _ = add_note(slot, NoteInput("Power BI is rolled out, Sam Power said."))
+    assert note.text == "Power BI is rolled out, [name] said."
+
+
+def test_an_account_named_with_a_number_does_not_make_its_word_a_name(app, make_user):
+    make_user("analyst", name="Analyst 02")
+    make_user("member", name="J Grace")  # a one-letter initial is never a name alone
+    study, slot, _ = _study_with_session()
+    db.session.commit()
+
+    said = "The Analyst said Grace Hopper's rule applies; J and Analyst agreed."
+    assert pseudonymise(said, slot) == (said, [])
+    assert pseudonymise("J Grace wrote it.", slot) == ("[name] wrote it.", [])
+
+
+def test_a_session_participant_s_lone_first_name_or_surname_still_becomes_their_pseudonym(app, make_user):
+    make_user("member", name="Priya Shah")  # also an account holder: the pseudonym wins
+    study, slot, other_slot = _study_with_session()
+    _place(slot, _volunteer(study, "Priya Shah", "priya@lambeth.example"), pseudonym="P1", status="accepted")
+    _place(slot, _volunteer(study, "Will Page", "will@page.example"), pseudonym=None, role="reserve")
+    _place(other_slot, _volunteer(study, "Grace Hill", "grace@hill.example"), pseudonym="P1")
+    db.session.commit()
+
+    assert pseudonymise("Priya thinks Shah's team and Will agree; Grace and Hill do not.", slot) == (
+        "P1 thinks P1's team and [name] agree; Grace and Hill do not.",
+        ["P1"],
+    )
+    assert pseudonymise("they will go in may", slot) == ("they will go in may", [])
+
+
+def test_names_are_found_however_the_note_spells_them_among_many_accounts(app, make_user):
+    for number in range(30):
+        make_user("member", name=f"Member Number{chr(97 + number % 26)}{number}")
+    make_user("member", name="Zoë Brontë")
+    make_user("member", name="Aoife Mc Donald")
+    make_user("member", name="Jo Ng")
+    make_user("member", name="Ciarán O'Brien")
+    study, slot, _ = _study_with_session()
+    db.session.commit()
+
+    said = "Zoe Bronte, Aoife McDonald, JO NG and Ciaran OBrien agreed; Jon and Bronte did not."
+    assert pseudonymise(said, slot) == ("[name], [name], [name] and [name] agreed; Jon and Bronte did not.", [])
+    # Only accounts whose names could be in the text are compared, not every account's.
+    assert {name for name, _, _ in people_to_hide(slot, "Jo Ng and Aoife McDonald")} == {
+        "Jo Ng",
+        "Aoife Mc Donald",
+        "Zoë Brontë",  # SQL cannot fold accents, so such names are always compared
+        "Ciarán O'Brien",
+    }
+
+
+def test_scrubbing_finds_a_leaver_s_name_however_a_stored_note_spells_it(app, make_user):
+    study, slot, other_slot = _study_with_session()
+    first, _ = add_note(slot, NoteInput("Zoë Brontë and Siobhan agreed; Dana did not."))
+    second, _ = add_note(other_slot, NoteInput("Nothing about them here."))
+    save_debrief(slot, "Zoë led.", expected_version=0)
+    db.session.commit()
+
+    changed = scrub_stored_notes(["Zoe Bronte"], ["zoe@bronte.example"], study_id=study.id, pseudonyms={slot.id: "P4"})
+
+    assert changed == 4  # the note and its first version in the history; the debrief and its history
+    assert first.text == "P4 and Siobhan agreed; Dana did not." and second.text == "Nothing about them here."
+    assert "Zo" not in json.dumps([r.after for r in first.revisions]) and second.version == 1
 
 
 def test_an_edit_begun_before_a_withdrawal_cannot_put_the_name_back(app, make_user):

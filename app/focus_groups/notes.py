@@ -4,14 +4,15 @@ and what leaves the console (passages for the analysis, a table for CSV/XLSX).
 The views and the demo call these functions; each leaves committing to its caller. A note is its own
 row, so two people adding notes at once never touch the same record; an edit names the version it
 started from, and a stale one raises `StaleNote` instead of overwriting anything. Names of a session's
-participants typed into a note are replaced with their pseudonyms before it is stored, the names of the
-study's other volunteers and of account holders with "[name]", email addresses and UK phone numbers
+participants typed into a note are replaced with their pseudonyms before it is stored, the full names of
+the study's other volunteers and of account holders with "[name]", email addresses and UK phone numbers
 with "[email]" and "[phone]", so nothing downstream (exports, passages for the analysis) carries them;
 when someone withdraws or is erased, the notes already stored are scrubbed of them too.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import statistics
@@ -25,8 +26,10 @@ from functools import lru_cache
 from flask import abort
 from flask_login import current_user
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
-from sqlalchemy import select, update
+from sqlalchemy import String, Text, cast, func, literal, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.audit.services import record
 from app.auth.erasure import Erasure, erasure_step
@@ -207,9 +210,20 @@ EMAIL_ADDRESS = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 UK_PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?\(?|\(?0)[1-37-9](?:[\s\-)]{0,2}\d){8,9}(?!\d)")
 
 
+# Someone a note may name: their name, what replaces it, and whether a single part of it (a capitalised
+# first name or surname alone) counts as naming them, which only the session's own people's does.
+Person = tuple[str, str, bool]
+SQL_CONDITIONS_PER_QUERY = 200  # a prefilter's OR-ed LIKEs per query (SQLite limits expression depth)
+
+
 def _name_words(name: str) -> str:
-    """A name without its words that hold no letter ("Analyst 02" is "Analyst"): digits name nobody."""
-    return " ".join(word for word in name.split() if any(c.isalpha() for c in word))
+    """A name without its words that hold a digit or no letter ("Analyst 02" is "Analyst"): digits name nobody."""
+    return " ".join(w for w in name.split() if any(c.isalpha() for c in w) and not any(c.isdigit() for c in w))
+
+
+def _is_name_part(part: str) -> bool:
+    """Whether a single word can stand for a name on its own: two letters or more, not a particle."""
+    return sum(c.isalpha() for c in part) >= 2 and part.lower() not in NAME_PARTICLES
 
 
 def _skeleton(text: str) -> str:
@@ -229,49 +243,58 @@ def _could_name(name: str, skeleton: str) -> bool:
     return any(key in skeleton for key in _name_keys(name))
 
 
-@lru_cache(maxsize=64)
-def _name_patterns(people: tuple[tuple[str, str], ...]) -> tuple[re.Pattern | None, dict[str, frozenset[str]]]:
-    """One regex for the names of `people` ((name, replacement) pairs), with which replacements each of its
-    groups stands for; most specific names first.
+@lru_cache(maxsize=20000)
+def _person_patterns(name: str, parts: bool) -> tuple[tuple[str, tuple[int, int]], ...]:
+    """The regex alternatives for one name, each with its rank (kind, -length) (see `_name_patterns`).
 
-    Full names (and first name + surname) match in any case; a single given name, a part of a
-    hyphenated name, or the surname alone match only when capitalised as names are ("Will May" is not
-    found in "they will go in may", and "de" or "la" are never replaced on their own).
+    The full name (and first name + surname) always, when the name has two words or more; with `parts`,
+    also the surname alone and each given name (and each part of a hyphenated one) alone, capitalised.
     """
-    ranked: dict[str, tuple[tuple[int, int], set[str]]] = {}
-
-    def add(pattern: str, rank: tuple[int, int], replacement: str) -> None:
-        best, owners = ranked.get(pattern, (rank, set()))
-        owners.add(replacement)
-        ranked[pattern] = (min(best, rank), owners)
-
-    for raw_name, replacement in people:
-        name = _name_words(raw_name or "")
-        if not name:
-            continue
-        given, surname = _name_units(name)
-        spaced = r"\s+"
-        if surname:
-            variants = [[*given, surname]] + ([[given[0], surname]] if len(given) > 1 else [])
-            for words in variants:
-                text = " ".join(words)
-                pattern = spaced.join(_word_pattern(w, capitalised=False) for w in words)
-                add(pattern, (0, -len(text)), replacement)
-            surname_words = surname.split()
+    name = _name_words(name or "")
+    if not name:
+        return ()
+    given, surname = _name_units(name)
+    found: list[tuple[str, tuple[int, int]]] = []
+    spaced = r"\s+"
+    if surname:
+        variants = [[*given, surname]] + ([[given[0], surname]] if len(given) > 1 else [])
+        for words in variants:
+            pattern = spaced.join(_word_pattern(w, capitalised=False) for w in words)
+            found.append((pattern, (0, -len(" ".join(words)))))
+    if not parts:
+        return tuple(found)
+    singles = list(given)
+    if surname:
+        surname_words = surname.split()
+        if len(surname_words) > 1 or _is_name_part(surname):
             # The surname alone: particles in any case, its main word capitalised.
             pattern = spaced.join(_word_pattern(w, capitalised=w.lower() not in NAME_PARTICLES) for w in surname_words)
-            add(pattern, (1, -len(surname)), replacement)
-            singles = [*given, *[w for w in surname_words if w.lower() not in NAME_PARTICLES]]
-            if len(surname_words) == 1:
-                singles.remove(surname)  # already added above
-        else:
-            singles = list(given)
-        for word in singles:
-            parts = [word, *(word.split("-") if "-" in word else [])]
-            for part in parts:
-                if len(part) < 2 or part.lower() in NAME_PARTICLES:
-                    continue
-                add(_word_pattern(part, capitalised=True), (2, -len(part)), replacement)
+            found.append((pattern, (1, -len(surname))))
+        if len(surname_words) > 1:
+            singles += [w for w in surname_words if w.lower() not in NAME_PARTICLES]
+    for word in singles:
+        for part in [word, *(word.split("-") if "-" in word else [])]:
+            if _is_name_part(part):
+                found.append((_word_pattern(part, capitalised=True), (2, -len(part))))
+    return tuple(found)
+
+
+@lru_cache(maxsize=64)
+def _name_patterns(people: tuple[Person, ...]) -> tuple[re.Pattern | None, dict[str, frozenset[str]]]:
+    """One regex for the names of `people` ((name, replacement, parts) triples), with which replacements
+    each of its groups stands for; most specific names first.
+
+    Full names (and first name + surname) match in any case. Only for people whose `parts` count (the
+    session's own) does a single given name, a part of a hyphenated name, or the surname alone match, and
+    then only when capitalised as names are ("Will May" is not found in "they will go in may", and "de"
+    or "la" are never replaced on their own). A word with a digit, or of one letter, is never a name alone.
+    """
+    ranked: dict[str, tuple[tuple[int, int], set[str]]] = {}
+    for name, replacement, parts in people:
+        for pattern, rank in _person_patterns(name, parts):
+            best, owners = ranked.get(pattern, (rank, set()))
+            owners.add(replacement)
+            ranked[pattern] = (min(best, rank), owners)
     if not ranked:
         return None, {}
     # At any place in the text the longest name wins, then the more specific kind.
@@ -281,21 +304,68 @@ def _name_patterns(people: tuple[tuple[str, str], ...]) -> tuple[re.Pattern | No
     return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)"), groups
 
 
-def people_to_hide(slot: Slot) -> list[tuple[str, str]]:
-    """Everyone a note of this session could name, each with what replaces their name: the session's
-    people who have a pseudonym by it; every other volunteer of the study (reserves, other sessions, the
-    pool) and every account holder by "[name]"."""
-    people = [(p.volunteer.name, p.pseudonym) for p in slot.placements if p.pseudonym and p.volunteer.name]
-    others = select(Volunteer.name).where(Volunteer.study_id == slot.study_id, Volunteer.name.is_not(None))
-    people += [(name, GENERIC_NAME) for name in db.session.scalars(others)]
-    people += [(name, GENERIC_NAME) for name in db.session.scalars(select(User.name).where(User.erased_at.is_(None)))]
+def _not_plain_ascii(column) -> ColumnElement[bool]:
+    """SQL: the column holds a character outside printable ASCII (accents, typographic apostrophes), which
+    SQL cannot fold as `_fold` does, so such rows are always left to Python to compare."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return column.op("GLOB")("*[^ -~]*")
+    return column.op("~")("[^ -~]")
+
+
+def _names_in_text(query, column, text: str) -> list[str]:
+    """The names `query` selects from `column` that could be in the text, found in SQL so that not every
+    name is loaded for every note: names sharing a word of 3 letters or more with it (also without a
+    prefix the text joined to it: "McDonald" finds "Mc Donald", "OBrien" finds "O'Brien"), names with a
+    two-letter word that is a word of the text ("Jo Ng"), and names SQL cannot compare (non-ASCII).
+    `_replace_names` then decides exactly."""
+    words = {w for w in re.split(r"[\W_]+", _fold(text)[0].lower()) if w.isalpha() and len(w) >= 2}
+    if not words:
+        return []
+    lowered = func.lower(column)
+    spaced = literal(" ", String) + func.replace(lowered, "-", " ", type_=String) + literal(" ", String)
+    keys: set[str] = set()
+    for word in words:
+        if len(word) == 2:
+            continue
+        keys.add(word)
+        for prefix in ("mac", "mc", "o", "d"):
+            if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+                keys.add(word[len(prefix) :])
+    conditions = [_not_plain_ascii(column)]
+    conditions += [lowered.contains(key, autoescape=True) for key in sorted(keys)]
+    conditions += [spaced.contains(f" {word} ", autoescape=True) for word in sorted(words) if len(word) == 2]
+    names: set[str] = set()
+    for start in range(0, len(conditions), SQL_CONDITIONS_PER_QUERY):
+        names.update(db.session.scalars(query.where(or_(*conditions[start : start + SQL_CONDITIONS_PER_QUERY]))))
+    return sorted(n for n in names if n)
+
+
+def people_to_hide(slot: Slot, text: str) -> list[Person]:
+    """Everyone this note of the session could name, each with what replaces their name and whether a
+    single part of it counts: the session's own people (participants and reserves) by any part of their
+    name, by their pseudonym if they have one, else "[name]"; every other volunteer of the study and
+    every account holder whose name shares a word with the text by their full name only, by "[name]"."""
+    placements = db.session.scalars(
+        select(Placement).where(Placement.slot_id == slot.id).options(selectinload(Placement.volunteer))
+    ).all()
+    people: list[Person] = [
+        (p.volunteer.name, p.pseudonym or GENERIC_NAME, True) for p in placements if p.volunteer.name
+    ]
+    others = select(Volunteer.name).where(
+        Volunteer.study_id == slot.study_id,
+        Volunteer.name.is_not(None),
+        Volunteer.id.not_in([p.volunteer_id for p in placements]),
+    )
+    accounts = select(User.name).where(User.erased_at.is_(None))
+    for query, column in ((others, Volunteer.name), (accounts, User.name)):
+        people += [(name, GENERIC_NAME, False) for name in _names_in_text(query, column, text)]
     return people
 
 
-def _replace_names(text: str, people: Iterable[tuple[str, str]]) -> tuple[str, set[str]]:
+def _replace_names(text: str, people: Iterable[Person]) -> tuple[str, set[str]]:
     """The text with the people's names replaced (see `_name_patterns`), and the pseudonyms put in."""
     skeleton = _skeleton(text)
-    candidates = tuple(sorted({(n, r) for n, r in people if n and _could_name(n, skeleton)}))
+    candidates = tuple(sorted({(n, r, parts) for n, r, parts in people if n and _could_name(n, skeleton)}))
     pattern, groups = _name_patterns(candidates)
     if pattern is None:
         return text, set()
@@ -320,21 +390,23 @@ def pseudonymise(text: str, slot: Slot) -> tuple[str, list[str]]:
     """The text with nobody's name, email address or phone number in it, and which pseudonyms went in.
 
     Email addresses become "[email]" and UK phone numbers "[phone]". The names of the session's
-    participants become their pseudonyms; the names of every other volunteer of the study and of every
-    account holder become "[name]" (`people_to_hide`). Names are compared with apostrophes made plain
-    and accents dropped, on both sides (O’Brien, Siobhan for Siobhán), and replaced at their place in
-    the text as typed. Whole words only; full names in any case, single name parts only when
-    capitalised (see `_name_patterns`). A name two participants share becomes both pseudonyms
-    ("P1/P3"), so nobody is named by mistake.
+    participants become their pseudonyms, its reserves' "[name]": full names in any case, a single
+    name part (a first name or surname alone) when capitalised. The full names of every other volunteer
+    of the study and of every account holder become "[name]"; a part of their names alone is left, as
+    it is far more often an ordinary word ("Power BI", "Will", "Page") than them (`people_to_hide`).
+    Names are compared with apostrophes made plain and accents dropped, on both sides (O’Brien, Siobhan
+    for Siobhán), and replaced at their place in the text as typed; whole words only (see
+    `_name_patterns`). A name two participants share becomes both pseudonyms ("P1/P3"), so nobody is
+    named by mistake.
     """
     if not text:
         return text, []
     text = UK_PHONE.sub(PHONE_MARK, EMAIL_ADDRESS.sub(EMAIL_MARK, text))
-    text, replaced = _replace_names(text, people_to_hide(slot))
+    text, replaced = _replace_names(text, people_to_hide(slot, text))
     return text, sorted(replaced, key=pseudonym_order)
 
 
-def _scrub(text: str | None, people: Iterable[tuple[str, str]], addresses: Iterable[str]) -> str | None:
+def _scrub(text: str | None, people: Iterable[Person], addresses: Iterable[str]) -> str | None:
     """A stored text with these people's names and these addresses taken out (see `scrub_stored_notes`)."""
     if not text:
         return text
@@ -349,6 +421,32 @@ def _scrub_snapshot(value: dict | None, people, addresses) -> dict | None:
     return {**value, "text": _scrub(value["text"], people, addresses)}
 
 
+def _mentions(names: list[str], addresses: list[str]):
+    """SQL for "this stored text (or JSON) may mention the person", to pick the rows to scrub: it holds
+    one of their addresses or name words (as typed, folded, without a joined prefix, as JSON writes them),
+    or it holds characters SQL cannot fold (non-ASCII, or JSON's \\u escapes), which Python then compares."""
+    needles = {a.lower() for a in addresses}
+    for name in names:
+        words = {w for w in re.split(r"[\W_]+", name.lower()) if len(w) >= 2}
+        for key in {*words, *_name_keys(name)}:
+            needles.update({key, json.dumps(key)[1:-1]})
+            prefix = _PREFIX.match(key)
+            if prefix and len(key) - prefix.end() >= 2:
+                needles.add(key[prefix.end() :])
+    needles.discard("")
+
+    def mentioned(*columns) -> ColumnElement[bool]:
+        conditions = []
+        for column in columns:
+            as_text = cast(column, Text)
+            lowered = func.lower(as_text)
+            conditions += [_not_plain_ascii(as_text), lowered.contains("\\u", autoescape=True)]
+            conditions += [lowered.contains(needle, autoescape=True) for needle in sorted(needles)]
+        return or_(*conditions)
+
+    return mentioned
+
+
 def scrub_stored_notes(
     names: Iterable[str],
     addresses: Iterable[str],
@@ -356,47 +454,61 @@ def scrub_stored_notes(
     study_id: int | None = None,
     pseudonyms: dict[int, str] | None = None,
 ) -> int:
-    """Take a person who is leaving out of the notes already stored: their names (as `pseudonymise` finds
-    them) and their email addresses, in every note, every note's history, the debrief and its history,
-    of the study's sessions (or every study's). In a session where they have a pseudonym (`pseudonyms`:
-    slot id -> pseudonym) their name becomes it; elsewhere "[name]". A note changed this way gets a new
-    version, so an edit begun from the old text is refused rather than putting the name back. Part of
-    withdrawal and erasure; the caller commits. Returns how many texts changed.
+    """Take a person who is leaving out of the notes already stored: their names (any part of them, as
+    `pseudonymise` finds a session's own people's) and their email addresses, in every note, every
+    note's history, the debrief and its history, of the study's sessions (or every study's). In a session
+    where they have a pseudonym (`pseudonyms`: slot id -> pseudonym) their name becomes it; elsewhere
+    "[name]". Only the rows whose text may mention them are loaded (`_mentions`). A note changed this
+    way gets a new version, so an edit begun from the old text is refused rather than putting the name
+    back. Part of withdrawal and erasure; the caller commits. Returns how many texts changed.
     """
     names = [n for n in names if n and n.strip()]
     addresses = [a for a in addresses if a and a.strip()]
     if not names and not addresses:
         return 0
-    slots = select(Slot.id)
-    if study_id is not None:
-        slots = slots.where(Slot.study_id == study_id)
+    mentioned = _mentions(names, addresses)
+
+    def people(slot_id: int) -> list[Person]:
+        return [(name, (pseudonyms or {}).get(slot_id, GENERIC_NAME), True) for name in names]
+
+    def in_scope(column) -> ColumnElement[bool]:
+        return true() if study_id is None else column.in_(select(Slot.id).where(Slot.study_id == study_id))
+
     changed = 0
-    for slot_id in db.session.scalars(slots).all():
-        replacement = (pseudonyms or {}).get(slot_id, GENERIC_NAME)
-        people = [(name, replacement) for name in names]
-        for note in db.session.scalars(select(Note).where(Note.slot_id == slot_id)):
-            text = _scrub(note.text, people, addresses)
-            if text != note.text:
-                note.text = text
-                changed += 1
-            for revision in note.revisions:
-                before = _scrub_snapshot(revision.before, people, addresses)
-                after = _scrub_snapshot(revision.after, people, addresses)
-                if (before, after) != (revision.before, revision.after):
-                    revision.before, revision.after = before, after
-                    changed += 1
-        state = db.session.get(SessionNotes, slot_id)
-        if state is not None:
-            debrief = _scrub(state.debrief, people, addresses)
-            if debrief != state.debrief:
-                state.debrief, state.debrief_version = debrief, state.debrief_version + 1
-                changed += 1
-        for revision in db.session.scalars(select(SessionRevision).where(SessionRevision.slot_id == slot_id)):
-            before = _scrub_snapshot(revision.before, people, addresses)
-            after = _scrub_snapshot(revision.after, people, addresses)
+    revised = select(NoteRevision.note_id).where(mentioned(NoteRevision.before, NoteRevision.after))
+    notes = (
+        select(Note)
+        .where(in_scope(Note.slot_id), or_(mentioned(Note.text), Note.id.in_(revised)))
+        .options(selectinload(Note.revisions))
+    )
+    for note in db.session.scalars(notes).all():
+        who = people(note.slot_id)
+        text = _scrub(note.text, who, addresses)
+        if text != note.text:
+            note.text = text
+            changed += 1
+        for revision in note.revisions:
+            before = _scrub_snapshot(revision.before, who, addresses)
+            after = _scrub_snapshot(revision.after, who, addresses)
             if (before, after) != (revision.before, revision.after):
                 revision.before, revision.after = before, after
                 changed += 1
+    states = select(SessionNotes).where(in_scope(SessionNotes.slot_id), mentioned(SessionNotes.debrief))
+    for state in db.session.scalars(states).all():
+        debrief = _scrub(state.debrief, people(state.slot_id), addresses)
+        if debrief != state.debrief:
+            state.debrief, state.debrief_version = debrief, state.debrief_version + 1
+            changed += 1
+    revisions = select(SessionRevision).where(
+        in_scope(SessionRevision.slot_id), mentioned(SessionRevision.before, SessionRevision.after)
+    )
+    for revision in db.session.scalars(revisions).all():
+        who = people(revision.slot_id)
+        before = _scrub_snapshot(revision.before, who, addresses)
+        after = _scrub_snapshot(revision.after, who, addresses)
+        if (before, after) != (revision.before, revision.after):
+            revision.before, revision.after = before, after
+            changed += 1
     db.session.flush()
     return changed
 

@@ -8,14 +8,18 @@ status) is recorded, never the body, so links in it are not kept.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app, render_template
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.email.models import OutboxMessage
@@ -100,27 +104,121 @@ def send_email(
 
     Returns the outbox record, added to the current session; the caller commits. With
     `add_to_session=False` the caller adds it, inside its own write (so that on SQLite the database is
-    not locked while the SMTP server answers).
+    not locked while the SMTP server answers); `send_email_after_commit` does that for an email that
+    must go only if the caller's transaction commits.
     Delivery failures are logged and recorded with status 'failed', not raised,
     so a mail outage never loses the user's work.
     """
     message = build_message(to, subject, template, attachments, **context)
-    record = OutboxMessage(recipient=to, subject=subject, template=template)
+    record = _send(message, to, subject, template)
+    if add_to_session:
+        db.session.add(record)
+    return record
+
+
+def _send(message: EmailMessage, to: str, subject: str, template: str, recorded_as: str | None = None) -> OutboxMessage:
+    """Deliver (or, with no SMTP server, keep) a built message; its outbox record, not added to any
+    session. `recorded_as`: see `send_email_after_commit`."""
+    record = OutboxMessage(recipient=recorded_as or to, subject=subject, template=template)
     if not current_app.config["MAIL_SERVER"]:
         record.status = "outbox"
-        record.text_body = message.get_body(("plain",)).get_content()
-        record.html_body = message.get_body(("html",)).get_content()
+        if recorded_as is None:
+            record.text_body = message.get_body(("plain",)).get_content()
+            record.html_body = message.get_body(("html",)).get_content()
     else:
         try:
             _deliver(message)
             record.status = "sent"
         except EmailNotSent as exc:
-            log.error("Email to %s (%s) not sent: %s", to, template, exc)
+            error = str(exc) if recorded_as is None else re.sub(re.escape(to), recorded_as, str(exc), flags=re.I)
+            log.error("Email to %s (%s) not sent: %s", recorded_as or to, template, error)
             record.status = "failed"
-            record.error = str(exc)[:500]
-    if add_to_session:
-        db.session.add(record)
+            record.error = error[:500]
     return record
+
+
+# --- Email that waits for its transaction to commit ---------------------------------------------
+
+_AFTER_COMMIT = "emails_after_commit"
+
+
+@dataclass
+class _Waiting:
+    message: EmailMessage
+    to: str
+    subject: str
+    template: str
+    recorded_as: str | None
+    transaction: SessionTransaction  # the innermost transaction it was asked for in
+
+
+def send_email_after_commit(
+    to: str,
+    subject: str,
+    template: str,
+    attachments: list[Attachment] | None = None,
+    *,
+    recorded_as: str | None = None,
+    **context,
+) -> None:
+    """Send one email once the current transaction commits, and not at all if it (or the savepoint it
+    was asked for in) rolls back.
+
+    The message is rendered now, inside the caller's transaction, from what it can see; it goes to the
+    SMTP server only after the commit, so a write (on SQLite, the database's write lock) is never held
+    while the server answers, and its outbox record is then written in a short transaction of its own.
+    `recorded_as` is who that record names instead of `to`, for a message to someone being erased: it
+    then keeps no body either, and the address is taken out of any error. Delivery failures are logged
+    and recorded with status 'failed', as for `send_email`.
+    """
+    message = build_message(to, subject, template, attachments, **context)
+    session = db.session()
+    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    waiting = _Waiting(message, to, subject, template, recorded_as, transaction)
+    session.info.setdefault(_AFTER_COMMIT, []).append(waiting)
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _drop_waiting(session: Session, ended: SessionTransaction) -> None:
+    waiting = session.info.get(_AFTER_COMMIT)
+    if waiting:
+        session.info[_AFTER_COMMIT] = [w for w in waiting if not _within(w.transaction, ended)]
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_savepoint(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.nested:
+        _drop_waiting(session, previous_transaction)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    # A committed transaction's emails have gone already (below); whatever is left was rolled back or closed.
+    if transaction.parent is None and not transaction.nested:
+        _drop_waiting(session, transaction)
+
+
+@event.listens_for(Session, "after_commit")
+def _send_committed(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the transaction may still roll back
+        return
+    waiting = session.info.pop(_AFTER_COMMIT, None)
+    if not waiting:
+        return
+    records = [_send(w.message, w.to, w.subject, w.template, w.recorded_as) for w in waiting]
+    # This session cannot write once committed; the records go in through a session of their own.
+    try:
+        with Session(bind=db.engine) as outbox, outbox.begin():
+            outbox.add_all(records)
+    except SQLAlchemyError:
+        log.exception("%d sent email(s) could not be recorded in the outbox", len(records))
 
 
 def redact_outbox(

@@ -22,7 +22,7 @@ from app.auth.models import User, UserRole
 from app.auth.roles import ADMIN, FACILITATOR, ORGANISER
 from app.database import write_transaction
 from app.email.models import OutboxMessage
-from app.email.sender import external_url, send_email
+from app.email.sender import external_url, send_email, send_email_after_commit
 from app.extensions import db
 from app.focus_groups import ical
 from app.focus_groups.composition import reserve_preference
@@ -545,8 +545,10 @@ def _withdraw(
     session notes, their histories and debriefs (their pseudonym in their own session, "[name]"
     elsewhere). A keyed hash of the address stays, so an import cannot quietly add them back. A new
     salt retires every link sent to them. A confirmation email goes to the address being erased,
-    with a calendar cancellation when they were due at an upcoming session. The caller commits; on
-    SQLite the log is emptied of old copies after the commit. `label`: the person's anonymous label
+    with a calendar cancellation when they were due at an upcoming session, once the caller's
+    transaction commits (none if it rolls back; nothing is held locked while the SMTP server answers);
+    the outbox records it under their label. The caller commits; on SQLite the log is emptied of old
+    copies after the commit. `label`: the person's anonymous label
     when they are leaving as part of a wider erasure (their account's), so they have one name everywhere.
     `notify` False sends no confirmation (the retention schedule's erasure, which they did not ask for);
     `reason` goes into the audit event.
@@ -564,18 +566,8 @@ def _withdraw(
     was_attending = placement is not None and placement.role == "participant" and placement.status in ATTENDING
     address = volunteer.email
     name = volunteer.name
-    if address and notify:
-        attachments = []
-        if was_attending and is_upcoming_session(slot, now):
-            attachments.append(own_cancellation(placement, now))
-        send_email(
-            address,
-            "You have left the Socitm focus groups",
-            "fg_withdrawal_confirmation",
-            attachments=attachments,
-            study=volunteer.study,
-            cancels_event=bool(attachments),
-        )
+    if address and notify:  # the calendar cancellation needs the placement as it was
+        attachments = [own_cancellation(placement, now)] if was_attending and is_upcoming_session(slot, now) else []
     if address:
         volunteer.withdrawn_email_hash = email_fingerprint(address)
     forget_pending_changes(volunteer)  # before the address goes: what the form keeps is keyed on it
@@ -604,9 +596,20 @@ def _withdraw(
     objects = [("volunteer", str(volunteer.id))]
     if placement is not None:
         objects.append(("placement", str(placement.id)))
+    label = label or volunteer.display_name
+    if address and notify:
+        send_email_after_commit(
+            address,
+            "You have left the Socitm focus groups",
+            "fg_withdrawal_confirmation",
+            attachments=attachments,
+            recorded_as=label,
+            study=volunteer.study,
+            cancels_event=bool(attachments),
+        )
     forget(
         Erasure(
-            label=label or volunteer.display_name,
+            label=label,
             names=(name,) if name else (),
             emails=(address.lower(),) if address else (),
             volunteer_id=volunteer.id,

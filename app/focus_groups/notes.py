@@ -238,9 +238,20 @@ def _name_keys(name: str) -> tuple[str, ...]:
     return tuple(w for w in words if len(w) >= 2 and w not in NAME_PARTICLES)
 
 
-def _could_name(name: str, skeleton: str) -> bool:
-    """Whether a text (as its skeleton) could hold any form of the name: one of its words must be there."""
-    return any(key in skeleton for key in _name_keys(name))
+@lru_cache(maxsize=20000)
+def _full_name_keys(name: str) -> tuple[str, ...] | None:
+    """The keys every full form of a name holds (its first and last words'), or None for a one-word name."""
+    words = _name_words(name).split()
+    return _name_keys(words[0]) + _name_keys(words[-1]) if len(words) >= 2 else None
+
+
+def _could_name(name: str, skeleton: str, parts: bool = True) -> bool:
+    """Whether a text (as its skeleton) could hold a form of the name: one of its words (when a single
+    part counts), else its first and last words (a full name holds both)."""
+    if parts:
+        return any(key in skeleton for key in _name_keys(name))
+    keys = _full_name_keys(name)
+    return keys is not None and all(key in skeleton for key in keys)
 
 
 @lru_cache(maxsize=20000)
@@ -365,7 +376,7 @@ def people_to_hide(slot: Slot, text: str) -> list[Person]:
 def _replace_names(text: str, people: Iterable[Person]) -> tuple[str, set[str]]:
     """The text with the people's names replaced (see `_name_patterns`), and the pseudonyms put in."""
     skeleton = _skeleton(text)
-    candidates = tuple(sorted({(n, r, parts) for n, r, parts in people if n and _could_name(n, skeleton)}))
+    candidates = tuple(sorted({(n, r, parts) for n, r, parts in people if n and _could_name(n, skeleton, parts)}))
     pattern, groups = _name_patterns(candidates)
     if pattern is None:
         return text, set()

@@ -92,6 +92,8 @@ class Config:
     # confirmation of identity lets someone make sensitive changes (app/auth/reauth.py).
     CODE_LIMIT_PER_ACCOUNT = os.environ.get("CODE_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
     CODE_TRIES_PER_SIGN_IN = _int("CODE_TRIES_PER_SIGN_IN", 5)
+    # This many wrong codes after a right password (in any sign-ins) and the owner is told, once a window.
+    CODE_ALERT_AFTER = os.environ.get("CODE_ALERT_AFTER", "3 per hour")
     SECOND_STEP_MINUTES = _int("SECOND_STEP_MINUTES", 5)
     REAUTH_MINUTES = _int("REAUTH_MINUTES", 5)
 

@@ -8,6 +8,15 @@ from flask import Flask, current_app
 from app.extensions import db
 
 
+def _demo_admin_has_two_factor(email: str) -> bool:
+    from sqlalchemy import select
+
+    from app.auth.models import User
+
+    admin = db.session.scalar(select(User).where(User.email == email))
+    return admin is not None and admin.has_two_factor
+
+
 def register_cli(app: Flask) -> None:
     """Add the platform's commands to `flask`."""
 
@@ -60,6 +69,11 @@ def register_cli(app: Flask) -> None:
 
             key = set_up_demo_two_factor(totp_secret)
             click.echo(f"Authenticator key for {demo_email('admin')} (add it to an authenticator app): {grouped(key)}")
+        elif _demo_admin_has_two_factor(demo_email("admin")):
+            click.echo(
+                f"{demo_email('admin')} already has an authenticator app (set up earlier); "
+                "pass --totp-secret to give it a new key."
+            )
         else:
             click.echo(f"{demo_email('admin')} sets up an authenticator app at first sign-in (or pass --totp-secret).")
         if issued:

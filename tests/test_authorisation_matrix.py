@@ -49,6 +49,7 @@ EXPECTED: dict[str, object] = {
     "auth.confirm_identity": SIGNED_IN,
     "auth.two_factor_set_up": SIGNED_IN,
     "auth.two_factor_recovery_codes": SIGNED_IN,
+    "auth.two_factor_new_codes": SIGNED_IN,
     "auth.two_factor_turn_off": SIGNED_IN,
     "people.index": ADMIN,
     "people.invite": ADMIN,

@@ -139,43 +139,55 @@ def _send_invitation(user: User, invited_by: User) -> None:
 def request_password_reset(email: str) -> None:
     """Email a reset link if an active account has this address; otherwise do nothing.
 
-    The caller shows the same message either way, so nobody learns who has an account.
+    The caller shows the same message either way, so nobody learns who has an account. It runs after
+    the response, outside any request: the account is read and the link issued in one write, which
+    takes the write lock first (on SQLite a read snapshot left over from before could not be turned
+    into a write while sign-ins are failing around it). The email goes once that write has committed,
+    so the database is not locked while the SMTP server answers; its outbox record is written after.
     """
-    user = find_user_by_email(email)
-    if user is None or user.disabled or user.erased_at or not user.password_hash:
-        return
     minutes = current_app.config["RESET_TTL_MINUTES"]
-    secret = issue_token(user, "reset", timedelta(minutes=minutes))
-    send_email(
+    with write_transaction():
+        user = find_user_by_email(email)
+        if user is None or user.disabled or user.erased_at or not user.password_hash:
+            return
+        secret = issue_token(user, "reset", timedelta(minutes=minutes))
+        record("password-reset-requested", user, actor=user)
+    sent = send_email(
         user.email,
         "Reset your password",
         "password_reset",
+        add_to_session=False,
         user=user,
         link=external_url("auth.reset_password", token=secret),
         minutes=minutes,
     )
-    record("password-reset-requested", user, actor=user)
-    db.session.commit()
+    with write_transaction():
+        db.session.add(sent)
 
 
 def send_sign_in_alert(email: str) -> None:
     """Tell an account's owner that many sign-ins have failed for it, from anywhere; otherwise do nothing.
 
     Their account stays open to them (app/auth/throttling.py): the email says so and how to change
-    their password if they think it is known.
+    their password if they think it is known. It runs after the response, while sign-ins are failing
+    around it, so the account is read and the alert recorded in one write that takes the write lock
+    first; the email goes after that write (the SMTP server is not waited for under the lock).
     """
-    user = find_user_by_email(email)
-    if user is None or not user.is_active:
-        return
-    send_email(
+    with write_transaction():
+        user = find_user_by_email(email)
+        if user is None or not user.is_active:
+            return
+        record("sign-in-alert-sent", user)
+    sent = send_email(
         user.email,
         f"Someone is trying to sign in to your {current_app.config['SERVICE_NAME']} account",
         "sign_in_alert",
+        add_to_session=False,
         user=user,
         reset_link=external_url("auth.forgot_password"),
     )
-    record("sign-in-alert-sent", user)
-    db.session.commit()
+    with write_transaction():
+        db.session.add(sent)
 
 
 def valid_token(secret: str, purpose: str) -> AccountToken | None:

@@ -10,7 +10,7 @@ are limited the same way, whoever asks for them.
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from limits import parse
 
 from app.auth.services import normalise_email
@@ -30,8 +30,14 @@ def account_client_key() -> str:
 
 
 def failed_sign_in(response: Response) -> bool:
-    """Whether a sign-in response is a failure that counts towards the limits (the form shown again)."""
-    return request.method == "POST" and response.status_code == 200
+    """Whether a sign-in response is a failure that counts towards the limits: the form shown again,
+    or a failure that sends the person elsewhere (`note_refused_sign_in`, e.g. the last wrong code)."""
+    return request.method == "POST" and (response.status_code == 200 or g.get("sign_in_refused", False))
+
+
+def note_refused_sign_in() -> None:
+    """Count this request as a failed sign-in even though its response is a redirect, not the form again."""
+    g.sign_in_refused = True
 
 
 def note_failed_sign_in(email: str) -> bool:
@@ -46,6 +52,21 @@ def note_failed_sign_in(email: str) -> bool:
         return False
     once = type(ceiling)(1, ceiling.multiples)  # one alert per window of the same length
     return limiter.limiter.hit(once, "sign-in-alert", account)
+
+
+def note_wrong_code(user_id: int) -> bool:
+    """Count one wrong second-factor code after a right password for the account `user_id`.
+
+    True, once a window, when CODE_ALERT_AFTER wrong codes have been entered within it (whichever
+    sign-ins they came in): the password is then very likely known, and the caller tells the owner.
+    """
+    ceiling = parse(current_app.config["CODE_ALERT_AFTER"])
+    account = str(user_id)
+    limiter.limiter.hit(ceiling, "wrong-codes", account)
+    if limiter.limiter.get_window_stats(ceiling, "wrong-codes", account).remaining > 0:
+        return False
+    once = type(ceiling)(1, ceiling.multiples)
+    return limiter.limiter.hit(once, "wrong-codes-alert", account)
 
 
 def reset_email_allowed(email: str) -> bool:

@@ -128,6 +128,7 @@ def edit(user_id: int):
 
 @bp.route("/<int:user_id>/disable", methods=["GET", "POST"])
 @role_required(ADMIN)
+@reauth_required
 def disable(user_id: int):
     """Confirm, then disable an account: the person is signed out at once."""
     person = _person(user_id)
@@ -168,6 +169,7 @@ def resend(user_id: int):
 
 @bp.route("/<int:user_id>/erase", methods=["GET", "POST"])
 @role_required(ADMIN)
+@reauth_required
 def erase(user_id: int):
     """Confirm, then erase a person's personal data (the audit trail keeps an anonymous record)."""
     person = _person(user_id)

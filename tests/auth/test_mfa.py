@@ -237,7 +237,7 @@ def test_an_administrator_without_it_must_set_it_up_before_anything_else(client,
     assert response.status_code == 200 and "There is a problem" in page and 'href="#code"' in page
     assert _key_on(page) == key  # the same key until it is set up
 
-    response = client.post("/account/two-factor/set-up", data={"code": pyotp.TOTP(key).now()})
+    response = client.post("/account/two-factor/set-up", data={"code": pyotp.TOTP(key).now()}, follow_redirects=True)
     page = page_text(response)
     assert "Two-factor authentication is set up" in page and "will not be shown again" in page
     assert len(re.findall(r"<li>[0-9a-z]{4}(?:-[0-9a-z]{4}){5}</li>", page)) == 10
@@ -275,7 +275,7 @@ def test_moving_to_a_new_app_replaces_the_old_one(client, make_user):
     key = _key_on(page)
     assert key != TOTP_SECRET
     assert "Two-factor authentication is set up" in page_text(
-        client.post("/account/two-factor/set-up", data={"code": pyotp.TOTP(key).now()})
+        client.post("/account/two-factor/set-up", data={"code": pyotp.TOTP(key).now()}, follow_redirects=True)
     )
     db.session.refresh(admin)
     assert services.decrypt_secret(admin.totp_secret_encrypted) == key
@@ -296,7 +296,7 @@ def test_recovery_codes_can_be_replaced_from_the_account_page(client, make_user)
     admin = make_user("admin")
     sign_in(client, admin.email)
     assert "Get new recovery codes?" in page_text(client.get("/account/two-factor/recovery-codes"))
-    page = page_text(client.post("/account/two-factor/recovery-codes"))
+    page = page_text(client.post("/account/two-factor/recovery-codes", follow_redirects=True))
     assert "Your new recovery codes" in page
     assert len(re.findall(r"<li>[0-9a-z]{4}(?:-[0-9a-z]{4}){5}</li>", page)) == 10
 

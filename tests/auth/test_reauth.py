@@ -10,16 +10,17 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.auth.reauth import REAUTH_SESSION_KEY
+from app.auth.reauth import FORM_SHOWN_KEY, REAUTH_SESSION_KEY
 from app.auth.tokens import utcnow
 from app.extensions import db
 from tests.conftest import PASSWORD, TOTP_SECRET, page_text, sign_in, totp_code
 
 
 def _long_ago(client) -> None:
-    """As if the sign-in (or the last confirmation) was ten minutes ago."""
+    """As if the sign-in (or the last confirmation) was ten minutes ago, and no page shown since."""
     with client.session_transaction() as session:
         session[REAUTH_SESSION_KEY] = (utcnow() - timedelta(minutes=10)).isoformat()
+        session.pop(FORM_SHOWN_KEY, None)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@ confirming one's identity before a sensitive change, and keeping administrators 
 
 from __future__ import annotations
 
+import json
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user
 
@@ -14,18 +16,21 @@ from app.auth.mfa.pending import note_wrong_code, pending_sign_in
 from app.auth.reauth import note_reauthenticated, reauth_required
 from app.auth.roles import ADMIN
 from app.auth.routes import _safe_next
-from app.auth.throttling import failed_sign_in
+from app.auth.throttling import failed_sign_in, note_refused_sign_in
+from app.auth.throttling import note_wrong_code as note_wrong_code_for_account
 from app.database import reads_first
 from app.extensions import limiter
 from app.security import note_activity
 
 WRONG_CODE = "The code is not right. Enter the 6-digit code your authenticator app shows now, or a recovery code"
 SET_UP_KEY = "two_factor_setup"  # the new secret while it is being set up, encrypted
+NEW_CODES_KEY = "new_recovery_codes"  # new recovery codes, encrypted, until the page showing them is seen
 # What an administrator who has not set up two-factor authentication may still reach.
 OPEN_WITHOUT_SECOND_FACTOR = frozenset(
     {
         "static",
         "auth.two_factor_set_up",
+        "auth.two_factor_new_codes",
         "auth.confirm_identity",
         "auth.sign_out",
         "main.healthz",
@@ -84,7 +89,10 @@ def sign_in_code():
                     "important",
                 )
             return redirect(_safe_next(pending.get("next")) or url_for("main.home"))
+        if note_wrong_code_for_account(pending["user_id"]):
+            services.send_wrong_codes_alert(pending["user_id"])
         if note_wrong_code(pending):
+            note_refused_sign_in()  # counted by the limits above although the answer is a redirect
             flash("Too many wrong codes. Sign in again.", "important")
             return redirect(url_for("auth.sign_in"))
         form.code.errors.append(WRONG_CODE)
@@ -104,6 +112,10 @@ def confirm_identity():
     user = current_user._get_current_object()
     form = ConfirmIdentityForm()
     next_url = _safe_next(request.args.get("next")) or url_for("auth.account")
+    if user.has_role(ADMIN) and not user.has_two_factor:
+        back_url = url_for("auth.two_factor_set_up")  # every other page sends them there
+    else:
+        back_url = _safe_next(request.args.get("back")) or url_for("auth.account")
     if form.validate_on_submit():
         wrong = services.confirm_identity(user, form.password.data, form.code.data)
         if wrong is None:
@@ -113,7 +125,7 @@ def confirm_identity():
             form.password.errors.append("Your password is not right")
         else:
             form.code.errors.append(WRONG_CODE if form.code.data else "Enter the code from your authenticator app")
-    return render_template("auth/confirm_identity.html", form=form, next_url=next_url)
+    return render_template("auth/confirm_identity.html", form=form, next_url=next_url, back_url=back_url)
 
 
 @bp.route("/account/two-factor/set-up", methods=["GET", "POST"])
@@ -138,7 +150,8 @@ def two_factor_set_up():
             form.code.errors.append(str(exc))
         else:
             session.pop(SET_UP_KEY, None)
-            return render_template("auth/recovery_codes.html", codes=codes, just_set_up=True)
+            login_user(user)  # replacing an app ends every session: this one goes on with the new token
+            return _show_new_codes(codes, just_set_up=True)
     uri = services.provisioning_uri(user, secret)
     return render_template(
         "auth/two_factor_set_up.html",
@@ -158,9 +171,27 @@ def two_factor_recovery_codes():
     if not user.has_two_factor:
         return redirect(url_for("auth.account"))
     if request.method == "POST":
-        codes = services.regenerate_recovery_codes(user)
-        return render_template("auth/recovery_codes.html", codes=codes, just_set_up=False)
+        return _show_new_codes(services.regenerate_recovery_codes(user), just_set_up=False)
     return render_template("auth/recovery_codes_confirm.html", left=services.recovery_codes_left(user))
+
+
+def _show_new_codes(codes: list[str], *, just_set_up: bool):
+    """Keep new recovery codes in the session (encrypted) for the one page that shows them, and go there:
+    reloading that page cannot replace them again, as reloading the form's answer would."""
+    session[NEW_CODES_KEY] = services.encrypt_secret(json.dumps({"codes": codes, "just_set_up": just_set_up}))
+    return redirect(url_for("auth.two_factor_new_codes"), code=303)
+
+
+@bp.route("/account/two-factor/recovery-codes/new")
+@role_required()
+def two_factor_new_codes():
+    """Show the recovery codes just made, once: they leave the session as they are shown."""
+    kept = services.decrypt_secret(session.pop(NEW_CODES_KEY, None))
+    if kept is None:
+        flash("Recovery codes are shown only once. You can get new ones from your account page.", "important")
+        return redirect(url_for("auth.account"))
+    shown = json.loads(kept)
+    return render_template("auth/recovery_codes.html", codes=shown["codes"], just_set_up=shown["just_set_up"])
 
 
 @bp.route("/account/two-factor/turn-off", methods=["GET", "POST"])
@@ -177,6 +208,7 @@ def two_factor_turn_off():
         except services.SecondFactorError as exc:
             flash(str(exc), "important")
         else:
-            flash("Two-factor authentication is turned off.", "success")
+            login_user(user)  # every session ended: this one goes on with the new token
+            flash("Two-factor authentication is turned off. You have been signed out everywhere else.", "success")
         return redirect(url_for("auth.account"))
     return render_template("auth/two_factor_turn_off.html", is_admin=user.has_role(ADMIN))

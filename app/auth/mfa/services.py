@@ -29,6 +29,7 @@ from app.auth.models import RecoveryCode, User
 from app.auth.roles import ADMIN
 from app.auth.tokens import utcnow
 from app.database import write_transaction
+from app.email.sender import external_url, send_email
 from app.extensions import db
 
 TOTP_PERIOD_SECONDS = 30
@@ -165,7 +166,8 @@ def _locked(user_id: int) -> User | None:
 def set_up(user: User, secret: str, code: str) -> list[str]:
     """Turn on two-factor authentication with `secret` once `code` from the app proves it was added.
 
-    Returns the new recovery codes (shown once). An earlier app and its recovery codes stop working.
+    Returns the new recovery codes (shown once). An earlier app and its recovery codes stop working,
+    and the person's sessions end, as when the password changes (the caller signs its own session in again).
     """
     step = matching_step(secret, code, None)
     if step is None:
@@ -173,6 +175,8 @@ def set_up(user: User, secret: str, code: str) -> list[str]:
     with write_transaction():
         current = _locked(user.id)
         replaced = current.has_two_factor
+        if replaced:  # another app replaces the old one: every session, this one too, ends (the caller keeps its own)
+            current.revoke_sessions()
         current.totp_secret_encrypted = encrypt_secret(secret)
         current.totp_enrolled_at = utcnow()
         current.totp_last_step = step
@@ -224,6 +228,30 @@ def complete_sign_in(user_id: int, session_token: str, code: str) -> tuple[User,
     return user, CodeCheck(method, recovery_codes_left(user))
 
 
+def send_wrong_codes_alert(user_id: int) -> None:
+    """Tell the owner that their password was given right but wrong codes followed (their password is
+    probably known), and audit-log it. Fixed wording: nothing anyone typed goes into the email.
+
+    The account is read and the alert recorded in one write; the email goes after it, so the database
+    is not locked while the SMTP server answers, and its outbox record is written then.
+    """
+    with write_transaction():
+        user = _locked(user_id)
+        if user is None or not user.is_active:
+            return
+        record("sign-in-code-alert-sent", user)
+    sent = send_email(
+        user.email,
+        f"Someone may know your {current_app.config['SERVICE_NAME']} password",
+        "sign_in_code_alert",
+        add_to_session=False,
+        user=user,
+        reset_link=external_url("auth.forgot_password"),
+    )
+    with write_transaction():
+        db.session.add(sent)
+
+
 def confirm_code(user: User, code: str) -> CodeCheck | None:
     """Check a code for someone already signed in (confirming who they are before a sensitive change)."""
     with write_transaction():
@@ -254,12 +282,16 @@ def _clear(user: User) -> None:
 
 
 def turn_off(user: User) -> None:
-    """Turn off two-factor authentication for oneself. Administrators must keep it."""
+    """Turn off two-factor authentication for oneself. Administrators must keep it.
+
+    The person's sessions end, as when the password changes (the caller signs its own session in again).
+    """
     if user.has_role(ADMIN):
         raise SecondFactorError("Administrators must use two-factor authentication, so it cannot be turned off")
     with write_transaction():
         current = _locked(user.id)
         _clear(current)
+        current.revoke_sessions()
         record("mfa-disabled", current, actor=current)
 
 

@@ -59,8 +59,8 @@ def _form_shown_in_time() -> bool:
 def _came_from() -> str | None:
     """The path of the page on this site that led here (for the confirmation page's back link), if any."""
     referrer = urlsplit(request.referrer or "")
-    if referrer.netloc != request.host or not referrer.path.startswith("/"):
-        return None
+    if referrer.netloc != request.host or not referrer.path.startswith("/") or referrer.path == request.path:
+        return None  # another site, or this very page (a form sent too late): not somewhere to go back to
     return referrer.path + (f"?{referrer.query}" if referrer.query else "")
 
 

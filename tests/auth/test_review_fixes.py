@@ -128,7 +128,8 @@ def test_replacing_the_app_signs_the_person_out_everywhere_else(app, client, mak
     sign_in(client, organiser.email)
     page = page_text(client.get("/account/two-factor/set-up"))
     key = page.split('id="secret-key">')[1].split("<")[0].replace(" ", "")
-    client.post("/account/two-factor/set-up", data={"code": pyotp.TOTP(key).now()})
+    response = client.post("/account/two-factor/set-up", data={"code": pyotp.TOTP(key).now()}, follow_redirects=True)
+    assert "You have been signed out everywhere else" in page_text(response)
     assert elsewhere.get("/account").status_code == 302  # signed out
     assert client.get("/account").status_code == 200  # this session goes on
 
@@ -249,6 +250,10 @@ def test_confirming_links_back_to_the_page_the_person_came_from(client, make_use
     response = client.get(f"/admin/people/{other.id}/erase", headers={"Referer": came_from})
     page = page_text(client.get(response.headers["Location"]))
     assert f'<a href="/admin/people/{other.id}" class="govuk-back-link">' in page
+    # From the sensitive page itself (its form sent too late), the link does not lead back into it.
+    erase = f"http://localhost/admin/people/{other.id}/erase"
+    response = client.post(f"/admin/people/{other.id}/erase", headers={"Referer": erase})
+    assert response.headers["Location"] == f"/account/confirm-identity?next=/admin/people/{other.id}/erase"
     # A back address elsewhere is not followed.
     page = page_text(client.get("/account/confirm-identity?back=//evil.example/"))
     assert "evil.example" not in page and '<a href="/account" class="govuk-back-link">' in page

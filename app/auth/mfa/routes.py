@@ -144,6 +144,7 @@ def two_factor_set_up():
             return redirect(url_for("auth.two_factor_set_up"), code=303)
     form = SetUpForm()
     if form.validate_on_submit():
+        replacing = user.has_two_factor
         try:
             codes = services.set_up(user, secret, form.code.data)
         except services.SecondFactorError as exc:
@@ -151,6 +152,8 @@ def two_factor_set_up():
         else:
             session.pop(SET_UP_KEY, None)
             login_user(user)  # replacing an app ends every session: this one goes on with the new token
+            if replacing:
+                flash("Your new authenticator app is set up. You have been signed out everywhere else.", "success")
             return _show_new_codes(codes, just_set_up=True)
     uri = services.provisioning_uri(user, secret)
     return render_template(

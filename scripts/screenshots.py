@@ -67,6 +67,31 @@ def _sign_in_errors(page) -> None:
     expect(page.locator(".govuk-error-summary")).to_be_visible()
 
 
+def _sign_in_code(page) -> None:
+    """The second step of an administrator's sign-in: the password is right, the code is asked for."""
+    from playwright.sync_api import expect
+
+    from app.demo import demo_email
+
+    page.goto("/sign-in")
+    page.get_by_label("Email address").fill(demo_email("admin"))
+    page.get_by_label("Password").fill(PASSWORD_FILE.read_text(encoding="utf-8").strip())
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter the code from your authenticator app")
+
+
+def _subject_access(page) -> None:
+    """What is held about the demo member, found by their address, ready to download."""
+    from playwright.sync_api import expect
+
+    from app.demo import demo_email
+
+    page.goto("/admin/privacy/subject-access")
+    page.get_by_label("Email address").fill(demo_email("member"))
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("heading", level=2).first).to_contain_text("What we hold for")
+
+
 def _import_errors(page) -> None:
     from playwright.sync_api import expect
 
@@ -143,6 +168,8 @@ SHOTS: list[Shot] = [
     Shot("start", None, _goto("/"), DESKTOP),
     Shot("sign-in", None, _goto("/sign-in"), DESKTOP),
     Shot("sign-in-errors", None, _sign_in_errors, DESKTOP),
+    Shot("sign-in-code", None, _sign_in_code, DESKTOP),
+    Shot("privacy-notice", None, _goto("/privacy"), DESKTOP),
     Shot("member-home", "member", _goto("/"), DESKTOP),
     Shot("member-account", "member", _goto("/account"), DESKTOP),
     Shot("organiser-home", "organiser", _goto("/"), DESKTOP),
@@ -153,6 +180,8 @@ SHOTS: list[Shot] = [
     Shot("admin-people", "admin", _goto("/admin/people/"), DESKTOP),
     Shot("admin-invite", "admin", _goto("/admin/people/invite"), DESKTOP),
     Shot("admin-audit", "admin", _goto("/admin/audit/"), DESKTOP),
+    Shot("admin-account-two-factor", "admin", _goto("/account"), DESKTOP),
+    Shot("admin-subject-access", "admin", _subject_access, DESKTOP),
     Shot("admin-outbox", "admin", _goto("/admin/outbox/"), DESKTOP),
     Shot("admin-organisation-new", "admin", _goto("/organisations/new"), DESKTOP),
     Shot("admin-organisation-import-errors", "admin", _import_errors, DESKTOP),

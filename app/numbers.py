@@ -57,6 +57,7 @@ _WHOLE = re.compile(r"[+-]?[0-9]+(?:\.0*)?", re.ASCII)
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 _SCIENTIFIC = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]{1,2}", re.ASCII)  # MAX_EXPONENT_DIGITS
 _DIGITS_ONLY = re.compile(r"[+-]?[0-9.]+", re.ASCII)
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?", re.ASCII)  # thousands separated by commas
 
 
 class NumberError(ValueError):
@@ -118,10 +119,12 @@ def _places_message(places: int) -> str:
 
 
 def _clean(text: Any, thousands: bool) -> str:
-    text = "" if text is None else str(text)
-    if thousands:
+    text = ("" if text is None else str(text)).strip()
+    # Commas only as thousands separators ("12,500", "1,000,000.5"): "1,2,3" is not 123, so it stays as
+    # typed and is refused as not a number.
+    if thousands and "," in text and _GROUPED.fullmatch(text):
         text = text.replace(",", "")
-    return text.strip()
+    return text
 
 
 def _read(

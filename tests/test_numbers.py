@@ -265,3 +265,15 @@ def test_a_hostile_page_number_in_focus_group_lists_shows_a_normal_page(client, 
         for path in (f"/focus-groups/{study.id}/pool", f"/focus-groups/{study.id}/groups"):
             response = client.get(path, query_string={"page": page})
             assert response.status_code in (200, 302), (path, page[:20], response.status_code)
+
+
+@pytest.mark.parametrize("typed", ["1,2,3", "1,0,0,0", "12,34", ",123", "1,,000", "1,000,00", "123,"])
+def test_commas_are_read_only_as_thousands_separators(typed):
+    with pytest.raises(NumberError) as error:
+        parse_whole_number(typed)
+    assert error.value.message == "Enter a whole number, like 250"
+
+
+@pytest.mark.parametrize(("typed", "value"), [("12,500", 12500), ("1,000,000", 1_000_000), ("-1,234", -1234)])
+def test_thousands_separators_are_read(typed, value):
+    assert parse_whole_number(typed) == value

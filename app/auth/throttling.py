@@ -10,6 +10,9 @@ are limited the same way, whoever asks for them.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from flask import Response, current_app, g, request
 from limits import parse
 
@@ -19,9 +22,17 @@ from app.extensions import client_address, limiter
 EMAIL_KEY_LENGTH = 254  # the longest address the sign-in form accepts
 
 
+def account_key(email: str) -> str:
+    """A keyed hash of an address as accounts are compared (whether or not the account exists): the
+    limiter's store (Redis, say) and its log lines never hold the address itself."""
+    normalised = normalise_email(email)[:EMAIL_KEY_LENGTH]
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"throttle:{normalised}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def attempted_account() -> str:
-    """The account a sign-in form names, as accounts are compared (whether or not it exists)."""
-    return normalise_email(request.form.get("email", ""))[:EMAIL_KEY_LENGTH]
+    """The account a sign-in form names, as its limiter key (`account_key`)."""
+    return account_key(request.form.get("email", ""))
 
 
 def account_client_key() -> str:
@@ -47,7 +58,7 @@ def note_failed_sign_in(email: str) -> bool:
     the owner. Counted the same way whether or not the account exists, so nothing here reveals it.
     """
     ceiling = parse(current_app.config["LOGIN_ALERT_PER_ACCOUNT"])
-    account = normalise_email(email)[:EMAIL_KEY_LENGTH]
+    account = account_key(email)
     if limiter.limiter.hit(ceiling, "sign-in-failures", account):
         return False
     once = type(ceiling)(1, ceiling.multiples)  # one alert per window of the same length
@@ -73,4 +84,4 @@ def reset_email_allowed(email: str) -> bool:
     """Whether a password-reset email may go to `email` now (RESET_EMAILS_PER_ACCOUNT), so nobody can
     flood someone's inbox from many clients. Counted whether or not the account exists."""
     limit = parse(current_app.config["RESET_EMAILS_PER_ACCOUNT"])
-    return limiter.limiter.hit(limit, "reset-emails", normalise_email(email)[:EMAIL_KEY_LENGTH])
+    return limiter.limiter.hit(limit, "reset-emails", account_key(email))

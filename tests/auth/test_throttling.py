@@ -160,3 +160,22 @@ def test_production_refuses_to_keep_emails_in_the_outbox_unless_chosen(real_secr
     with pytest.raises(RuntimeError, match="MAIL_SERVER is not set"):
         production(MAIL_SERVER="").check()
     production(MAIL_SERVER="", MAIL_OUTBOX_ONLY=True).check()
+
+
+def test_the_limiter_never_holds_or_logs_an_address(app, make_user, caplog):
+    """Its keys are keyed hashes: neither the store (Redis in production) nor its log lines hold the address."""
+    import logging
+
+    from app.extensions import limiter
+
+    caplog.set_level(logging.DEBUG)
+    user = make_user("analyst", email="kim.ng@kent.example")
+    attacker = from_client(app, ATTACKER)
+    for _ in range(6):
+        attempt(attacker, user.email)
+        attempt(attacker, "nobody.here@kent.example")
+    app.test_client().post("/password/forgot", data={"email": user.email}).close()
+    keys = " ".join(map(str, limiter.storage.storage))
+    assert "sign-in" in keys and "reset" in keys
+    assert "kim.ng" not in keys and "nobody.here" not in keys
+    assert not [r for r in caplog.records if "kim.ng" in r.getMessage() or "nobody.here" in r.getMessage()]

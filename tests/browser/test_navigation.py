@@ -50,6 +50,10 @@ ADMIN_PAGES = [
     "/admin/audit/",
     "/admin/outbox/",
     "/admin/outbox/{message}",
+    "/admin/privacy/subject-access",
+    "/admin/privacy/subject-access/people/{person}",
+    "/account/confirm-identity",
+    "/account/two-factor/recovery-codes",
 ]
 
 # Pages for visitors who have not signed in.

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 
 from flask import abort, flash, redirect, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.auth.roles import MEMBER
 from app.extensions import db
 from app.organisations.models import Organisation
 from app.security import note_activity
 from app.surveys.models import Invitation, Survey
-from app.surveys.services import answerable_by, find_survey, utcnow
+from app.surveys.services import answerable_by, find_survey, find_survey_for_organisation, utcnow
 
 SESSION_KEY = "survey_invitations"  # survey id -> invitation id, granted by following an invitation link
 
@@ -61,22 +61,31 @@ def invitation_is_live(invitation: Invitation | None) -> bool:
     return expires > utcnow()
 
 
+@cache
+def _may_answer_query():
+    # Built once (every answering page asks): the same condition as the members' list of surveys.
+    return select(Survey.id).where(Survey.id == bindparam("survey_id"), answerable_by(bindparam("organisation_id")))
+
+
 def organisation_may_answer(survey: Survey, organisation_id: int) -> bool:
     """Whether the organisation's members may answer the survey: it is open to all members, or the
     organisation was invited (or has already started a response)."""
     if survey.open_to_all_members:
         return True
-    query = select(Survey.id).where(Survey.id == survey.id, answerable_by(organisation_id))
-    return db.session.scalar(query) is not None
+    params = {"survey_id": survey.id, "organisation_id": organisation_id}
+    return db.session.scalar(_may_answer_query(), params) is not None
 
 
 def _is_member() -> bool:
     return bool(current_user.is_authenticated and current_user.has_role(MEMBER) and current_user.organisation_id)
 
 
-def current_respondent(survey: Survey) -> Respondent | None:
-    """The organisation this request may answer for, or None."""
-    if _is_member() and organisation_may_answer(survey, current_user.organisation_id):
+def current_respondent(survey: Survey, *, may_answer: bool | None = None) -> Respondent | None:
+    """The organisation this request may answer for, or None. `may_answer`: whether the member's
+    organisation may answer it, when already known (`find_survey_for_organisation`)."""
+    if may_answer is None and _is_member():
+        may_answer = organisation_may_answer(survey, current_user.organisation_id)
+    if _is_member() and may_answer:
         return Respondent(current_user.organisation, current_user._get_current_object(), None)
     invitation_id = session.get(SESSION_KEY, {}).get(str(survey.id))
     if invitation_id:
@@ -96,10 +105,13 @@ def respondent_required(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapped(slug: str, *args, **kwargs):
-        survey = find_survey(slug)
+        if _is_member():
+            survey, may_answer = find_survey_for_organisation(slug, current_user.organisation_id)
+        else:
+            survey, may_answer = find_survey(slug), False
         if survey is None:
             abort(404)
-        respondent = current_respondent(survey)
+        respondent = current_respondent(survey, may_answer=may_answer)
         if respondent is None:
             if not current_user.is_authenticated:
                 # A member, or someone whose invitation link's access has ended (idle for longer than

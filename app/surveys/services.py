@@ -152,6 +152,21 @@ def find_survey(slug: str) -> Survey | None:
     return db.session.execute(_survey_by_slug(), {"slug": slug}).unique().scalar_one_or_none()
 
 
+@cache
+def _survey_for_organisation():
+    # The survey, its versions and whether the organisation may answer it (`answerable_by`), in one query:
+    # every page a member answers asks both.
+    may_answer = answerable_by(bindparam("organisation_id")).label("may_answer")
+    return _survey_by_slug().add_columns(may_answer)
+
+
+def find_survey_for_organisation(slug: str, organisation_id: int) -> tuple[Survey | None, bool]:
+    """The survey with this slug, and whether the organisation's members may answer it."""
+    params = {"slug": slug, "organisation_id": organisation_id}
+    row = db.session.execute(_survey_for_organisation(), params).unique().first()
+    return (row[0], bool(row[1])) if row is not None else (None, False)
+
+
 def answerable_by(organisation_id: int) -> ColumnElement[bool]:
     """SQL condition on `Survey`: the organisation's members may answer it. It is open to all members,
     or the organisation holds an invitation that was not revoked, or has already started a response."""

@@ -15,7 +15,7 @@ from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.roles import MEMBER
 from app.auth.tokens import cancel_tokens, consume_token, find_token, issue_token, utcnow
 from app.database import write_transaction
-from app.email.sender import external_url, send_email
+from app.email.sender import external_url, send_email, send_email_after_commit
 from app.extensions import db
 
 
@@ -152,17 +152,14 @@ def request_password_reset(email: str) -> None:
             return
         secret = issue_token(user, "reset", timedelta(minutes=minutes))
         record("password-reset-requested", user, actor=user)
-    sent = send_email(
-        user.email,
-        "Reset your password",
-        "password_reset",
-        add_to_session=False,
-        user=user,
-        link=external_url("auth.reset_password", token=secret),
-        minutes=minutes,
-    )
-    with write_transaction():
-        db.session.add(sent)
+        send_email_after_commit(
+            user.email,
+            "Reset your password",
+            "password_reset",
+            user=user,
+            link=external_url("auth.reset_password", token=secret),
+            minutes=minutes,
+        )
 
 
 def send_sign_in_alert(email: str) -> None:
@@ -178,16 +175,13 @@ def send_sign_in_alert(email: str) -> None:
         if user is None or not user.is_active:
             return
         record("sign-in-alert-sent", user)
-    sent = send_email(
-        user.email,
-        f"Someone is trying to sign in to your {current_app.config['SERVICE_NAME']} account",
-        "sign_in_alert",
-        add_to_session=False,
-        user=user,
-        reset_link=external_url("auth.forgot_password"),
-    )
-    with write_transaction():
-        db.session.add(sent)
+        send_email_after_commit(
+            user.email,
+            f"Someone is trying to sign in to your {current_app.config['SERVICE_NAME']} account",
+            "sign_in_alert",
+            user=user,
+            reset_link=external_url("auth.forgot_password"),
+        )
 
 
 def valid_token(secret: str, purpose: str) -> AccountToken | None:

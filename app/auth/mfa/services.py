@@ -29,7 +29,7 @@ from app.auth.models import RecoveryCode, User
 from app.auth.roles import ADMIN
 from app.auth.tokens import utcnow
 from app.database import write_transaction
-from app.email.sender import external_url, send_email
+from app.email.sender import external_url, send_email_after_commit
 from app.extensions import db
 
 TOTP_PERIOD_SECONDS = 30
@@ -240,16 +240,13 @@ def send_wrong_codes_alert(user_id: int) -> None:
         if user is None or not user.is_active:
             return
         record("sign-in-code-alert-sent", user)
-    sent = send_email(
-        user.email,
-        f"Someone may know your {current_app.config['SERVICE_NAME']} password",
-        "sign_in_code_alert",
-        add_to_session=False,
-        user=user,
-        reset_link=external_url("auth.forgot_password"),
-    )
-    with write_transaction():
-        db.session.add(sent)
+        send_email_after_commit(
+            user.email,
+            f"Someone may know your {current_app.config['SERVICE_NAME']} password",
+            "sign_in_code_alert",
+            user=user,
+            reset_link=external_url("auth.forgot_password"),
+        )
 
 
 def confirm_code(user: User, code: str) -> CodeCheck | None:

@@ -61,11 +61,54 @@ def chromium_path() -> Path:
 _SERVED_APP: dict[str, Flask] = {}
 
 
+_RESPONSE_BODY = "tests.response_body"
+
+
+class _ClosingBody:
+    """A response body that closes at most once (Werkzeug's server and `connection_dropped` may both try)."""
+
+    def __init__(self, body) -> None:
+        self._body = body
+        self._closed = False
+
+    def __iter__(self):
+        return iter(self._body)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+
+
+def _remember_response_body(wsgi_app):
+    """Wrap the app so that the request handler can close the body of a response the browser abandoned."""
+
+    def app(environ, start_response):
+        body = _ClosingBody(wsgi_app(environ, start_response))
+        environ[_RESPONSE_BODY] = body
+        return body
+
+    return app
+
+
 class _QuietRequestHandler(WSGIRequestHandler):
-    """Werkzeug's request handler without a log line per request (pytest shows logs on failure anyway)."""
+    """Werkzeug's request handler without a log line per request (pytest shows logs on failure anyway), which
+    closes the response when the browser drops the connection.
+
+    Werkzeug's server skips closing the response when the socket is reset while it drains the request: a
+    static file (favicon.svg) is then left open, and its ResourceWarning turns up, as an error, in whichever
+    test is running when the garbage collector finds it.
+    """
 
     def log_request(self, code="-", size="-") -> None:
         pass
+
+    def connection_dropped(self, error, environ=None) -> None:
+        body = (environ or {}).get(_RESPONSE_BODY)
+        if body is not None:
+            body.close()
 
 
 @dataclass(frozen=True)
@@ -97,6 +140,7 @@ def live_server_and_app(tmp_path_factory) -> Iterator[LiveServer]:
         db.session.remove()
         db.engine.dispose()
 
+    app.wsgi_app = _remember_response_body(app.wsgi_app)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietRequestHandler)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["APP_BASE_URL"] = url  # links in invitation emails point at this server

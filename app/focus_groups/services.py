@@ -7,13 +7,14 @@ import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from flask import abort, current_app
+from flask import abort, current_app, url_for
 from sqlalchemy import select
 
-from app import LONDON
 from app.audit.services import record
+from app.clock import aware
 from app.extensions import db
 from app.focus_groups.models import GuideQuestion, Slot, Study, Volunteer
+from app.hooks import Prompt
 from app.identifiers import get_or_404, parse_id, same_secret
 
 # The brief's discussion guide (shared/DOMAIN.md), with prompts a facilitator can use.
@@ -47,28 +48,6 @@ DEFAULT_GUIDE: list[tuple[str, list[str]]] = [
         ],
     ),
 ]
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware (UTC)."""
-    return datetime.now(UTC)
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """A stored time as timezone-aware UTC (SQLite returns naive datetimes)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
-def london(moment: datetime) -> datetime:
-    """A stored time in UK time."""
-    return aware(moment).astimezone(LONDON)
-
-
-def from_london(local: datetime) -> datetime:
-    """A wall-clock time in Europe/London (as organisers type it) as UTC."""
-    return local.replace(tzinfo=LONDON).astimezone(UTC)
 
 
 def create_study(
@@ -188,3 +167,17 @@ def email_fingerprint(email: str) -> str:
 def recruiting_study() -> Study | None:
     """The newest study that is taking volunteers (the survey's last page links to it)."""
     return db.session.scalar(select(Study).where(Study.recruiting.is_(True)).order_by(Study.id.desc()).limit(1))
+
+
+def volunteering_prompt(organisation_id: int | None = None) -> Prompt | None:
+    """The survey confirmation page's invitation to volunteer (hook `SURVEY_CONFIRMATION`), while a study recruits."""
+    study = recruiting_study()
+    if study is None:
+        return None
+    return Prompt(
+        heading="Focus groups",
+        text=f'Socitm is holding small focus groups on "{study.title}" with people from a range of regions '
+        "and council types.",
+        link_text="Volunteer for a focus group",
+        url=url_for("focus_groups.volunteer_form", study_id=study.id, organisation=organisation_id),
+    )

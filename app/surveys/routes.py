@@ -15,6 +15,7 @@ from app.auth.roles import MEMBER
 from app.database import reads_first, write_transaction
 from app.email.sender import external_url, send_email
 from app.extensions import db
+from app.hooks import SURVEY_CONFIRMATION, collect
 from app.numbers import NumberError, parse_whole_number
 from app.surveys import answering, bp
 from app.surveys.access import Respondent, grant_invitation, invitation_is_live, respondent_required
@@ -441,8 +442,6 @@ def done(survey: Survey, respondent: Respondent):
             flash("Thank you for your feedback.", "success")
             return redirect(url_for("surveys.done", slug=survey.slug))
         error = "Select how satisfied you are with this survey"
-    from app.focus_groups.services import recruiting_study
-
     return render_template(
         "surveys/done.html",
         survey=survey,
@@ -450,7 +449,7 @@ def done(survey: Survey, respondent: Respondent):
         response=response,
         form=form,
         error=error,
-        focus_group=recruiting_study(),
+        prompts=collect(SURVEY_CONFIRMATION, organisation_id=respondent.organisation.id),
     )
 
 

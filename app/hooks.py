@@ -1,0 +1,37 @@
+"""Hooks: how one feature offers something on another feature's page without either importing the other.
+
+A feature registers a provider for a named hook when its blueprint is registered; the page that shows
+the hook collects what every provider returns. The survey's confirmation page, for example, shows a
+prompt to volunteer for a focus group, which the focus-groups feature provides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+#: Called with `organisation_id` (the respondent's organisation, or None); returns a `Prompt` or None.
+SURVEY_CONFIRMATION = "survey-confirmation"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Something another feature invites the reader to do next: a heading, a sentence and a link."""
+
+    heading: str
+    text: str
+    link_text: str
+    url: str
+
+
+def register(app: Flask, hook: str, provider: Callable[..., object]) -> None:
+    """Add `provider` to `hook` for this app."""
+    app.extensions.setdefault("hooks", {}).setdefault(hook, []).append(provider)
+
+
+def collect(hook: str, **context) -> list:
+    """What every provider of `hook` returns for this context, leaving out None."""
+    providers = current_app.extensions.get("hooks", {}).get(hook, [])
+    return [result for provider in providers if (result := provider(**context)) is not None]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import UTC
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_login import AnonymousUserMixin
@@ -16,7 +15,6 @@ from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.logs import configure_logging
 from config import INSTANCE_DIR, Config, ProductionConfig
 
-LONDON = ZoneInfo("Europe/London")
 # A web address, not linked when a secret in it was hidden ("…/invitation/[link hidden]": app/email/link_secrets.py).
 URL_PATTERN = re.compile(r"https?://[^\s<>\"'\[]++(?!\[)")
 
@@ -152,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask, csp_nonce) -> None:
+    from app.clock import LONDON
     from app.navigation import navigation_for
 
     @app.template_filter("london")

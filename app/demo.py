@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from app.auth.models import User
 from app.auth.passwords import hash_password
+from app.clock import utcnow
 from app.extensions import db
 from app.organisations.models import Organisation
 
@@ -122,7 +123,7 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
 
         publish_draft(survey)
     if survey.closes_at is None:
-        survey.closes_at = datetime.now(UTC) + timedelta(days=28)
+        survey.closes_at = utcnow() + timedelta(days=28)
         db.session.commit()
     created["responses"] = load_demo_responses(survey)
     from app.focus_groups.demo import load_demo_study
@@ -158,7 +159,7 @@ def set_up_demo_two_factor(secret: str) -> str:
     admin = db.session.scalar(select(User).where(User.email == demo_email("admin")))
     if admin is not None:
         admin.totp_secret_encrypted = encrypt_secret(key)
-        admin.totp_enrolled_at = admin.totp_enrolled_at or datetime.now(UTC)
+        admin.totp_enrolled_at = admin.totp_enrolled_at or utcnow()
         admin.totp_last_step = None
         db.session.commit()
     return key

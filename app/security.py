@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, Response, flash, has_request_context, redirect, request, session, url_for
 from flask_login import current_user, logout_user
+
+from app.clock import utcnow
 
 LAST_SEEN_STEP = timedelta(minutes=1)  # how often a signed-in person's last activity is written to the session
 
@@ -43,7 +45,7 @@ def note_activity(*, without_account: bool = False) -> None:
     someone without an account answer for their organisation for as long as they keep going.
     """
     session.permanent = True
-    now = datetime.now(UTC).isoformat()
+    now = utcnow().isoformat()
     session["last_seen"] = now
     session.setdefault("started_at", now)  # the absolute timeout counts from here, however busy they are
     if without_account:
@@ -80,7 +82,7 @@ def init_security(app: Flask) -> None:
         signed_in = current_user.is_authenticated
         if not signed_in and not session.get("without_account"):
             return None
-        now = datetime.now(UTC)
+        now = utcnow()
         last_seen = session.get("last_seen")
         started_at = session.get("started_at")
         if started_at and now - datetime.fromisoformat(started_at) > absolute:

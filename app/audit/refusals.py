@@ -11,7 +11,7 @@ the pair, so two workers refusing the same crawler at once still write one event
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import request
 from flask_login import current_user
@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 
 from app.audit.models import AuditEvent
 from app.audit.services import record
+from app.clock import utcnow
 from app.database import write_transaction
 from app.extensions import client_address, db
 
@@ -56,7 +57,7 @@ def record_refusal(status: int = 403, action: str = REFUSED, **detail) -> bool:
     address = client_address()
     db.session.rollback()  # nothing the refused request did is kept
     same_person = AuditEvent.actor_id == actor_id if actor_id is not None else AuditEvent.ip_address == address
-    since = datetime.now(UTC) - REFUSAL_WINDOW
+    since = utcnow() - REFUSAL_WINDOW
     with write_transaction() as session:
         if session.get_bind().dialect.name == "postgresql":
             who = f"user:{actor_id}" if actor_id is not None else f"address:{address}"

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, redirect, request, session, url_for
 
-from app.auth.tokens import utcnow
+from app.clock import utcnow
 
 REAUTH_SESSION_KEY = "reauthenticated_at"
 FORM_SHOWN_KEY = "reauthenticated_form"  # the confirmation page last shown within the window, and when

@@ -13,7 +13,8 @@ from app.auth.erasure import forget, person_erasure
 from app.auth.models import AccountToken, User
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.roles import MEMBER
-from app.auth.tokens import cancel_tokens, consume_token, find_token, issue_token, utcnow
+from app.auth.tokens import cancel_tokens, consume_token, find_token, issue_token
+from app.clock import utcnow
 from app.database import write_transaction
 from app.email.sender import external_url, send_email, send_email_after_commit
 from app.extensions import db

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
 from app.auth.models import AccountToken, User
+from app.clock import aware, utcnow
 from app.extensions import db
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _digest(token: str) -> str:
@@ -45,7 +36,7 @@ def find_token(secret: str, purpose: str) -> AccountToken | None:
     token = db.session.scalar(
         select(AccountToken).where(AccountToken.token_hash == _digest(secret), AccountToken.purpose == purpose)
     )
-    if token is None or token.used_at is not None or _as_utc(token.expires_at) <= utcnow():
+    if token is None or token.used_at is not None or aware(token.expires_at) <= utcnow():
         return None
     return token
 

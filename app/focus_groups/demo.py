@@ -8,15 +8,16 @@ organiser to confirm. The demo member's organisation has no volunteer, so the me
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
 from app.auth.models import User
+from app.clock import LONDON, utcnow
 from app.extensions import db
 from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Availability, Study, Volunteer
-from app.focus_groups.services import LONDON, add_slot, create_study, new_salt
+from app.focus_groups.services import add_slot, create_study, new_salt
 from app.organisations.models import Organisation
 
 DEMO_STUDY_TITLE = "Who are our users?"
@@ -55,7 +56,7 @@ def load_demo_study(now: datetime | None = None) -> int:
     """Create the demo study if it is missing; returns how many volunteers were added."""
     if db.session.scalar(select(Study.id).where(Study.title == DEMO_STUDY_TITLE)) is not None:
         return 0
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     organiser = db.session.scalar(select(User).where(User.email == "organiser@demo.example"))
     facilitator = db.session.scalar(select(User).where(User.email == "facilitator@demo.example"))
     study = create_study(DEMO_STUDY_TITLE, theme=DEMO_THEME, by=organiser)

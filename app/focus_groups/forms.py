@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
-from app import LONDON
+from app.clock import LONDON
 from app.forms import max_length, options, required, strip
 from app.numbers import NumberError, parse_whole_number
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from icalendar import Calendar, Event, vCalAddress
 
-from app import LONDON
+from app.clock import LONDON, utcnow
 
 PRODID = "-//Socitm member research//Focus groups//EN"
 REQUEST_CONTENT_TYPE = "text/calendar; method=REQUEST"
@@ -84,7 +84,7 @@ def _calendar(method: str, event: SessionEvent, status: str) -> bytes:
         sequence=event.sequence,
         start=start,
         end=end,
-        stamp=(event.stamp or datetime.now(UTC)).astimezone(UTC),
+        stamp=(event.stamp or utcnow()).astimezone(UTC),
         summary=event.summary,
         description=event.description,
         location=event.location,

@@ -34,6 +34,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.audit.services import record
 from app.auth.erasure import Erasure, erasure_step
 from app.auth.models import User
+from app.clock import aware, utcnow
 from app.extensions import db
 from app.focus_groups.models import GuideQuestion, Placement, Slot, Study, Volunteer
 from app.focus_groups.notes_models import (
@@ -48,7 +49,6 @@ from app.focus_groups.notes_models import (
     SessionRevision,
 )
 from app.focus_groups.scheduling import can_see_session
-from app.focus_groups.services import aware, utcnow
 from app.identifiers import get_or_404
 from app.numbers import MAX_PLACES, NumberError, parse_decimal
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.audit.services import record
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ANALYST, FACILITATOR, ORGANISER
+from app.clock import london
 from app.database import write_transaction
 from app.extensions import db
 from app.focus_groups import bp
@@ -58,7 +59,7 @@ from app.focus_groups.notes import (
 from app.focus_groups.notes_forms import GENERAL, entered, expected_version, note_input, typed_at
 from app.focus_groups.notes_models import DEBRIEF_MAX_LENGTH, NOTE_KINDS, NOTE_MAX_LENGTH, USER_CATEGORIES
 from app.focus_groups.recruitment_forms import without_nul
-from app.focus_groups.services import london, slot_ends_at
+from app.focus_groups.services import slot_ends_at
 from app.identifiers import get_or_404
 
 MANAGERS = (ADMIN, ORGANISER)
@@ -463,7 +464,7 @@ def print_session_notes(slot_id: int):
 def export_session_notes(slot_id: int, fmt: str):
     """The session's notes as CSV or XLSX (pseudonyms, region, council type; never names). Audit-logged."""
     from app.focus_groups.notes import NOTES_TABLE_COLUMNS
-    from app.surveys.exports import write_table
+    from app.tables import write_table
 
     if fmt not in EXPORT_TYPES:
         abort(404)

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from app.audit.services import record
+from app.clock import aware, london, utcnow
 from app.extensions import db
 from app.focus_groups.composition import (
     REASON_ORGANISATION,
@@ -27,7 +28,6 @@ from app.focus_groups.composition import (
     violations,
 )
 from app.focus_groups.models import CompositionLock, Placement, Slot, Study, Volunteer
-from app.focus_groups.services import aware, london, utcnow
 
 ACTIVE_STATUSES = ("proposed", "invited", "accepted")
 

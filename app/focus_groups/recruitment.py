@@ -11,7 +11,7 @@ import math
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import url_for
@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record
+from app.clock import aware, utcnow
 from app.database import write_transaction
 from app.email.models import OutboxMessage
 from app.email.sender import external_url, send_email
@@ -26,7 +27,7 @@ from app.extensions import db
 from app.focus_groups.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from app.focus_groups.models import AVAILABILITY, Availability, Slot, Study, Volunteer
 from app.focus_groups.recruitment_models import VolunteerChange, VolunteerFormEmail
-from app.focus_groups.services import email_fingerprint, new_salt, utcnow, volunteer_token
+from app.focus_groups.services import email_fingerprint, new_salt, volunteer_token
 from app.identifiers import parse_id
 from app.organisations.models import Organisation
 from app.organisations.services import ImportResult, RowError
@@ -283,10 +284,6 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
-
-
 def _details_as_data(details: VolunteerDetails) -> dict:
     data = asdict(details)
     data["availability"] = {str(k): v for k, v in details.availability.items()}
@@ -396,7 +393,7 @@ def pending_change(study: Study, secret: str, now: datetime | None = None) -> Pe
         return PendingChange("unknown")
     if change.used_at is not None or change.volunteer.erased_at is not None:
         return PendingChange("used")
-    if _as_utc(change.expires_at) <= now or change.details is None:
+    if aware(change.expires_at) <= now or change.details is None:
         return PendingChange("expired")
     return PendingChange("ok", change.volunteer, _details_from_data(change.details))
 

@@ -20,6 +20,7 @@ from app.audit.services import record, without_addresses
 from app.auth.erasure import Erasure, erasure_step, forget
 from app.auth.models import User, UserRole
 from app.auth.roles import ADMIN, FACILITATOR, ORGANISER
+from app.clock import aware, london, utcnow
 from app.database import write_transaction
 from app.email.models import OutboxMessage
 from app.email.sender import external_url, send_email, send_email_after_commit
@@ -29,15 +30,7 @@ from app.focus_groups.composition import reserve_preference
 from app.focus_groups.models import Placement, Slot, Volunteer
 from app.focus_groups.planning import organisation_key
 from app.focus_groups.recruitment import forget_pending_changes
-from app.focus_groups.services import (
-    aware,
-    email_fingerprint,
-    london,
-    new_salt,
-    slot_ends_at,
-    utcnow,
-    volunteer_token,
-)
+from app.focus_groups.services import email_fingerprint, new_salt, slot_ends_at, volunteer_token
 
 ACTIVE = ("proposed", "invited", "accepted")  # a participant still expected to come
 ATTENDING = ("invited", "accepted")  # invited: told of every change and reminded

@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 
 from app.auth.decorators import public, role_required
 from app.auth.roles import ADMIN, FACILITATOR, ORGANISER
+from app.clock import from_london, london, utcnow
 from app.extensions import db
 from app.focus_groups import bp
 from app.focus_groups.forms import SlotForm
@@ -37,16 +38,7 @@ from app.focus_groups.scheduling import (
     waiting_reserves,
     withdraw_volunteer,
 )
-from app.focus_groups.services import (
-    from_london,
-    london,
-    slot_ends_at,
-    slot_or_404,
-    study_or_404,
-    utcnow,
-    volunteer_by_token,
-    volunteer_token,
-)
+from app.focus_groups.services import slot_ends_at, slot_or_404, study_or_404, volunteer_by_token, volunteer_token
 from app.identifiers import get_or_404, parse_id
 from app.jobs.runner import start_job
 

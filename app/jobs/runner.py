@@ -12,13 +12,13 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import update
 
+from app.clock import utcnow
 from app.database import write_transaction
 from app.extensions import db
 from app.jobs.models import Job
@@ -68,10 +68,10 @@ def start_job(
                     job_id,
                     status="failed",
                     message="Something went wrong. Nothing after this point was done.",
-                    finished_at=datetime.now(UTC),
+                    finished_at=utcnow(),
                 )
             else:
-                _set(job_id, status="done", result=result or {}, finished_at=datetime.now(UTC))
+                _set(job_id, status="done", result=result or {}, finished_at=utcnow())
             finally:
                 db.session.remove()
 

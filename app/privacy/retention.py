@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlalchemy import Text, cast, delete, func, or_, select, update
 from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.auth.models import AccountToken
-from app.auth.tokens import utcnow
+from app.clock import aware, utcnow
 from app.database import write_transaction
 from app.email.models import OutboxMessage
 from app.extensions import db
@@ -188,12 +188,6 @@ def _fixed_days(dotted: str) -> int:
 # --- What is due, kind by kind ------------------------------------------------------------------
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def _due_volunteers(cutoff: datetime, now: datetime) -> list[int]:
     from app.focus_groups.models import Slot, Volunteer
     from app.focus_groups.services import slot_ends_at
@@ -212,7 +206,7 @@ def _due_volunteers(cutoff: datetime, now: datetime) -> list[int]:
     for volunteer_id, study_id, created_at in rows:
         # 12 months after the study's last session, and never sooner than 12 months after they volunteered
         # (someone joining a study whose sessions are long past, for a round not yet scheduled).
-        moments = [moment for moment in (last_session.get(study_id), _aware(created_at)) if moment is not None]
+        moments = [moment for moment in (last_session.get(study_id), aware(created_at)) if moment is not None]
         since = max(moments) if moments else None
         if since is not None and since < cutoff:
             due.append(volunteer_id)
@@ -491,7 +485,7 @@ def retention_overdue(now: datetime | None = None) -> dict[str, Any] | None:
     """None when `flask retention apply` ran within RUN_EXPECTED_EVERY; otherwise when it last ran (None
     if never), for the administrators' home page to say that personal data is not being tidied away."""
     last = db.session.scalar(select(func.max(AuditEvent.occurred_at)).where(AuditEvent.action == "retention.applied"))
-    last = _aware(last)
+    last = aware(last)
     if last is not None and (now or utcnow()) - last <= RUN_EXPECTED_EVERY:
         return None
     return {"last_run": last}

@@ -11,7 +11,7 @@ from wtforms import StringField
 from app.auth.decorators import role_required
 from app.auth.models import User
 from app.auth.roles import ADMIN
-from app.auth.tokens import utcnow
+from app.clock import utcnow
 from app.forms import email_address, max_length, required, strip
 from app.identifiers import get_or_404
 from app.privacy import bp

@@ -30,7 +30,7 @@ from sqlalchemy import Text, and_, cast, func, or_, select
 from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.auth.models import User
-from app.auth.tokens import utcnow
+from app.clock import utcnow
 from app.database import write_transaction
 from app.email.link_secrets import hide_link_secrets
 from app.email.models import OutboxMessage
@@ -480,7 +480,7 @@ def subject_document(subject: Subject, now: datetime | None = None) -> dict[str,
 def subject_archive(subject: Subject, now: datetime | None = None) -> tuple[bytes, dict[str, int]]:
     """The subject's data as a zip: README.txt, data.json and one CSV per table. Returns the bytes and
     the row count of each table."""
-    from app.surveys.exports import write_table
+    from app.tables import write_table
 
     now = now or utcnow()
     data = subject_document(subject, now)

@@ -11,11 +11,12 @@ from flask_login import current_user
 from sqlalchemy import bindparam, select
 
 from app.auth.roles import MEMBER
+from app.clock import utcnow
 from app.extensions import db
 from app.organisations.models import Organisation
 from app.security import note_activity
 from app.surveys.models import Invitation, Survey
-from app.surveys.services import answerable_by, find_survey, find_survey_for_organisation, utcnow
+from app.surveys.services import answerable_by, find_survey, find_survey_for_organisation
 
 SESSION_KEY = "survey_invitations"  # survey id -> invitation id, granted by following an invitation link
 

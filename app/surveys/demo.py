@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.extensions import db
 from app.organisations.models import Organisation
 from app.surveys.answering import DONT_KNOW, relevant_answers
 from app.surveys.models import Answer, Invitation, PageVisit, Response, ResponseSnapshot, Survey
-from app.surveys.services import definition_for, utcnow
+from app.surveys.services import definition_for
 
 # Council types that usually run education ICT (traded services to schools); others rarely do.
 EDUCATION_LIKELY = {

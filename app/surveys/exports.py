@@ -21,9 +21,7 @@ import io
 import json
 import math
 import os
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from itertools import islice
@@ -31,24 +29,23 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import func, select
 
 from app.audit.services import record
+from app.clock import utcnow
 from app.extensions import db
-from app.numbers import finite_float, json_safe
+from app.numbers import json_safe
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys.answering import DONT_KNOW, other_key
 from app.surveys.dataset import Filters, Row, submitted_rows
 from app.surveys.definition import NUMBER_TYPES, Definition, Question, load_definition
 from app.surveys.models import Response, Survey
 from app.surveys.services import definition_for
+from app.tables import Cells, neutralise_all, replacing, xlsx_safe
 
 FORMATS = ("csv", "xlsx", "json")
 CHUNK = 1000  # responses read, written and reported on at a time
 DONT_KNOW_LABEL = "I do not know"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 META_COLUMNS = (
     "response_id",
     "reference",
@@ -61,7 +58,6 @@ META_COLUMNS = (
     "survey_version",
 )
 
-Cells = list[Any]
 Extractor = Callable[[dict[str, Any], Cells], None]
 Progress = Callable[[int], Any]
 
@@ -152,18 +148,6 @@ def export_definition(survey: Survey) -> Definition:
 
 
 # --- values ---------------------------------------------------------------------------------------
-
-
-def neutralise(value: Any) -> Any:
-    """Text a spreadsheet would read as a formula, with a leading ' so it stays text; other values as given."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def _neutralise_all(cells: Cells) -> Cells:
-    """neutralise() over a row, inlined: it runs once per cell."""
-    return [("'" + v) if v.__class__ is str and v[:1] in _FORMULA_FIRST else v for v in cells]
 
 
 def _plain(value: Any) -> Any:
@@ -339,22 +323,11 @@ def iter_csv(
     for chunk in _chunks(survey, filters, progress):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerows(_neutralise_all(_cells(row, extractors, labels)) for row in chunk)
+        writer.writerows(neutralise_all(_cells(row, extractors, labels)) for row in chunk)
         yield buffer.getvalue()
 
 
 # --- XLSX -----------------------------------------------------------------------------------------
-
-
-def _xlsx_safe(cells: Cells) -> Cells:
-    """Cells openpyxl can store: formulas neutralised, characters XML forbids removed, and whole numbers
-    too large for a spreadsheet's numbers (stored before app.numbers bounded them) written as text."""
-    return [
-        ILLEGAL_CHARACTERS_RE.sub("", v)
-        if v.__class__ is str
-        else (str(v) if v.__class__ is int and finite_float(v) is None else v)
-        for v in _neutralise_all(cells)
-    ]
 
 
 def _as_date(value: Any) -> Any:
@@ -397,11 +370,11 @@ def write_xlsx(
             cells = _cells(row, extractors, labels, _excel_time)
             for i in dates:
                 cells[i] = _as_date(cells[i])
-            data.append(_xlsx_safe(cells))
+            data.append(xlsx_safe(cells))
         count += len(chunk)
     codebook = workbook.create_sheet("codebook")
     for line in codebook_rows(definition):
-        codebook.append(_xlsx_safe(line))
+        codebook.append(xlsx_safe(line))
     workbook.save(path)
     return count
 
@@ -464,7 +437,7 @@ def iter_json(
         "survey": survey.slug,
         "title": survey.title,
         "version": version.number if version is not None else None,
-        "exported_at": _iso(datetime.now(UTC)),
+        "exported_at": _iso(utcnow()),
         "labels": labels,
         "filters": (filters or Filters()).as_args(),
     }
@@ -481,19 +454,6 @@ def iter_json(
 
 
 # --- files and the audit log ----------------------------------------------------------------------
-
-
-@contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
-    """A temporary file beside `path` that replaces it only when writing succeeds."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(handle)
-    try:
-        yield Path(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def export_to_file(
@@ -519,7 +479,7 @@ def export_to_file(
             progress(done)
 
     target = Path(path)
-    with _replacing(target) as temporary:
+    with replacing(target) as temporary:
         if fmt == "xlsx":
             write_xlsx(survey, filters, labels, temporary, progress=seen)
         else:
@@ -560,33 +520,3 @@ def record_export(
         via=via,
         completed=None if completed else False,
     )
-
-
-def write_table(
-    records: list[dict[str, Any]],
-    fmt: str,
-    path: str | os.PathLike[str],
-    sheet: str = "data",
-    columns: Sequence[str] | None = None,
-) -> None:
-    """Write a small table of dicts (such as the impact model's) as CSV or XLSX, neutralising formulas.
-
-    The header is `columns` when given (so an empty table still has one), else the first record's keys.
-    """
-    if fmt not in ("csv", "xlsx"):
-        raise ValueError(f"Unknown table format {fmt!r}: use csv or xlsx")
-    header = list(columns) if columns is not None else (list(records[0]) if records else [])
-    target = Path(path)
-    with _replacing(target) as temporary:
-        if fmt == "csv":
-            with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(header)
-                writer.writerows(_neutralise_all([record.get(name) for name in header]) for record in records)
-        else:
-            workbook = Workbook(write_only=True)
-            data = workbook.create_sheet(sheet)
-            data.append(header)
-            for record in records:
-                data.append(_xlsx_safe([record.get(name) for name in header]))
-            workbook.save(temporary)

@@ -20,12 +20,13 @@ from sqlalchemy import or_, select, update
 from app.audit.services import record
 from app.auth.models import User, UserRole
 from app.auth.roles import MEMBER
+from app.clock import aware, utcnow
 from app.database import write_transaction
 from app.email.sender import external_url, send_email
 from app.extensions import db
 from app.organisations.models import Organisation
 from app.surveys.models import Invitation, Response, Survey
-from app.surveys.services import _aware, is_open, utcnow
+from app.surveys.services import is_open
 
 REMINDER_GAP = timedelta(hours=48)
 DEFAULT_LIFETIME = timedelta(days=90)
@@ -68,12 +69,12 @@ def recipient_for(organisation: Organisation) -> str | None:
 
 def accepting_invitations(survey: Survey) -> bool:
     """Published and not yet closed (it may open later: the link then says when)."""
-    closes = _aware(survey.closes_at)
+    closes = aware(survey.closes_at)
     return survey.current_version is not None and not (closes and utcnow() >= closes)
 
 
 def _expiry(survey: Survey) -> datetime:
-    return _aware(survey.closes_at) if survey.closes_at else utcnow() + DEFAULT_LIFETIME
+    return aware(survey.closes_at) if survey.closes_at else utcnow() + DEFAULT_LIFETIME
 
 
 @dataclass

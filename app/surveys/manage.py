@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from app.audit.services import record
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ORGANISER
+from app.clock import LONDON, aware
 from app.database import write_transaction
 from app.extensions import db
 from app.identifiers import parse_id
@@ -32,7 +33,7 @@ from app.surveys.invitations import (
     send_reminders,
 )
 from app.surveys.models import Invitation, Response, Survey
-from app.surveys.services import LONDON, _aware, find_survey, is_open, publish_draft, unique_slug
+from app.surveys.services import find_survey, is_open, publish_draft, unique_slug
 from app.surveys.tracking import build_dashboard
 from app.uploads import JSON_LIMITS, UploadRefused, json_document, read_upload
 
@@ -252,7 +253,7 @@ def dates(slug: str):
     errors: dict[str, str] = {}
     values = {}
     for prefix, moment in (("opens", survey.opens_at), ("closes", survey.closes_at)):
-        local = _aware(moment).astimezone(LONDON).date() if moment else None
+        local = aware(moment).astimezone(LONDON).date() if moment else None
         for part in ("day", "month", "year"):
             values[f"{prefix}-{part}"] = str(getattr(local, part)) if local else ""
     if request.method == "POST" and form.validate_on_submit():

@@ -256,8 +256,8 @@ def _weight(text: str, default: float) -> tuple[float, str | None]:
 @role_required(*READERS)
 def results_impact_export(slug: str, fmt: str):
     """The impact model's per-organisation figures as CSV or XLSX (audit-logged)."""
-    from app.surveys.exports import write_table
     from app.surveys.impact import default_weight, impact, impact_rows_for_export
+    from app.tables import write_table
 
     if fmt not in ("csv", "xlsx"):
         abort(404)

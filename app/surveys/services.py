@@ -7,11 +7,10 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from app.audit.services import record
 from app.auth.erasure import Erasure, erasure_step
 from app.auth.models import User
+from app.clock import aware, utcnow
 from app.database import write_transaction
 from app.extensions import db
 from app.surveys.answering import PageResult, first_unanswered_page, relevant_answers
@@ -28,7 +28,6 @@ from app.surveys.models import Answer, Invitation, PageVisit, Response, Response
 
 DEFAULT_SLUG = "schools-ict"
 DEFAULT_DEFINITION = Path(__file__).parent / "definitions" / "schools-ict.json"
-LONDON = ZoneInfo("Europe/London")
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
 
@@ -44,25 +43,14 @@ class ResponseIncomplete(Exception):
         self.page = page
 
 
-def utcnow() -> datetime:
-    """Now, in UTC."""
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def is_open(survey: Survey, now: datetime | None = None) -> bool:
     """True when the survey has a published version and today is inside its dates."""
     now = now or utcnow()
     if survey.current_version is None:
         return False
-    if survey.opens_at and now < _aware(survey.opens_at):
+    if survey.opens_at and now < aware(survey.opens_at):
         return False
-    return not (survey.closes_at and now >= _aware(survey.closes_at))
+    return not (survey.closes_at and now >= aware(survey.closes_at))
 
 
 def ensure_default_survey(published_by=None) -> Survey:
@@ -323,7 +311,7 @@ def save_answers(
             if answer.revision != seen:
                 conflicts.append(
                     Conflict(
-                        key, answer.value, value, answer.updated_by_label or "A colleague", _aware(answer.updated_at)
+                        key, answer.value, value, answer.updated_by_label or "A colleague", aware(answer.updated_at)
                     )
                 )
                 continue

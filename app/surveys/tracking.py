@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from app.clock import aware
 from app.extensions import db
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys.answering import without_placeholders
 from app.surveys.models import Invitation, PageVisit, Response, Survey
-from app.surveys.services import _aware, definition_for
+from app.surveys.services import definition_for
 
 
 @dataclass
@@ -61,7 +62,7 @@ class Dashboard:
 
 
 def _minutes(response: Response) -> float:
-    return (_aware(response.submitted_at) - _aware(response.started_at)).total_seconds() / 60
+    return (aware(response.submitted_at) - aware(response.started_at)).total_seconds() / 60
 
 
 def build_dashboard(survey: Survey) -> Dashboard:

@@ -14,7 +14,7 @@ from app.audit.models import AuditEvent
 from app.auth.mfa import services
 from app.auth.mfa.pending import PENDING_KEY
 from app.auth.models import RecoveryCode, User
-from app.auth.tokens import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from tests.conftest import PASSWORD, TOTP_SECRET, page_text, sign_in, totp_code
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.auth.reauth import FORM_SHOWN_KEY, REAUTH_SESSION_KEY
-from app.auth.tokens import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from tests.conftest import PASSWORD, TOTP_SECRET, page_text, sign_in, totp_code
 

@@ -18,7 +18,7 @@ from app.auth.mfa.routes import NEW_CODES_KEY
 from app.auth.models import User
 from app.auth.reauth import FORM_SHOWN_KEY, REAUTH_SESSION_KEY
 from app.auth.services import request_password_reset, send_sign_in_alert
-from app.auth.tokens import utcnow
+from app.clock import utcnow
 from app.extensions import db
 from tests.conftest import PASSWORD, TOTP_SECRET, page_text, sign_in, text_part, totp_code
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.clock import aware
 from app.extensions import db
 from app.focus_groups.scheduling import (
     cancel_slot,
@@ -23,7 +24,7 @@ from app.focus_groups.scheduling import (
     send_session_reminders,
     withdraw_volunteer,
 )
-from app.focus_groups.services import aware, volunteer_token
+from app.focus_groups.services import volunteer_token
 from tests.conftest import text_part
 from tests.focus_groups.test_scheduling import calendar_in, move_to, place, soon, to
 

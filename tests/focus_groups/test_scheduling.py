@@ -13,6 +13,7 @@ from icalendar import Calendar
 from sqlalchemy import select, text
 
 from app.audit.models import AuditEvent
+from app.clock import aware, london, utcnow
 from app.email.models import OutboxMessage
 from app.extensions import db
 from app.focus_groups.ical import session_uid
@@ -26,7 +27,7 @@ from app.focus_groups.scheduling import (
     send_session_reminders,
     withdraw_volunteer,
 )
-from app.focus_groups.services import aware, email_fingerprint, london, utcnow, volunteer_token
+from app.focus_groups.services import email_fingerprint, volunteer_token
 from tests.conftest import link_in, page_text, text_part
 
 # --- Helpers shared with the other scheduling and session tests ---------------------------------

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from app.clock import utcnow
 from app.extensions import db
-from app.focus_groups.services import utcnow
 from tests.conftest import page_text, sign_in
 from tests.focus_groups import test_scheduling as scheduling
 from tests.focus_groups.test_scheduling import confirm

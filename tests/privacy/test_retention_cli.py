@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.auth.tokens import utcnow
+from app.clock import utcnow
 from app.email.models import OutboxMessage
 from app.extensions import db
 from app.privacy.retention import RULES

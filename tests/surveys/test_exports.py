@@ -22,12 +22,12 @@ from app.surveys.exports import (
     export_to_file,
     iter_csv,
     iter_json,
-    neutralise,
     record_export,
     write_xlsx,
 )
 from app.surveys.models import Response, SurveyVersion
 from app.surveys.services import definition_for
+from app.tables import neutralise
 
 STARTED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 SUBMITTED = datetime(2025, 3, 2, 10, 30, 15, tzinfo=UTC)

@@ -13,7 +13,7 @@ from flask import current_app, redirect, session, url_for
 from werkzeug.wrappers import Response
 
 from app.auth.models import User
-from app.auth.tokens import utcnow
+from app.clock import utcnow
 
 PENDING_KEY = "second_step"
 

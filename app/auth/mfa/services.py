@@ -27,7 +27,7 @@ from app.audit.services import record
 from app.auth.erasure import Erasure, erasure_step
 from app.auth.models import RecoveryCode, User
 from app.auth.roles import ADMIN
-from app.auth.tokens import utcnow
+from app.clock import utcnow
 from app.database import write_transaction
 from app.email.sender import external_url, send_email_after_commit
 from app.extensions import db

@@ -29,8 +29,8 @@ from datetime import UTC, datetime
 
 import pulp
 
+from bench.harness import git_commit, load_average, log, machine
 from bench.report import PERFORMANCE_DOC, REPO_ROOT, write_section
-from bench.run import git_commit, load_average, log, machine
 
 SECTION = "composition"
 DEFAULT_SIZES = (100, 500, 2000)

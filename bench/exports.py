@@ -31,8 +31,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.harness import bench_environment, git_commit, load_average, log, machine, run_command
 from bench.report import PERFORMANCE_DOC, REPO_ROOT, write_section
-from bench.run import bench_environment, git_commit, load_average, log, machine, run_command
 
 SECTION = "exports"
 DEFAULT_SIZES = (1000, 10000, 100000)

@@ -34,8 +34,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.harness import bench_environment, git_commit, load_average, log, machine, run_command
 from bench.report import PERFORMANCE_DOC, REPO_ROOT, write_section
-from bench.run import bench_environment, git_commit, load_average, log, machine, run_command
 
 SECTION = "request-costs"
 PAGE = "/surveys/schools-ict/questions/size"
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure_in_process(args.requests, args.email, os.environ["BENCH_MEMBER_PASSWORD"])))
         return 0
 
-    from bench.survey import postgres_database, postgres_problem
+    from bench.survey_setup import postgres_database, postgres_problem
 
     when = datetime.now(UTC)
     load = load_average()

@@ -39,8 +39,8 @@ from typing import Any
 
 from bench.exports import run_step as exports_step
 from bench.exports import sizes_from
+from bench.harness import Settings, bench_environment, git_commit, load_average, log, machine, run_command, serve
 from bench.report import PERFORMANCE_DOC, REPO_ROOT, write_section
-from bench.run import Settings, bench_environment, git_commit, load_average, log, machine, run_command, serve
 
 SECTION = "results"
 DEFAULT_SIZES = (1000, 10000, 100000)

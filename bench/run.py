@@ -16,34 +16,32 @@ What it does, all on loopback and with nothing fetched from the network:
 from __future__ import annotations
 
 import argparse
-import contextlib
-import csv
-import os
-import platform
-import resource
-import secrets
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.harness import (
+    SERVERS,
+    Run,
+    Settings,
+    bench_environment,
+    git_commit,
+    load_average,
+    locust,
+    log,
+    machine,
+    prepare_database,
+    serve,
+    warm_up,
+)
 from bench.report import PERFORMANCE_DOC, REPO_ROOT, write_section
 
 SECTION = "baseline"
 RESULTS_DIR = REPO_ROOT / "bench" / "results" / SECTION  # raw Locust CSVs (git-ignored)
-STARTUP_TRIES = 150  # x STARTUP_PAUSE seconds: how long a server may take to answer
-STARTUP_PAUSE = 0.2
 WARMUP_REQUESTS = 20
-COMMAND_TIMEOUT = 180  # seconds for any one set-up command
 
 
 @dataclass(frozen=True)
@@ -71,29 +69,6 @@ class Result:
     client_cpu: float  # Locust's CPU time over the run's wall time: near 1.0 means the client is the limit
 
 
-@dataclass(frozen=True)
-class Settings:
-    """How the servers are run and loaded."""
-
-    seconds: int
-    users: int
-    workers: int
-    threads: int
-
-    @property
-    def gunicorn_args(self) -> list[str]:
-        """Worker options, identical for every server so the comparison is fair."""
-        return ["--worker-class", "gthread", "--workers", str(self.workers), "--threads", str(self.threads)]
-
-    def describe(self) -> str:
-        """The settings in one line of Markdown."""
-        return (
-            f"gunicorn `--worker-class gthread --workers {self.workers} --threads {self.threads}`; "
-            f"Locust headless, {self.users} users with no think time (FastHttpUser), {self.seconds} s per route"
-        )
-
-
-SERVERS = {"hello": "bench.hello:app", "app": "wsgi:app"}
 SCENARIOS = [
     Scenario("hello world", "hello", "/", "Hello, World!"),
     Scenario("app /healthz", "app", "/healthz", '"status":"ok"'),
@@ -101,268 +76,36 @@ SCENARIOS = [
 ]
 
 
-def log(message: str) -> None:
-    """Progress on stderr, so stdout holds only the results table."""
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing is listening on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def run_command(args: list[str], env: dict[str, str]) -> str:
-    """Run a set-up command from the repository root; fail loudly with its output if it fails."""
-    try:
-        done = subprocess.run(
-            args,
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"{' '.join(args[:4])} took longer than {COMMAND_TIMEOUT} s") from exc
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-def bench_environment(workdir: Path) -> dict[str, str]:
-    """Environment for the app: a fresh SQLite database, a random key, no SMTP, development settings."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "APP_ENV": "development",
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
-            "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
-            "MAIL_SERVER": "",
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "FLASK_APP": "wsgi.py",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
-
-
-def prepare_database(env: dict[str, str]) -> None:
-    """Migrate the fresh database and load the demo data into it."""
-    flask = [sys.executable, "-m", "flask"]
-    log("migrating a fresh SQLite database")
-    run_command([*flask, "db", "upgrade"], env)
-    log("loading demo data")
-    run_command([*flask, "demo-data", "--password", secrets.token_urlsafe(12)], env)
-
-
-def get(url: str, timeout: float = 2.0) -> tuple[int, str]:
-    """GET a loopback URL; return the status and body (an HTTP error status is returned, not raised)."""
-    if not url.startswith("http://127.0.0.1:"):
-        raise ValueError(f"only loopback URLs are fetched: {url}")
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback http only
-            return response.status, response.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode("utf-8", "replace")
-
-
-def stop(process: subprocess.Popen[bytes], label: str) -> None:
-    """Ask gunicorn to shut down (SIGTERM), and kill it if it has not gone within 15 s."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            log(f"{label} did not stop in 15 s; killing it")
-            process.kill()
-            process.wait(timeout=5)
-    log(f"{label} stopped")
-
-
-@contextlib.contextmanager
-def serve(
-    label: str,
-    target: str,
-    env: dict[str, str],
-    settings: Settings,
-    workdir: Path,
-    probe: str | None = None,
-    capture_output: bool = False,
-) -> Iterator[str]:
-    """Serve `target` with gunicorn on a free loopback port; yield its base URL; always stop it.
-
-    The server is ready when `probe` (default: /healthz for the app, / for anything else) answers 200.
-    With `capture_output`, what the app logs (its tracebacks too) goes to the error log file as well.
-    """
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    errors = workdir / f"gunicorn-{label}.log"
-    args = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"127.0.0.1:{port}",
-        *settings.gunicorn_args,
-        "--graceful-timeout",
-        "5",
-        "--log-level",
-        "warning",
-        "--error-logfile",
-        str(errors),
-        *(["--capture-output"] if capture_output else []),
-        target,
-    ]
-    log(f"starting {label} ({target}) on {base}")
-    process = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL)
-    try:
-        probe = base + (probe or ("/healthz" if label == "app" else "/"))
-        for _ in range(STARTUP_TRIES):
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn for {target} exited ({process.returncode}):\n{read_tail(errors)}")
-            with contextlib.suppress(OSError):
-                status, _ = get(probe, timeout=1.0)
-                if status == 200:
-                    break
-            time.sleep(STARTUP_PAUSE)
-        else:
-            raise RuntimeError(f"{target} did not answer {probe} with 200:\n{read_tail(errors)}")
-        yield base
-    finally:
-        stop(process, label)
-
-
-def read_tail(path: Path, lines: int = 30) -> str:
-    """The last lines of a log file, or a note that there is none."""
-    if not path.exists():
-        return "(no log)"
-    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-
-
-def warm_up(base: str, scenario: Scenario) -> None:
-    """A few requests before measuring, which also check the route gives the expected answer."""
-    for _ in range(WARMUP_REQUESTS):
-        status, body = get(base + scenario.path)
-        if status != 200 or scenario.expect not in body:
-            raise RuntimeError(f"{scenario.path} answered {status} without {scenario.expect!r}")
-
-
 def run_locust(base: str, scenario: Scenario, settings: Settings, workdir: Path) -> Result:
     """Load one route with Locust (headless, bounded time) and read its aggregated figures."""
-    prefix = workdir / scenario.name.replace(" ", "_").replace("/", "")
-    env = dict(os.environ, BENCH_PATH=scenario.path, BENCH_EXPECT=scenario.expect)
-    args = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(REPO_ROOT / "bench" / "locustfile.py"),
-        "--headless",
-        "--users",
-        str(settings.users),
-        "--spawn-rate",
-        str(settings.users),
-        "--run-time",
-        f"{settings.seconds}s",
-        "--stop-timeout",
-        "5",
-        "--host",
-        base,
-        "--csv",
-        str(prefix),
-        "--only-summary",
-        "--loglevel",
-        "WARNING",
-    ]
     log(f"loading {scenario.name} for {settings.seconds} s with {settings.users} users")
-    output = Path(f"{prefix}_locust.log")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    try:
-        with output.open("wb") as sink:
-            # Locust exits 1 when any request failed; the failures are counted in the result instead.
-            subprocess.run(
-                args,
-                cwd=REPO_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                timeout=settings.seconds + 60,
-                check=False,
-            )
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"Locust did not finish {scenario.name} in {settings.seconds + 60} s") from exc
-    wall = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    for produced in workdir.glob(f"{prefix.name}_*"):
-        shutil.copy(produced, RESULTS_DIR / produced.name)
-    stats = Path(f"{prefix}_stats.csv")
-    if not stats.exists():
-        raise RuntimeError(f"Locust wrote no {stats.name} for {scenario.name}:\n{read_tail(output)}")
-    return parse_stats(stats, scenario, client_cpu=cpu / wall if wall > 0 else float("nan"))
+    run = locust(
+        scenario.name.replace(" ", "_").replace("/", ""),
+        base,
+        workdir,
+        results_dir=RESULTS_DIR,
+        users=settings.users,
+        run_time=settings.seconds,
+        extra_env={"BENCH_PATH": scenario.path, "BENCH_EXPECT": scenario.expect},
+    )
+    return result_of(run, scenario)
 
 
-def parse_stats(path: Path, scenario: Scenario, client_cpu: float = float("nan")) -> Result:
-    """The Aggregated row of a Locust `_stats.csv` file."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row["Name"] == "Aggregated":
-                return Result(
-                    scenario=scenario,
-                    requests=int(row["Request Count"]),
-                    failures=int(row["Failure Count"]),
-                    rps=float(row["Requests/s"]),
-                    mean_ms=float(row["Average Response Time"]),
-                    p50_ms=_number(row["50%"]),
-                    p95_ms=_number(row["95%"]),
-                    p99_ms=_number(row["99%"]),
-                    client_cpu=client_cpu,
-                )
-    raise RuntimeError(f"no Aggregated row in {path}")
-
-
-def _number(value: str) -> float:
-    """A Locust CSV cell as a number ("N/A" when nothing was measured becomes NaN)."""
-    try:
-        return float(value)
-    except ValueError:
-        return float("nan")
-
-
-def git_commit() -> str:
-    """The short commit hash, with "+ uncommitted changes" when the work tree differs from it."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return f"{head or 'unknown'}{' + uncommitted changes' if dirty else ''}"
-
-
-def machine() -> str:
-    """CPU count, processor and Python, in one line."""
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
+def result_of(run: Run, scenario: Scenario) -> Result:
+    """The Aggregated row of a Locust run, for one scenario."""
+    row = run.rows.get("Aggregated")
+    if row is None:
+        raise RuntimeError(f"no Aggregated row for {scenario.name}")
+    return Result(
+        scenario=scenario,
+        requests=row.requests,
+        failures=row.failures,
+        rps=row.rps,
+        mean_ms=row.mean_ms,
+        p50_ms=row.p50_ms,
+        p95_ms=row.p95_ms,
+        p99_ms=row.p99_ms,
+        client_cpu=run.client_cpu,
     )
 
 
@@ -425,14 +168,6 @@ def text_table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def load_average() -> str:
-    """The 1-minute load average: other work on the machine skews the figures."""
-    try:
-        return f"{os.getloadavg()[0]:.1f}"
-    except OSError:
-        return "unknown"
-
-
 def markdown_section(results: list[Result], settings: Settings, when: datetime, load: str) -> str:
     """The baseline section of docs/performance.md."""
     header = "| " + " | ".join(ROWS) + " |"
@@ -472,7 +207,7 @@ def measure(settings: Settings) -> list[Result]:
         for server, target in SERVERS.items():
             with serve(server, target, env, settings, workdir) as base:
                 for scenario in (s for s in SCENARIOS if s.server == server):
-                    warm_up(base, scenario)
+                    warm_up(base, scenario.path, scenario.expect, WARMUP_REQUESTS)
                     results.append(run_locust(base, scenario, settings, workdir))
     return results
 

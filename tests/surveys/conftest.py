@@ -5,26 +5,8 @@ import re
 import pytest
 
 from app.extensions import db
+from app.surveys.sample_answers import NO_SCHOOLS
 from app.surveys.services import ensure_default_survey
-
-NO_SCHOOLS = {
-    "provides": {"provides_education": "no"},
-    "user_counts": {
-        "users.office_staff": "2400",
-        "users.frontline_staff": "900",
-        "users.councillors": "70",
-        "users.school_staff": "0",
-        "users.pupils": "0",
-        "users.partners": "150",
-        "users.contractors": "80",
-        "users.volunteers": "0",
-        "users.residents": "0",
-    },
-    "benchmark_counting": {"counted_in_benchmark": ["office_staff", "frontline_staff", "councillors"]},
-    "size": {"ict_revenue_spend": "4,200,000", "ict_staff_fte": "38.5"},
-    "pupils_as_users": {"pupils_should_count": "disagree", "pupils_reason": "Pupils are not our users."},
-    "focus_group": {},
-}
 
 
 @pytest.fixture

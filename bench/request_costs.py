@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import secrets
 import sys
 import tempfile
@@ -34,8 +33,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.harness import bench_environment, git_commit, load_average, log, machine, run_command
+from bench.harness import bench_environment, git_commit, load_average, log, machine, prepare_database, run_command
 from bench.report import PERFORMANCE_DOC, REPO_ROOT, write_section
+from bench.survey_forms import CSRF, SIZE_VALUES, hidden_fields
 
 SECTION = "request-costs"
 PAGE = "/surveys/schools-ict/questions/size"
@@ -47,13 +47,6 @@ ROUTES = (
     ("sign_in", "app GET /sign-in (visitor)"),
     ("page_get", "GET question page (member)"),
     ("page_post", "POST question page (member, saves)"),
-)
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
-PAGE_FORM = re.compile(r'<form method="post"[^>]*id="page-form".*?</form>', re.S)
-VALUES = (
-    {"ict_revenue_spend": "4,200,000", "ict_staff_fte": "38.5"},
-    {"ict_revenue_spend": "4,300,000", "ict_staff_fte": "39.5"},
 )
 
 
@@ -88,7 +81,7 @@ def measure_in_process(count: int, email: str, password: str) -> dict[str, float
     token = CSRF.search(member.get("/surveys/schools-ict/").get_data(as_text=True)).group(1)
     member.post("/surveys/schools-ict/start", data={"csrf_token": token})
     page = member.get(PAGE).get_data(as_text=True)
-    hidden = dict(HIDDEN.findall(PAGE_FORM.search(page).group(0)))
+    hidden = hidden_fields(page)
     turn = [0]
 
     def get(client, path, expect=200):
@@ -100,7 +93,7 @@ def measure_in_process(count: int, email: str, password: str) -> dict[str, float
         return request
 
     def post():
-        values = VALUES[turn[0] % 2]
+        values = SIZE_VALUES[turn[0] % 2]
         turn[0] += 1
         response = member.post(PAGE, data={**hidden, **values, "action": "continue"})
         if response.status_code != 302:
@@ -112,7 +105,7 @@ def measure_in_process(count: int, email: str, password: str) -> dict[str, float
     first = member.post(PAGE, data={**hidden, "ict_revenue_spend": "1", "ict_staff_fte": "1", "action": "continue"})
     if first.status_code != 302:
         raise RuntimeError(f"POST {PAGE} answered {first.status_code}, not the redirect")
-    hidden = dict(HIDDEN.findall(PAGE_FORM.search(member.get(PAGE).get_data(as_text=True)).group(0)))
+    hidden = hidden_fields(member.get(PAGE).get_data(as_text=True))
     requests = {
         "hello": get(hello_client, "/"),
         "healthz": get(visitor, "/healthz"),
@@ -128,10 +121,7 @@ def measure_in_process(count: int, email: str, password: str) -> dict[str, float
 
 def prepare(env: dict[str, str], label: str) -> None:
     """Migrate, load the demo data and add one member organisation."""
-    flask = [sys.executable, "-m", "flask"]
-    log(f"{label}: migrating and loading the demo data")
-    run_command([*flask, "db", "upgrade"], env)
-    run_command([*flask, "demo-data", "--password", secrets.token_urlsafe(12)], env)
+    prepare_database(env, label)
     run_command([sys.executable, "-m", "bench.survey_db", "create", "--pages", "1", "--members", "0"], env)
 
 

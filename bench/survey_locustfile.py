@@ -37,6 +37,8 @@ from gevent.event import Event
 from locust import FastHttpUser, between, constant, events, task
 from locust.exception import StopUser
 
+from bench.survey_forms import CSRF, FULL_ROUTE, SHORT_ROUTE, SIZE_VALUES, hidden_fields
+
 SLUG = "schools-ict"
 SURVEY = f"/surveys/{SLUG}"
 PAGE_UNDER_TEST = "size"
@@ -56,74 +58,6 @@ SIGN_IN_ATTEMPTS = 3
 # are closed first, so the next request opens a fresh one, as a browser's would be.
 IDLE_CLOSE_SECONDS = 1.5
 TIMINGS = os.environ.get("BENCH_TIMINGS") == "1"  # keep every response time (the members' run)
-
-HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-PAGE_FORM = re.compile(r'<form method="post"[^>]*id="page-form".*?</form>', re.S)
-
-# The short route: no services to schools (as tests/surveys/conftest.py NO_SCHOOLS).
-SHORT_ROUTE: dict[str, dict[str, str | list[str]]] = {
-    "provides": {"provides_education": "no"},
-    "user_counts": {
-        "users.office_staff": "2400",
-        "users.frontline_staff": "900",
-        "users.councillors": "70",
-        "users.school_staff": "0",
-        "users.pupils": "0",
-        "users.partners": "150",
-        "users.contractors": "80",
-        "users.volunteers": "0",
-        "users.residents": "0",
-    },
-    "benchmark_counting": {"counted_in_benchmark": ["office_staff", "frontline_staff", "councillors"]},
-    "size": {"ict_revenue_spend": "4,200,000", "ict_staff_fte": "38.5"},
-    "pupils_as_users": {"pupils_should_count": "disagree", "pupils_reason": "Pupils are not our users."},
-    "focus_group": {},  # optional: left unanswered, so nothing is stored for it
-}
-
-# The full route: services to schools, so every page of app/surveys/definitions/schools-ict.json.
-FULL_ROUTE: dict[str, dict[str, str | list[str]]] = {
-    "provides": {"provides_education": "yes"},
-    "settings": {
-        "education_settings": ["maintained-primary", "maintained-secondary", "other"],
-        "education_settings__other": "Nursery partnerships",
-        "settings_supported": "120",
-    },
-    "services": {"services_to_schools": ["connectivity", "filtering", "mis"]},
-    "service_level": {
-        "service_level.school_staff": "same",
-        "service_level.pupils": "separate",
-        "pupil_funding": "traded",
-    },
-    "user_counts": {
-        "users.office_staff": "5200",
-        "users.frontline_staff": "2100",
-        "users.councillors": "84",
-        "users.school_staff": "3100",
-        "users.pupils": "41000",
-        "users.partners": "300",
-        "users.contractors": "150",
-        "users.volunteers": "40",
-        "users.residents": "2500",
-    },
-    "benchmark_counting": {"counted_in_benchmark": ["office_staff", "frontline_staff", "councillors", "school_staff"]},
-    "strain_incidents": {"incidents_school_staff": "30", "incidents_pupils": "20"},
-    "strain_resources": {
-        "share_devices": "40",
-        "share_licences": "35",
-        "share_staff_time": "25",
-        "share_spend.dont_know": "yes",
-    },
-    "size": {"ict_revenue_spend": "9,800,000", "ict_staff_fte": "71.5"},
-    "pupils_as_users": {"pupils_should_count": "agree", "pupils_reason": "Pupils make a third of our calls."},
-    "focus_group": {"focus_group_interest": "yes"},
-}
-
-# Two valid sets of answers for the page under test, posted in turn so that every POST writes.
-SIZE_VALUES = (
-    {"ict_revenue_spend": "4,200,000", "ict_staff_fte": "38.5"},
-    {"ict_revenue_spend": "4,300,000", "ict_staff_fte": "39.5"},
-)
 
 _accounts = count()
 _ready = Event()
@@ -155,12 +89,6 @@ def route_for(email: str) -> tuple[str, dict[str, dict[str, str | list[str]]]]:
     """Even-numbered accounts take the short route, odd-numbered the full route."""
     number = int(re.search(r"-(\d+)@", email).group(1))
     return ("full", FULL_ROUTE) if number % 2 else ("short", SHORT_ROUTE)
-
-
-def hidden_fields(html: str) -> dict[str, str]:
-    """Every hidden input of the question page's form (csrf_token, response_ref, rev-<key>)."""
-    form = PAGE_FORM.search(html)
-    return dict(HIDDEN.findall(form.group(0) if form else ""))
 
 
 def csrf_token(html: str) -> str:

@@ -268,6 +268,11 @@ def number(value: str) -> float:
         return float("nan")
 
 
+def ms(value: float) -> str:
+    """Milliseconds for a report, rounded to whole ones ("n/a" when nothing was measured)."""
+    return "n/a" if value != value else f"{value:.0f}"  # NaN is the only value unequal to itself
+
+
 def read_rows(path: Path) -> dict[str, Row]:
     """Every row of a Locust `_stats.csv`, by name."""
     rows: dict[str, Row] = {}

@@ -33,6 +33,7 @@ from bench.harness import (
     locust,
     log,
     machine,
+    ms,
     prepare_database,
     serve,
     warm_up,
@@ -116,10 +117,6 @@ def percent_of(result: Result, baseline: Result | None) -> str:
     return f"{100 * result.rps / baseline.rps:.0f}%"
 
 
-def _ms(value: float) -> str:
-    return "n/a" if value != value else f"{value:.0f}"  # NaN is the only value unequal to itself
-
-
 ROWS = [
     "scenario",
     "req/s",
@@ -142,13 +139,13 @@ def rows(results: list[Result]) -> list[list[str]]:
             r.scenario.name,
             f"{r.rps:.0f}",
             percent_of(r, baseline),
-            _ms(r.p50_ms),
-            _ms(r.p95_ms),
-            _ms(r.p99_ms),
+            ms(r.p50_ms),
+            ms(r.p95_ms),
+            ms(r.p99_ms),
             f"{r.mean_ms:.1f}",
             str(r.requests),
             str(r.failures),
-            _ms(100 * r.client_cpu) + "%",
+            ms(100 * r.client_cpu) + "%",
         ]
         for r in results
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bench.harness import git_commit, machine
+from bench.harness import git_commit, machine, ms
 from bench.survey_checks import Engine
 from bench.survey_setup import SECTION, SurveySettings
 
@@ -18,10 +18,6 @@ TARGET_GET_SHARE = 0.50  # page GET: at least this share of hello world's reques
 TARGET_POST_SHARE = 0.25  # page POST
 TARGET_P95_MS = 100.0  # with --members members answering the whole survey
 TARGET_P99_MS = 250.0
-
-
-def _ms(value: float) -> str:
-    return "n/a" if value != value else f"{value:.0f}"  # NaN is the only value unequal to itself
 
 
 def _share(part: float, whole: float) -> float:
@@ -75,13 +71,13 @@ def page_table(engines: list[Engine]) -> str:
                     label,
                     f"{row.rps:.0f}",
                     "n/a" if share != share else f"{100 * share:.0f}%",
-                    _ms(row.p50_ms),
-                    _ms(row.p95_ms),
-                    _ms(row.p99_ms),
+                    ms(row.p50_ms),
+                    ms(row.p95_ms),
+                    ms(row.p99_ms),
                     f"{row.mean_ms:.1f}",
                     str(row.requests),
                     str(row.failures),
-                    _ms(100 * run.client_cpu) + "%",
+                    ms(100 * run.client_cpu) + "%",
                     run.load_text,
                 ]
             )
@@ -122,11 +118,11 @@ def members_table(engines: list[Engine]) -> str:
                 f"{members.finished} of {members.expected_members}",
                 str(total.requests),
                 str(total.failures),
-                _ms(members.percentile(0.50)),
-                _ms(members.percentile(0.95)),
-                _ms(members.percentile(0.99)),
-                _ms(total.max_ms),
-                f"{_ms(members.percentile(0.95, SIGN_IN))} / {_ms(members.percentile(0.99, SIGN_IN))}",
+                ms(members.percentile(0.50)),
+                ms(members.percentile(0.95)),
+                ms(members.percentile(0.99)),
+                ms(total.max_ms),
+                f"{ms(members.percentile(0.95, SIGN_IN))} / {ms(members.percentile(0.99, SIGN_IN))}",
                 str(members.submitted_in_db),
                 str(members.expected_answers),
                 str(members.stored_answers),
@@ -156,10 +152,10 @@ def requests_table(engines: list[Engine]) -> str:
                     row.name,
                     str(row.requests),
                     str(row.failures),
-                    _ms(row.p50_ms),
-                    _ms(row.p95_ms),
-                    _ms(row.p99_ms),
-                    _ms(row.max_ms),
+                    ms(row.p50_ms),
+                    ms(row.p95_ms),
+                    ms(row.p99_ms),
+                    ms(row.max_ms),
                 ]
             )
     return _table(REQUEST_HEADER, lines)
@@ -196,8 +192,8 @@ def targets(engine: Engine, settings: SurveySettings) -> list[tuple[bool, str]]:
                 (
                     measured <= target,
                     f"p{100 * share:.0f} at most {target:.0f} ms with {settings.members} members: "
-                    f"{_ms(measured)} ms over all {total.requests} requests "
-                    f"({_ms(members.percentile(share, SIGN_IN))} ms leaving out POST /sign-in)",
+                    f"{ms(measured)} ms over all {total.requests} requests "
+                    f"({ms(members.percentile(share, SIGN_IN))} ms leaving out POST /sign-in)",
                 )
             )
         found.append(

@@ -9,7 +9,7 @@ recomputes those metrics from the survey's user counts under four definitions of
 4. ``weighted``: current + school staff + w x pupils, with w from 0 to 1 chosen by the analyst (by default
    derived from the share of incidents that come from pupils: see ``default_weight``).
 
-Plain functions of plain data: rows are ``app.surveys.dataset.Row`` or any objects with ``organisation_id``,
+Plain functions of plain data: rows are ``app.surveys.results.dataset.Row`` or any objects with ``organisation_id``,
 ``region``, ``council_type`` and ``answers``. Nothing here raises on missing or odd answers; an organisation
 without the figures a metric needs is left out of that metric and counted.
 

@@ -21,10 +21,10 @@ from app.numbers import NumberError, parse_decimal
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys import bp
 from app.surveys.access import Respondent, respondent_required
-from app.surveys.charts import bar_chart, interval_chart
-from app.surveys.dataset import Filters, submitted_rows
 from app.surveys.models import Response, Survey
-from app.surveys.results import (
+from app.surveys.results.charts import bar_chart, interval_chart
+from app.surveys.results.dataset import Filters, submitted_rows
+from app.surveys.results.figures import (
     crosstab,
     crosstab_variables,
     free_texts,
@@ -136,7 +136,7 @@ def results_free_text(slug: str):
 def results_export(slug: str):
     """Download the responses (the filters apply) as CSV or JSON at once, or as XLSX through a background job."""
     from app.auth.models import User
-    from app.surveys.exports import iter_csv, iter_json, record_export, submitted_count
+    from app.surveys.results.exports import iter_csv, iter_json, record_export, submitted_count
 
     survey = _published(slug)
     filters = Filters.from_args(request.args)
@@ -204,7 +204,7 @@ def results_export(slug: str):
 
 def _xlsx_work(progress, survey_id: int, filters: Filters, labels: bool, user_id: int) -> dict:
     from app.auth.models import User
-    from app.surveys.exports import export_to_file, record_export
+    from app.surveys.results.exports import export_to_file, record_export
 
     survey = db.session.get(Survey, survey_id)
     name = f"{survey.slug}-responses.xlsx"
@@ -222,7 +222,7 @@ def _xlsx_work(progress, survey_id: int, filters: Filters, labels: bool, user_id
 @role_required(*READERS)
 def results_impact(slug: str):
     """The 'service user' impact model: per-user metrics under four definitions of a user."""
-    from app.surveys.impact import DEFINITIONS, METRICS, default_weight, evidence, impact
+    from app.surveys.results.impact import DEFINITIONS, METRICS, default_weight, evidence, impact
 
     context = _context(_published(slug))
     rows = list(submitted_rows(context["survey"], context["filters"]))
@@ -256,7 +256,7 @@ def _weight(text: str, default: float) -> tuple[float, str | None]:
 @role_required(*READERS)
 def results_impact_export(slug: str, fmt: str):
     """The impact model's per-organisation figures as CSV or XLSX (audit-logged)."""
-    from app.surveys.impact import default_weight, impact, impact_rows_for_export
+    from app.surveys.results.impact import default_weight, impact, impact_rows_for_export
     from app.tables import write_table
 
     if fmt not in ("csv", "xlsx"):
@@ -303,13 +303,13 @@ def comparison(survey: Survey, respondent: Respondent):
     response = response_for(survey, respondent.organisation.id)
     if response is None or response.status != "submitted":
         return render_template(
-            "surveys/compare.html", survey=survey, respondent=respondent, figures=None, reason="not-submitted"
+            "surveys/results/compare.html", survey=survey, respondent=respondent, figures=None, reason="not-submitted"
         )
     rows = list(submitted_rows(survey))
     mine = next(r for r in rows if r.organisation_id == respondent.organisation.id)
     figures = member_comparison(definition_for(survey.current_version), rows, mine)
     return render_template(
-        "surveys/compare.html",
+        "surveys/results/compare.html",
         survey=survey,
         respondent=respondent,
         figures=figures,

@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from app.surveys import exports
-from app.surveys.dataset import Filters
 from app.surveys.definition import load_definition
-from app.surveys.exports import (
+from app.surveys.models import Response, SurveyVersion
+from app.surveys.results import exports
+from app.surveys.results.dataset import Filters
+from app.surveys.results.exports import (
     columns,
     export_to_file,
     iter_csv,
@@ -25,7 +26,6 @@ from app.surveys.exports import (
     record_export,
     write_xlsx,
 )
-from app.surveys.models import Response, SurveyVersion
 from app.surveys.services import definition_for
 from app.tables import neutralise
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from app.extensions import db
-from app.surveys.dataset import Filters, Row
 from app.surveys.definition import load_definition
 from app.surveys.models import Response
-from app.surveys.results import (
+from app.surveys.results.dataset import Filters, Row
+from app.surveys.results.figures import (
     crosstab,
     free_texts,
     headline,
@@ -323,7 +323,7 @@ def test_impact_figures_download(client, signed_in, responses):
 
 
 def test_free_text_becomes_passages_for_the_analysis_without_names():
-    from app.surveys.results import free_text_passages
+    from app.surveys.results.figures import free_text_passages
 
     rows = [
         _row(

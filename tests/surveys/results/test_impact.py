@@ -22,8 +22,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.surveys.dataset import Row
-from app.surveys.impact import (
+from app.surveys.results.dataset import Row
+from app.surveys.results.impact import (
     ASSUMED_WEIGHT,
     DEFINITION_KEYS,
     TOP_MOVERS,

@@ -31,8 +31,8 @@ import pandas as pd
 
 from app.numbers import finite_float
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+from app.surveys.results.figures import SMALL_GROUP  # groups with fewer organisations are flagged small
 
-SMALL_GROUP = 5  # groups with fewer organisations are flagged small (the same threshold as results.SMALL_GROUP)
 ASSUMED_WEIGHT = 0.25  # a pupil's weight when the survey gives nothing to derive it from
 TOP_MOVERS = 10
 DONT_KNOW = "dont_know"

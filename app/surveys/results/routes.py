@@ -23,18 +23,12 @@ from app.surveys import bp
 from app.surveys.access import Respondent, respondent_required
 from app.surveys.models import Response, Survey
 from app.surveys.results.charts import bar_chart, interval_chart
+from app.surveys.results.comparison import member_comparison
+from app.surveys.results.crosstabs import crosstab, crosstab_variables
 from app.surveys.results.dataset import Filters, submitted_rows
-from app.surveys.results.figures import (
-    crosstab,
-    crosstab_variables,
-    free_texts,
-    headline,
-    interval_items,
-    member_comparison,
-    share_items,
-    survey_results,
-    total_items,
-)
+from app.surveys.results.figures import share_items, survey_results, total_items
+from app.surveys.results.free_text import free_texts
+from app.surveys.results.headline import headline, interval_items
 from app.surveys.services import definition_for, find_survey, response_for
 
 READERS = (ANALYST, ORGANISER, ADMIN)

@@ -9,15 +9,12 @@ import pytest
 from app.extensions import db
 from app.surveys.definition import load_definition
 from app.surveys.models import Response
+from app.surveys.results.comparison import member_comparison
+from app.surveys.results.crosstabs import crosstab
 from app.surveys.results.dataset import Filters, Row
-from app.surveys.results.figures import (
-    crosstab,
-    free_texts,
-    headline,
-    member_comparison,
-    question_result,
-    wilson_interval,
-)
+from app.surveys.results.figures import question_result
+from app.surveys.results.free_text import free_texts
+from app.surveys.results.headline import headline, wilson_interval
 from app.surveys.services import DEFAULT_DEFINITION
 from tests.conftest import page_text, sign_in
 
@@ -323,7 +320,7 @@ def test_impact_figures_download(client, signed_in, responses):
 
 
 def test_free_text_becomes_passages_for_the_analysis_without_names():
-    from app.surveys.results.figures import free_text_passages
+    from app.surveys.results.free_text import free_text_passages
 
     rows = [
         _row(

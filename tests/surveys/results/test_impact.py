@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.surveys.results.dataset import Row
-from app.surveys.results.impact import (
+from app.surveys.results.impact.model import (
     ASSUMED_WEIGHT,
     DEFINITION_KEYS,
     TOP_MOVERS,

@@ -216,7 +216,9 @@ def _xlsx_work(progress, survey_id: int, filters: Filters, labels: bool, user_id
 @role_required(*READERS)
 def results_impact(slug: str):
     """The 'service user' impact model: per-user metrics under four definitions of a user."""
-    from app.surveys.results.impact.model import DEFINITIONS, METRICS, default_weight, evidence, impact
+    from app.surveys.results.impact.model import DEFINITIONS, METRICS, impact
+    from app.surveys.results.impact.weight import default_weight
+    from app.surveys.results.impact.wording import evidence
 
     context = _context(_published(slug))
     rows = list(submitted_rows(context["survey"], context["filters"]))
@@ -250,7 +252,8 @@ def _weight(text: str, default: float) -> tuple[float, str | None]:
 @role_required(*READERS)
 def results_impact_export(slug: str, fmt: str):
     """The impact model's per-organisation figures as CSV or XLSX (audit-logged)."""
-    from app.surveys.results.impact.model import default_weight, impact, impact_rows_for_export
+    from app.surveys.results.impact.model import impact, impact_rows_for_export
+    from app.surveys.results.impact.weight import default_weight
     from app.tables import write_table
 
     if fmt not in ("csv", "xlsx"):

@@ -27,12 +27,12 @@ from app.surveys.results.impact.model import (
     ASSUMED_WEIGHT,
     DEFINITION_KEYS,
     TOP_MOVERS,
-    default_weight,
-    evidence,
     impact,
     impact_rows_for_export,
     user_counts,
 )
+from app.surveys.results.impact.weight import default_weight
+from app.surveys.results.impact.wording import evidence
 
 
 @dataclass

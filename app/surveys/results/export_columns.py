@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
+from app.clock import aware
 from app.numbers import json_safe
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys.answering import DONT_KNOW, other_key
@@ -243,9 +244,8 @@ def column_extractors(definition: Definition, labels: bool) -> list[Extractor]:
 
 def _utc(moment: datetime | None) -> datetime | None:
     """A timestamp in UTC (SQLite gives them back without a zone: they are stored in UTC)."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    moment = aware(moment)
+    return None if moment is None else moment.astimezone(UTC)
 
 
 def iso(moment: datetime | None) -> str | None:

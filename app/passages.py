@@ -1,6 +1,6 @@
 """The hand-over to the analysis: one `Passage` shape for survey free text and focus-group notes.
 
-Both features produce passages (`app.surveys.results.free_text_passages` for free-text answers,
+Both features produce passages (`app.surveys.results.free_text.free_text_passages` for free-text answers,
 `app.focus_groups.notes` for session notes and the debrief); the analysis (`app/analysis/`) reads only
 this shape and never the features' models. Sentences are split here, once, for both.
 

@@ -153,7 +153,8 @@ def seed(start: int, stop: int) -> dict[str, int]:
 
 def measure(size: int, fmt: str, output: Path) -> dict[str, Any]:
     """Export the default survey in a fresh process; time it and measure its peak memory growth."""
-    from app.surveys.exports import columns, export_definition, export_to_file
+    from app.surveys.results.export_columns import columns, export_definition
+    from app.surveys.results.exports import export_to_file
     from app.surveys.services import DEFAULT_SLUG, find_survey
     from wsgi import app
 

@@ -1170,7 +1170,7 @@ def split_sentences(text: str) -> list[str]:
 
 def session_passages(study_or_slot: Study | Slot) -> list[dict]:
     """Every live note, a sentence at a time, as passages for the analysis (the shape of
-    `app.surveys.results.free_text_passages`, with source "focus-group"); never a name.
+    `app.surveys.results.free_text.free_text_passages`, with source "focus-group"); never a name.
 
     A passage carries its session, guide question, note, kind, pseudonyms, and the participants'
     region, council type and "supports schools" (a single value when the note concerns one

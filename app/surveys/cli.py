@@ -60,7 +60,7 @@ def register_cli(app: Flask) -> None:
         import os
         from pathlib import Path
 
-        from app.surveys.exports import export_to_file, record_export, submitted_count
+        from app.surveys.results.exports import export_to_file, record_export, submitted_count
         from app.surveys.services import find_survey
 
         output = Path(output_path)

@@ -1,4 +1,4 @@
-"""The 'service user' impact model: how council ICT benchmarks change with the definition of a user.
+"""The 'service user' impact model's statistics: how council ICT benchmarks change with the definition of a user.
 
 Socitm Improve benchmarks ICT per service user (ICT spend per user, users per ICT staff FTE). This module
 recomputes those metrics from the survey's user counts under four definitions of a user:
@@ -9,7 +9,7 @@ recomputes those metrics from the survey's user counts under four definitions of
 4. ``weighted``: current + school staff + w x pupils, with w from 0 to 1 chosen by the analyst (by default
    derived from the share of incidents that come from pupils: see ``default_weight``).
 
-Plain functions of plain data: rows are ``app.surveys.dataset.Row`` or any objects with ``organisation_id``,
+Plain functions of plain data: rows are ``app.surveys.results.dataset.Row`` or any objects with ``organisation_id``,
 ``region``, ``council_type`` and ``answers``. Nothing here raises on missing or odd answers; an organisation
 without the figures a metric needs is left out of that metric and counted.
 
@@ -18,6 +18,8 @@ Medians and quartiles use pandas' ``quantile`` with its default linear interpola
 
 Organisations appear only by an anonymous code ("Org 007", numbered by ascending organisation id within the
 rows given), their region and their council type, never by name: analysts must not see who answered what.
+
+The default pupil weight is derived in weight.py; the sentences that report the model are written in wording.py.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ import pandas as pd
 
 from app.numbers import finite_float
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+from app.surveys.results.figures import SMALL_GROUP  # groups with fewer organisations are flagged small
 
-SMALL_GROUP = 5  # groups with fewer organisations are flagged small (the same threshold as results.SMALL_GROUP)
 ASSUMED_WEIGHT = 0.25  # a pupil's weight when the survey gives nothing to derive it from
 TOP_MOVERS = 10
 DONT_KNOW = "dont_know"
@@ -84,20 +86,20 @@ METRICS: dict[str, str] = {
 # --- reading answers -------------------------------------------------------------------------------
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
     """A finite number from an answer, or None (for None, "dont_know", text, booleans, NaN...)."""
     return finite_float(value) if isinstance(value, int | float) else None
 
 
-def _count(users: dict, category: str) -> float:
+def count(users: dict, category: str) -> float:
     """One category of the user grid; a blank or unreadable cell counts as 0."""
-    value = _number(users.get(category))
+    value = number(users.get(category))
     return value if value is not None else 0.0
 
 
 def clamp_weight(weight: Any) -> float:
     """A pupil weight forced into [0, 1]; anything that is not a number becomes the assumed default."""
-    value = _number(weight)
+    value = number(weight)
     if value is None:
         return ASSUMED_WEIGHT
     return min(1.0, max(0.0, value))
@@ -107,9 +109,9 @@ def user_counts(answers: dict[str, Any] | None, weight: float) -> dict[str, floa
     """The number of users under each definition, from an organisation's answers (0 where nothing is given)."""
     users = (answers or {}).get("users")
     users = users if isinstance(users, dict) else {}
-    current = sum(_count(users, c) for c in CURRENT_CATEGORIES)
-    school_staff = _count(users, "school_staff")
-    pupils = _count(users, "pupils")
+    current = sum(count(users, c) for c in CURRENT_CATEGORIES)
+    school_staff = count(users, "school_staff")
+    pupils = count(users, "pupils")
     w = clamp_weight(weight)
     return {
         "current": current,
@@ -119,107 +121,12 @@ def user_counts(answers: dict[str, Any] | None, weight: float) -> dict[str, floa
     }
 
 
-# --- the default pupil weight ----------------------------------------------------------------------
-
-
-@dataclass
-class WeightDerivation:
-    """How the default pupil weight was reached, for the page to explain."""
-
-    weight: float  # 0-1, rounded to 2 places
-    assumed: bool  # True when no organisation gave the figures, so weight is ASSUMED_WEIGHT
-    n: int  # organisations used
-    median_ratio: float | None  # before clamping and rounding
-    q1_ratio: float | None
-    q3_ratio: float | None
-    clamped: bool  # the median ratio was above 1 (or below 0), so the weight was capped
-    dont_know: int  # organisations with pupils that did not know the share of incidents from pupils
-    explanation: str
-    ratios: list[float] = field(default_factory=list)  # one per organisation used, in ascending order
-
-
-def _plural(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
-
-
-def _quartiles(values: list[float]) -> tuple[float | None, float | None, float | None]:
+def quartiles(values: list[float]) -> tuple[float | None, float | None, float | None]:
     """(Q1, median, Q3) by linear interpolation (pandas' default); Nones for no values (so pandas never warns)."""
     if not values:
         return None, None, None
     q = pd.Series(values, dtype="float64").quantile([0.25, 0.5, 0.75])
     return float(q.iloc[0]), float(q.iloc[1]), float(q.iloc[2])
-
-
-def default_weight(rows: Iterable[Any]) -> WeightDerivation:
-    """The pupil weight derived from the strain estimates.
-
-    For each organisation with pupils, a numeric share of incidents from pupils, and users under definition 3:
-    pupils' share of users p = 100 x pupils / users (definition 3), and ratio = share of incidents from pupils / p,
-    how much support a pupil draws relative to an average user. The weight is the median ratio, clamped to
-    [0, 1] and rounded to 2 places. With no such organisation, the weight is ASSUMED_WEIGHT, flagged assumed.
-    """
-    ratios: list[float] = []
-    dont_know = 0
-    for row in rows:
-        answers = getattr(row, "answers", None) or {}
-        counts = user_counts(answers, ASSUMED_WEIGHT)
-        users = answers.get("users") if isinstance(answers.get("users"), dict) else {}
-        pupils = _count(users, "pupils")
-        if pupils <= 0:
-            continue
-        incidents = answers.get("incidents_pupils")
-        if incidents == DONT_KNOW:
-            dont_know += 1
-        share = _number(incidents)
-        if share is None or counts["plus_pupils"] <= 0:
-            continue
-        ratios.append(share / (100.0 * pupils / counts["plus_pupils"]))
-    ratios.sort()
-    if not ratios:
-        unknown = (
-            f" {_plural(dont_know, 'organisation')} with pupils did not know the share of incidents from pupils."
-            if dont_know
-            else ""
-        )
-        return WeightDerivation(
-            weight=ASSUMED_WEIGHT,
-            assumed=True,
-            n=0,
-            median_ratio=None,
-            q1_ratio=None,
-            q3_ratio=None,
-            clamped=False,
-            dont_know=dont_know,
-            explanation=(
-                f"No organisation that supports pupils gave both its number of pupils and the share of "
-                f"incidents from pupils, so a pupil is assumed to count as {ASSUMED_WEIGHT:.2f} of a user. "
-                f"This is an assumed default, not a figure from the survey.{unknown}"
-            ),
-        )
-    q1, median, q3 = _quartiles(ratios)
-    clamped = not 0 <= median <= 1
-    weight = round(min(1.0, max(0.0, median)), 2)
-    who = "organisation that supports" if len(ratios) == 1 else "organisations that support"
-    explanation = (
-        f"Based on {len(ratios):,} {who} pupils and estimated the share of incidents from pupils: "
-        f"a pupil generates a median of {median:.2f} times the incidents of an average user, "
-    )
-    if clamped:
-        explanation += f"but a pupil can count as at most one user, so a pupil counts as {weight:.2f} of a user."
-    else:
-        explanation += f"so a pupil counts as {weight:.2f} of a user."
-    return WeightDerivation(
-        weight=weight,
-        assumed=False,
-        n=len(ratios),
-        median_ratio=median,
-        q1_ratio=q1,
-        q3_ratio=q3,
-        clamped=clamped,
-        dont_know=dont_know,
-        explanation=explanation,
-        ratios=ratios,
-    )
 
 
 # --- the model -------------------------------------------------------------------------------------
@@ -400,8 +307,8 @@ def _organisation(code: str, row: Any, weight: float) -> OrganisationImpact:
     answers = answers if isinstance(answers, dict) else {}
     region = getattr(row, "region", None) or ""
     council_type = getattr(row, "council_type", None) or ""
-    spend = _number(answers.get("ict_revenue_spend"))
-    fte = _number(answers.get("ict_staff_fte"))
+    spend = number(answers.get("ict_revenue_spend"))
+    fte = number(answers.get("ict_staff_fte"))
     fte = fte if fte is not None and fte > 0 else None
     users = user_counts(answers, weight)
     return OrganisationImpact(
@@ -418,7 +325,7 @@ def _organisation(code: str, row: Any, weight: float) -> OrganisationImpact:
     )
 
 
-def _groups(organisations: list[OrganisationImpact]) -> list[tuple[str, str, list[OrganisationImpact]]]:
+def council_type_groups(organisations: list[OrganisationImpact]) -> list[tuple[str, str, list[OrganisationImpact]]]:
     """(slug, label, members) per council type present, in vocabulary order, unknown types last."""
     present = {o.council_type for o in organisations}
     order = [slug for slug in COUNCIL_TYPES if slug in present]
@@ -434,7 +341,7 @@ def _summary(
     label: str, council_type: str | None, members: list[OrganisationImpact], definition: str, metric: str
 ) -> Summary:
     values = [v for o in members if (v := o.metric(metric)[definition]) is not None]
-    q1, median, q3 = _quartiles(values)
+    q1, median, q3 = quartiles(values)
     return Summary(
         label=label,
         council_type=council_type,
@@ -486,11 +393,12 @@ def _rank_shift(definition: str, label: str, council_type: str | None, members: 
     return RankShift(definition, label, council_type, len(entries), _spearman(current, other), entries, movers)
 
 
-def _change(organisations: list[OrganisationImpact], definition: str, metric: str) -> MedianChange:
+def median_change(organisations: list[OrganisationImpact], definition: str, metric: str) -> MedianChange:
+    """The median of a metric under the current definition and under `definition`, over organisations with both."""
     pairs = [(o.metric(metric)[BASE], o.metric(metric)[definition]) for o in organisations]
     pairs = [(a, b) for a, b in pairs if a is not None and b is not None]
     return MedianChange(
-        definition, metric, len(pairs), _quartiles([a for a, _ in pairs])[1], _quartiles([b for _, b in pairs])[1]
+        definition, metric, len(pairs), quartiles([a for a, _ in pairs])[1], quartiles([b for _, b in pairs])[1]
     )
 
 
@@ -507,7 +415,7 @@ def impact(rows: Iterable[Any], weight: float) -> ImpactModel:
     weight = clamp_weight(weight)
     ordered = sorted(rows, key=_sort_key)
     organisations = [_organisation(_code(i, len(ordered)), row, weight) for i, row in enumerate(ordered, start=1)]
-    groups = _groups(organisations)
+    groups = council_type_groups(organisations)
     metrics = [
         MetricResult(
             definition=d,
@@ -545,7 +453,7 @@ def impact(rows: Iterable[Any], weight: float) -> ImpactModel:
         excluded_missing_fte=sum(1 for o in organisations if o.ict_staff_fte is None),
         excluded_zero_users={d: sum(1 for o in organisations if o.users[d] <= 0) for d in DEFINITION_KEYS},
         metrics=metrics,
-        changes=[_change(organisations, d, m) for m in METRICS for d in OTHERS],
+        changes=[median_change(organisations, d, m) for m in METRICS for d in OTHERS],
         rank_shifts=comparisons,
     )
 
@@ -584,148 +492,3 @@ def impact_rows_for_export(model: ImpactModel) -> list[dict[str, Any]]:
             row[f"rank_shift_spend_{d}"] = _tidy(o.rank_shift_spend.get(d))
         result.append(row)
     return result
-
-
-# --- evidence --------------------------------------------------------------------------------------
-
-
-def _money(value: float) -> str:
-    return f"£{value:,.0f}" if abs(value) >= 100 else f"£{value:,.2f}"
-
-
-def _amount(value: float) -> str:
-    if value.is_integer() or abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:,.1f}"
-
-
-def _percent_text(percent: float) -> str:
-    if percent == 0:
-        return "0%"
-    magnitude = f"{abs(percent):.0f}" if abs(percent) >= 10 else f"{abs(percent):.1f}"
-    return ("−" if percent < 0 else "+") + magnitude + "%"
-
-
-def _counting(definition: str, weight: float) -> str:
-    text = DEFINITION_BY_KEY[definition].counting
-    if definition == "weighted":
-        text = f"school staff and pupils (each pupil as {weight:.2f} of a user)"
-    return text
-
-
-GROUP_NAMES: dict[str, str] = {
-    "county": "county councils",
-    "district": "district councils",
-    "unitary": "unitary authorities",
-    "metropolitan-borough": "metropolitan boroughs",
-    "london-borough": "London boroughs",
-    "scottish": "Scottish councils",
-    "welsh": "Welsh councils",
-    "northern-ireland-district": "Northern Ireland district councils",
-    "other-public-body": "other public bodies",
-}
-
-
-def _group_name(slug: str | None) -> str:
-    """A council type in the plural, for the middle of a sentence."""
-    if not slug:
-        return "organisations whose council type is not known"
-    return GROUP_NAMES.get(slug, f"organisations of type {slug}")
-
-
-def _change_sentence(change: MedianChange, counting: str, what: str, fmt) -> str:
-    """'Counting ... lowers the median ... from X to Y (−Z%) across N organisations' (no full stop)."""
-    before, after = change.median_current, change.median_other
-    if after == before:
-        text = f"Counting {counting} leaves the median {what} unchanged at {fmt(before)}"
-    else:
-        verb = "lowers" if after < before else "raises"
-        percent = change.percent_change
-        text = f"Counting {counting} {verb} the median {what} from {fmt(before)} to {fmt(after)}" + (
-            f" ({_percent_text(percent)})" if percent is not None else ""
-        )
-    return text + f" across {_plural(change.n, 'organisation')}"
-
-
-def _rho_clause(rho: float | None) -> str:
-    if rho is None:
-        return "; there are too few organisations, or too little variation, to correlate the rankings."
-    return f"; Spearman's ρ between the rankings is {rho:.2f}."
-
-
-def _place(entry: RankedOrganisation) -> str:
-    return f"{entry.code}, {entry.council_type_label}, {entry.region_label}"
-
-
-def _group_changes(model: ImpactModel) -> list[tuple[str | None, MedianChange]]:
-    """The change in median spend per user from definition 1 to 3 within each council type, where there is one."""
-    result = []
-    for slug, _label, members in _groups(model.organisations):
-        change = _change(members, "plus_pupils", "spend_per_user")
-        if change.n and change.percent_change is not None:
-            result.append((slug, change))
-    return result
-
-
-def evidence(model: ImpactModel) -> list[str]:
-    """Plain-English sentences on how the definition of a user changes the benchmarks (for the recommendation).
-
-    Spend per user under each definition against the current one (with Spearman's rho), users per FTE likewise,
-    how many organisations move in the ranking when pupils count, the council types most and least affected,
-    and how many organisations are left out. With no organisation that has both ICT spend and users, the first
-    sentence says the effect cannot be measured.
-    """
-    sentences: list[str] = []
-    for d in OTHERS:
-        change = model.change(d, "spend_per_user")
-        if change.n:
-            sentences.append(
-                _change_sentence(change, _counting(d, model.weight), "ICT spend per user", _money)
-                + _rho_clause(model.rank_shift(d).overall.spearman)
-            )
-    if not sentences:
-        sentences.append(
-            "No organisation gave both its ICT revenue spend and its users, so the effect of the "
-            "definition of a user on ICT spend per user cannot be measured."
-        )
-    for d in OTHERS:
-        change = model.change(d, "users_per_fte")
-        if change.n:
-            sentences.append(
-                _change_sentence(change, _counting(d, model.weight), "number of users per ICT FTE", _amount) + "."
-            )
-    full = model.rank_shift("plus_pupils").overall
-    if full.n and full.moved:
-        top = full.movers[0]
-        places = abs(top.shift)
-        sentences.append(
-            f"Counting school staff and pupils moves {full.moved:,} of {_plural(full.n, 'organisation')} in the "
-            f"ICT spend per user ranking; the largest move is {places:g} place{'' if places == 1 else 's'} "
-            f"({_place(top)})."
-        )
-    elif full.n:
-        sentences.append(
-            f"Counting school staff and pupils moves none of the {_plural(full.n, 'organisation')} in "
-            "the ICT spend per user ranking."
-        )
-    by_type = sorted(_group_changes(model), key=lambda pair: (pair[1].percent_change, _group_name(pair[0])))
-    if len(by_type) >= 2:
-        ends = []
-        for slug, change in (by_type[0], by_type[-1]):
-            small = ", a small group" if change.n < SMALL_GROUP else ""
-            ends.append(
-                f"{_percent_text(change.percent_change)} for {_group_name(slug)} "
-                f"({_plural(change.n, 'organisation')}{small})"
-            )
-        sentences.append(
-            "By council type, the change in the median ICT spend per user when school staff and "
-            f"pupils count ranges from {ends[0]} to {ends[1]}."
-        )
-    missing = []
-    if model.excluded_missing_spend:
-        missing.append(f"{_plural(model.excluded_missing_spend, 'organisation')} gave no ICT revenue spend")
-    if model.excluded_missing_fte:
-        missing.append(f"{_plural(model.excluded_missing_fte, 'organisation')} gave no ICT staff FTE")
-    if missing:
-        sentences.append(" and ".join(missing) + ", so they are left out of those figures.")
-    return sentences

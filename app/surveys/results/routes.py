@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 from flask import Response as HttpResponse
 from flask import abort, flash, redirect, render_template, request, send_file, stream_with_context, url_for
@@ -11,30 +10,25 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
-from app.audit.services import record
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ANALYST, ORGANISER
-from app.database import write_transaction
 from app.extensions import db
-from app.jobs.runner import job_file_path, start_job
+from app.jobs.runner import start_job
 from app.numbers import NumberError, parse_decimal
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys import bp
 from app.surveys.access import Respondent, respondent_required
-from app.surveys.charts import bar_chart, interval_chart
-from app.surveys.dataset import Filters, submitted_rows
 from app.surveys.models import Response, Survey
-from app.surveys.results import (
-    crosstab,
-    crosstab_variables,
-    free_texts,
-    headline,
-    interval_items,
-    member_comparison,
-    share_items,
-    survey_results,
-    total_items,
-)
+from app.surveys.results.charts import bar_chart, interval_chart
+from app.surveys.results.comparison import member_comparison
+from app.surveys.results.crosstabs import crosstab, crosstab_variables
+from app.surveys.results.dataset import Filters, submitted_rows
+from app.surveys.results.exports import submitted_count
+from app.surveys.results.figures import share_items, survey_results, total_items
+from app.surveys.results.free_text import free_texts
+from app.surveys.results.headline import headline, interval_items
+from app.surveys.results.impact.weight import default_weight
+from app.surveys.results.services import export_impact, stream_export, switch_member_comparison, xlsx_export_job
 from app.surveys.services import definition_for, find_survey, response_for
 
 READERS = (ANALYST, ORGANISER, ADMIN)
@@ -135,9 +129,6 @@ def results_free_text(slug: str):
 @role_required(*READERS)
 def results_export(slug: str):
     """Download the responses (the filters apply) as CSV or JSON at once, or as XLSX through a background job."""
-    from app.auth.models import User
-    from app.surveys.exports import iter_csv, iter_json, record_export, submitted_count
-
     survey = _published(slug)
     filters = Filters.from_args(request.args)
     fmt = request.args.get("format", "")
@@ -152,7 +143,7 @@ def results_export(slug: str):
             "export",
             f"Exporting '{survey.title}' to Excel",
             submitted_count(survey),
-            _xlsx_work,
+            xlsx_export_job,
             survey.id,
             filters,
             labels,
@@ -161,40 +152,7 @@ def results_export(slug: str):
             return_url=url_for("surveys.results_export", slug=slug, **filters.as_args()),
         )
         return redirect(url_for("jobs.show", job_id=job.id))
-    survey_id, user_id = survey.id, user.id
-
-    def pieces():
-        # Read afresh while streaming: the objects loaded before the response started may be gone by then.
-        fresh = db.session.get(Survey, survey_id)
-        sent, finished = 0, False
-
-        def seen(done: int) -> None:
-            nonlocal sent
-            sent = done
-
-        try:
-            if fmt == "csv":
-                yield "\ufeff"  # a byte-order mark, so Excel reads accented names correctly
-                yield from iter_csv(fresh, filters, labels, progress=seen)
-            else:
-                yield from iter_json(fresh, filters, labels, progress=seen)
-            finished = True
-        finally:
-            # Logged once the stream ends, with the responses it really held (and whether the download
-            # was cut short), in a transaction of its own: a GET that writes.
-            with write_transaction():
-                record_export(
-                    db.session.get(Survey, survey_id),
-                    fmt,
-                    user=db.session.get(User, user_id),
-                    rows=sent,
-                    labels=labels,
-                    filters=filters,
-                    via="web",
-                    completed=finished,
-                )
-
-    body = stream_with_context(pieces())
+    body = stream_with_context(stream_export(survey.id, fmt, filters, labels, user.id))
     return HttpResponse(
         body,
         mimetype=FORMATS[fmt],
@@ -202,27 +160,12 @@ def results_export(slug: str):
     )
 
 
-def _xlsx_work(progress, survey_id: int, filters: Filters, labels: bool, user_id: int) -> dict:
-    from app.auth.models import User
-    from app.surveys.exports import export_to_file, record_export
-
-    survey = db.session.get(Survey, survey_id)
-    name = f"{survey.slug}-responses.xlsx"
-    path = job_file_path(name)
-    rows = export_to_file(
-        survey, "xlsx", path, labels=labels, filters=filters, progress=lambda done: progress(done, "responses written")
-    )
-    user = db.session.get(User, user_id)
-    with write_transaction():
-        record_export(survey, "xlsx", user=user, rows=rows, labels=labels, filters=filters, via="web")
-    return {"file": path.name, "download_name": name, "rows": rows}
-
-
 @bp.route("/results/<slug>/impact")
 @role_required(*READERS)
 def results_impact(slug: str):
     """The 'service user' impact model: per-user metrics under four definitions of a user."""
-    from app.surveys.impact import DEFINITIONS, METRICS, default_weight, evidence, impact
+    from app.surveys.results.impact.model import DEFINITIONS, METRICS, impact
+    from app.surveys.results.impact.wording import evidence
 
     context = _context(_published(slug))
     rows = list(submitted_rows(context["survey"], context["filters"]))
@@ -256,20 +199,12 @@ def _weight(text: str, default: float) -> tuple[float, str | None]:
 @role_required(*READERS)
 def results_impact_export(slug: str, fmt: str):
     """The impact model's per-organisation figures as CSV or XLSX (audit-logged)."""
-    from app.surveys.impact import default_weight, impact, impact_rows_for_export
-    from app.tables import write_table
-
     if fmt not in ("csv", "xlsx"):
         abort(404)
     survey = _published(slug)
     rows = list(submitted_rows(survey, Filters.from_args(request.args)))
     weight, _error = _weight(request.args.get("weight", ""), default_weight(rows).weight)
-    table = impact_rows_for_export(impact(rows, weight))
-    with write_transaction():  # a GET that writes
-        record("survey-impact-exported", survey, format=fmt, weight=weight, rows=len(table))
-    handle, path = tempfile.mkstemp(suffix=f".{fmt}")
-    os.close(handle)
-    write_table(table, fmt, path, sheet="impact")
+    path = export_impact(survey, rows, weight, fmt)
     response = send_file(path, mimetype=FORMATS[fmt], as_attachment=True, download_name=f"{survey.slug}-impact.{fmt}")
     response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
     return response
@@ -282,9 +217,7 @@ def set_member_comparison(slug: str):
     survey = _published(slug)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    survey.member_comparison = request.form.get("enabled") == "yes"
-    record("survey-member-comparison", survey, enabled=survey.member_comparison)
-    db.session.commit()
+    switch_member_comparison(survey, request.form.get("enabled") == "yes")
     flash(
         "Members "
         + ("can now" if survey.member_comparison else "can no longer")
@@ -303,13 +236,13 @@ def comparison(survey: Survey, respondent: Respondent):
     response = response_for(survey, respondent.organisation.id)
     if response is None or response.status != "submitted":
         return render_template(
-            "surveys/compare.html", survey=survey, respondent=respondent, figures=None, reason="not-submitted"
+            "surveys/results/compare.html", survey=survey, respondent=respondent, figures=None, reason="not-submitted"
         )
     rows = list(submitted_rows(survey))
     mine = next(r for r in rows if r.organisation_id == respondent.organisation.id)
     figures = member_comparison(definition_for(survey.current_version), rows, mine)
     return render_template(
-        "surveys/compare.html",
+        "surveys/results/compare.html",
         survey=survey,
         respondent=respondent,
         figures=figures,

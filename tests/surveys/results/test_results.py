@@ -7,17 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from app.extensions import db
-from app.surveys.dataset import Filters, Row
 from app.surveys.definition import load_definition
 from app.surveys.models import Response
-from app.surveys.results import (
-    crosstab,
-    free_texts,
-    headline,
-    member_comparison,
-    question_result,
-    wilson_interval,
-)
+from app.surveys.results.comparison import member_comparison
+from app.surveys.results.crosstabs import crosstab
+from app.surveys.results.dataset import Filters, Row
+from app.surveys.results.figures import question_result
+from app.surveys.results.free_text import free_texts
+from app.surveys.results.headline import headline, wilson_interval
 from app.surveys.services import DEFAULT_DEFINITION
 from tests.conftest import page_text, sign_in
 
@@ -323,7 +320,8 @@ def test_impact_figures_download(client, signed_in, responses):
 
 
 def test_free_text_becomes_passages_for_the_analysis_without_names():
-    from app.surveys.results import free_text_passages
+    from app.passages import Passage, passage_id
+    from app.surveys.results.free_text import free_text_passages
 
     rows = [
         _row(
@@ -338,25 +336,65 @@ def test_free_text_becomes_passages_for_the_analysis_without_names():
     ]
     passages = free_text_passages(SURVEY, rows)
     assert passages == [
-        {
-            "source": "survey",
-            "question_id": "pupil_funding__other",
-            "question": "How are the ICT services that pupils use mainly funded?",
-            "text": "Charity funding",
-            "region": "Wales",
-            "council_type": "Welsh council",
-            "supports_pupils": True,
-        },
-        {
-            "source": "survey",
-            "question_id": "pupils_reason",
-            "question": "Why do you say that?",
-            "text": "Pupils count.",
-            "region": "Wales",
-            "council_type": "Welsh council",
-            "supports_pupils": True,
-        },
+        Passage(
+            id=passage_id("survey", "response:1:pupil_funding__other", "Charity funding", 1),
+            source_kind="survey",
+            source_ref={"response": 1, "question": "pupil_funding__other", "sentence": 1},
+            text="Charity funding",
+            start=0,
+            end=15,
+            section="pupil_funding__other",
+            section_label="How are the ICT services that pupils use mainly funded?",
+            region="wales",
+            council_type="welsh",
+            supports_schools=True,
+        ),
+        Passage(
+            id=passage_id("survey", "response:1:pupils_reason", "Pupils count.", 1),
+            source_kind="survey",
+            source_ref={"response": 1, "question": "pupils_reason", "sentence": 1},
+            text="Pupils count.",
+            start=0,
+            end=13,
+            section="pupils_reason",
+            section_label="Why do you say that?",
+            region="wales",
+            council_type="welsh",
+            supports_schools=True,
+        ),
     ]
+    assert all(p.id.startswith("s-") and p.pseudonyms == () and p.note_kind is None for p in passages)
+    assert "Org 1" not in repr(passages) and "R1" not in repr(passages)
+
+
+def test_free_text_passages_are_sentences_with_offsets_into_the_answer_as_stored():
+    from app.surveys.results.free_text import free_text_passages
+
+    answer = "  Pupils count. Staff do too.\nSo do governors."
+    rows = [_row(7, region="london", council_type="london-borough", provides_education="no", pupils_reason=answer)]
+    passages = free_text_passages(SURVEY, rows)
+    assert [(p.text, p.start, p.end, p.source_ref["sentence"]) for p in passages] == [
+        ("Pupils count.", 2, 15, 1),
+        ("Staff do too.", 16, 29, 2),
+        ("So do governors.", 30, 46, 3),
+    ]
+    assert all(answer[p.start : p.end] == p.text for p in passages)
+    assert {(p.region, p.council_type, p.supports_schools) for p in passages} == {("london", "london-borough", False)}
+    assert len({p.id for p in passages}) == 3
+
+
+def test_a_survey_passage_id_survives_rereading_and_changes_with_the_text():
+    from app.surveys.results.free_text import free_text_passages
+
+    def read(reason):
+        return free_text_passages(SURVEY, [_row(3, provides_education="yes", pupils_reason=reason)])
+
+    first, again = read("Pupils are users too."), read("Pupils are users too.")
+    assert [p.id for p in first] == [p.id for p in again]
+    changed = read("Pupils are users as well.")
+    assert changed[0].id != first[0].id
+    elsewhere = free_text_passages(SURVEY, [_row(4, provides_education="yes", pupils_reason="Pupils are users too.")])
+    assert elsewhere[0].id != first[0].id  # another response's identical answer is another passage
 
 
 def test_one_response_and_all_dont_know_give_figures_not_errors(client, signed_in, survey, make_organisation):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from tests.surveys.test_exports import made  # noqa: F401 - three submitted responses and one in progress
+from tests.surveys.results.test_exports import made  # noqa: F401 - three submitted responses and one in progress
 
 
 def _exported() -> list[AuditEvent]:

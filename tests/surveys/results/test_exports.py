@@ -14,18 +14,18 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from app.surveys import exports
-from app.surveys.dataset import Filters
 from app.surveys.definition import load_definition
-from app.surveys.exports import (
-    columns,
+from app.surveys.models import Response, SurveyVersion
+from app.surveys.results import export_columns, exports
+from app.surveys.results.dataset import Filters
+from app.surveys.results.export_columns import columns
+from app.surveys.results.exports import (
     export_to_file,
     iter_csv,
     iter_json,
     record_export,
     write_xlsx,
 )
-from app.surveys.models import Response, SurveyVersion
 from app.surveys.services import definition_for
 from app.tables import neutralise
 
@@ -283,7 +283,7 @@ def test_columns_are_stable_names_from_question_ids(survey):
     definition = definition_for(survey.current_version)
     found = columns(definition)
     names = [c.name for c in found]
-    assert names[:9] == list(exports.META_COLUMNS)
+    assert names[:9] == list(export_columns.META_COLUMNS)
     assert names[9:11] == ["provides_education", "education_settings__maintained-primary"]
     assert names.index("education_settings__other") == names.index("education_settings__early-years") + 1
     assert names[names.index("education_settings__other") + 1] == "education_settings__other_text"
@@ -364,7 +364,7 @@ def test_csv_neutralises_formulas_and_quotes_text(survey, made):
 
 
 def test_csv_is_produced_a_chunk_at_a_time(survey, made, monkeypatch):
-    monkeypatch.setattr(exports, "CHUNK", 2)
+    monkeypatch.setattr(export_columns, "CHUNK", 2)
     done = []
     pieces = iter_csv(survey, progress=done.append)
     header = next(pieces)
@@ -569,7 +569,7 @@ def test_date_answers_are_dates_in_xlsx(survey, make_organisation, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
 def test_export_to_file_writes_the_file_and_counts(survey, made, fmt, tmp_path, monkeypatch):
-    monkeypatch.setattr(exports, "CHUNK", 2)
+    monkeypatch.setattr(export_columns, "CHUNK", 2)
     done = []
     path = tmp_path / f"out.{fmt}"
     assert export_to_file(survey, fmt, path, progress=done.append) == 3

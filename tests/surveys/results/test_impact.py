@@ -22,17 +22,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.surveys.dataset import Row
-from app.surveys.impact import (
+from app.surveys.results.dataset import Row
+from app.surveys.results.impact.model import (
     ASSUMED_WEIGHT,
     DEFINITION_KEYS,
     TOP_MOVERS,
-    default_weight,
-    evidence,
     impact,
     impact_rows_for_export,
     user_counts,
 )
+from app.surveys.results.impact.weight import default_weight
+from app.surveys.results.impact.wording import evidence
 
 
 @dataclass

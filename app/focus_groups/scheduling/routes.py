@@ -15,9 +15,8 @@ from app.auth.roles import ADMIN, FACILITATOR, ORGANISER
 from app.clock import from_london, london, utcnow
 from app.extensions import db
 from app.focus_groups import bp
-from app.focus_groups.forms import SlotForm
 from app.focus_groups.models import ATTENDANCE, PLACEMENT_ROLES, PLACEMENT_STATUSES, SLOT_STATUSES, Placement
-from app.focus_groups.scheduling import (
+from app.focus_groups.scheduling.invitations import (
     ATTENDING,
     attendance_rows,
     can_see_session,
@@ -39,6 +38,7 @@ from app.focus_groups.scheduling import (
     withdraw_volunteer,
 )
 from app.focus_groups.services import slot_ends_at, slot_or_404, study_or_404, volunteer_by_token, volunteer_token
+from app.focus_groups.studies.forms import SlotForm
 from app.identifiers import get_or_404, parse_id
 from app.jobs.runner import start_job
 
@@ -309,7 +309,7 @@ def my_sessions():
     """The sessions the signed-in person facilitates or takes notes in (organisers and admins: all)."""
     upcoming, past = sessions_for(current_user)
     return render_template(
-        "focus_groups/sessions/index.html",
+        "focus_groups/scheduling/sessions/index.html",
         upcoming=upcoming,
         past=past,
         sees_all=current_user.has_role(*MANAGERS),
@@ -330,7 +330,7 @@ def session_detail(slot_id: int):
         p for p in participants(slot, ("withdrawn",)) if p.attendance
     ]
     return render_template(
-        "focus_groups/sessions/detail.html",
+        "focus_groups/scheduling/sessions/detail.html",
         people=sorted(people, key=lambda p: (p.pseudonym is None, len(p.pseudonym or ""), p.pseudonym or "", p.id)),
         names_visible=slot.names_visible,
         is_manager=current_user.has_role(*MANAGERS),

@@ -12,10 +12,10 @@ from app.auth.roles import ADMIN, ORGANISER
 from app.clock import from_london, london
 from app.extensions import db
 from app.focus_groups import bp
-from app.focus_groups.forms import GuideQuestionForm, SlotForm, StudyForm
 from app.focus_groups.models import GuideQuestion, Placement, Slot, Study, Volunteer
 from app.focus_groups.planning import current_groups
 from app.focus_groups.services import add_slot, create_study, slot_or_404, study_or_404
+from app.focus_groups.studies.forms import GuideQuestionForm, SlotForm, StudyForm
 from app.identifiers import get_or_404
 
 MANAGERS = (ADMIN, ORGANISER)
@@ -56,7 +56,9 @@ def index():
             select(Slot.study_id, func.count(Slot.id)).where(Slot.status == "confirmed").group_by(Slot.study_id)
         ).all()
     )
-    return render_template("focus_groups/setup/index.html", studies=studies, volunteers=volunteers, confirmed=confirmed)
+    return render_template(
+        "focus_groups/studies/index.html", studies=studies, volunteers=volunteers, confirmed=confirmed
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -82,7 +84,7 @@ def create():
         db.session.commit()
         flash(f"Study ‘{study.title}’ created. Next, add the candidate slots.", "success")
         return redirect(url_for("focus_groups.study", study_id=study.id))
-    return render_template("focus_groups/setup/settings.html", form=form, study=None)
+    return render_template("focus_groups/studies/settings.html", form=form, study=None)
 
 
 @bp.route("/<int:study_id>")
@@ -95,7 +97,7 @@ def study(study_id: int):
     )
     availability = _availability_counts(study)
     return render_template(
-        "focus_groups/setup/study.html",
+        "focus_groups/studies/study.html",
         study=study,
         volunteer_count=volunteer_count,
         availability=availability,
@@ -139,7 +141,7 @@ def settings(study_id: int):
         db.session.commit()
         flash("Study settings saved.", "success")
         return redirect(url_for("focus_groups.study", study_id=study.id))
-    return render_template("focus_groups/setup/settings.html", form=form, study=study)
+    return render_template("focus_groups/studies/settings.html", form=form, study=study)
 
 
 @bp.route("/<int:study_id>/delete", methods=["GET", "POST"])
@@ -155,7 +157,7 @@ def delete_study(study_id: int):
         db.session.commit()
         flash(f"Study ‘{title}’ deleted.", "success")
         return redirect(url_for("focus_groups.index"))
-    return render_template("focus_groups/setup/delete_study.html", study=study, confirmed=confirmed)
+    return render_template("focus_groups/studies/delete_study.html", study=study, confirmed=confirmed)
 
 
 # The discussion guide ---------------------------------------------------------------------------
@@ -176,7 +178,7 @@ def add_guide_question(study_id: int):
         db.session.commit()
         flash("Question added to the guide.", "success")
         return redirect(url_for("focus_groups.study", study_id=study.id) + "#guide")
-    return render_template("focus_groups/setup/guide_question.html", form=form, study=study, question=None)
+    return render_template("focus_groups/studies/guide_question.html", form=form, study=study, question=None)
 
 
 @bp.route("/<int:study_id>/guide/<int:guide_question_id>", methods=["GET", "POST"])
@@ -193,7 +195,7 @@ def edit_guide_question(study_id: int, guide_question_id: int):
         db.session.commit()
         flash("Question saved.", "success")
         return redirect(url_for("focus_groups.study", study_id=study.id) + "#guide")
-    return render_template("focus_groups/setup/guide_question.html", form=form, study=study, question=question)
+    return render_template("focus_groups/studies/guide_question.html", form=form, study=study, question=question)
 
 
 @bp.route("/<int:study_id>/guide/<int:guide_question_id>/move", methods=["POST"])
@@ -229,7 +231,7 @@ def delete_guide_question(study_id: int, guide_question_id: int):
         db.session.commit()
         flash("Question removed from the guide.", "success")
         return redirect(url_for("focus_groups.study", study_id=study.id) + "#guide")
-    return render_template("focus_groups/setup/delete_guide_question.html", study=study, question=question)
+    return render_template("focus_groups/studies/delete_guide_question.html", study=study, question=question)
 
 
 # Candidate slots -------------------------------------------------------------------------------
@@ -268,7 +270,7 @@ def _slot_page(study: Study, slot: Slot | None):
                 flash("Slot saved.", "success")
             db.session.commit()
             return redirect(url_for("focus_groups.study", study_id=study.id) + "#slots")
-    return render_template("focus_groups/setup/slot.html", form=form, study=study, slot=slot)
+    return render_template("focus_groups/studies/slot.html", form=form, study=study, slot=slot)
 
 
 @bp.route("/<int:study_id>/slots/new", methods=["GET", "POST"])
@@ -307,5 +309,5 @@ def delete_slot(study_id: int, slot_id: int):
         flash("Slot removed.", "success")
         return redirect(url_for("focus_groups.study", study_id=study.id) + "#slots")
     return render_template(
-        "focus_groups/setup/delete_slot.html", study=study, slot=slot, proposed=proposed, london=london
+        "focus_groups/studies/delete_slot.html", study=study, slot=slot, proposed=proposed, london=london
     )

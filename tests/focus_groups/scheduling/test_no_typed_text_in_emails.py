@@ -15,7 +15,7 @@ import pytest
 
 from app.clock import aware
 from app.extensions import db
-from app.focus_groups.scheduling import (
+from app.focus_groups.scheduling.invitations import (
     cancel_slot,
     confirm_slot,
     reschedule_slot,
@@ -26,7 +26,7 @@ from app.focus_groups.scheduling import (
 )
 from app.focus_groups.services import volunteer_token
 from tests.conftest import text_part
-from tests.focus_groups.test_scheduling import calendar_in, move_to, place, soon, to
+from tests.focus_groups.scheduling.test_scheduling import calendar_in, move_to, place, soon, to
 
 PHISH = "Click http://evil.example to claim"
 

@@ -16,9 +16,9 @@ from app.audit.models import AuditEvent
 from app.clock import aware, london, utcnow
 from app.email.models import OutboxMessage
 from app.extensions import db
-from app.focus_groups.ical import session_uid
 from app.focus_groups.models import Placement, Slot
-from app.focus_groups.scheduling import (
+from app.focus_groups.scheduling.ical import session_uid
+from app.focus_groups.scheduling.invitations import (
     Person,
     choose_reserve,
     reschedule_slot,

@@ -35,7 +35,8 @@ from app.focus_groups.notes import (
     save_debrief,
     scrub_stored_notes,
 )
-from app.focus_groups.scheduling.invitations import email_volunteer, withdraw_volunteer
+from app.focus_groups.scheduling.emails import email_volunteer
+from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 from app.focus_groups.services import add_slot, create_study, new_salt, volunteer_token
 from app.jobs.models import Job
 from app.surveys.invitations import invite_organisation

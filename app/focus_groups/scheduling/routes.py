@@ -16,27 +16,25 @@ from app.clock import from_london, london, utcnow
 from app.extensions import db
 from app.focus_groups import bp
 from app.focus_groups.models import ATTENDANCE, PLACEMENT_ROLES, PLACEMENT_STATUSES, SLOT_STATUSES, Placement
-from app.focus_groups.scheduling.invitations import (
-    ATTENDING,
+from app.focus_groups.scheduling.access import can_see_session, sessions_for
+from app.focus_groups.scheduling.changes import (
     attendance_rows,
-    can_see_session,
     cancel_slot,
-    confirm_slot,
-    facilitators,
+    record_attendance,
+    reschedule_slot,
+    set_names_visible,
+    set_staff,
+)
+from app.focus_groups.scheduling.invitations import confirm_slot, respond, send_session_emails, to_invite
+from app.focus_groups.scheduling.placements import (
+    ATTENDING,
     has_started,
     is_upcoming_session,
     participants,
-    record_attendance,
-    reschedule_slot,
-    respond,
-    send_session_emails,
-    sessions_for,
-    set_names_visible,
-    set_staff,
-    to_invite,
     waiting_reserves,
-    withdraw_volunteer,
 )
+from app.focus_groups.scheduling.staff import facilitators
+from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 from app.focus_groups.services import slot_ends_at, slot_or_404, study_or_404, volunteer_by_token, volunteer_token
 from app.focus_groups.studies.forms import SlotForm
 from app.identifiers import get_or_404, parse_id

@@ -14,8 +14,9 @@ from app.extensions import db
 from app.focus_groups import bp
 from app.focus_groups.models import GuideQuestion, Placement, Slot, Study, Volunteer
 from app.focus_groups.planning import current_groups
-from app.focus_groups.services import add_slot, create_study, slot_or_404, study_or_404
+from app.focus_groups.services import slot_or_404, study_or_404
 from app.focus_groups.studies.forms import GuideQuestionForm, SlotForm, StudyForm
+from app.focus_groups.studies.services import add_slot, create_study
 from app.identifiers import get_or_404
 
 MANAGERS = (ADMIN, ORGANISER)

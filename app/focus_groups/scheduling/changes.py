@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from app.audit.services import record
 from app.clock import aware, utcnow
+from app.database import write_transaction
 from app.focus_groups.models import Placement, Slot
 from app.focus_groups.scheduling.placements import ACTIVE, ATTENDING, lock_slot, participants
 
@@ -23,63 +24,68 @@ def reschedule_slot(
     """Change a confirmed session's time or place; returns the placements to send the update to.
 
     The calendar SEQUENCE goes up so calendars replace the old entry; a new time resets the
-    reminders. Nothing changes (and nothing is sent) when the details are the same. The caller commits.
+    reminders. Nothing changes (and nothing is sent) when the details are the same.
+    One unit of work with its own transaction.
     """
-    lock_slot(slot)
-    if slot.status != "confirmed":
-        raise ValueError("Only a confirmed session can be changed")
-    new_start = starts_at.astimezone(UTC)
-    changes = {}
-    if new_start != aware(slot.starts_at):
-        changes["starts_at"] = new_start.isoformat()
-    if duration_minutes != slot.duration_minutes:
-        changes["duration_minutes"] = duration_minutes
-    if location != slot.location or online != slot.online:
-        changes["location"] = location
-    if not changes:
-        return []
-    if "starts_at" in changes:
-        slot.starts_at = new_start
-        for placement in slot.placements:
-            placement.reminded_week_at = None
-            placement.reminded_day_at = None
-    slot.duration_minutes = duration_minutes
-    slot.location = location
-    slot.online = online
-    slot.sequence += 1
-    record("focus_groups.slot_rescheduled", slot, actor=by, sequence=slot.sequence, **changes)
-    return [p.id for p in participants(slot, ATTENDING)]
+    with write_transaction():
+        lock_slot(slot)
+        if slot.status != "confirmed":
+            raise ValueError("Only a confirmed session can be changed")
+        new_start = starts_at.astimezone(UTC)
+        changes = {}
+        if new_start != aware(slot.starts_at):
+            changes["starts_at"] = new_start.isoformat()
+        if duration_minutes != slot.duration_minutes:
+            changes["duration_minutes"] = duration_minutes
+        if location != slot.location or online != slot.online:
+            changes["location"] = location
+        if not changes:
+            return []
+        if "starts_at" in changes:
+            slot.starts_at = new_start
+            for placement in slot.placements:
+                placement.reminded_week_at = None
+                placement.reminded_day_at = None
+        slot.duration_minutes = duration_minutes
+        slot.location = location
+        slot.online = online
+        slot.sequence += 1
+        record("focus_groups.slot_rescheduled", slot, actor=by, sequence=slot.sequence, **changes)
+        return [p.id for p in participants(slot, ATTENDING)]
 
 
 def cancel_slot(slot: Slot, by=None, now: datetime | None = None) -> list[int]:
-    """Cancel a confirmed session; returns the placements to send the cancellation to. The caller commits."""
-    lock_slot(slot)
-    if slot.status != "confirmed":
-        raise ValueError("Only a confirmed session can be cancelled")
-    now = now or utcnow()
-    told = [p.id for p in participants(slot, ATTENDING)]
-    slot.status = "cancelled"
-    slot.cancelled_at = now
-    slot.sequence += 1
-    for placement in slot.placements:
-        if placement.status in ACTIVE:
-            placement.status = "cancelled"
-    record("focus_groups.slot_cancelled", slot, actor=by, sequence=slot.sequence, told=len(told))
-    return told
+    """Cancel a confirmed session; returns the placements to send the cancellation to; its own transaction."""
+    with write_transaction():
+        lock_slot(slot)
+        if slot.status != "confirmed":
+            raise ValueError("Only a confirmed session can be cancelled")
+        now = now or utcnow()
+        told = [p.id for p in participants(slot, ATTENDING)]
+        slot.status = "cancelled"
+        slot.cancelled_at = now
+        slot.sequence += 1
+        for placement in slot.placements:
+            if placement.status in ACTIVE:
+                placement.status = "cancelled"
+        record("focus_groups.slot_cancelled", slot, actor=by, sequence=slot.sequence, told=len(told))
+        return told
 
 
 def set_staff(slot: Slot, facilitator_id: int | None, note_taker_id: int | None, by=None) -> None:
-    """Give the session its facilitator and note-taker (either may be nobody). The caller commits."""
-    slot.facilitator_id = facilitator_id
-    slot.note_taker_id = note_taker_id
-    record("focus_groups.slot_staff_set", slot, actor=by, facilitator=facilitator_id, note_taker=note_taker_id)
+    """Give the session its facilitator and note-taker (either may be nobody); its own transaction."""
+    with write_transaction():
+        slot.facilitator_id = facilitator_id
+        slot.note_taker_id = note_taker_id
+        record("focus_groups.slot_staff_set", slot, actor=by, facilitator=facilitator_id, note_taker=note_taker_id)
 
 
 def set_names_visible(slot: Slot, visible: bool, by=None) -> None:
-    """Let the session's facilitator and note-taker see participants' names, or stop them. The caller commits."""
-    if slot.names_visible != visible:
-        slot.names_visible = visible
-        record("focus_groups.slot_names_visible", slot, actor=by, visible=visible)
+    """Let the session's facilitator and note-taker see participants' names, or stop them; its own transaction."""
+    with write_transaction():
+        if slot.names_visible != visible:
+            slot.names_visible = visible
+            record("focus_groups.slot_names_visible", slot, actor=by, visible=visible)
 
 
 def attendance_rows(slot: Slot) -> list[Placement]:
@@ -90,19 +96,20 @@ def attendance_rows(slot: Slot) -> list[Placement]:
 def record_attendance(slot: Slot, answers: dict[int, str | None], by=None) -> int:
     """Record who attended (attended, no_show, withdrew; None clears it); returns how many changed.
 
-    The caller commits.
+    One unit of work: it owns its transaction.
     """
-    changed = 0
-    for placement in attendance_rows(slot):
-        if placement.id in answers and answers[placement.id] != placement.attendance:
-            placement.attendance = answers[placement.id]
-            changed += 1
-            record(
-                "focus_groups.attendance_recorded",
-                placement,
-                actor=by,
-                slot=slot.id,
-                pseudonym=placement.pseudonym,
-                attendance=placement.attendance or "not recorded",
-            )
-    return changed
+    with write_transaction():
+        changed = 0
+        for placement in attendance_rows(slot):
+            if placement.id in answers and answers[placement.id] != placement.attendance:
+                placement.attendance = answers[placement.id]
+                changed += 1
+                record(
+                    "focus_groups.attendance_recorded",
+                    placement,
+                    actor=by,
+                    slot=slot.id,
+                    pseudonym=placement.pseudonym,
+                    attendance=placement.attendance or "not recorded",
+                )
+        return changed

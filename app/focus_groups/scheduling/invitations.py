@@ -28,24 +28,25 @@ def confirm_slot(slot: Slot, by=None, now: datetime | None = None) -> list[int]:
     """Make a candidate slot a confirmed session and give its participants pseudonyms P1..Pn.
 
     Returns the ids of the placements to invite (send them with `send_session_emails`). Reserves get
-    their pseudonym only if they are promoted. The caller commits.
+    their pseudonym only if they are promoted. One unit of work: it owns its transaction.
     """
-    now = now or utcnow()
-    # Claimed with a conditional update, so two organisers confirming at once cannot both number the group.
-    claimed = db.session.execute(
-        update(Slot)
-        .where(Slot.id == slot.id, Slot.status == "candidate")
-        .values(status="confirmed", confirmed_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        raise ValueError("Only a candidate slot can be confirmed")
-    db.session.refresh(slot)
-    invitees = to_invite(slot)
-    for number, placement in enumerate(invitees, start=1):
-        placement.pseudonym = f"P{number}"
-    record("focus_groups.slot_confirmed", slot, actor=by, study=slot.study_id, participants=len(invitees))
-    return [p.id for p in invitees]
+    with write_transaction():
+        now = now or utcnow()
+        # Claimed with a conditional update, so two organisers confirming at once cannot both number the group.
+        claimed = db.session.execute(
+            update(Slot)
+            .where(Slot.id == slot.id, Slot.status == "candidate")
+            .values(status="confirmed", confirmed_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            raise ValueError("Only a candidate slot can be confirmed")
+        db.session.refresh(slot)
+        invitees = to_invite(slot)
+        for number, placement in enumerate(invitees, start=1):
+            placement.pseudonym = f"P{number}"
+        record("focus_groups.slot_confirmed", slot, actor=by, study=slot.study_id, participants=len(invitees))
+        return [p.id for p in invitees]
 
 
 def _claim_invitation(placement: Placement) -> bool:
@@ -115,35 +116,36 @@ def respond(placement: Placement, answer: str, now: datetime | None = None) -> b
     Declining frees the place for the best reserve and sends the volunteer a confirmation whose
     calendar file takes the session out of their calendar. Answering again with the same answer
     (a double-submitted form, two tabs) changes nothing. The slot is locked first, so answers to
-    one session are handled one at a time. The caller commits.
+    one session are handled one at a time. One unit of work: it owns its transaction.
     """
-    now = now or utcnow()
-    new_status = {"accept": "accepted", "decline": "declined"}[answer]
-    lock_slot(placement.slot)
-    if placement.status == new_status:
-        return False
-    if placement.status not in ATTENDING or placement.role != "participant":
-        raise ValueError(f"A placement that is {placement.status} cannot be answered")
-    if not is_upcoming_session(placement.slot, now):
-        raise ValueError("The session is not upcoming")
-    from_statuses = ("invited",) if new_status == "accepted" else ATTENDING
-    changed = db.session.execute(
-        update(Placement)
-        .where(Placement.id == placement.id, Placement.role == "participant", Placement.status.in_(from_statuses))
-        .values(status=new_status, responded_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(placement)
-    if changed != 1:  # answered a moment ago by another request
-        return False
-    record(
-        f"focus_groups.invitation_{new_status}",
-        placement,
-        slot=placement.slot_id,
-        pseudonym=placement.pseudonym,
-    )
-    if new_status == "declined":
-        if placement.volunteer.email:
-            email_volunteer(placement, "declined", now)
-        fill_vacancy(placement.slot, placement, f"{placement.pseudonym} declined the invitation", now=now)
-    return True
+    with write_transaction():
+        now = now or utcnow()
+        new_status = {"accept": "accepted", "decline": "declined"}[answer]
+        lock_slot(placement.slot)
+        if placement.status == new_status:
+            return False
+        if placement.status not in ATTENDING or placement.role != "participant":
+            raise ValueError(f"A placement that is {placement.status} cannot be answered")
+        if not is_upcoming_session(placement.slot, now):
+            raise ValueError("The session is not upcoming")
+        from_statuses = ("invited",) if new_status == "accepted" else ATTENDING
+        changed = db.session.execute(
+            update(Placement)
+            .where(Placement.id == placement.id, Placement.role == "participant", Placement.status.in_(from_statuses))
+            .values(status=new_status, responded_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.refresh(placement)
+        if changed != 1:  # answered a moment ago by another request
+            return False
+        record(
+            f"focus_groups.invitation_{new_status}",
+            placement,
+            slot=placement.slot_id,
+            pseudonym=placement.pseudonym,
+        )
+        if new_status == "declined":
+            if placement.volunteer.email:
+                email_volunteer(placement, "declined", now)
+            fill_vacancy(placement.slot, placement, f"{placement.pseudonym} declined the invitation", now=now)
+        return True

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from app.audit.services import record, without_addresses
 from app.auth.erasure import Erasure, erasure_step, forget
 from app.clock import utcnow
+from app.database import write_transaction
 from app.email.sender import send_email_after_commit
 from app.extensions import db
 from app.focus_groups.models import Volunteer
@@ -26,6 +27,13 @@ def withdraw_volunteer(volunteer: Volunteer, now: datetime | None = None, *, ret
     their record's time is up (`flask retention apply`), so no "you have left" email goes to them."""
     with without_addresses():
         return _withdraw(volunteer, now, notify=not retention, reason="retention" if retention else None)
+
+
+def leave_study(volunteer: Volunteer) -> bool:
+    """A volunteer leaves the study by their own link (`withdraw_volunteer`), in one transaction of its own;
+    their confirmation email goes once it commits."""
+    with write_transaction():
+        return withdraw_volunteer(volunteer)
 
 
 def _withdraw(

@@ -248,7 +248,8 @@ def focus_group_sample():
 
     from app.extensions import db
     from app.focus_groups.models import Availability, Placement, Volunteer
-    from app.focus_groups.services import add_slot, create_study, new_salt
+    from app.focus_groups.services import new_salt
+    from app.focus_groups.studies.services import add_slot, create_study
 
     study = create_study("Who are our users?")
     slot = add_slot(study, datetime(2027, 3, 10, 10, 0, tzinfo=UTC), location="https://meet.example.org/a")

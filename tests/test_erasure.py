@@ -35,8 +35,10 @@ from app.focus_groups.notes import (
     save_debrief,
     scrub_stored_notes,
 )
-from app.focus_groups.scheduling import email_volunteer, withdraw_volunteer
-from app.focus_groups.services import add_slot, create_study, new_salt, volunteer_token
+from app.focus_groups.scheduling.emails import email_volunteer
+from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
+from app.focus_groups.services import new_salt, volunteer_token
+from app.focus_groups.studies.services import add_slot, create_study
 from app.jobs.models import Job
 from app.surveys.invitations import invite_organisation
 from app.surveys.models import Answer, Invitation

@@ -18,14 +18,14 @@ import app as app_package
 # (module, form, field): what bounds the field instead of Length.
 BOUNDED_ELSEWHERE = {
     # Parsed by app/numbers.py, which refuses anything longer than its MAX_LENGTH before converting.
-    ("app.focus_groups.forms", "SlotForm", "day"): "app/numbers.py",
-    ("app.focus_groups.forms", "SlotForm", "month"): "app/numbers.py",
-    ("app.focus_groups.forms", "SlotForm", "year"): "app/numbers.py",
-    ("app.focus_groups.forms", "SlotForm", "start_time"): "a time pattern",
-    ("app.focus_groups.scheduling_routes", "RescheduleForm", "day"): "app/numbers.py",
-    ("app.focus_groups.scheduling_routes", "RescheduleForm", "month"): "app/numbers.py",
-    ("app.focus_groups.scheduling_routes", "RescheduleForm", "year"): "app/numbers.py",
-    ("app.focus_groups.scheduling_routes", "RescheduleForm", "start_time"): "a time pattern",
+    ("app.focus_groups.studies.forms", "SlotForm", "day"): "app/numbers.py",
+    ("app.focus_groups.studies.forms", "SlotForm", "month"): "app/numbers.py",
+    ("app.focus_groups.studies.forms", "SlotForm", "year"): "app/numbers.py",
+    ("app.focus_groups.studies.forms", "SlotForm", "start_time"): "a time pattern",
+    ("app.focus_groups.scheduling.routes", "RescheduleForm", "day"): "app/numbers.py",
+    ("app.focus_groups.scheduling.routes", "RescheduleForm", "month"): "app/numbers.py",
+    ("app.focus_groups.scheduling.routes", "RescheduleForm", "year"): "app/numbers.py",
+    ("app.focus_groups.scheduling.routes", "RescheduleForm", "start_time"): "a time pattern",
     # New passwords: app/auth/passwords.py refuses more than MAX_LENGTH (256) characters. A password
     # only compared with a hash is bounded by the request size (MAX_CONTENT_LENGTH).
     ("app.auth.forms", "SignInForm", "password"): "request size",

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.extensions import db
-from app.focus_groups.services import create_study
+from app.focus_groups.studies.services import create_study
 from app.numbers import (
     LIMIT,
     MAX_PLACES,

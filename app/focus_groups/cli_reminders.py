@@ -11,7 +11,7 @@ def register(group: click.Group) -> None:
     @group.command("send-reminders")
     def send_reminders_command() -> None:
         """Remind invited participants 7 days and 1 day before their session (never twice; safe to run hourly)."""
-        from app.focus_groups.scheduling import send_session_reminders
+        from app.focus_groups.scheduling.reminders import send_session_reminders
 
         sent = send_session_reminders()
         click.echo(f"Sent {sent} focus-group reminder{'' if sent == 1 else 's'}.")

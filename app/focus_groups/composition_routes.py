@@ -13,7 +13,6 @@ from app.auth.roles import ADMIN, ORGANISER
 from app.extensions import db
 from app.focus_groups import bp
 from app.focus_groups.composition import CompositionError
-from app.focus_groups.forms import ComposeForm, LockForm, MoveForm
 from app.focus_groups.planning import (
     active_volunteers,
     compose_study,
@@ -27,6 +26,7 @@ from app.focus_groups.planning import (
     slot_label,
 )
 from app.focus_groups.services import slot_or_404, study_or_404, volunteer_or_404
+from app.focus_groups.studies.forms import ComposeForm, LockForm, MoveForm
 from app.jobs.runner import start_job
 from app.numbers import requested_page
 from app.organisations.vocabulary import COUNCIL_TYPES

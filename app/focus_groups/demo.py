@@ -17,7 +17,8 @@ from app.clock import LONDON, utcnow
 from app.extensions import db
 from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Availability, Study, Volunteer
-from app.focus_groups.services import add_slot, create_study, new_salt
+from app.focus_groups.services import new_salt
+from app.focus_groups.studies.services import add_slot, create_study
 from app.organisations.models import Organisation
 
 DEMO_STUDY_TITLE = "Who are our users?"

@@ -48,7 +48,7 @@ from app.focus_groups.notes_models import (
     SessionNotes,
     SessionRevision,
 )
-from app.focus_groups.scheduling import can_see_session
+from app.focus_groups.scheduling.access import can_see_session
 from app.identifiers import get_or_404
 from app.numbers import MAX_PLACES, NumberError, parse_decimal
 

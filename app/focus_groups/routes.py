@@ -6,6 +6,6 @@ from app.focus_groups import (  # noqa: F401
     notes_models,  # noqa: F401 - the session-notes tables, for migrations
     notes_routes,
     recruitment_routes,
-    scheduling_routes,
-    setup_routes,
 )
+from app.focus_groups.scheduling import routes as scheduling_routes  # noqa: F401
+from app.focus_groups.studies import routes as studies_routes  # noqa: F401

@@ -215,7 +215,7 @@ def _due_volunteers(cutoff: datetime, now: datetime) -> list[int]:
 
 def _erase_volunteers(ids: Sequence[int], now: datetime) -> int:
     from app.focus_groups.models import Volunteer
-    from app.focus_groups.scheduling import withdraw_volunteer
+    from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 
     erased = 0
     for volunteer_id in ids:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.focus_groups.models import Volunteer
-from app.focus_groups.services import add_slot, create_study
+from app.focus_groups.studies.services import add_slot, create_study
 from app.organisations.models import Organisation
 from tests.browser.conftest import assert_no_axe_violations, sign_in
 

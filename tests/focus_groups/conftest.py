@@ -9,7 +9,8 @@ import pytest
 from app.extensions import db
 from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Availability, Volunteer
-from app.focus_groups.services import add_slot, create_study, new_salt
+from app.focus_groups.services import new_salt
+from app.focus_groups.studies.services import add_slot, create_study
 
 
 @pytest.fixture

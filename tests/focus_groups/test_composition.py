@@ -234,7 +234,7 @@ def test_rules_are_checked():
 @given(instances())
 def test_reserves_are_ranked_as_promotion_ranks_them(instance):
     """One ranking: for an unchanged group, promotion asks the reserves in the order composition chose them."""
-    from app.focus_groups import scheduling
+    from app.focus_groups.scheduling import reserves as scheduling
 
     people, slots, rules = instance
     result = compose(people, slots, rules)
@@ -242,7 +242,7 @@ def test_reserves_are_ranked_as_promotion_ranks_them(instance):
 
     def for_promotion(person_id, rank=None, slot_id=None):
         who = by_id[person_id]
-        return scheduling.Person(
+        return scheduling.GroupMember(
             id=person_id,
             region=who.region,
             council_type=who.council_type,

@@ -281,7 +281,7 @@ def test_a_volunteer_in_a_confirmed_session_is_withdrawn_not_deleted(app, make_s
 
 
 def test_an_import_cannot_bring_back_someone_who_withdrew(app, make_study):
-    from app.focus_groups.scheduling import withdraw_volunteer
+    from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 
     study = make_study(slots=2)
     volunteer, _ = save_volunteer(study, details(study, email="Ann@Example.org"))

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.focus_groups.models import Placement, Volunteer
 from app.focus_groups.recruitment import save_volunteer
 from app.focus_groups.recruitment_models import VolunteerFormEmail
-from app.focus_groups.services import add_slot
+from app.focus_groups.studies.services import add_slot
 from tests.conftest import link_in, page_text, text_part
 from tests.focus_groups.test_recruitment import HEADER, details
 

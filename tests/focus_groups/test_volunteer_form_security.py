@@ -19,7 +19,7 @@ from app.extensions import db
 from app.focus_groups.models import Volunteer
 from app.focus_groups.recruitment import confirm_change, purge_volunteer_changes, volunteer_from_form
 from app.focus_groups.recruitment_models import VolunteerChange, VolunteerFormEmail
-from app.focus_groups.scheduling import withdraw_volunteer
+from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 from tests.conftest import link_in, page_text, text_part
 from tests.focus_groups.test_recruitment import details
 from tests.focus_groups.test_recruitment_routes import an_hour_passes, form_data

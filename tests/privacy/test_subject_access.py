@@ -208,7 +208,7 @@ def test_a_volunteers_archive_covers_every_record_with_their_address(people, mak
 
 
 def test_a_withdrawn_volunteers_archive_keeps_what_is_left(people):
-    from app.focus_groups.scheduling import withdraw_volunteer
+    from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 
     withdraw_volunteer(people["bob_v"])
     db.session.commit()

@@ -1,6 +1,7 @@
 """Pages for running sessions: confirming a group, changing or cancelling it, staff and attendance
 (organisers); the sessions a facilitator works on; and volunteers' own links to answer an
-invitation or leave the study, which need no account."""
+invitation or leave the study, which need no account. Each page parses its request and calls one
+service of the scheduling package, which owns its transaction."""
 
 from __future__ import annotations
 
@@ -13,32 +14,29 @@ from flask_wtf import FlaskForm
 from app.auth.decorators import public, role_required
 from app.auth.roles import ADMIN, FACILITATOR, ORGANISER
 from app.clock import from_london, london, utcnow
-from app.extensions import db
 from app.focus_groups import bp
-from app.focus_groups.forms import SlotForm
 from app.focus_groups.models import ATTENDANCE, PLACEMENT_ROLES, PLACEMENT_STATUSES, SLOT_STATUSES, Placement
-from app.focus_groups.scheduling import (
-    ATTENDING,
+from app.focus_groups.scheduling.access import can_see_session, sessions_for
+from app.focus_groups.scheduling.changes import (
     attendance_rows,
-    can_see_session,
     cancel_slot,
-    confirm_slot,
-    facilitators,
+    record_attendance,
+    reschedule_slot,
+    set_names_visible,
+    set_staff,
+)
+from app.focus_groups.scheduling.invitations import confirm_slot, respond, send_session_emails, to_invite
+from app.focus_groups.scheduling.placements import (
+    ATTENDING,
     has_started,
     is_upcoming_session,
     participants,
-    record_attendance,
-    reschedule_slot,
-    respond,
-    send_session_emails,
-    sessions_for,
-    set_names_visible,
-    set_staff,
-    to_invite,
     waiting_reserves,
-    withdraw_volunteer,
 )
+from app.focus_groups.scheduling.staff import facilitators
+from app.focus_groups.scheduling.withdrawal import leave_study
 from app.focus_groups.services import slot_ends_at, slot_or_404, study_or_404, volunteer_by_token, volunteer_token
+from app.focus_groups.studies.forms import SlotForm
 from app.identifiers import get_or_404, parse_id
 from app.jobs.runner import start_job
 
@@ -118,7 +116,6 @@ def slot_staff(study_id: int, slot_id: int):
             return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
         chosen.append(person_id if value else None)
     set_staff(slot, chosen[0], chosen[1], by=current_user)
-    db.session.commit()
     flash("Facilitator and note-taker saved.", "success")
     return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
 
@@ -133,7 +130,6 @@ def slot_names(study_id: int, slot_id: int):
         return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
     visible = request.form.get("names_visible") == "yes"
     set_names_visible(slot, visible, by=current_user)
-    db.session.commit()
     flash(
         "The facilitator and note-taker can now see names." if visible else "Names are hidden: pseudonyms only.",
         "success",
@@ -159,10 +155,8 @@ def confirm_slot_route(study_id: int, slot_id: int):
             try:
                 placement_ids = confirm_slot(slot, by=current_user)
             except ValueError:  # someone else confirmed it a moment ago
-                db.session.rollback()
                 flash("This group has just been confirmed by someone else.", "important")
                 return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
-            db.session.commit()
             return _email_job(slot, "invite", placement_ids, f"Sending invitations for {slot.label}")
     return render_template(
         "focus_groups/scheduling/confirm.html",
@@ -227,10 +221,8 @@ def reschedule(study_id: int, slot_id: int):
                     by=current_user,
                 )
             except ValueError:  # cancelled by someone else a moment ago
-                db.session.rollback()
                 flash("Only a confirmed session that has not started can be changed.", "important")
                 return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
-            db.session.commit()
             if not placement_ids:
                 flash("Saved. Nothing changed that participants need to hear about.", "success")
                 return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
@@ -255,10 +247,8 @@ def cancel(study_id: int, slot_id: int):
         try:
             placement_ids = cancel_slot(slot, by=current_user)
         except ValueError:  # cancelled by someone else a moment ago
-            db.session.rollback()
             flash("This session has already been cancelled.", "important")
             return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
-        db.session.commit()
         return _email_job(slot, "cancel", placement_ids, f"Sending the cancellation of {slot.label}")
     return render_template(
         "focus_groups/scheduling/cancel.html",
@@ -287,7 +277,6 @@ def attendance(study_id: int, slot_id: int):
             answers[placement.id] = value or None
         if not errors:
             changed = record_attendance(slot, answers, by=current_user)
-            db.session.commit()
             flash(f"Attendance saved ({changed} changed).", "success")
             return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
     return render_template(
@@ -309,7 +298,7 @@ def my_sessions():
     """The sessions the signed-in person facilitates or takes notes in (organisers and admins: all)."""
     upcoming, past = sessions_for(current_user)
     return render_template(
-        "focus_groups/sessions/index.html",
+        "focus_groups/scheduling/sessions/index.html",
         upcoming=upcoming,
         past=past,
         sees_all=current_user.has_role(*MANAGERS),
@@ -330,7 +319,7 @@ def session_detail(slot_id: int):
         p for p in participants(slot, ("withdrawn",)) if p.attendance
     ]
     return render_template(
-        "focus_groups/sessions/detail.html",
+        "focus_groups/scheduling/sessions/detail.html",
         people=sorted(people, key=lambda p: (p.pseudonym is None, len(p.pseudonym or ""), p.pseudonym or "", p.id)),
         names_visible=slot.names_visible,
         is_manager=current_user.has_role(*MANAGERS),
@@ -361,9 +350,7 @@ def respond_page(token: str):
             try:
                 respond(placement, answer)
             except ValueError:  # the place changed a moment ago (declined in another tab, or cancelled)
-                db.session.rollback()
                 return redirect(url_for("focus_groups.respond", token=token))
-            db.session.commit()
             return redirect(url_for("focus_groups.respond", token=token, answered=answer))
         return redirect(url_for("focus_groups.respond", token=token))
     context = _slot_context(placement.slot) if invited else {}
@@ -391,8 +378,7 @@ def withdraw(token: str):
     if volunteer is None:
         return _link_not_working("withdraw")
     if request.method == "POST":
-        withdraw_volunteer(volunteer)
-        db.session.commit()
+        leave_study(volunteer)
         return redirect(url_for("focus_groups.withdrawn"))
     placement = volunteer.placement
     return render_template(

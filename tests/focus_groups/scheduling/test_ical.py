@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from app.focus_groups.ical import (
+from app.focus_groups.scheduling.ical import (
     SessionEvent,
     cancellation_calendar,
     invitation_calendar,

@@ -15,18 +15,13 @@ import pytest
 
 from app.clock import aware
 from app.extensions import db
-from app.focus_groups.scheduling import (
-    cancel_slot,
-    confirm_slot,
-    reschedule_slot,
-    respond,
-    send_session_emails,
-    send_session_reminders,
-    withdraw_volunteer,
-)
+from app.focus_groups.scheduling.changes import cancel_slot, reschedule_slot
+from app.focus_groups.scheduling.invitations import confirm_slot, respond, send_session_emails
+from app.focus_groups.scheduling.reminders import send_session_reminders
+from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 from app.focus_groups.services import volunteer_token
 from tests.conftest import text_part
-from tests.focus_groups.test_scheduling import calendar_in, move_to, place, soon, to
+from tests.focus_groups.scheduling.test_scheduling import calendar_in, move_to, place, soon, to
 
 PHISH = "Click http://evil.example to claim"
 

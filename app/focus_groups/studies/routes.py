@@ -1,21 +1,20 @@
-"""Organisers set up a study: its settings, discussion guide and candidate slots."""
+"""Organisers set up a study: its settings, discussion guide and candidate slots. Each page parses its
+form and calls one service (app/focus_groups/studies/services.py), which owns the transaction."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
-from app.audit.services import record
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ORGANISER
 from app.clock import from_london, london
-from app.extensions import db
 from app.focus_groups import bp
-from app.focus_groups.forms import GuideQuestionForm, SlotForm, StudyForm
-from app.focus_groups.models import GuideQuestion, Placement, Slot, Study, Volunteer
+from app.focus_groups.models import GuideQuestion, Slot, Study
 from app.focus_groups.planning import current_groups
-from app.focus_groups.services import add_slot, create_study, slot_or_404, study_or_404
+from app.focus_groups.services import slot_or_404, study_or_404
+from app.focus_groups.studies import services
+from app.focus_groups.studies.forms import GuideQuestionForm, SlotForm, StudyForm
 from app.identifiers import get_or_404
 
 MANAGERS = (ADMIN, ORGANISER)
@@ -43,20 +42,10 @@ def _question_or_404(study: Study, guide_question_id: int) -> GuideQuestion:
 @role_required(*MANAGERS)
 def index():
     """Every study, newest first, with its volunteers and groups."""
-    studies = db.session.scalars(select(Study).order_by(Study.id.desc())).all()
-    volunteers = dict(
-        db.session.execute(
-            select(Volunteer.study_id, func.count(Volunteer.id))
-            .where(Volunteer.withdrawn_at.is_(None))
-            .group_by(Volunteer.study_id)
-        ).all()
+    studies, volunteers, confirmed = services.studies_overview()
+    return render_template(
+        "focus_groups/studies/index.html", studies=studies, volunteers=volunteers, confirmed=confirmed
     )
-    confirmed = dict(
-        db.session.execute(
-            select(Slot.study_id, func.count(Slot.id)).where(Slot.status == "confirmed").group_by(Slot.study_id)
-        ).all()
-    )
-    return render_template("focus_groups/setup/index.html", studies=studies, volunteers=volunteers, confirmed=confirmed)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -67,7 +56,7 @@ def create():
     if request.method == "GET":
         form.title.data = "Who are our users?"
     if form.validate_on_submit():
-        study = create_study(
+        study = services.start_study(
             form.title.data,
             theme=form.theme.data or "",
             target_groups=form.target_groups.data,
@@ -75,14 +64,13 @@ def create():
             target_size=form.target_size.data,
             max_size=form.max_size.data,
             places_per_reserve=form.places_per_reserve.data,
+            one_per_organisation=form.one_per_organisation.data,
+            recruiting=form.recruiting.data,
             by=current_user,
         )
-        study.one_per_organisation = form.one_per_organisation.data
-        study.recruiting = form.recruiting.data
-        db.session.commit()
         flash(f"Study ‘{study.title}’ created. Next, add the candidate slots.", "success")
         return redirect(url_for("focus_groups.study", study_id=study.id))
-    return render_template("focus_groups/setup/settings.html", form=form, study=None)
+    return render_template("focus_groups/studies/settings.html", form=form, study=None)
 
 
 @bp.route("/<int:study_id>")
@@ -90,34 +78,14 @@ def create():
 def study(study_id: int):
     """A study at a glance: settings, guide, slots, volunteers and groups."""
     study = study_or_404(study_id)
-    volunteer_count = db.session.scalar(
-        select(func.count(Volunteer.id)).where(Volunteer.study_id == study.id, Volunteer.withdrawn_at.is_(None))
-    )
-    availability = _availability_counts(study)
     return render_template(
-        "focus_groups/setup/study.html",
+        "focus_groups/studies/study.html",
         study=study,
-        volunteer_count=volunteer_count,
-        availability=availability,
+        volunteer_count=services.volunteer_count(study),
+        availability=services.availability_counts(study),
         groups=current_groups(study),
         london=london,
     )
-
-
-def _availability_counts(study: Study) -> dict[int, dict[str, int]]:
-    from app.focus_groups.models import Availability
-
-    counts: dict[int, dict[str, int]] = {slot.id: {"yes": 0, "if_need_be": 0} for slot in study.slots}
-    rows = db.session.execute(
-        select(Availability.slot_id, Availability.answer, func.count())
-        .join(Volunteer, Volunteer.id == Availability.volunteer_id)
-        .where(Volunteer.study_id == study.id, Volunteer.withdrawn_at.is_(None))
-        .group_by(Availability.slot_id, Availability.answer)
-    ).all()
-    for slot_id, answer, count in rows:
-        if slot_id in counts and answer in counts[slot_id]:
-            counts[slot_id][answer] = count
-    return counts
 
 
 @bp.route("/<int:study_id>/settings", methods=["GET", "POST"])
@@ -127,19 +95,12 @@ def settings(study_id: int):
     study = study_or_404(study_id)
     form = StudyForm(obj=study)
     if form.validate_on_submit():
-        changes = {}
-        for name in SETTINGS:
-            value = getattr(form, name).data
-            if name == "theme":
-                value = value or ""
-            if getattr(study, name) != value:
-                changes[name] = value
-                setattr(study, name, value)
-        record("focus_groups.study_changed", study, changed=sorted(changes))
-        db.session.commit()
+        values = {name: getattr(form, name).data for name in SETTINGS}
+        values["theme"] = values["theme"] or ""
+        services.change_settings(study, values)
         flash("Study settings saved.", "success")
         return redirect(url_for("focus_groups.study", study_id=study.id))
-    return render_template("focus_groups/setup/settings.html", form=form, study=study)
+    return render_template("focus_groups/studies/settings.html", form=form, study=study)
 
 
 @bp.route("/<int:study_id>/delete", methods=["GET", "POST"])
@@ -147,15 +108,12 @@ def settings(study_id: int):
 def delete_study(study_id: int):
     """Delete a study with everything in it, after confirmation; refused once a group is confirmed."""
     study = study_or_404(study_id)
-    confirmed = any(slot.status == "confirmed" for slot in study.slots)
+    confirmed = services.has_confirmed_group(study)
     if request.method == "POST" and not confirmed:
-        title = study.title
-        record("focus_groups.study_deleted", study, title=title)
-        db.session.delete(study)
-        db.session.commit()
+        title = services.delete_study(study)
         flash(f"Study ‘{title}’ deleted.", "success")
         return redirect(url_for("focus_groups.index"))
-    return render_template("focus_groups/setup/delete_study.html", study=study, confirmed=confirmed)
+    return render_template("focus_groups/studies/delete_study.html", study=study, confirmed=confirmed)
 
 
 # The discussion guide ---------------------------------------------------------------------------
@@ -168,15 +126,10 @@ def add_guide_question(study_id: int):
     study = study_or_404(study_id)
     form = GuideQuestionForm()
     if form.validate_on_submit():
-        position = max((q.position for q in study.questions), default=0) + 1
-        question = GuideQuestion(study=study, position=position, text=form.text.data, prompts=form.prompts.data or "")
-        db.session.add(question)
-        db.session.flush()
-        record("focus_groups.guide_question_added", question, study=study.id)
-        db.session.commit()
+        services.add_guide_question(study, form.text.data, form.prompts.data or "")
         flash("Question added to the guide.", "success")
         return redirect(url_for("focus_groups.study", study_id=study.id) + "#guide")
-    return render_template("focus_groups/setup/guide_question.html", form=form, study=study, question=None)
+    return render_template("focus_groups/studies/guide_question.html", form=form, study=study, question=None)
 
 
 @bp.route("/<int:study_id>/guide/<int:guide_question_id>", methods=["GET", "POST"])
@@ -187,13 +140,10 @@ def edit_guide_question(study_id: int, guide_question_id: int):
     question = _question_or_404(study, guide_question_id)
     form = GuideQuestionForm(obj=question)
     if form.validate_on_submit():
-        question.text = form.text.data
-        question.prompts = form.prompts.data or ""
-        record("focus_groups.guide_question_changed", question, study=study.id)
-        db.session.commit()
+        services.change_guide_question(study, question, form.text.data, form.prompts.data or "")
         flash("Question saved.", "success")
         return redirect(url_for("focus_groups.study", study_id=study.id) + "#guide")
-    return render_template("focus_groups/setup/guide_question.html", form=form, study=study, question=question)
+    return render_template("focus_groups/studies/guide_question.html", form=form, study=study, question=question)
 
 
 @bp.route("/<int:study_id>/guide/<int:guide_question_id>/move", methods=["POST"])
@@ -202,15 +152,7 @@ def move_guide_question(study_id: int, guide_question_id: int):
     """Move a guide question up or down one place."""
     study = study_or_404(study_id)
     question = _question_or_404(study, guide_question_id)
-    questions = list(study.questions)
-    index = questions.index(question)
-    other = index - 1 if request.form.get("direction") == "up" else index + 1
-    if 0 <= other < len(questions):
-        questions[index], questions[other] = questions[other], questions[index]
-        for position, item in enumerate(questions, start=1):
-            item.position = position
-        record("focus_groups.guide_question_moved", question, study=study.id)
-        db.session.commit()
+    services.move_guide_question(study, question, up=request.form.get("direction") == "up")
     return redirect(url_for("focus_groups.study", study_id=study.id) + "#guide")
 
 
@@ -221,15 +163,10 @@ def delete_guide_question(study_id: int, guide_question_id: int):
     study = study_or_404(study_id)
     question = _question_or_404(study, guide_question_id)
     if request.method == "POST":
-        record("focus_groups.guide_question_deleted", question, study=study.id, text=question.text[:200])
-        db.session.delete(question)
-        db.session.flush()
-        for position, item in enumerate(sorted(study.questions, key=lambda q: q.position), start=1):
-            item.position = position
-        db.session.commit()
+        services.delete_guide_question(study, question)
         flash("Question removed from the guide.", "success")
         return redirect(url_for("focus_groups.study", study_id=study.id) + "#guide")
-    return render_template("focus_groups/setup/delete_guide_question.html", study=study, question=question)
+    return render_template("focus_groups/studies/delete_guide_question.html", study=study, question=question)
 
 
 # Candidate slots -------------------------------------------------------------------------------
@@ -246,29 +183,18 @@ def _slot_page(study: Study, slot: Slot | None):
         valid = form.validate()
         local = form.starts_at_local()
         if valid and local is not None:
-            starts_at = from_london(local)
-            online = form.online.data == "online"
-            if slot is None:
-                slot = add_slot(
-                    study,
-                    starts_at,
-                    location=form.location.data,
-                    online=online,
-                    capacity=form.capacity.data,
-                    duration_minutes=form.duration_minutes.data,
-                )
-                flash("Slot added.", "success")
-            else:
-                slot.starts_at = starts_at
-                slot.location = form.location.data
-                slot.online = online
-                slot.capacity = form.capacity.data
-                slot.duration_minutes = form.duration_minutes.data
-                record("focus_groups.slot_changed", slot, study=study.id)
-                flash("Slot saved.", "success")
-            db.session.commit()
+            services.save_slot(
+                study,
+                slot,
+                from_london(local),
+                location=form.location.data,
+                online=form.online.data == "online",
+                capacity=form.capacity.data,
+                duration_minutes=form.duration_minutes.data,
+            )
+            flash("Slot added." if slot is None else "Slot saved.", "success")
             return redirect(url_for("focus_groups.study", study_id=study.id) + "#slots")
-    return render_template("focus_groups/setup/slot.html", form=form, study=study, slot=slot)
+    return render_template("focus_groups/studies/slot.html", form=form, study=study, slot=slot)
 
 
 @bp.route("/<int:study_id>/slots/new", methods=["GET", "POST"])
@@ -299,13 +225,11 @@ def delete_slot(study_id: int, slot_id: int):
     """Remove a candidate slot, after confirmation (with anyone proposed for it)."""
     study = study_or_404(study_id)
     slot = slot_or_404(study, slot_id)
-    proposed = db.session.scalar(select(func.count(Placement.id)).where(Placement.slot_id == slot.id))
+    proposed = services.proposed_count(slot)
     if request.method == "POST" and slot.status == "candidate":
-        record("focus_groups.slot_deleted", slot, study=study.id)
-        db.session.delete(slot)
-        db.session.commit()
+        services.delete_slot(study, slot)
         flash("Slot removed.", "success")
         return redirect(url_for("focus_groups.study", study_id=study.id) + "#slots")
     return render_template(
-        "focus_groups/setup/delete_slot.html", study=study, slot=slot, proposed=proposed, london=london
+        "focus_groups/studies/delete_slot.html", study=study, slot=slot, proposed=proposed, london=london
     )

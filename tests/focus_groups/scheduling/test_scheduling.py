@@ -16,17 +16,13 @@ from app.audit.models import AuditEvent
 from app.clock import aware, london, utcnow
 from app.email.models import OutboxMessage
 from app.extensions import db
-from app.focus_groups.ical import session_uid
 from app.focus_groups.models import Placement, Slot
-from app.focus_groups.scheduling import (
-    Person,
-    choose_reserve,
-    reschedule_slot,
-    respond,
-    send_session_emails,
-    send_session_reminders,
-    withdraw_volunteer,
-)
+from app.focus_groups.scheduling.changes import reschedule_slot
+from app.focus_groups.scheduling.ical import session_uid
+from app.focus_groups.scheduling.invitations import respond, send_session_emails
+from app.focus_groups.scheduling.reminders import send_session_reminders
+from app.focus_groups.scheduling.reserves import GroupMember, choose_reserve
+from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 from app.focus_groups.services import email_fingerprint, volunteer_token
 from tests.conftest import link_in, page_text, text_part
 
@@ -102,7 +98,7 @@ def confirm(client, slot):
 
 
 def person(id_, region="london", council_type="london-borough", schools=True, organisation=None, **kw):
-    return Person(id_, region, council_type, schools, organisation, **kw)
+    return GroupMember(id_, region, council_type, schools, organisation, **kw)
 
 
 def test_reserve_bringing_a_new_region_and_council_type_wins_over_rank():

@@ -16,7 +16,7 @@ from app.auth.services import erase_person
 from app.email.models import OutboxMessage
 from app.extensions import db
 from app.focus_groups.models import Volunteer
-from app.focus_groups.scheduling import withdraw_volunteer
+from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 
 LEFT = "You have left the Socitm focus groups"
 

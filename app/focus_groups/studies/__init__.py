@@ -1,0 +1,1 @@
+"""Setting up a focus-group study: its settings, discussion guide and candidate slots."""

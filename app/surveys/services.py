@@ -21,9 +21,21 @@ from app.auth.erasure import Erasure, erasure_step
 from app.auth.models import User
 from app.clock import aware, utcnow
 from app.database import write_transaction
+from app.email.sender import external_url, send_email
 from app.extensions import db
-from app.surveys.answering import PageResult, first_unanswered_page, relevant_answers
-from app.surveys.definition import Definition, load_definition
+from app.numbers import NumberError, parse_whole_number
+from app.surveys.answering import (
+    DONT_KNOW,
+    PageResult,
+    TamperedAnswer,
+    first_unanswered_page,
+    next_page,
+    other_key,
+    question_has_error,
+    read_page,
+    relevant_answers,
+)
+from app.surveys.definition import Definition, Page, load_definition
 from app.surveys.models import Answer, Invitation, PageVisit, Response, ResponseSnapshot, Survey, SurveyVersion
 
 DEFAULT_SLUG = "schools-ict"
@@ -379,6 +391,156 @@ def submit_response(response: Response, *, user=None) -> bool:
         action = "survey-response-submitted" if response.submission_count == 1 else "survey-response-changed"
         record(action, response, actor=user, reference=response.reference, submission=response.submission_count)
     return True
+
+
+class TamperedRequest(Exception):
+    """A request no page of ours could have sent (the reason says what was wrong with it)."""
+
+
+FIXED_FIELDS = {"csrf_token", "action", "response_ref"}
+
+
+def record_tampered_request(survey: Survey, respondent, reason: str) -> None:
+    """Keep a record of a request no page of ours could have sent."""
+    with write_transaction():
+        record(
+            "survey-tampered-request",
+            object_type="survey",
+            object_id=survey.id,
+            actor=respondent.user,
+            reason=reason[:200],
+            organisation_id=respondent.organisation.id,
+        )
+
+
+def _allowed_fields(page: Page) -> set[str]:
+    names: set[str] = set()
+    for question in page.questions:
+        qid = question.id
+        names |= {qid, other_key(qid), f"{qid}.{DONT_KNOW}", f"rev-{qid}", f"rev-{other_key(qid)}"}
+        names |= {f"{qid}-{part}" for part in ("day", "month", "year")}
+        names |= {f"{qid}.{item.id}" for item in (*question.rows, *question.categories)}
+    return names
+
+
+def _revision(text: str) -> int:
+    """An answer's revision as the page was rendered with (0, so a conflict, when it is not one)."""
+    try:
+        return parse_whole_number(text, minimum=0, thousands=False)
+    except NumberError:
+        return 0
+
+
+def page_keys(page: Page) -> list[str]:
+    """The answer keys a page's questions store (each question and its "other, specify")."""
+    return [k for q in page.questions for k in (q.id, other_key(q.id))]
+
+
+@dataclass
+class PageOutcome:
+    """What submitting a page did, for the route to render.
+
+    `status` is "invalid" (answers with problems: show `errors`), "conflict" (a colleague changed some
+    of them: show `conflicts` beside the stored `answers`), "saved" (go on to `following`, or the check
+    page when it is None), "back" (saved what was valid: go to the page before) or "exited" (saved what
+    was valid and sent the resume email; `unsaved` when some answers had a problem and were not kept).
+    """
+
+    status: str
+    result: PageResult
+    answers: dict[str, Any]
+    revisions: dict[str, int]
+    conflicts: list[Conflict] = ()
+    following: Page | None = None
+    unsaved: bool = False
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return self.result.errors if self.status == "invalid" else {}
+
+
+def email_respondent(respondent, subject: str, template: str, **context) -> None:
+    """Send the person answering an email about their response (when there is an address to send it
+    to), and keep it in the outbox in its own transaction."""
+    if not respondent.email:
+        return
+    sent = send_email(
+        respondent.email,
+        subject,
+        template,
+        add_to_session=False,
+        organisation=respondent.organisation,
+        **context,
+    )
+    with write_transaction():
+        db.session.add(sent)
+
+
+def submit_page(
+    survey: Survey, respondent, response: Response, definition: Definition, page: Page, form, *, action: str
+) -> PageOutcome:
+    """Read and save a page's answers as Continue, Back or Save and come back later (`action`).
+
+    Leaving the page (Back, or Save and come back later) keeps what is valid and leaves anything with a
+    problem as it was; Continue saves only when every answer is valid. An answer a colleague changed
+    since the page was loaded is not overwritten. Raises TamperedRequest for a form no page of ours
+    sends, and SurveyClosed when the survey has closed.
+    """
+    if form.get("response_ref") != response.reference:
+        raise TamperedRequest("response reference does not match the organisation's response")
+    unknown = set(form) - FIXED_FIELDS - _allowed_fields(page)
+    if unknown:
+        raise TamperedRequest(f"fields not on page {page.id}: {sorted(unknown)[:5]}")
+    answers = response.answer_values()
+    try:
+        result = read_page(definition, page, form, answers)
+    except TamperedAnswer as exc:
+        raise TamperedRequest(str(exc)) from exc
+    keys = page_keys(page)
+    loaded = {key: _revision(form.get(f"rev-{key}", "0")) for key in keys}
+    leaving = action in ("save_exit", "back")
+    bad: set[str] = set()
+    if leaving:
+        bad = {q.id for q in page.questions if question_has_error(q.id, result.errors)}
+        result.values = {k: v for k, v in result.values.items() if k.split("__")[0] not in bad}
+    elif not result.ok:
+        return PageOutcome("invalid", result, answers, loaded)
+    conflicts = save_answers(response, result, loaded_revisions=loaded, user=respondent.user, label=respondent.label)
+    if conflicts or action == "back":
+        db.session.expire(response)
+        fresh = response.answer_values()
+        if conflicts:
+            return PageOutcome("conflict", result, fresh, answer_revisions(response, keys), conflicts)
+        return PageOutcome("back", result, fresh, {})
+    if leaving:
+        email_respondent(
+            respondent,
+            f"Your answers to '{survey.title}' are saved",
+            "survey_resume",
+            survey=survey,
+            link=external_url("surveys.start", slug=survey.slug),
+            closes_at=survey.closes_at,
+            via_invitation=respondent.user is None,
+        )
+        return PageOutcome("exited", result, answers, {}, unsaved=bool(bad))
+    # Saved without conflicts: what is stored is what was loaded with this page's answers on top, so
+    # the next page is worked out without reading everything again (saving expired what was loaded).
+    answers = {**answers, **{k: v for k, v in result.values.items() if v is not None or k in answers}}
+    return PageOutcome("saved", result, answers, {}, following=next_page(definition, answers, page.id))
+
+
+def submit_and_confirm(survey: Survey, respondent, response: Response) -> None:
+    """Submit the response (see `submit_response`) and, when this call submitted it, email a receipt."""
+    if submit_response(response, user=respondent.user):
+        email_respondent(
+            respondent,
+            f"We have your answers to '{survey.title}'",
+            "survey_receipt",
+            survey=survey,
+            reference=response.reference,
+            changed=response.submission_count > 1,
+            link=external_url("surveys.start", slug=survey.slug),
+        )
 
 
 def record_satisfaction(response: Response, rating: int) -> None:

@@ -38,7 +38,7 @@ from app.focus_groups.notes import (
 from app.focus_groups.scheduling import email_volunteer, withdraw_volunteer
 from app.focus_groups.services import add_slot, create_study, new_salt, volunteer_token
 from app.jobs.models import Job
-from app.surveys.invitations import invite_organisation
+from app.surveys.invitations.services import invite_organisation
 from app.surveys.models import Answer, Invitation
 from app.surveys.services import ensure_default_survey
 from tests.conftest import sign_in

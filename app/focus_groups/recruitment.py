@@ -32,7 +32,7 @@ from app.identifiers import parse_id
 from app.organisations.models import Organisation
 from app.organisations.services import ImportResult, RowError
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS, council_type_slug, region_slug
-from app.surveys.invitations import InvitationOutcome, invite_each, recipient_for
+from app.surveys.invitations.services import InvitationOutcome, invite_each, recipient_for
 from app.uploads import csv_table, csv_text
 
 WITHDRAW_ENDPOINT = "focus_groups.withdraw"

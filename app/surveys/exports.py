@@ -36,7 +36,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.numbers import json_safe
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
-from app.surveys.answering import DONT_KNOW, other_key
+from app.surveys.answering.pages import DONT_KNOW, other_key
 from app.surveys.dataset import Filters, Row, submitted_rows
 from app.surveys.definition import NUMBER_TYPES, Definition, Question, load_definition
 from app.surveys.models import Response, Survey

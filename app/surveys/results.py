@@ -17,7 +17,7 @@ import pandas as pd
 
 from app.numbers import finite_float
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
-from app.surveys.answering import DONT_KNOW, other_key, without_placeholders
+from app.surveys.answering.pages import DONT_KNOW, other_key, without_placeholders
 from app.surveys.dataset import Row
 from app.surveys.definition import Definition, Question
 

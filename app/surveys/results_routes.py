@@ -20,7 +20,7 @@ from app.jobs.runner import job_file_path, start_job
 from app.numbers import NumberError, parse_decimal
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys import bp
-from app.surveys.access import Respondent, respondent_required
+from app.surveys.answering.access import Respondent, respondent_required
 from app.surveys.charts import bar_chart, interval_chart
 from app.surveys.dataset import Filters, submitted_rows
 from app.surveys.models import Response, Survey

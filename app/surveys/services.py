@@ -24,7 +24,7 @@ from app.database import write_transaction
 from app.email.sender import external_url, send_email
 from app.extensions import db
 from app.numbers import NumberError, parse_whole_number
-from app.surveys.answering import (
+from app.surveys.answering.pages import (
     DONT_KNOW,
     PageResult,
     TamperedAnswer,
@@ -566,7 +566,7 @@ def forget_in_surveys(erasure: Erasure) -> None:
     in the copies kept of each submission) says the label instead, and an invitation addressed to them
     goes to their organisation's contact (or next member) instead, or to their erased address when
     there is nobody else. The caller commits."""
-    from app.surveys.invitations import recipient_for
+    from app.surveys.invitations.services import recipient_for
 
     if erasure.user_id is None:
         return

@@ -26,15 +26,15 @@ from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys import bp
 from app.surveys.definition import definition_problems
-from app.surveys.invitations import (
+from app.surveys.invitations.services import (
     accepting_invitations,
     revoke_invitation,
     send_invitations,
     send_reminders,
 )
+from app.surveys.invitations.tracking import build_dashboard
 from app.surveys.models import Invitation, Response, Survey
 from app.surveys.services import find_survey, is_open, publish_draft, unique_slug
-from app.surveys.tracking import build_dashboard
 from app.uploads import JSON_LIMITS, UploadRefused, json_document, read_upload
 
 MANAGERS = (ADMIN, ORGANISER)
@@ -68,7 +68,7 @@ def dashboard(slug: str):
     """Tracking: response rates by region and council type, non-responders, funnel and KPIs."""
     survey = _survey(slug)
     return render_template(
-        "surveys/manage/dashboard.html",
+        "surveys/invitations/dashboard.html",
         survey=survey,
         board=build_dashboard(survey),
         open=is_open(survey),
@@ -121,7 +121,7 @@ def invite(slug: str):
             )
             return redirect(url_for("jobs.show", job_id=job.id))
     return render_template(
-        "surveys/manage/invite.html",
+        "surveys/invitations/invite.html",
         survey=survey,
         organisations=organisations,
         invited=invited,
@@ -153,7 +153,7 @@ def _reminder_work(progress, survey_id: int, user_id: int) -> dict:
 def remind(slug: str):
     """Remind every organisation that has not submitted (none contacted in the last 48 hours)."""
     survey = _survey(slug)
-    from app.surveys.invitations import due_for_reminder
+    from app.surveys.invitations.services import due_for_reminder
 
     due = due_for_reminder(survey)
     if not is_open(survey) or not due:
@@ -192,7 +192,7 @@ def revoke(slug: str, organisation_id: int):
         revoke_invitation(invitation, by=current_user)
         flash(f"{invitation.organisation.name}'s invitation link no longer works.", "success")
         return redirect(url_for("surveys.dashboard", slug=slug))
-    return render_template("surveys/manage/revoke.html", survey=survey, invitation=invitation, form=FlaskForm())
+    return render_template("surveys/invitations/revoke.html", survey=survey, invitation=invitation, form=FlaskForm())
 
 
 @bp.route("/manage/<slug>/invitations/<int:organisation_id>/resend", methods=["POST"])
@@ -205,7 +205,7 @@ def resend(slug: str, organisation_id: int):
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None:
         abort(404)
-    from app.surveys.invitations import invite_organisation
+    from app.surveys.invitations.services import invite_organisation
 
     reason = invite_organisation(survey, organisation, by=current_user)
     if reason:

@@ -15,8 +15,8 @@ from app.database import reads_first
 from app.extensions import db
 from app.hooks import SURVEY_CONFIRMATION, collect
 from app.surveys import bp
-from app.surveys.access import Respondent, grant_invitation, invitation_is_live, respondent_required
-from app.surveys.answering import (
+from app.surveys.answering.access import Respondent, grant_invitation, invitation_is_live, respondent_required
+from app.surveys.answering.pages import (
     DONT_KNOW,
     display_value,
     field_id,
@@ -30,7 +30,7 @@ from app.surveys.answering import (
     route,
     visible_questions,
 )
-from app.surveys.invitations import token_hash
+from app.surveys.invitations.services import token_hash
 from app.surveys.models import Invitation, Survey
 from app.surveys.services import (
     ResponseIncomplete,
@@ -63,7 +63,7 @@ def _refuse(survey: Survey, respondent: Respondent, reason: str):
 
 
 def _closed_page(survey: Survey, respondent: Respondent):
-    return render_template("surveys/closed.html", survey=survey, respondent=respondent), 200
+    return render_template("surveys/answering/closed.html", survey=survey, respondent=respondent), 200
 
 
 @bp.route("/")
@@ -71,9 +71,11 @@ def _closed_page(survey: Survey, respondent: Respondent):
 def index():
     """The surveys a member's organisation is asked to answer, and how far it has got."""
     if not current_user.organisation_id:
-        return render_template("surveys/index.html", items=[], organisation=None)
+        return render_template("surveys/answering/index.html", items=[], organisation=None)
     items = surveys_for_organisation(current_user.organisation_id)
-    return render_template("surveys/index.html", items=items, organisation=current_user.organisation, is_open=is_open)
+    return render_template(
+        "surveys/answering/index.html", items=items, organisation=current_user.organisation, is_open=is_open
+    )
 
 
 @bp.route("/<slug>/")
@@ -87,7 +89,7 @@ def start(survey: Survey, respondent: Respondent):
     if response is not None and definition is not None:
         resume_page = first_unanswered_page(definition, response.answer_values())
     return render_template(
-        "surveys/start.html",
+        "surveys/answering/start.html",
         survey=survey,
         respondent=respondent,
         response=response,
@@ -147,7 +149,7 @@ def _render_page(
     questions = visible_questions(page, answers)
     error_list = [(f"#{key}", message) for key, message in errors.items()]
     return render_template(
-        "surveys/page.html",
+        "surveys/answering/page.html",
         survey=survey,
         respondent=respondent,
         response=response,
@@ -230,7 +232,9 @@ def _page_submitted(survey: Survey, respondent: Respondent, response, definition
     if outcome.status == "back":
         return redirect(_back_url(survey, definition, outcome.answers, current))
     if outcome.status == "exited":
-        return render_template("surveys/saved.html", survey=survey, respondent=respondent, unsaved=outcome.unsaved)
+        return render_template(
+            "surveys/answering/saved.html", survey=survey, respondent=respondent, unsaved=outcome.unsaved
+        )
     if request.args.get("return") == "check" or outcome.following is None:
         return redirect(url_for("surveys.check", slug=survey.slug))
     return redirect(url_for("surveys.page", slug=survey.slug, page_id=outcome.following.id))
@@ -276,7 +280,7 @@ def check(survey: Survey, respondent: Respondent):
     sections = _check_sections(definition, answers)
     missing = first_unanswered_page(definition, answers)
     return render_template(
-        "surveys/check.html",
+        "surveys/answering/check.html",
         survey=survey,
         respondent=respondent,
         response=response,
@@ -333,7 +337,7 @@ def done(survey: Survey, respondent: Respondent):
             return redirect(url_for("surveys.done", slug=survey.slug))
         error = "Select how satisfied you are with this survey"
     return render_template(
-        "surveys/done.html",
+        "surveys/answering/done.html",
         survey=survey,
         respondent=respondent,
         response=response,
@@ -349,6 +353,6 @@ def invitation(token: str):
     """An organisation's invitation link: lets whoever holds it answer for that organisation."""
     found = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
     if not invitation_is_live(found):
-        return render_template("surveys/invitation_invalid.html"), 404
+        return render_template("surveys/answering/invitation_invalid.html"), 404
     grant_invitation(found)
     return redirect(url_for("surveys.start", slug=found.survey.slug))

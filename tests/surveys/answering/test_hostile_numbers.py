@@ -17,7 +17,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.surveys.answering import read_page
+from app.surveys.answering.pages import read_page
 from app.surveys.dataset import Filters
 from app.surveys.definition import definition_problems, load_definition
 from app.surveys.exports import export_to_file, iter_csv, iter_json

@@ -30,27 +30,24 @@ from app.surveys.answering.pages import (
     route,
     visible_questions,
 )
-from app.surveys.invitations.services import token_hash
-from app.surveys.models import Invitation, Survey
-from app.surveys.services import (
+from app.surveys.answering.services import (
     ResponseIncomplete,
     SurveyClosed,
     TamperedRequest,
     answer_revisions,
-    definition_for,
     device_from_user_agent,
-    is_open,
     note_page_visit,
     page_keys,
     record_satisfaction,
     record_tampered_request,
-    response_and_visit,
-    response_for,
     start_response,
     submit_and_confirm,
     submit_page,
     surveys_for_organisation,
 )
+from app.surveys.invitations.services import token_hash
+from app.surveys.models import Invitation, Survey
+from app.surveys.services import definition_for, is_open, response_and_visit, response_for
 
 PAGE_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")  # as survey-definition.schema.json allows
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -17,7 +17,8 @@ from sqlalchemy.orm import joinedload
 from app.audit.services import record
 from app.auth.erasure import Erasure, erasure_step
 from app.auth.models import User
-from app.clock import aware, utcnow
+from app.clock import LONDON, aware, utcnow
+from app.database import write_transaction
 from app.extensions import db
 from app.surveys.definition import Definition, load_definition
 from app.surveys.models import Answer, Invitation, PageVisit, Response, ResponseSnapshot, Survey, SurveyVersion
@@ -63,17 +64,54 @@ def unique_slug(title: str) -> str:
 def publish_draft(survey: Survey, by=None) -> SurveyVersion:
     """Publish the draft as the next version. Earlier versions, and responses to them, are untouched."""
     load_definition(survey.draft)
-    number = (survey.current_version.number if survey.current_version else 0) + 1
-    version = SurveyVersion(
-        survey_id=survey.id, number=number, definition=survey.draft, published_by_id=getattr(by, "id", None)
-    )
-    db.session.add(version)
-    survey.title = survey.draft["title"]
-    db.session.flush()
-    record("survey-published", survey, actor=by, version=number)
-    db.session.commit()
+    with write_transaction():
+        number = (survey.current_version.number if survey.current_version else 0) + 1
+        version = SurveyVersion(
+            survey_id=survey.id, number=number, definition=survey.draft, published_by_id=getattr(by, "id", None)
+        )
+        db.session.add(version)
+        survey.title = survey.draft["title"]
+        db.session.flush()
+        record("survey-published", survey, actor=by, version=number)
     db.session.refresh(survey)
     return version
+
+
+def set_survey_access(survey: Survey, open_to_all: bool, by=None) -> None:
+    """Open the survey to every member, or only to invited organisations (the default)."""
+    with write_transaction():
+        survey.open_to_all_members = open_to_all
+        record("survey-access-changed", survey, actor=by, open_to_all_members=survey.open_to_all_members)
+
+
+def set_dates(survey: Survey, opens: date | None, closes: date | None, by=None) -> None:
+    """Open the survey at the start of `opens` and close it at the end of `closes` (London days; None: no date)."""
+    with write_transaction():
+        survey.opens_at = datetime.combine(opens, time(), tzinfo=LONDON).astimezone(UTC) if opens else None
+        survey.closes_at = datetime.combine(closes, time(23, 59, 59), tzinfo=LONDON).astimezone(UTC) if closes else None
+        record(
+            "survey-dates-changed",
+            survey,
+            actor=by,
+            opens=str(opens) if opens else None,
+            closes=str(closes) if closes else None,
+        )
+
+
+def record_definition_export(survey: Survey, by=None) -> None:
+    """Keep a record that the survey's definition was downloaded."""
+    with write_transaction():
+        record("survey-definition-exported", survey, actor=by)
+
+
+def create_draft_survey(data: dict, by=None) -> Survey:
+    """A new draft survey from a definition already checked (`definition_problems` found none)."""
+    with write_transaction():
+        survey = Survey(slug=unique_slug(data["title"]), title=data["title"], draft=data)
+        db.session.add(survey)
+        db.session.flush()
+        record("survey-imported", survey, actor=by, title=survey.title)
+    return survey
 
 
 @lru_cache(maxsize=64)

@@ -4,7 +4,7 @@ publishing the draft, and the definition as JSON (export, and import as a new dr
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 from flask import Response as HttpResponse
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -13,17 +13,23 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
 
-from app.audit.services import record
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ORGANISER
 from app.clock import LONDON, aware
-from app.database import write_transaction
 from app.extensions import db
 from app.numbers import json_safe, parse_whole_number
 from app.surveys import bp
 from app.surveys.definition import definition_problems
 from app.surveys.models import Response, Survey
-from app.surveys.services import find_survey, is_open, publish_draft, unique_slug
+from app.surveys.services import (
+    create_draft_survey,
+    find_survey,
+    is_open,
+    publish_draft,
+    record_definition_export,
+    set_dates,
+    set_survey_access,
+)
 from app.uploads import JSON_LIMITS, UploadRefused, json_document, read_upload
 
 MANAGERS = (ADMIN, ORGANISER)
@@ -70,9 +76,7 @@ def set_open_to_all_members(slug: str):
     survey = _survey(slug)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    survey.open_to_all_members = request.form.get("open") == "yes"
-    record("survey-access-changed", survey, open_to_all_members=survey.open_to_all_members)
-    db.session.commit()
+    set_survey_access(survey, request.form.get("open") == "yes", by=current_user)
     if survey.open_to_all_members:
         flash("Every member can now answer this survey for their organisation.", "success")
     else:
@@ -99,17 +103,7 @@ def dates(slug: str):
         if opens and closes and closes < opens:
             errors["closes-day"] = "The closing date must be the same as or after the opening date"
         if not errors:
-            survey.opens_at = datetime.combine(opens, time(), tzinfo=LONDON).astimezone(UTC) if opens else None
-            survey.closes_at = (
-                datetime.combine(closes, time(23, 59, 59), tzinfo=LONDON).astimezone(UTC) if closes else None
-            )
-            record(
-                "survey-dates-changed",
-                survey,
-                opens=str(opens) if opens else None,
-                closes=str(closes) if closes else None,
-            )
-            db.session.commit()
+            set_dates(survey, opens, closes, by=current_user)
             flash("Dates saved.", "success")
             return redirect(url_for("surveys.dashboard", slug=slug))
     return render_template("surveys/authoring/dates.html", survey=survey, form=form, errors=errors, values=values)
@@ -138,8 +132,7 @@ def publish(slug: str):
 def export_definition(slug: str):
     """Download the draft definition as JSON."""
     survey = _survey(slug)
-    with write_transaction():  # a GET that writes
-        record("survey-definition-exported", survey)
+    record_definition_export(survey, by=current_user)  # a GET that writes
     return HttpResponse(
         json.dumps(json_safe(survey.draft), indent=2, ensure_ascii=False, allow_nan=False),
         mimetype="application/json",
@@ -170,11 +163,7 @@ def import_definition():
         else:
             problems = definition_problems(data)
             if not problems:
-                survey = Survey(slug=unique_slug(data["title"]), title=data["title"], draft=data)
-                db.session.add(survey)
-                db.session.flush()
-                record("survey-imported", survey, title=survey.title)
-                db.session.commit()
+                survey = create_draft_survey(data, by=current_user)
                 flash(f"Draft survey '{survey.title}' created. Check it, then publish it.", "success")
                 return redirect(url_for("surveys.dashboard", slug=survey.slug))
     return render_template("surveys/authoring/import.html", form=form, problems=problems)

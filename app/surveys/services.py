@@ -20,6 +20,7 @@ from app.auth.models import User
 from app.clock import LONDON, aware, utcnow
 from app.database import write_transaction
 from app.extensions import db
+from app.organisations.invitations import recipient_for
 from app.surveys.definition import Definition, load_definition
 from app.surveys.models import Answer, Invitation, PageVisit, Response, ResponseSnapshot, Survey, SurveyVersion
 
@@ -211,7 +212,6 @@ def forget_in_surveys(erasure: Erasure) -> None:
     in the copies kept of each submission) says the label instead, and an invitation addressed to them
     goes to their organisation's contact (or next member) instead, or to their erased address when
     there is nobody else. The caller commits."""
-    from app.surveys.invitations.services import recipient_for
 
     if erasure.user_id is None:
         return

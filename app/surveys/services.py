@@ -45,10 +45,11 @@ def ensure_default_survey(published_by=None) -> Survey:
         return survey
     data = json.loads(DEFAULT_DEFINITION.read_text(encoding="utf-8"))
     load_definition(data)  # refuse to install a broken default
-    survey = Survey(slug=DEFAULT_SLUG, title=data["title"], draft=data)
-    survey.versions.append(SurveyVersion(number=1, definition=data, published_by_id=getattr(published_by, "id", None)))
-    db.session.add(survey)
-    db.session.commit()
+    published_by_id = getattr(published_by, "id", None)  # read before the write transaction expires it
+    with write_transaction():
+        survey = Survey(slug=DEFAULT_SLUG, title=data["title"], draft=data)
+        survey.versions.append(SurveyVersion(number=1, definition=data, published_by_id=published_by_id))
+        db.session.add(survey)
     return survey
 
 

@@ -123,11 +123,11 @@ def send_invitations(
 
 def revoke_invitation(invitation: Invitation, by=None) -> None:
     """Stop an invitation's link working (a new invitation can be sent later)."""
-    invitation.revoked_at = utcnow()
-    invitation.salt = secrets.token_hex(16)
-    invitation.token_hash = token_hash(invitation_token(invitation))
-    record("survey-invitation-revoked", invitation, actor=by, organisation_id=invitation.organisation_id)
-    db.session.commit()
+    with write_transaction():
+        invitation.revoked_at = utcnow()
+        invitation.salt = secrets.token_hex(16)
+        invitation.token_hash = token_hash(invitation_token(invitation))
+        record("survey-invitation-revoked", invitation, actor=by, organisation_id=invitation.organisation_id)
 
 
 def due_for_reminder(survey: Survey, now: datetime | None = None) -> list[Invitation]:

@@ -181,7 +181,7 @@ def _register_template_helpers(app: Flask, csp_nonce) -> None:
             ]
         return [(None, message) for message in errors]
 
-    from app.surveys.answering import without_placeholders
+    from app.surveys.answering.pages import without_placeholders
 
     app.add_template_filter(without_placeholders, "without_placeholders")
 

@@ -57,7 +57,7 @@ TEXTS = (
 
 def synthetic_answers(definition: Any, rng: random.Random) -> dict[str, Any]:  # noqa: C901 - one branch per type
     """Plausible answers to every question of a definition, kept to the respondent's route as on submission."""
-    from app.surveys.answering import DONT_KNOW, other_key, relevant_answers
+    from app.surveys.answering.pages import DONT_KNOW, other_key, relevant_answers
 
     answers: dict[str, Any] = {}
     for q in definition.questions:

@@ -41,7 +41,7 @@ def create(pages: int, members: int, password: str) -> dict[str, int]:
     from app.auth.passwords import hash_password
     from app.extensions import db
     from app.organisations.models import Organisation
-    from app.surveys.invitations import record_invitation
+    from app.surveys.invitations.services import record_invitation
     from app.surveys.services import DEFAULT_SLUG, find_survey
     from wsgi import app
 

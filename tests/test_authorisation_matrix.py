@@ -204,7 +204,7 @@ def sample_args(app, make_user, make_organisation):
     from app.email.sender import send_email
     from app.extensions import db
     from app.jobs.models import Job
-    from app.surveys.invitations import invite_organisation
+    from app.surveys.invitations.services import invite_organisation
     from app.surveys.services import ensure_default_survey
 
     survey = ensure_default_survey()

@@ -40,7 +40,7 @@ from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 from app.focus_groups.services import new_salt, volunteer_token
 from app.focus_groups.studies.services import add_slot, create_study
 from app.jobs.models import Job
-from app.surveys.invitations import invite_organisation
+from app.surveys.invitations.services import invite_organisation
 from app.surveys.models import Answer, Invitation
 from app.surveys.services import ensure_default_survey
 from tests.conftest import sign_in

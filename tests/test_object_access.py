@@ -17,7 +17,7 @@ from app.focus_groups.notes_models import Note
 from app.focus_groups.services import volunteer_token
 from app.jobs.models import Job
 from app.organisations.models import Organisation
-from app.surveys.invitations import invite_organisation
+from app.surveys.invitations.services import invite_organisation
 from app.surveys.models import Answer, Response
 from app.surveys.services import ensure_default_survey
 from tests.conftest import page_text, sign_in

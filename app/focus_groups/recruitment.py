@@ -29,10 +29,10 @@ from app.focus_groups.models import AVAILABILITY, Availability, Slot, Study, Vol
 from app.focus_groups.recruitment_models import VolunteerChange, VolunteerFormEmail
 from app.focus_groups.services import email_fingerprint, new_salt, volunteer_token
 from app.identifiers import parse_id
+from app.organisations.invitations import InvitationOutcome, invite_each, recipient_for
 from app.organisations.models import Organisation
 from app.organisations.services import ImportResult, RowError
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS, council_type_slug, region_slug
-from app.surveys.invitations import InvitationOutcome, invite_each, recipient_for
 from app.uploads import csv_table, csv_text
 
 WITHDRAW_ENDPOINT = "focus_groups.withdraw"

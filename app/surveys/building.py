@@ -12,7 +12,7 @@ from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ORGANISER
 from app.extensions import db
 from app.surveys import bp
-from app.surveys.answering import (
+from app.surveys.answering.pages import (
     DONT_KNOW,
     TamperedAnswer,
     display_value,

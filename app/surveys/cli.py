@@ -29,7 +29,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--survey", "slug", default=None, help="Only this survey (default: every open survey).")
     def send_reminders_command(slug: str | None) -> None:
         """Remind organisations that have not submitted (at most once every 48 hours; safe to run hourly)."""
-        from app.surveys.invitations import due_for_reminder, send_reminders
+        from app.surveys.invitations.services import due_for_reminder, send_reminders
         from app.surveys.models import Survey
         from app.surveys.services import is_open
 

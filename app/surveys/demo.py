@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.extensions import db
 from app.organisations.models import Organisation
-from app.surveys.answering import DONT_KNOW, relevant_answers
+from app.surveys.answering.pages import DONT_KNOW, relevant_answers
 from app.surveys.models import Answer, Invitation, PageVisit, Response, ResponseSnapshot, Survey
 from app.surveys.services import definition_for
 
@@ -133,7 +133,7 @@ def load_demo_responses(survey: Survey) -> int:
     have = set(db.session.scalars(select(Response.organisation_id).where(Response.survey_id == survey.id)))
     invited = set(db.session.scalars(select(Invitation.organisation_id).where(Invitation.survey_id == survey.id)))
     added = 0
-    from app.surveys.invitations import record_invitation
+    from app.surveys.invitations.services import record_invitation
 
     for org in organisations:
         rng = random.Random(f"demo-2027-{org.name}")  # noqa: S311 - demo content; the same choices every run

@@ -27,7 +27,7 @@ from app.auth.roles import MEMBER
 from app.email.models import OutboxMessage
 from app.extensions import db
 from app.organisations.models import Organisation
-from app.surveys.invitations import record_invitation, send_invitations
+from app.surveys.invitations.services import record_invitation, send_invitations
 from app.surveys.models import Answer
 from app.surveys.services import find_survey, response_for
 from tests.browser.conftest import (

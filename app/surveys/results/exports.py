@@ -26,7 +26,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.numbers import json_safe
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
-from app.surveys.answering import DONT_KNOW
+from app.surveys.answering.pages import DONT_KNOW
 from app.surveys.definition import NUMBER_TYPES, Definition, Question
 from app.surveys.models import Response, Survey
 from app.surveys.results.dataset import Filters, Row

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from app.numbers import finite_float
-from app.surveys.answering import DONT_KNOW, other_key
+from app.surveys.answering.pages import DONT_KNOW, other_key
 from app.surveys.definition import NUMBER_TYPES, Definition, Question
 from app.surveys.results.dataset import Row
 

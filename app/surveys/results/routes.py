@@ -17,7 +17,7 @@ from app.jobs.runner import start_job
 from app.numbers import NumberError, parse_decimal
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys import bp
-from app.surveys.access import Respondent, respondent_required
+from app.surveys.answering.access import Respondent, respondent_required
 from app.surveys.models import Response, Survey
 from app.surveys.results.charts import bar_chart, interval_chart
 from app.surveys.results.comparison import member_comparison

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from app.surveys.invitations import due_for_reminder, send_invitations, send_reminders
+from app.surveys.invitations.services import due_for_reminder, send_invitations, send_reminders
 from app.surveys.models import Invitation, Response, Survey
 from tests.conftest import link_in, page_text, text_part
 from tests.surveys.conftest import NO_SCHOOLS, answer_page
@@ -284,7 +284,7 @@ def test_install_default_command(app, runner):
 
 
 def test_the_funnel_names_each_page_without_placeholders(app, survey):
-    from app.surveys.tracking import build_dashboard
+    from app.surveys.invitations.tracking import build_dashboard
 
     steps = [step for step, _count in build_dashboard(survey).funnel]
     assert steps[0] == "Invited" and steps[1] == "Started" and steps[-1] == "Submitted"
@@ -293,8 +293,8 @@ def test_the_funnel_names_each_page_without_placeholders(app, survey):
 
 
 def test_the_funnel_counts_each_page_reached_once(app, client, signed_in, survey):
+    from app.surveys.invitations.tracking import build_dashboard
     from app.surveys.models import PageVisit
-    from app.surveys.tracking import build_dashboard
 
     signed_in("member")
     client.post("/surveys/schools-ict/start")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.surveys.answering import read_page
+from app.surveys.answering.pages import read_page
 from app.surveys.definition import definition_problems, load_definition
 from app.surveys.expressions import evaluate, is_true, parse
 from app.surveys.models import Answer, Invitation, Response, Survey, SurveyVersion

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from app.surveys.invitations import invite_organisation, revoke_invitation
+from app.surveys.invitations.services import invite_organisation, revoke_invitation
 from app.surveys.models import Response, Survey, SurveyVersion
 from app.surveys.services import DEFAULT_DEFINITION, ensure_default_survey
 from tests.conftest import page_text, sign_in

@@ -13,7 +13,7 @@ from app.clock import aware
 from app.extensions import db
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
-from app.surveys.answering import without_placeholders
+from app.surveys.answering.pages import without_placeholders
 from app.surveys.models import Invitation, PageVisit, Response, Survey
 from app.surveys.services import definition_for
 

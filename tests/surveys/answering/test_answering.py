@@ -5,7 +5,7 @@ import json
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from app.surveys.answering import (
+from app.surveys.answering.pages import (
     DONT_KNOW,
     TamperedAnswer,
     display_value,

@@ -9,19 +9,15 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from app.audit.services import record
 from app.auth.decorators import public, role_required
 from app.auth.roles import MEMBER
-from app.database import reads_first, write_transaction
-from app.email.sender import external_url, send_email
+from app.database import reads_first
 from app.extensions import db
 from app.hooks import SURVEY_CONFIRMATION, collect
-from app.numbers import NumberError, parse_whole_number
-from app.surveys import answering, bp
-from app.surveys.access import Respondent, grant_invitation, invitation_is_live, respondent_required
-from app.surveys.answering import (
+from app.surveys import bp
+from app.surveys.answering.access import Respondent, grant_invitation, invitation_is_live, respondent_required
+from app.surveys.answering.pages import (
     DONT_KNOW,
-    TamperedAnswer,
     display_value,
     field_id,
     first_unanswered_page,
@@ -30,70 +26,41 @@ from app.surveys.answering import (
     page_applies,
     pipe,
     previous_page,
-    question_has_error,
-    read_page,
     relevant_answers,
     route,
     visible_questions,
 )
-from app.surveys.invitations import token_hash
-from app.surveys.models import Invitation, Survey
-from app.surveys.services import (
+from app.surveys.answering.services import (
     ResponseIncomplete,
     SurveyClosed,
+    TamperedRequest,
     answer_revisions,
-    definition_for,
     device_from_user_agent,
-    is_open,
     note_page_visit,
+    page_keys,
     record_satisfaction,
-    response_and_visit,
-    response_for,
-    save_answers,
+    record_tampered_request,
     start_response,
-    submit_response,
+    submit_and_confirm,
+    submit_page,
     surveys_for_organisation,
 )
+from app.surveys.invitations.services import token_hash
+from app.surveys.models import Invitation, Survey
+from app.surveys.services import definition_for, is_open, response_and_visit, response_for
 
-FIXED_FIELDS = {"csrf_token", "action", "response_ref"}
 PAGE_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")  # as survey-definition.schema.json allows
 
 
 def _refuse(survey: Survey, respondent: Respondent, reason: str):
     """A request no page of ours could have sent: refuse it and keep a record."""
-    with write_transaction():
-        record(
-            "survey-tampered-request",
-            object_type="survey",
-            object_id=survey.id,
-            actor=respondent.user,
-            reason=reason[:200],
-            organisation_id=respondent.organisation.id,
-        )
+    record_tampered_request(survey, respondent, reason)
     current_app.logger.warning("Refused tampered survey request: %s", reason)
     abort(400)
 
 
 def _closed_page(survey: Survey, respondent: Respondent):
-    return render_template("surveys/closed.html", survey=survey, respondent=respondent), 200
-
-
-def _revision(text: str) -> int:
-    """An answer's revision as the page was rendered with (0, so a conflict, when it is not one)."""
-    try:
-        return parse_whole_number(text, minimum=0, thousands=False)
-    except NumberError:
-        return 0
-
-
-def _allowed_fields(page) -> set[str]:
-    names: set[str] = set()
-    for question in page.questions:
-        qid = question.id
-        names |= {qid, other_key(qid), f"{qid}.{DONT_KNOW}", f"rev-{qid}", f"rev-{other_key(qid)}"}
-        names |= {f"{qid}-{part}" for part in ("day", "month", "year")}
-        names |= {f"{qid}.{item.id}" for item in (*question.rows, *question.categories)}
-    return names
+    return render_template("surveys/answering/closed.html", survey=survey, respondent=respondent), 200
 
 
 @bp.route("/")
@@ -101,9 +68,11 @@ def _allowed_fields(page) -> set[str]:
 def index():
     """The surveys a member's organisation is asked to answer, and how far it has got."""
     if not current_user.organisation_id:
-        return render_template("surveys/index.html", items=[], organisation=None)
+        return render_template("surveys/answering/index.html", items=[], organisation=None)
     items = surveys_for_organisation(current_user.organisation_id)
-    return render_template("surveys/index.html", items=items, organisation=current_user.organisation, is_open=is_open)
+    return render_template(
+        "surveys/answering/index.html", items=items, organisation=current_user.organisation, is_open=is_open
+    )
 
 
 @bp.route("/<slug>/")
@@ -117,7 +86,7 @@ def start(survey: Survey, respondent: Respondent):
     if response is not None and definition is not None:
         resume_page = first_unanswered_page(definition, response.answer_values())
     return render_template(
-        "surveys/start.html",
+        "surveys/answering/start.html",
         survey=survey,
         respondent=respondent,
         response=response,
@@ -177,7 +146,7 @@ def _render_page(
     questions = visible_questions(page, answers)
     error_list = [(f"#{key}", message) for key, message in errors.items()]
     return render_template(
-        "surveys/page.html",
+        "surveys/answering/page.html",
         survey=survey,
         respondent=respondent,
         response=response,
@@ -205,15 +174,15 @@ def _render_page(
 @respondent_required
 def page(survey: Survey, respondent: Respondent, page_id: str):
     """One page of questions. Leaving it with Continue, or Save and come back later, saves it."""
-    slug = survey.slug
+    posted = request.method == "POST"
     if not PAGE_ID.fullmatch(page_id):  # no page of any survey is called that (and it is not sent to the database)
-        if request.method == "POST":
+        if posted:
             _refuse(survey, respondent, f"unknown page {page_id[:80]!r}")
         abort(404)
-    if request.method == "GET":
-        response, visited = response_and_visit(survey, respondent.organisation.id, page_id)
-    else:
+    if posted:
         response, visited = response_for(survey, respondent.organisation.id), True
+    else:
+        response, visited = response_and_visit(survey, respondent.organisation.id, page_id)
     if response is None:
         return redirect(url_for("surveys.start", slug=survey.slug))
     if not is_open(survey):
@@ -221,132 +190,55 @@ def page(survey: Survey, respondent: Respondent, page_id: str):
     definition = definition_for(response.version)
     current = definition.page(page_id)
     if current is None:
-        if request.method == "POST":
+        if posted:
             _refuse(survey, respondent, f"unknown page {page_id!r}")
         abort(404)
     answers = response.answer_values()
     if not page_applies(current, answers) or not visible_questions(current, answers):
         return redirect(url_for("surveys.check", slug=survey.slug))
-    keys = [k for q in current.questions for k in (q.id, other_key(q.id))]
-
-    if request.method == "GET":
+    if not posted:
         if not visited:
             note_page_visit(response, current.id)
-        return _render_page(
+        revisions = answer_revisions(response, page_keys(current))
+        shown = (form_values(current, answers), {}, revisions)
+        return _render_page(survey, respondent, response, definition, current, answers, *shown)
+    return _page_submitted(survey, respondent, response, definition, current)
+
+
+def _page_submitted(survey: Survey, respondent: Respondent, response, definition, current):
+    """Save the posted page (see `submit_page`) and show what that did."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        outcome = submit_page(
             survey,
             respondent,
             response,
             definition,
             current,
-            answers,
-            form_values(current, answers),
-            {},
-            answer_revisions(response, keys),
+            request.form,
+            action=request.form.get("action", "continue"),
         )
-
-    form = FlaskForm()
-    if not form.validate_on_submit():
-        abort(400)
-    if request.form.get("response_ref") != response.reference:
-        _refuse(survey, respondent, "response reference does not match the organisation's response")
-    unknown = set(request.form) - FIXED_FIELDS - _allowed_fields(current)
-    if unknown:
-        _refuse(survey, respondent, f"fields not on page {current.id}: {sorted(unknown)[:5]}")
-    try:
-        result = read_page(definition, current, request.form, answers)
-    except TamperedAnswer as exc:
+    except TamperedRequest as exc:
         _refuse(survey, respondent, str(exc))
-    loaded = {key: _revision(request.form.get(f"rev-{key}", "0")) for key in keys}
-    action = request.form.get("action", "continue")
-
-    if action in ("save_exit", "back"):
-        # Leaving the page keeps what is valid; anything with a problem is left as it was.
-        bad = {q.id for q in current.questions if question_has_error(q.id, result.errors)}
-        result.values = {k: v for k, v in result.values.items() if k.split("__")[0] not in bad}
-        try:
-            conflicts = save_answers(
-                response, result, loaded_revisions=loaded, user=respondent.user, label=respondent.label
-            )
-        except SurveyClosed:
-            return _closed_page(survey, respondent)
-        if conflicts:
-            db.session.expire(response)
-            return _render_page(
-                survey,
-                respondent,
-                response,
-                definition,
-                current,
-                response.answer_values(),
-                result.raw,
-                {},
-                answer_revisions(response, keys),
-                conflicts=conflicts,
-            )
-        if action == "back":
-            db.session.expire(response)
-            return redirect(_back_url(survey, definition, response.answer_values(), current))
-        if respondent.email:
-            sent = send_email(
-                respondent.email,
-                f"Your answers to '{survey.title}' are saved",
-                "survey_resume",
-                add_to_session=False,
-                survey=survey,
-                organisation=respondent.organisation,
-                link=external_url("surveys.start", slug=survey.slug),
-                closes_at=survey.closes_at,
-                via_invitation=respondent.user is None,
-            )
-            with write_transaction():
-                db.session.add(sent)
-        return render_template("surveys/saved.html", survey=survey, respondent=respondent, unsaved=bool(bad))
-
-    if not result.ok:
-        return _render_page(
-            survey, respondent, response, definition, current, answers, result.raw, result.errors, loaded, status=200
-        )
-    try:
-        conflicts = save_answers(
-            response, result, loaded_revisions=loaded, user=respondent.user, label=respondent.label
-        )
     except SurveyClosed:
         return _closed_page(survey, respondent)
-    if conflicts:
-        db.session.expire(response)
-        fresh = response.answer_values()
-        return _render_page(
-            survey,
-            respondent,
-            response,
-            definition,
-            current,
-            fresh,
-            result.raw,
-            {},
-            answer_revisions(response, keys),
-            conflicts=conflicts,
+    if outcome.status in ("invalid", "conflict"):
+        shown = (outcome.answers, outcome.result.raw, outcome.errors, outcome.revisions)
+        return _render_page(survey, respondent, response, definition, current, *shown, conflicts=outcome.conflicts)
+    if outcome.status == "back":
+        return redirect(_back_url(survey, definition, outcome.answers, current))
+    if outcome.status == "exited":
+        return render_template(
+            "surveys/answering/saved.html", survey=survey, respondent=respondent, unsaved=outcome.unsaved
         )
-    # Saved without conflicts: what is stored is what was loaded with this page's answers on top, so
-    # the next page is worked out without reading everything again (saving expired what was loaded).
-    answers = {**answers, **{k: v for k, v in result.values.items() if v is not None or k in answers}}
-    if request.args.get("return") == "check":
-        return redirect(url_for("surveys.check", slug=slug))
-    following = answering.next_page(definition, answers, current.id)
-    if following is None:
-        return redirect(url_for("surveys.check", slug=slug))
-    return redirect(url_for("surveys.page", slug=slug, page_id=following.id))
+    if request.args.get("return") == "check" or outcome.following is None:
+        return redirect(url_for("surveys.check", slug=survey.slug))
+    return redirect(url_for("surveys.page", slug=survey.slug, page_id=outcome.following.id))
 
 
-@bp.route("/<slug>/check")
-@respondent_required
-def check(survey: Survey, respondent: Respondent):
-    """Check your answers, with Change links back to each page."""
-    response = response_for(survey, respondent.organisation.id)
-    if response is None:
-        return redirect(url_for("surveys.start", slug=survey.slug))
-    definition = definition_for(response.version)
-    answers = response.answer_values()
+def _check_sections(definition, answers) -> list[dict]:
+    """The check page's sections: each answered question on the route, with its page to change it."""
     shown = relevant_answers(definition, answers)
     sections = []
     on_route = {p.id for p in route(definition, answers)}
@@ -370,9 +262,22 @@ def check(survey: Survey, respondent: Respondent):
                 )
         if rows:
             sections.append({"title": section.title, "rows": rows})
+    return sections
+
+
+@bp.route("/<slug>/check")
+@respondent_required
+def check(survey: Survey, respondent: Respondent):
+    """Check your answers, with Change links back to each page."""
+    response = response_for(survey, respondent.organisation.id)
+    if response is None:
+        return redirect(url_for("surveys.start", slug=survey.slug))
+    definition = definition_for(response.version)
+    answers = response.answer_values()
+    sections = _check_sections(definition, answers)
     missing = first_unanswered_page(definition, answers)
     return render_template(
-        "surveys/check.html",
+        "surveys/answering/check.html",
         survey=survey,
         respondent=respondent,
         response=response,
@@ -402,26 +307,12 @@ def submit(survey: Survey, respondent: Respondent):
         flash("Some questions still need an answer. Answer them, then submit.", "important")
         return redirect(url_for("surveys.page", slug=survey.slug, page_id=missing.id))
     try:
-        submitted_now = submit_response(response, user=respondent.user)
+        submit_and_confirm(survey, respondent, response)
     except SurveyClosed:
         return _closed_page(survey, respondent)
     except ResponseIncomplete as incomplete:
         flash("Some questions still need an answer. Answer them, then submit.", "important")
         return redirect(url_for("surveys.page", slug=survey.slug, page_id=incomplete.page.id))
-    if submitted_now and respondent.email:
-        sent = send_email(
-            respondent.email,
-            f"We have your answers to '{survey.title}'",
-            "survey_receipt",
-            add_to_session=False,
-            survey=survey,
-            organisation=respondent.organisation,
-            reference=response.reference,
-            changed=response.submission_count > 1,
-            link=external_url("surveys.start", slug=survey.slug),
-        )
-        with write_transaction():
-            db.session.add(sent)
     return redirect(url_for("surveys.done", slug=survey.slug))
 
 
@@ -443,7 +334,7 @@ def done(survey: Survey, respondent: Respondent):
             return redirect(url_for("surveys.done", slug=survey.slug))
         error = "Select how satisfied you are with this survey"
     return render_template(
-        "surveys/done.html",
+        "surveys/answering/done.html",
         survey=survey,
         respondent=respondent,
         response=response,
@@ -459,6 +350,6 @@ def invitation(token: str):
     """An organisation's invitation link: lets whoever holds it answer for that organisation."""
     found = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
     if not invitation_is_live(found):
-        return render_template("surveys/invitation_invalid.html"), 404
+        return render_template("surveys/answering/invitation_invalid.html"), 404
     grant_invitation(found)
     return redirect(url_for("surveys.start", slug=found.survey.slug))

@@ -11,19 +11,17 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select, update
 
 from app.audit.services import record
-from app.auth.models import User, UserRole
-from app.auth.roles import MEMBER
 from app.clock import aware, utcnow
 from app.database import write_transaction
 from app.email.sender import external_url, send_email
 from app.extensions import db
+from app.organisations.invitations import InvitationOutcome, invite_each, recipient_for
 from app.organisations.models import Organisation
 from app.surveys.models import Invitation, Response, Survey
 from app.surveys.services import is_open
@@ -49,24 +47,6 @@ def invitation_link(invitation: Invitation) -> str:
     return external_url("surveys.invitation", token=invitation_token(invitation))
 
 
-def recipient_for(organisation: Organisation) -> str | None:
-    """Where an organisation's invitation goes: its contact email, else its first member's."""
-    if organisation.contact_email:
-        return organisation.contact_email
-    return db.session.scalar(
-        select(User.email)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(
-            User.organisation_id == organisation.id,
-            UserRole.role == MEMBER,
-            User.disabled.is_(False),
-            User.erased_at.is_(None),
-        )
-        .order_by(User.id)
-        .limit(1)
-    )
-
-
 def accepting_invitations(survey: Survey) -> bool:
     """Published and not yet closed (it may open later: the link then says when)."""
     closes = aware(survey.closes_at)
@@ -75,17 +55,6 @@ def accepting_invitations(survey: Survey) -> bool:
 
 def _expiry(survey: Survey) -> datetime:
     return aware(survey.closes_at) if survey.closes_at else utcnow() + DEFAULT_LIFETIME
-
-
-@dataclass
-class InvitationOutcome:
-    """What sending invitations did: who got one, and who did not and why."""
-
-    sent: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {"sent": self.sent, "skipped": [list(pair) for pair in self.skipped]}
 
 
 def _refresh(invitation: Invitation, survey: Survey, email: str, by) -> None:
@@ -152,35 +121,13 @@ def send_invitations(
     return invite_each(organisation_ids, lambda organisation: invite_organisation(survey, organisation, by), progress)
 
 
-def invite_each(
-    organisation_ids: Iterable[int],
-    invite: Callable[[Organisation], str | None],
-    progress: Callable[[int, str], None] | None = None,
-) -> InvitationOutcome:
-    """Call `invite` for each organisation in name order (it returns why not, or None when sent),
-    reporting progress; the outcome lists who was invited and who was not, with why."""
-    outcome = InvitationOutcome()
-    organisations = db.session.scalars(
-        select(Organisation).where(Organisation.id.in_(list(organisation_ids))).order_by(Organisation.name)
-    ).all()
-    for number, organisation in enumerate(organisations, start=1):
-        reason = invite(organisation)
-        if reason:
-            outcome.skipped.append((organisation.name, reason))
-        else:
-            outcome.sent.append(organisation.name)
-        if progress:
-            progress(number, organisation.name)
-    return outcome
-
-
 def revoke_invitation(invitation: Invitation, by=None) -> None:
     """Stop an invitation's link working (a new invitation can be sent later)."""
-    invitation.revoked_at = utcnow()
-    invitation.salt = secrets.token_hex(16)
-    invitation.token_hash = token_hash(invitation_token(invitation))
-    record("survey-invitation-revoked", invitation, actor=by, organisation_id=invitation.organisation_id)
-    db.session.commit()
+    with write_transaction():
+        invitation.revoked_at = utcnow()
+        invitation.salt = secrets.token_hex(16)
+        invitation.token_hash = token_hash(invitation_token(invitation))
+        record("survey-invitation-revoked", invitation, actor=by, organisation_id=invitation.organisation_id)
 
 
 def due_for_reminder(survey: Survey, now: datetime | None = None) -> list[Invitation]:

@@ -94,7 +94,8 @@ def test_submitting_with_questions_missing_goes_to_the_first_one(client, signed_
 
 def test_a_response_missing_an_answer_when_written_is_not_submitted(client, signed_in, survey):
     """The check is made again inside the write, where a colleague's change can no longer slip in."""
-    from app.surveys.services import ResponseIncomplete, response_for, submit_response
+    from app.surveys.answering.services import ResponseIncomplete, submit_response
+    from app.surveys.services import response_for
 
     member = signed_in("member")
     answer_all(client, {"provides": NO_SCHOOLS["provides"]})

@@ -1,0 +1,1 @@
+"""Inviting organisations to a survey, reminding them, and tracking who has answered."""

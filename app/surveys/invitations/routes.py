@@ -1,0 +1,189 @@
+"""Organisers' invitation pages: the tracking dashboard, inviting organisations, reminders, and revoking
+or resending an organisation's invitation."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from app.auth.decorators import role_required
+from app.auth.roles import ADMIN, ORGANISER
+from app.extensions import db
+from app.identifiers import parse_id
+from app.jobs.runner import start_job
+from app.organisations.models import Organisation
+from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+from app.surveys import bp
+from app.surveys.invitations.services import (
+    accepting_invitations,
+    revoke_invitation,
+    send_invitations,
+    send_reminders,
+)
+from app.surveys.invitations.tracking import build_dashboard
+from app.surveys.models import Invitation, Survey
+from app.surveys.services import find_survey, is_open
+
+MANAGERS = (ADMIN, ORGANISER)
+
+
+def _survey(slug: str) -> Survey:
+    survey = find_survey(slug)
+    if survey is None:
+        abort(404)
+    return survey
+
+
+@bp.route("/manage/<slug>/")
+@role_required(*MANAGERS)
+def dashboard(slug: str):
+    """Tracking: response rates by region and council type, non-responders, funnel and KPIs."""
+    survey = _survey(slug)
+    return render_template(
+        "surveys/invitations/dashboard.html",
+        survey=survey,
+        board=build_dashboard(survey),
+        open=is_open(survey),
+        accepting=accepting_invitations(survey),
+        form=FlaskForm(),
+    )
+
+
+def _filtered_organisations(args) -> list[Organisation]:
+    query = select(Organisation).order_by(Organisation.name)
+    regions = [r for r in args.getlist("region") if r in REGIONS]
+    types = [t for t in args.getlist("council_type") if t in COUNCIL_TYPES]
+    if regions:
+        query = query.where(Organisation.region.in_(regions))
+    if types:
+        query = query.where(Organisation.council_type.in_(types))
+    return db.session.scalars(query).all()
+
+
+@bp.route("/manage/<slug>/invite", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def invite(slug: str):
+    """Choose organisations (all, or by region and council type) and send their invitations."""
+    survey = _survey(slug)
+    if not accepting_invitations(survey):
+        flash("Invitations can only be sent while the survey is published and not closed.", "important")
+        return redirect(url_for("surveys.dashboard", slug=slug))
+    form = FlaskForm()
+    organisations = _filtered_organisations(request.args)
+    invited = {
+        i.organisation_id: i for i in db.session.scalars(select(Invitation).where(Invitation.survey_id == survey.id))
+    }
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        chosen = {number for v in request.form.getlist("organisation") if (number := parse_id(v)) is not None}
+        known = {o.id for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(chosen)))}
+        if not known:
+            error = "Select at least one organisation to invite"
+        else:
+            job = start_job(
+                "invitations",
+                f"Sending invitations to '{survey.title}'",
+                len(known),
+                _invitation_work,
+                survey.id,
+                sorted(known),
+                current_user.id,
+                created_by=current_user,
+                return_url=url_for("surveys.dashboard", slug=slug),
+            )
+            return redirect(url_for("jobs.show", job_id=job.id))
+    return render_template(
+        "surveys/invitations/invite.html",
+        survey=survey,
+        organisations=organisations,
+        invited=invited,
+        regions=REGIONS,
+        council_types=COUNCIL_TYPES,
+        form=form,
+        error=error,
+        selected_regions=request.args.getlist("region"),
+        selected_types=request.args.getlist("council_type"),
+    )
+
+
+def _invitation_work(progress, survey_id: int, organisation_ids: list[int], user_id: int) -> dict:
+    from app.auth.models import User
+
+    survey = db.session.get(Survey, survey_id)
+    return send_invitations(survey, organisation_ids, by=db.session.get(User, user_id), progress=progress).as_dict()
+
+
+def _reminder_work(progress, survey_id: int, user_id: int) -> dict:
+    from app.auth.models import User
+
+    survey = db.session.get(Survey, survey_id)
+    return {"reminded": send_reminders(survey, by=db.session.get(User, user_id), progress=progress)}
+
+
+@bp.route("/manage/<slug>/remind", methods=["POST"])
+@role_required(*MANAGERS)
+def remind(slug: str):
+    """Remind every organisation that has not submitted (none contacted in the last 48 hours)."""
+    survey = _survey(slug)
+    from app.surveys.invitations.services import due_for_reminder
+
+    due = due_for_reminder(survey)
+    if not is_open(survey) or not due:
+        flash(
+            "No organisations are due a reminder: each is reminded at most once every 48 hours, "
+            "and only while the survey is open.",
+            "important",
+        )
+        return redirect(url_for("surveys.dashboard", slug=slug))
+    job = start_job(
+        "reminders",
+        f"Sending reminders for '{survey.title}'",
+        len(due),
+        _reminder_work,
+        survey.id,
+        current_user.id,
+        created_by=current_user,
+        return_url=url_for("surveys.dashboard", slug=slug),
+    )
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+@bp.route("/manage/<slug>/invitations/<int:organisation_id>/revoke", methods=["GET", "POST"])
+@role_required(*MANAGERS)
+def revoke(slug: str, organisation_id: int):
+    """Confirm, then stop an organisation's invitation link working."""
+    survey = _survey(slug)
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.survey_id == survey.id, Invitation.organisation_id == organisation_id)
+    )
+    if invitation is None or invitation.revoked_at is not None:
+        abort(404)
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        revoke_invitation(invitation, by=current_user)
+        flash(f"{invitation.organisation.name}'s invitation link no longer works.", "success")
+        return redirect(url_for("surveys.dashboard", slug=slug))
+    return render_template("surveys/invitations/revoke.html", survey=survey, invitation=invitation, form=FlaskForm())
+
+
+@bp.route("/manage/<slug>/invitations/<int:organisation_id>/resend", methods=["POST"])
+@role_required(*MANAGERS)
+def resend(slug: str, organisation_id: int):
+    """Send an organisation a new invitation (the old link stops working)."""
+    survey = _survey(slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        abort(404)
+    from app.surveys.invitations.services import invite_organisation
+
+    reason = invite_organisation(survey, organisation, by=current_user)
+    if reason:
+        flash(f"No invitation sent to {organisation.name}: {reason}.", "important")
+    else:
+        flash(f"A new invitation has been sent to {organisation.name}.", "success")
+    return redirect(url_for("surveys.dashboard", slug=slug))

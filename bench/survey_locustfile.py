@@ -81,7 +81,7 @@ SHORT_ROUTE: dict[str, dict[str, str | list[str]]] = {
     "focus_group": {},  # optional: left unanswered, so nothing is stored for it
 }
 
-# The full route: services to schools, so every page of app/surveys/definitions/schools-ict.json.
+# The full route: services to schools, so every page of app/surveys/authoring/definitions/schools-ict.json.
 FULL_ROUTE: dict[str, dict[str, str | list[str]]] = {
     "provides": {"provides_education": "yes"},
     "settings": {

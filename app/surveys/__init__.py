@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 
-from app.surveys import building, manage, results_routes, routes  # noqa: E402,F401
+from app.surveys import manage, results_routes, routes  # noqa: E402,F401
+from app.surveys.authoring import routes as authoring_routes  # noqa: E402,F401

@@ -85,7 +85,7 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Exported {rows} {noun} to {output}.")
 
     try:
-        from app.surveys.xlsform import import_xlsform_cli
+        from app.surveys.authoring.xlsform import import_xlsform_cli
     except ImportError:  # pragma: no cover - the XLSForm importer ships with the survey feature
         return
     surveys.add_command(import_xlsform_cli, "import-xlsform")

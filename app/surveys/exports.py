@@ -37,8 +37,8 @@ from app.extensions import db
 from app.numbers import json_safe
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys.answering import DONT_KNOW, other_key
+from app.surveys.authoring.definition import NUMBER_TYPES, Definition, Question, load_definition
 from app.surveys.dataset import Filters, Row, submitted_rows
-from app.surveys.definition import NUMBER_TYPES, Definition, Question, load_definition
 from app.surveys.models import Response, Survey
 from app.surveys.services import definition_for
 from app.tables import Cells, neutralise_all, replacing, xlsx_safe

@@ -25,7 +25,7 @@ from app.numbers import json_safe, parse_whole_number
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys import bp
-from app.surveys.definition import definition_problems
+from app.surveys.authoring.definition import definition_problems
 from app.surveys.invitations import (
     accepting_invitations,
     revoke_invitation,

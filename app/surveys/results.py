@@ -18,8 +18,8 @@ import pandas as pd
 from app.numbers import finite_float
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys.answering import DONT_KNOW, other_key, without_placeholders
+from app.surveys.authoring.definition import Definition, Question
 from app.surveys.dataset import Row
-from app.surveys.definition import Definition, Question
 
 SMALL_GROUP = 5  # groups with fewer respondents are flagged (and suppressed where members could be identified)
 NUMBER_TYPES = ("integer", "decimal", "percentage", "money")

@@ -23,11 +23,11 @@ from app.clock import aware, utcnow
 from app.database import write_transaction
 from app.extensions import db
 from app.surveys.answering import PageResult, first_unanswered_page, relevant_answers
-from app.surveys.definition import Definition, load_definition
+from app.surveys.authoring.definition import Definition, load_definition
 from app.surveys.models import Answer, Invitation, PageVisit, Response, ResponseSnapshot, Survey, SurveyVersion
 
 DEFAULT_SLUG = "schools-ict"
-DEFAULT_DEFINITION = Path(__file__).parent / "definitions" / "schools-ict.json"
+DEFAULT_DEFINITION = Path(__file__).parent / "authoring" / "definitions" / "schools-ict.json"
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
 

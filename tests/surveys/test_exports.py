@@ -15,8 +15,8 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.surveys import exports
+from app.surveys.authoring.definition import load_definition
 from app.surveys.dataset import Filters
-from app.surveys.definition import load_definition
 from app.surveys.exports import (
     columns,
     export_to_file,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from app.extensions import db
+from app.surveys.authoring.definition import load_definition
 from app.surveys.dataset import Filters, Row
-from app.surveys.definition import load_definition
 from app.surveys.models import Response
 from app.surveys.results import (
     crosstab,

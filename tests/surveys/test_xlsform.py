@@ -14,8 +14,8 @@ from openpyxl import Workbook
 from sqlalchemy import inspect, select
 
 from app.extensions import db
-from app.surveys.definition import definition_problems, load_definition
-from app.surveys.xlsform import (
+from app.surveys.authoring.definition import definition_problems, load_definition
+from app.surveys.authoring.xlsform import (
     UnmappedRow,
     XLSFormError,
     import_xlsform,

@@ -58,8 +58,8 @@ from typing import IO, Any
 import click
 from flask.cli import with_appcontext
 
-from app.surveys import expressions
-from app.surveys.definition import definition_problems
+from app.surveys.authoring import expressions
+from app.surveys.authoring.definition import definition_problems
 from app.uploads import WORKBOOK_LIMITS, UploadRefused, open_workbook, read_upload, sheet_rows
 
 __all__ = [

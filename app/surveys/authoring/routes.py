@@ -27,7 +27,7 @@ from app.surveys.answering import (
     route,
     visible_questions,
 )
-from app.surveys.builder import (
+from app.surveys.authoring.builder import (
     QUESTION_TYPES,
     BuilderError,
     add_page,
@@ -43,7 +43,7 @@ from app.surveys.builder import (
     save_page,
     save_question,
 )
-from app.surveys.definition import DefinitionError, load_definition
+from app.surveys.authoring.definition import DefinitionError, load_definition
 from app.surveys.models import Survey
 from app.surveys.services import find_survey, unique_slug
 
@@ -410,7 +410,7 @@ class XLSFormUploadForm(FlaskForm):
 @role_required(*MANAGERS)
 def import_xlsform_route():
     """Create a draft survey from an XLSForm; list every row that could not be brought across, and why."""
-    from app.surveys.xlsform import XLSFormError, import_xlsform
+    from app.surveys.authoring.xlsform import XLSFormError, import_xlsform
 
     form = XLSFormUploadForm()
     if form.validate_on_submit():

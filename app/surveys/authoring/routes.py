@@ -86,7 +86,7 @@ def build(slug: str):
         problems = []
     published = survey.current_version.definition if survey.current_version else None
     return render_template(
-        "surveys/manage/build.html",
+        "surveys/authoring/build.html",
         survey=survey,
         definition=definition,
         problems=problems,
@@ -139,7 +139,7 @@ def _question_page(
                 flash(f"Question '{question['label']}' saved in the draft.", "success")
                 return redirect(url_for("surveys.build", slug=survey.slug) + f"#question-{question['id']}")
     return render_template(
-        "surveys/manage/question.html",
+        "surveys/authoring/question.html",
         survey=survey,
         mode=mode,
         values=values,
@@ -185,7 +185,7 @@ def create_survey():
             flash(f"Draft survey '{title}' created. Add its other questions, preview it, then publish it.", "success")
             return redirect(url_for("surveys.build", slug=survey.slug))
     return render_template(
-        "surveys/manage/question.html",
+        "surveys/authoring/question.html",
         survey=None,
         mode="new-survey",
         values=values,
@@ -280,7 +280,7 @@ def remove_question(slug: str, question_id: str):
             flash(f"Question '{question['label']}' deleted from the draft.", "success")
             return redirect(url_for("surveys.build", slug=slug))
     return render_template(
-        "surveys/manage/delete_question.html", survey=survey, question=question, error=error, form=FlaskForm()
+        "surveys/authoring/delete_question.html", survey=survey, question=question, error=error, form=FlaskForm()
     )
 
 
@@ -312,7 +312,7 @@ def edit_page(slug: str, page_id: str):
                 flash("Page saved in the draft.", "success")
                 return redirect(url_for("surveys.build", slug=slug) + f"#page-{page_id}")
     return render_template(
-        "surveys/manage/page.html",
+        "surveys/authoring/page.html",
         survey=survey,
         page=page,
         values=values,
@@ -338,7 +338,7 @@ def preview(slug: str, page_id: str | None):
     try:
         definition = load_definition(survey.draft)
     except DefinitionError as exc:
-        return render_template("surveys/manage/preview_broken.html", survey=survey, problems=exc.problems)
+        return render_template("surveys/authoring/preview_broken.html", survey=survey, problems=exc.problems)
     answers = dict(session.get(_preview_key(survey), {}))
     if page_id is None:
         session.pop(_preview_key(survey), None)
@@ -351,7 +351,7 @@ def preview(slug: str, page_id: str | None):
                 rows.append(
                     (pipe(question.label, definition, answers), display_value(question, shown.get(question.id)))
                 )
-        return render_template("surveys/manage/preview_check.html", survey=survey, rows=rows)
+        return render_template("surveys/authoring/preview_check.html", survey=survey, rows=rows)
     current = definition.page(page_id)
     if current is None:
         abort(404)
@@ -371,7 +371,7 @@ def preview(slug: str, page_id: str | None):
         raw, errors = result.raw, result.errors
     back = previous_page(definition, answers, current.id)
     return render_template(
-        "surveys/manage/preview.html",
+        "surveys/authoring/preview.html",
         survey=survey,
         definition=definition,
         page=current,
@@ -424,5 +424,5 @@ def import_xlsform_route():
             db.session.flush()
             record("survey-imported", survey, source="xlsform", unmapped=len(result.unmapped))
             db.session.commit()
-            return render_template("surveys/manage/xlsform_done.html", survey=survey, unmapped=result.unmapped)
-    return render_template("surveys/manage/xlsform.html", form=form)
+            return render_template("surveys/authoring/xlsform_done.html", survey=survey, unmapped=result.unmapped)
+    return render_template("surveys/authoring/xlsform.html", form=form)

@@ -26,8 +26,8 @@ from app.surveys.exports import export_to_file, iter_csv, iter_json
 from app.surveys.models import Answer, Invitation, Response, Survey, SurveyVersion
 from app.surveys.services import DEFAULT_DEFINITION
 from tests.conftest import page_text
+from tests.surveys.authoring.test_xlsform import write_xlsform
 from tests.surveys.conftest import answer_page
-from tests.surveys.test_xlsform import write_xlsform
 
 INTEGERS = [f"n{i}" for i in range(1, 13)]
 DECIMALS = [f"d{i}" for i in range(1, 5)]

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.extensions import db
+from app.surveys.authoring.services import create_draft_from_xlsform
+from app.surveys.authoring.xlsform import XLSFormError
+
+
+@click.command("import-xlsform")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def import_xlsform_cli(path: Path) -> None:
+    """Create a draft survey from an XLSForm (.xlsx) and list the rows that could not be imported."""
+    try:
+        result = create_draft_from_xlsform(path)
+    except XLSFormError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created draft survey: {result.survey.slug}")
+    if result.unmapped:
+        click.echo(f"{len(result.unmapped)} row{'s' if len(result.unmapped) != 1 else ''} not imported:")
+    for entry in result.unmapped:
+        click.echo(str(entry))
 
 
 def register_cli(app: Flask) -> None:
@@ -84,8 +105,4 @@ def register_cli(app: Flask) -> None:
         noun = "response" if rows == 1 else "responses"
         click.echo(f"Exported {rows} {noun} to {output}.")
 
-    try:
-        from app.surveys.authoring.xlsform import import_xlsform_cli
-    except ImportError:  # pragma: no cover - the XLSForm importer ships with the survey feature
-        return
-    surveys.add_command(import_xlsform_cli, "import-xlsform")
+    surveys.add_command(import_xlsform_cli)

@@ -45,11 +45,7 @@ from __future__ import annotations
 
 import re
 from os import PathLike
-from pathlib import Path
 from typing import IO
-
-import click
-from flask.cli import with_appcontext
 
 from app.surveys.authoring.definition import definition_problems
 from app.surveys.authoring.xlsform.mapping import _Builder, make_id, make_value
@@ -68,8 +64,6 @@ __all__ = [
     "XLSFormError",
     "XLSFormImport",
     "import_xlsform",
-    "import_xlsform_cli",
-    "import_xlsform_command",
     "make_id",
     "make_value",
 ]
@@ -102,38 +96,3 @@ def import_xlsform(path_or_file: str | PathLike[str] | IO[bytes]) -> XLSFormImpo
         raise XLSFormError(f"The form could not be converted: {_one_line(problems[0])}")
     unmapped = sorted(builder.unmapped, key=lambda entry: entry.row_number or 0)
     return XLSFormImport(title=title, definition=definition, unmapped=unmapped)
-
-
-# --- command line --------------------------------------------------------------------------------
-
-
-def import_xlsform_command(path: str | PathLike[str]) -> tuple[str, list[UnmappedRow]]:
-    """Import the XLSForm at `path` as a new draft survey; return its slug and the unmapped rows.
-
-    Needs an application context. Raises XLSFormError when the file is not a usable XLSForm.
-    """
-    from app.extensions import db
-    from app.surveys.models import Survey
-    from app.surveys.services import unique_slug
-
-    result = import_xlsform(path)
-    slug = unique_slug(result.title)
-    db.session.add(Survey(slug=slug, title=result.title, draft=result.definition))
-    db.session.commit()
-    return slug, result.unmapped
-
-
-@click.command("import-xlsform")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@with_appcontext
-def import_xlsform_cli(path: Path) -> None:
-    """Create a draft survey from an XLSForm (.xlsx) and list the rows that could not be imported."""
-    try:
-        slug, unmapped = import_xlsform_command(path)
-    except XLSFormError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"Created draft survey: {slug}")
-    if unmapped:
-        click.echo(f"{len(unmapped)} row{'s' if len(unmapped) != 1 else ''} not imported:")
-    for entry in unmapped:
-        click.echo(str(entry))

@@ -22,7 +22,7 @@ import pytest
 from openpyxl import Workbook
 
 from app.organisations.services import import_organisations_csv
-from app.surveys.xlsform import XLSFormError, import_xlsform
+from app.surveys.authoring.xlsform import XLSFormError, import_xlsform
 from app.uploads import (
     CSV_LIMITS,
     WORKBOOK_LIMITS,
@@ -205,7 +205,7 @@ def peak_growth(action: Callable[[], object]) -> int:
 
 GROWTH_SCRIPT = """
 import resource, sys
-from app.surveys.xlsform import XLSFormError, import_xlsform
+from app.surveys.authoring.xlsform import XLSFormError, import_xlsform
 import_xlsform(sys.argv[2])  # openpyxl, pyxform and the schema loaded and used once
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:

@@ -28,7 +28,7 @@ DEBRIEF_MAX_LENGTH = 10000
 REVISION_ACTIONS = {"created": "Added", "edited": "Changed", "deleted": "Deleted", "restored": "Restored"}
 SESSION_PARTS = {"debrief": "Debrief", "proportions": "Proportion of users"}
 
-# The user categories of shared/DOMAIN.md, with the survey's ids (app/surveys/definitions/schools-ict.json).
+# The user categories of shared/DOMAIN.md, with the survey's ids (app/surveys/authoring/definitions/schools-ict.json).
 USER_CATEGORIES = {
     "office_staff": "Office-based staff",
     "frontline_staff": "Frontline and mobile staff",

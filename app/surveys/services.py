@@ -21,11 +21,11 @@ from app.clock import LONDON, aware, utcnow
 from app.database import write_transaction
 from app.extensions import db
 from app.organisations.invitations import recipient_for
-from app.surveys.definition import Definition, load_definition
+from app.surveys.authoring.definition import Definition, load_definition
 from app.surveys.models import Answer, Invitation, PageVisit, Response, ResponseSnapshot, Survey, SurveyVersion
 
 DEFAULT_SLUG = "schools-ict"
-DEFAULT_DEFINITION = Path(__file__).parent / "definitions" / "schools-ict.json"
+DEFAULT_DEFINITION = Path(__file__).parent / "authoring" / "definitions" / "schools-ict.json"
 
 
 def is_open(survey: Survey, now: datetime | None = None) -> bool:

@@ -28,7 +28,7 @@ from app.surveys.answering.pages import (
     read_page,
     relevant_answers,
 )
-from app.surveys.definition import Definition, Page
+from app.surveys.authoring.definition import Definition, Page
 from app.surveys.models import Answer, PageVisit, Response, ResponseSnapshot, Survey
 from app.surveys.services import answerable_by, definition_for, is_open, response_for
 

@@ -19,7 +19,7 @@ from app.clock import LONDON, aware
 from app.extensions import db
 from app.numbers import json_safe, parse_whole_number
 from app.surveys import bp
-from app.surveys.definition import definition_problems
+from app.surveys.authoring.definition import definition_problems
 from app.surveys.models import Response, Survey
 from app.surveys.services import (
     create_draft_survey,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from app.surveys.definition import NUMBER_TYPES, Definition
+from app.surveys.authoring.definition import NUMBER_TYPES, Definition
 from app.surveys.results.dataset import Row
 from app.surveys.results.figures import SMALL_GROUP, is_number, sentence_case
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys.answering.pages import DONT_KNOW
-from app.surveys.definition import Definition
+from app.surveys.authoring.definition import Definition
 from app.surveys.results.dataset import Row
 from app.surveys.results.figures import percent_of, sentence_case
 

@@ -24,7 +24,7 @@ from app.clock import aware
 from app.numbers import json_safe
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys.answering.pages import DONT_KNOW, other_key
-from app.surveys.definition import NUMBER_TYPES, Definition, Question, load_definition
+from app.surveys.authoring.definition import NUMBER_TYPES, Definition, Question, load_definition
 from app.surveys.models import Survey
 from app.surveys.results.dataset import Filters, Row, submitted_rows
 from app.surveys.services import definition_for

@@ -27,7 +27,7 @@ from app.extensions import db
 from app.numbers import json_safe
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys.answering.pages import DONT_KNOW
-from app.surveys.definition import NUMBER_TYPES, Definition, Question
+from app.surveys.authoring.definition import NUMBER_TYPES, Definition, Question
 from app.surveys.models import Response, Survey
 from app.surveys.results.dataset import Filters, Row
 from app.surveys.results.export_columns import (

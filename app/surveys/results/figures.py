@@ -17,7 +17,7 @@ import pandas as pd
 
 from app.numbers import finite_float
 from app.surveys.answering.pages import DONT_KNOW, other_key
-from app.surveys.definition import NUMBER_TYPES, Definition, Question
+from app.surveys.authoring.definition import NUMBER_TYPES, Definition, Question
 from app.surveys.results.dataset import Row
 
 SMALL_GROUP = 5  # groups with fewer respondents are flagged (and suppressed where members could be identified)

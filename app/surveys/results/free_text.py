@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.passages import Passage, passages_from_text
 from app.surveys.answering.pages import other_key, without_placeholders
-from app.surveys.definition import Definition, Question
+from app.surveys.authoring.definition import Definition, Question
 from app.surveys.results.dataset import Row
 
 

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
-from app.surveys.definition import Definition
+from app.surveys.authoring.definition import Definition
 from app.surveys.results.dataset import Row
 from app.surveys.results.figures import SMALL_GROUP, Share, percent_of
 

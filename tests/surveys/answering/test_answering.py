@@ -17,7 +17,7 @@ from app.surveys.answering.pages import (
     relevant_answers,
     route,
 )
-from app.surveys.definition import load_definition
+from app.surveys.authoring.definition import load_definition
 from app.surveys.services import DEFAULT_DEFINITION
 
 SURVEY = load_definition(json.loads(DEFAULT_DEFINITION.read_text()))

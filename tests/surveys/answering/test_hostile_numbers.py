@@ -18,16 +18,16 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.surveys.answering.pages import read_page
-from app.surveys.definition import definition_problems, load_definition
-from app.surveys.expressions import evaluate, is_true, parse
+from app.surveys.authoring.definition import definition_problems, load_definition
+from app.surveys.authoring.expressions import evaluate, is_true, parse
+from app.surveys.authoring.xlsform import import_xlsform
 from app.surveys.models import Answer, Invitation, Response, Survey, SurveyVersion
 from app.surveys.results.dataset import Filters
 from app.surveys.results.exports import export_to_file, iter_csv, iter_json
 from app.surveys.services import DEFAULT_DEFINITION
-from app.surveys.xlsform import import_xlsform
 from tests.conftest import page_text
+from tests.surveys.authoring.test_xlsform import write_xlsform
 from tests.surveys.conftest import answer_page
-from tests.surveys.test_xlsform import write_xlsform
 
 INTEGERS = [f"n{i}" for i in range(1, 13)]
 DECIMALS = [f"d{i}" for i in range(1, 5)]

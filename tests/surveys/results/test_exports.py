@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from app.surveys.definition import load_definition
+from app.surveys.authoring.definition import load_definition
 from app.surveys.models import Response, SurveyVersion
 from app.surveys.results import export_columns, exports
 from app.surveys.results.dataset import Filters

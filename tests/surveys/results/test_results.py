@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.extensions import db
-from app.surveys.definition import load_definition
+from app.surveys.authoring.definition import load_definition
 from app.surveys.models import Response
 from app.surveys.results.comparison import member_comparison
 from app.surveys.results.crosstabs import crosstab

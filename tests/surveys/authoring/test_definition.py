@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from app.surveys.definition import DefinitionError, definition_problems, load_definition
+from app.surveys.authoring.definition import DefinitionError, definition_problems, load_definition
 from app.surveys.services import DEFAULT_DEFINITION
 
 DEFAULT = json.loads(DEFAULT_DEFINITION.read_text())

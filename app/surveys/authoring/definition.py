@@ -13,7 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from app.numbers import LIMIT
-from app.surveys import expressions
+from app.surveys.authoring import expressions
 
 SCHEMA_PATH = Path(__file__).parent / "definitions" / "survey-definition.schema.json"
 CHOICE_TYPES = {"single_choice", "multiple_choice", "yes_no"}

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from app.extensions import db
-from app.surveys.builder import (
+from app.surveys.authoring.builder import (
     BuilderError,
     delete_question,
     format_options,
@@ -19,7 +19,7 @@ from app.surveys.builder import (
     question_from_form,
     save_question,
 )
-from app.surveys.definition import definition_problems
+from app.surveys.authoring.definition import definition_problems
 from app.surveys.models import Survey
 from app.surveys.services import DEFAULT_DEFINITION
 from tests.conftest import page_text

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from app.surveys.expressions import (
+from app.surveys.authoring.expressions import (
     COMPARISON_OPERATORS,
     FUNCTIONS,
     MAX_DEPTH,

@@ -4,13 +4,12 @@ moving and deleting, and a preview that behaves as respondents will see it."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
-from app.audit.services import record
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ORGANISER
-from app.extensions import db
 from app.surveys import bp
 from app.surveys.answering.pages import (
     DONT_KNOW,
@@ -27,7 +26,7 @@ from app.surveys.answering.pages import (
     route,
     visible_questions,
 )
-from app.surveys.builder import (
+from app.surveys.authoring.builder import (
     QUESTION_TYPES,
     BuilderError,
     add_page,
@@ -43,9 +42,10 @@ from app.surveys.builder import (
     save_page,
     save_question,
 )
-from app.surveys.definition import DefinitionError, load_definition
-from app.surveys.models import Survey
-from app.surveys.services import find_survey, unique_slug
+from app.surveys.authoring.definition import DefinitionError, load_definition
+from app.surveys.authoring.services import change_draft, create_draft_from_xlsform, create_draft_survey
+from app.surveys.authoring.xlsform import XLSFormError
+from app.surveys.services import find_survey
 
 MANAGERS = (ADMIN, ORGANISER)
 
@@ -55,12 +55,6 @@ def _survey(slug: str):
     if survey is None:
         abort(404)
     return survey
-
-
-def _store(survey, draft: dict, action: str, **detail) -> None:
-    survey.draft = draft
-    record(action, survey, **detail)
-    db.session.commit()
 
 
 def _stale(survey) -> bool:
@@ -86,7 +80,7 @@ def build(slug: str):
         problems = []
     published = survey.current_version.definition if survey.current_version else None
     return render_template(
-        "surveys/manage/build.html",
+        "surveys/authoring/build.html",
         survey=survey,
         definition=definition,
         problems=problems,
@@ -135,11 +129,11 @@ def _question_page(
             except BuilderError as exc:
                 errors.update(exc.errors)
             else:
-                _store(survey, new, "survey-draft-changed", change=f"{mode} question {question['id']}")
+                change_draft(survey, new, f"{mode} question {question['id']}", by=current_user)
                 flash(f"Question '{question['label']}' saved in the draft.", "success")
                 return redirect(url_for("surveys.build", slug=survey.slug) + f"#question-{question['id']}")
     return render_template(
-        "surveys/manage/question.html",
+        "surveys/authoring/question.html",
         survey=survey,
         mode=mode,
         values=values,
@@ -177,15 +171,11 @@ def create_survey():
         except BuilderError as exc:
             errors.update(exc.errors)
         if not errors:
-            survey = Survey(slug=unique_slug(title), title=title, draft=draft)
-            db.session.add(survey)
-            db.session.flush()
-            record("survey-created", survey, title=title)
-            db.session.commit()
+            survey = create_draft_survey(title, draft, by=current_user)
             flash(f"Draft survey '{title}' created. Add its other questions, preview it, then publish it.", "success")
             return redirect(url_for("surveys.build", slug=survey.slug))
     return render_template(
-        "surveys/manage/question.html",
+        "surveys/authoring/question.html",
         survey=None,
         mode="new-survey",
         values=values,
@@ -253,7 +243,7 @@ def move(slug: str, question_id: str):
     except BuilderError as exc:
         flash("That move would break the survey: " + "; ".join(exc.errors.values()), "important")
         return redirect(url_for("surveys.build", slug=slug))
-    _store(survey, new, "survey-draft-changed", change=f"moved question {question_id}")
+    change_draft(survey, new, f"moved question {question_id}", by=current_user)
     return redirect(url_for("surveys.build", slug=slug) + f"#question-{question_id}")
 
 
@@ -276,11 +266,11 @@ def remove_question(slug: str, question_id: str):
         except BuilderError as exc:
             error = "; ".join(exc.errors.values())
         else:
-            _store(survey, new, "survey-draft-changed", change=f"deleted question {question_id}")
+            change_draft(survey, new, f"deleted question {question_id}", by=current_user)
             flash(f"Question '{question['label']}' deleted from the draft.", "success")
             return redirect(url_for("surveys.build", slug=slug))
     return render_template(
-        "surveys/manage/delete_question.html", survey=survey, question=question, error=error, form=FlaskForm()
+        "surveys/authoring/delete_question.html", survey=survey, question=question, error=error, form=FlaskForm()
     )
 
 
@@ -308,11 +298,11 @@ def edit_page(slug: str, page_id: str):
             except BuilderError as exc:
                 errors.update(exc.errors)
             else:
-                _store(survey, new, "survey-draft-changed", change=f"edited page {page_id}")
+                change_draft(survey, new, f"edited page {page_id}", by=current_user)
                 flash("Page saved in the draft.", "success")
                 return redirect(url_for("surveys.build", slug=slug) + f"#page-{page_id}")
     return render_template(
-        "surveys/manage/page.html",
+        "surveys/authoring/page.html",
         survey=survey,
         page=page,
         values=values,
@@ -338,7 +328,7 @@ def preview(slug: str, page_id: str | None):
     try:
         definition = load_definition(survey.draft)
     except DefinitionError as exc:
-        return render_template("surveys/manage/preview_broken.html", survey=survey, problems=exc.problems)
+        return render_template("surveys/authoring/preview_broken.html", survey=survey, problems=exc.problems)
     answers = dict(session.get(_preview_key(survey), {}))
     if page_id is None:
         session.pop(_preview_key(survey), None)
@@ -351,7 +341,7 @@ def preview(slug: str, page_id: str | None):
                 rows.append(
                     (pipe(question.label, definition, answers), display_value(question, shown.get(question.id)))
                 )
-        return render_template("surveys/manage/preview_check.html", survey=survey, rows=rows)
+        return render_template("surveys/authoring/preview_check.html", survey=survey, rows=rows)
     current = definition.page(page_id)
     if current is None:
         abort(404)
@@ -371,7 +361,7 @@ def preview(slug: str, page_id: str | None):
         raw, errors = result.raw, result.errors
     back = previous_page(definition, answers, current.id)
     return render_template(
-        "surveys/manage/preview.html",
+        "surveys/authoring/preview.html",
         survey=survey,
         definition=definition,
         page=current,
@@ -410,19 +400,14 @@ class XLSFormUploadForm(FlaskForm):
 @role_required(*MANAGERS)
 def import_xlsform_route():
     """Create a draft survey from an XLSForm; list every row that could not be brought across, and why."""
-    from app.surveys.xlsform import XLSFormError, import_xlsform
-
     form = XLSFormUploadForm()
     if form.validate_on_submit():
         try:
-            result = import_xlsform(form.file.data)
+            result = create_draft_from_xlsform(form.file.data, by=current_user)
         except XLSFormError as exc:  # shown on the file field, in the error summary
             form.file.errors.append(str(exc))
         else:
-            survey = Survey(slug=unique_slug(result.title), title=result.title, draft=result.definition)
-            db.session.add(survey)
-            db.session.flush()
-            record("survey-imported", survey, source="xlsform", unmapped=len(result.unmapped))
-            db.session.commit()
-            return render_template("surveys/manage/xlsform_done.html", survey=survey, unmapped=result.unmapped)
-    return render_template("surveys/manage/xlsform.html", form=form)
+            return render_template(
+                "surveys/authoring/xlsform_done.html", survey=result.survey, unmapped=result.unmapped
+            )
+    return render_template("surveys/authoring/xlsform.html", form=form)

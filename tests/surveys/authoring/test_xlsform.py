@@ -14,15 +14,15 @@ from openpyxl import Workbook
 from sqlalchemy import inspect, select
 
 from app.extensions import db
-from app.surveys.definition import definition_problems, load_definition
-from app.surveys.xlsform import (
+from app.surveys.authoring.definition import definition_problems, load_definition
+from app.surveys.authoring.xlsform import (
     UnmappedRow,
     XLSFormError,
     import_xlsform,
-    import_xlsform_cli,
     make_id,
     make_value,
 )
+from app.surveys.cli import import_xlsform_cli
 
 SURVEY_HEADER = [
     "type",
@@ -534,3 +534,30 @@ def test_the_command_creates_a_draft_and_lists_what_was_left_out(app, runner, tm
     assert survey.title == "Schools ICT"
     assert survey.draft == GOOD_DEFINITION
     assert not survey.versions
+
+
+def test_the_command_records_the_import_in_the_audit_log_as_the_upload_page_does(
+    app, runner, client, signed_in, tmp_path, good_form
+):
+    from app.audit.models import AuditEvent
+    from app.surveys.models import Survey
+
+    result = runner.invoke(args=["surveys", "import-xlsform", str(good_form)])
+    assert result.exit_code == 0, result.output
+    organiser = signed_in("organiser")
+    response = client.post(
+        "/surveys/manage/import-xlsform",
+        data={"file": (BytesIO(good_form.read_bytes()), "schools.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "survey-imported").order_by(AuditEvent.id)
+    ).all()
+    by_cli, by_page = (db.session.get(Survey, int(event.object_id)) for event in events)
+    assert [(survey.slug, event.detail) for survey, event in zip((by_cli, by_page), events, strict=True)] == [
+        ("schools-ict", {"source": "xlsform", "unmapped": 0}),
+        ("schools-ict-2", {"source": "xlsform", "unmapped": 0}),
+    ]
+    assert [event.actor_id for event in events] == [None, organiser.id]

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from app.numbers import MAX_PLACES, NumberError, parse_decimal, parse_whole_number
-from app.surveys.definition import definition_problems
+from app.surveys.authoring.definition import definition_problems
 
 QUESTION_TYPES: dict[str, str] = {
     "single_choice": "One answer from a list (radios, or a select for long lists)",

@@ -1,0 +1,54 @@
+"""Authoring's writes: a new draft survey (typed in the builder or imported from an XLSForm) and each
+change to a draft, every one stored with its audit event in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from os import PathLike
+from typing import IO, Any
+
+from app.audit.services import record
+from app.database import write_transaction
+from app.extensions import db
+from app.surveys.authoring.xlsform import UnmappedRow, import_xlsform
+from app.surveys.models import Survey
+from app.surveys.services import unique_slug
+
+
+@dataclass(frozen=True)
+class XLSFormDraft:
+    """A draft survey made from an XLSForm, and the spreadsheet rows that were not carried over."""
+
+    survey: Survey
+    unmapped: list[UnmappedRow]
+
+
+def change_draft(survey: Survey, draft: dict[str, Any], change: str, *, by: Any = None) -> None:
+    """Replace a survey's draft and record the change ("moved question q3") as `by`, in one transaction."""
+    with write_transaction():
+        survey.draft = draft
+        record("survey-draft-changed", survey, actor=by, change=change)
+
+
+def create_draft_survey(title: str, draft: dict[str, Any], *, by: Any = None) -> Survey:
+    """Create a survey holding only a draft, under a unique slug made from its title, and record it."""
+    with write_transaction():
+        survey = Survey(slug=unique_slug(title), title=title, draft=draft)
+        db.session.add(survey)
+        db.session.flush()
+        record("survey-created", survey, actor=by, title=title)
+    return survey
+
+
+def create_draft_from_xlsform(path_or_file: str | PathLike[str] | IO[bytes], *, by: Any = None) -> XLSFormDraft:
+    """Create a draft survey from an XLSForm workbook and record the import, for the web page and the CLI alike.
+
+    Raises XLSFormError, with a one-line reason, when the file is not a usable XLSForm (nothing is written).
+    """
+    result = import_xlsform(path_or_file)
+    with write_transaction():
+        survey = Survey(slug=unique_slug(result.title), title=result.title, draft=result.definition)
+        db.session.add(survey)
+        db.session.flush()
+        record("survey-imported", survey, actor=by, source="xlsform", unmapped=len(result.unmapped))
+    return XLSFormDraft(survey=survey, unmapped=result.unmapped)

@@ -24,7 +24,7 @@ from app.email.models import OutboxMessage
 from app.extensions import db
 from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Placement, Volunteer
-from app.focus_groups.notes import (
+from app.focus_groups.notes.taking import (
     NoteInput,
     StaleNote,
     add_note,

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.focus_groups.models import Placement
-from app.focus_groups.notes import (
+from app.focus_groups.notes.models import NOTE_MAX_LENGTH, Note, ProportionEstimate
+from app.focus_groups.notes.taking import (
     NoteInput,
     NoteProblem,
     NotesLocked,
@@ -44,8 +45,7 @@ from app.focus_groups.notes import (
     share_text,
     split_sentences,
 )
-from app.focus_groups.notes_models import NOTE_MAX_LENGTH, Note, ProportionEstimate
-from tests.focus_groups.notes_support import make_session
+from tests.focus_groups.notes.support import make_session
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from app.focus_groups.notes import (
+from app.focus_groups.notes.models import NOTE_MAX_LENGTH, Note
+from app.focus_groups.notes.taking import (
     NoteInput,
     add_note,
     notes_for,
@@ -21,9 +22,8 @@ from app.focus_groups.notes import (
     session_participants,
     share_field,
 )
-from app.focus_groups.notes_models import NOTE_MAX_LENGTH, Note
 from tests.conftest import page_text, sign_in
-from tests.focus_groups.notes_support import make_session
+from tests.focus_groups.notes.support import make_session
 
 
 @pytest.fixture

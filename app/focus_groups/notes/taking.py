@@ -37,7 +37,7 @@ from app.auth.models import User
 from app.clock import aware, utcnow
 from app.extensions import db
 from app.focus_groups.models import GuideQuestion, Placement, Slot, Study, Volunteer
-from app.focus_groups.notes_models import (
+from app.focus_groups.notes.models import (
     DEBRIEF_MAX_LENGTH,
     NOTE_KINDS,
     NOTE_MAX_LENGTH,

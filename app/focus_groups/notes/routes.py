@@ -29,7 +29,9 @@ from app.database import write_transaction
 from app.extensions import db
 from app.focus_groups import bp
 from app.focus_groups.models import Slot
-from app.focus_groups.notes import (
+from app.focus_groups.notes.forms import GENERAL, entered, expected_version, note_input, typed_at
+from app.focus_groups.notes.models import DEBRIEF_MAX_LENGTH, NOTE_KINDS, NOTE_MAX_LENGTH, USER_CATEGORIES
+from app.focus_groups.notes.taking import (
     NoteProblem,
     NotesLocked,
     StaleDebrief,
@@ -56,8 +58,6 @@ from app.focus_groups.notes import (
     share_field,
     share_text,
 )
-from app.focus_groups.notes_forms import GENERAL, entered, expected_version, note_input, typed_at
-from app.focus_groups.notes_models import DEBRIEF_MAX_LENGTH, NOTE_KINDS, NOTE_MAX_LENGTH, USER_CATEGORIES
 from app.focus_groups.recruitment_forms import without_nul
 from app.focus_groups.services import slot_ends_at
 from app.identifiers import get_or_404
@@ -463,7 +463,7 @@ def print_session_notes(slot_id: int):
 @role_required(*NOTE_READERS)
 def export_session_notes(slot_id: int, fmt: str):
     """The session's notes as CSV or XLSX (pseudonyms, region, council type; never names). Audit-logged."""
-    from app.focus_groups.notes import NOTES_TABLE_COLUMNS
+    from app.focus_groups.notes.taking import NOTES_TABLE_COLUMNS
     from app.tables import write_table
 
     if fmt not in EXPORT_TYPES:

@@ -29,38 +29,32 @@ from app.database import write_transaction
 from app.extensions import db
 from app.focus_groups import bp
 from app.focus_groups.models import Slot
+from app.focus_groups.notes.access import can_read_notes, can_take_notes, session_participants
+from app.focus_groups.notes.debrief import StaleDebrief, save_debrief
 from app.focus_groups.notes.forms import GENERAL, entered, expected_version, note_input, typed_at
-from app.focus_groups.notes.models import DEBRIEF_MAX_LENGTH, NOTE_KINDS, NOTE_MAX_LENGTH, USER_CATEGORIES
+from app.focus_groups.notes.models import DEBRIEF_MAX_LENGTH, NOTE_KINDS, NOTE_MAX_LENGTH, USER_CATEGORIES, Note
+from app.focus_groups.notes.output import NOTES_TABLE_COLUMNS, notes_table
+from app.focus_groups.notes.proportions import StaleGrid, proportion_rows, save_proportions, share_field, share_text
 from app.focus_groups.notes.taking import (
     NoteProblem,
     NotesLocked,
-    StaleDebrief,
-    StaleGrid,
     StaleNote,
     add_note,
     complete_notes,
     delete_note,
     edit_note,
     is_locked,
-    note_or_404,
     notes_by_question,
     notes_for,
-    notes_table,
-    proportion_rows,
     reopen_notes,
     restore_note,
-    save_debrief,
-    save_proportions,
     session_notes,
-    session_participants,
     session_revisions,
-    session_staff_or_403,
-    share_field,
-    share_text,
 )
 from app.focus_groups.recruitment_forms import without_nul
 from app.focus_groups.services import slot_ends_at
 from app.identifiers import get_or_404
+from app.tables import write_table
 
 MANAGERS = (ADMIN, ORGANISER)
 SESSION_STAFF = (FACILITATOR, ORGANISER, ADMIN)
@@ -72,16 +66,25 @@ LOCKED_MESSAGE = "These notes are marked complete, so they cannot be changed. An
 def _staff_session(slot_id: int) -> Slot:
     """The session, for its facilitator or note-taker, or an organiser or admin; others get 403."""
     slot = get_or_404(Slot, slot_id)
-    session_staff_or_403(slot)
+    if not can_take_notes(current_user, slot):
+        abort(403)
     return slot
 
 
 def _readable_session(slot_id: int) -> Slot:
     """The session, for its staff, organisers, admins and analysts (who see pseudonyms only)."""
     slot = get_or_404(Slot, slot_id)
-    if not current_user.has_role(ANALYST, *MANAGERS):
-        session_staff_or_403(slot)
+    if not can_read_notes(current_user, slot):
+        abort(403)
     return slot
+
+
+def note_or_404(slot: Slot, note_id: int) -> Note:
+    """One of the session's notes, or a 404 page (also for an id no row can have)."""
+    note = get_or_404(Note, note_id)
+    if note.slot_id != slot.id:
+        abort(404)
+    return note
 
 
 def _wants_json() -> bool:
@@ -463,9 +466,6 @@ def print_session_notes(slot_id: int):
 @role_required(*NOTE_READERS)
 def export_session_notes(slot_id: int, fmt: str):
     """The session's notes as CSV or XLSX (pseudonyms, region, council type; never names). Audit-logged."""
-    from app.focus_groups.notes.taking import NOTES_TABLE_COLUMNS
-    from app.tables import write_table
-
     if fmt not in EXPORT_TYPES:
         abort(404)
     slot = _readable_session(slot_id)

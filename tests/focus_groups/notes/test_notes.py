@@ -10,40 +10,39 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
+from app.focus_groups.demo import load_demo_notes
 from app.focus_groups.models import Placement
+from app.focus_groups.notes.access import session_participants
+from app.focus_groups.notes.debrief import StaleDebrief, save_debrief
 from app.focus_groups.notes.models import NOTE_MAX_LENGTH, Note, ProportionEstimate
+from app.focus_groups.notes.output import notes_table, session_passages, split_sentences
+from app.focus_groups.notes.proportions import (
+    StaleGrid,
+    parse_share,
+    proportion_figures,
+    proportion_rows,
+    proportion_summary,
+    save_proportions,
+    share_field,
+    share_text,
+)
+from app.focus_groups.notes.pseudonyms import pseudonymise
 from app.focus_groups.notes.taking import (
     NoteInput,
     NoteProblem,
     NotesLocked,
-    StaleDebrief,
-    StaleGrid,
     StaleNote,
     add_note,
     complete_notes,
     delete_note,
     edit_note,
     is_locked,
-    load_demo_notes,
     notes_by_question,
     notes_for,
-    notes_table,
-    parse_share,
-    proportion_figures,
-    proportion_rows,
-    proportion_summary,
-    pseudonymise,
     reopen_notes,
     restore_note,
-    save_debrief,
-    save_proportions,
     session_notes,
-    session_participants,
-    session_passages,
     session_revisions,
-    share_field,
-    share_text,
-    split_sentences,
 )
 from tests.focus_groups.notes.support import make_session
 

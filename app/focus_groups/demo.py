@@ -177,5 +177,5 @@ def load_demo_notes() -> int:
         expected_version=0,
         by=facilitator,
     )
-    db.session.commit()
+
     return added

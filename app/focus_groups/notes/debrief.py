@@ -6,6 +6,7 @@ from datetime import datetime
 
 from app.audit.services import record
 from app.clock import utcnow
+from app.database import write_transaction
 from app.extensions import db
 from app.focus_groups.models import Slot
 from app.focus_groups.notes.models import DEBRIEF_MAX_LENGTH, SessionNotes
@@ -28,32 +29,33 @@ def save_debrief(slot: Slot, text: str, *, expected_version: int | None, by=None
     overwritten). Each save is kept as a revision (who, when, before, after) and audit-logged with its
     version, not its text.
     """
-    state = session_notes(slot, create=True)
-    if state.completed_at is not None:
-        raise NotesLocked()
-    if expected_version is None or expected_version != state.debrief_version:
-        raise StaleDebrief(state)
-    text = (text or "").strip()
-    if len(text) > DEBRIEF_MAX_LENGTH:
-        raise NoteProblem({"debrief": f"The debrief must be {DEBRIEF_MAX_LENGTH:,} characters or fewer"})
-    text, replaced = pseudonymise(text, slot)
-    if text == state.debrief:
+    with write_transaction():
+        state = session_notes(slot, create=True)
+        if state.completed_at is not None:
+            raise NotesLocked()
+        if expected_version is None or expected_version != state.debrief_version:
+            raise StaleDebrief(state)
+        text = (text or "").strip()
+        if len(text) > DEBRIEF_MAX_LENGTH:
+            raise NoteProblem({"debrief": f"The debrief must be {DEBRIEF_MAX_LENGTH:,} characters or fewer"})
+        text, replaced = pseudonymise(text, slot)
+        if text == state.debrief:
+            return replaced
+        before, now = state.debrief, now or utcnow()
+        if not bump_version(
+            slot,
+            SessionNotes.debrief_version,
+            expected_version,
+            debrief=text,
+            debrief_updated_at=now,
+            debrief_updated_by_id=getattr(by, "id", None),
+        ):
+            raise refusal(slot, StaleDebrief)
+        keep_session_revision(slot, "debrief", expected_version + 1, by, now, {"text": before}, {"text": text})
+        record("focus_groups.debrief_saved", slot, actor=by, version=expected_version + 1)
+        db.session.flush()
+        db.session.expire(state)
         return replaced
-    before, now = state.debrief, now or utcnow()
-    if not bump_version(
-        slot,
-        SessionNotes.debrief_version,
-        expected_version,
-        debrief=text,
-        debrief_updated_at=now,
-        debrief_updated_by_id=getattr(by, "id", None),
-    ):
-        raise refusal(slot, StaleDebrief)
-    keep_session_revision(slot, "debrief", expected_version + 1, by, now, {"text": before}, {"text": text})
-    record("focus_groups.debrief_saved", slot, actor=by, version=expected_version + 1)
-    db.session.flush()
-    db.session.expire(state)
-    return replaced
 
 
 class StaleDebrief(Exception):

@@ -6,7 +6,9 @@ import re
 
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
+from app.audit.services import record
 from app.clock import aware
+from app.database import write_transaction
 from app.focus_groups.models import Slot, Study
 from app.focus_groups.notes.access import placements_by_pseudonym, sessions_of
 from app.focus_groups.notes.taking import notes_by_question, notes_for
@@ -124,3 +126,11 @@ def notes_table(slot: Slot) -> list[dict]:
                 }
             )
     return rows
+
+
+def export_notes_table(slot: Slot, fmt: str) -> list[dict]:
+    """The session's notes table for a download, with the download audit-logged (its own write)."""
+    table = notes_table(slot)
+    with write_transaction():
+        record("focus_groups.notes_exported", slot, format=fmt, rows=len(table))
+    return table

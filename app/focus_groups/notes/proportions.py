@@ -12,11 +12,19 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.clock import utcnow
+from app.database import write_transaction
 from app.extensions import db
 from app.focus_groups.models import Placement, Slot, Study
 from app.focus_groups.notes.access import placements_by_pseudonym, session_participants, sessions_of
 from app.focus_groups.notes.models import USER_CATEGORIES, ProportionEstimate, SessionNotes
-from app.focus_groups.notes.taking import NotesLocked, bump_version, keep_session_revision, refusal, session_notes
+from app.focus_groups.notes.taking import (
+    NoteProblem,
+    NotesLocked,
+    bump_version,
+    keep_session_revision,
+    refusal,
+    session_notes,
+)
 from app.numbers import MAX_PLACES, NumberError, parse_decimal
 
 SHARE_TOLERANCE = 0.5  # a row of shares "adds up" when its total is within 100 ± this
@@ -116,6 +124,16 @@ def save_proportions(
     wipe nobody's figures), and the version moves in one conditional UPDATE. Each save keeps the cells
     it changed, before and after, as a revision.
     """
+    try:
+        with write_transaction():
+            _save_proportions(slot, form, expected_version=expected_version, by=by, now=now)
+    except NoteProblem as problem:
+        return problem.errors
+    return {}
+
+
+def _save_proportions(slot: Slot, form: dict[str, str], *, expected_version: int | None, by, now) -> None:
+    """The save itself (see `save_proportions`); NoteProblem with every problem, so nothing is kept."""
     state = session_notes(slot, create=True)
     if state.completed_at is not None:
         raise NotesLocked()
@@ -135,7 +153,7 @@ def save_proportions(
                 errors[name] = f"Enter {what} with no more than {SHARE_PLACES} decimal places"
             values[(placement.id, category)] = value
     if errors:
-        return errors
+        raise NoteProblem(errors)
     if expected_version is None or expected_version != state.grid_version:
         raise StaleGrid(state)
     now = now or utcnow()
@@ -149,7 +167,7 @@ def save_proportions(
         if (None if row is None else row.share) != value:
             changes.append((placement_id, category, row, value))
     if not changes:
-        return {}
+        return
     if not bump_version(slot, SessionNotes.grid_version, expected_version):
         raise refusal(slot, StaleGrid)
     before: dict[str, dict[str, float | None]] = {}
@@ -176,7 +194,6 @@ def save_proportions(
     record("focus_groups.proportions_saved", slot, actor=by, cells=len(changes), version=expected_version + 1)
     db.session.flush()
     db.session.expire(state)
-    return {}
 
 
 def proportion_figures(study_or_slot: Study | Slot) -> list[dict]:

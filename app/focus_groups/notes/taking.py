@@ -4,7 +4,8 @@ lock (marking the session's notes complete, and reopening them).
 A note is its own row, so two people adding notes at once never touch the same record; an edit names
 the version it started from, and a stale one raises `StaleNote` instead of overwriting anything. The
 session's record (`SessionNotes`) holds the lock and the versions of the debrief and the grid, which
-move in one conditional UPDATE (`bump_version`). Each function leaves committing to its caller.
+move in one conditional UPDATE (`bump_version`). Each change is one unit of work and commits itself
+(`write_transaction`); a refusal (an exception) rolls it back.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record
 from app.clock import aware, utcnow
+from app.database import write_transaction
 from app.extensions import db
 from app.focus_groups.models import GuideQuestion, Slot
 from app.focus_groups.notes.access import pseudonym_order, session_participants
@@ -190,52 +192,53 @@ def add_note(
     A `client_id` already used for a *different* note (a reused form, a browser bug) never drops the
     new note: it is stored under a fresh client id (so `note.client_id != client_id` tells the caller).
     """
-    if client_id is not None and not CLIENT_ID.fullmatch(client_id):
-        client_id = None
-    locked = lock_session_notes(slot).completed_at is not None
-    if client_id is not None:
-        existing = _by_client_id(slot, client_id)
-        if existing is not None:
-            if _same_note(existing, entry, slot):
-                return existing, False
-            client_id = str(uuid.uuid4())
-    if locked:
-        raise NotesLocked()
-    errors = validate_note(slot, entry)
-    if errors:
-        raise NoteProblem(errors)
-    now = now or utcnow()
-    moment = _typed_at(typed_at, now)
-    text, pseudonyms = _tidy(entry)
-    text, replaced = pseudonymise(text, slot)
-    if len(text) > NOTE_MAX_LENGTH:  # a pseudonym longer than the name it replaced
-        raise NoteProblem({"text": f"The note must be {NOTE_MAX_LENGTH:,} characters or fewer: split it"})
-    note = Note(
-        slot_id=slot.id,
-        guide_question_id=entry.guide_question_id,
-        kind=entry.kind,
-        text=text,
-        pseudonyms=pseudonyms,
-        names_replaced=replaced,
-        client_id=client_id,
-        created_at=moment,
-        minutes_since_start=minutes_since_start(slot, moment),
-        created_by_id=getattr(by, "id", None),
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(note)
-            db.session.flush()
-    except IntegrityError:
-        # The same note arrived twice at once (a resend racing the original): keep the first.
-        existing = _by_client_id(slot, client_id) if client_id else None
-        if existing is None:
-            raise
-        return existing, False
-    _revise(note, "created", by, None, now)
-    record("focus_groups.note_added", note, actor=by, session=slot.id, version=note.version)
-    db.session.flush()
-    return note, True
+    with write_transaction():
+        if client_id is not None and not CLIENT_ID.fullmatch(client_id):
+            client_id = None
+        locked = lock_session_notes(slot).completed_at is not None
+        if client_id is not None:
+            existing = _by_client_id(slot, client_id)
+            if existing is not None:
+                if _same_note(existing, entry, slot):
+                    return existing, False
+                client_id = str(uuid.uuid4())
+        if locked:
+            raise NotesLocked()
+        errors = validate_note(slot, entry)
+        if errors:
+            raise NoteProblem(errors)
+        now = now or utcnow()
+        moment = _typed_at(typed_at, now)
+        text, pseudonyms = _tidy(entry)
+        text, replaced = pseudonymise(text, slot)
+        if len(text) > NOTE_MAX_LENGTH:  # a pseudonym longer than the name it replaced
+            raise NoteProblem({"text": f"The note must be {NOTE_MAX_LENGTH:,} characters or fewer: split it"})
+        note = Note(
+            slot_id=slot.id,
+            guide_question_id=entry.guide_question_id,
+            kind=entry.kind,
+            text=text,
+            pseudonyms=pseudonyms,
+            names_replaced=replaced,
+            client_id=client_id,
+            created_at=moment,
+            minutes_since_start=minutes_since_start(slot, moment),
+            created_by_id=getattr(by, "id", None),
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(note)
+                db.session.flush()
+        except IntegrityError:
+            # The same note arrived twice at once (a resend racing the original): keep the first.
+            existing = _by_client_id(slot, client_id) if client_id else None
+            if existing is None:
+                raise
+            return existing, False
+        _revise(note, "created", by, None, now)
+        record("focus_groups.note_added", note, actor=by, session=slot.id, version=note.version)
+        db.session.flush()
+        return note, True
 
 
 def _by_client_id(slot: Slot, client_id: str) -> Note | None:
@@ -263,33 +266,39 @@ def edit_note(note: Note, entry: NoteInput, *, expected_version: int | None, by=
     NotesLocked once the notes are complete. The flush itself is guarded by the version column too, so
     two edits committed at the same moment cannot both win (SQLAlchemy raises StaleDataError).
     """
-    slot = note.slot
-    _raise_if_locked(slot)
-    if note.deleted_at is not None:
-        raise NoteProblem({"text": "This note was deleted: restore it before changing it"})
-    _check_version(note, expected_version)
-    errors = validate_note(slot, entry, allowed_extra=note.pseudonyms or [])
-    if errors:
-        raise NoteProblem(errors)
-    text, pseudonyms = _tidy(entry)
-    text, replaced = pseudonymise(text, slot)
-    if len(text) > NOTE_MAX_LENGTH:
-        raise NoteProblem({"text": f"The note must be {NOTE_MAX_LENGTH:,} characters or fewer: split it"})
-    before = note.snapshot()
-    after = {"text": text, "kind": entry.kind, "guide_question_id": entry.guide_question_id, "pseudonyms": pseudonyms}
-    if after == before:
-        return []
-    now = now or utcnow()
-    with db.session.no_autoflush:  # one UPDATE, so one new version, however the change is made
-        note.text, note.kind = text, entry.kind
-        note.guide_question_id, note.pseudonyms = entry.guide_question_id, pseudonyms
-        note.names_replaced = replaced
-        note.updated_at, note.updated_by_id = now, getattr(by, "id", None)
-    db.session.flush()  # the version goes up here, or StaleDataError if someone else's edit landed first
-    _revise(note, "edited", by, before, now)
-    record("focus_groups.note_edited", note, actor=by, session=slot.id, version=note.version)
-    db.session.flush()
-    return replaced
+    with write_transaction():
+        slot = note.slot
+        _raise_if_locked(slot)
+        if note.deleted_at is not None:
+            raise NoteProblem({"text": "This note was deleted: restore it before changing it"})
+        _check_version(note, expected_version)
+        errors = validate_note(slot, entry, allowed_extra=note.pseudonyms or [])
+        if errors:
+            raise NoteProblem(errors)
+        text, pseudonyms = _tidy(entry)
+        text, replaced = pseudonymise(text, slot)
+        if len(text) > NOTE_MAX_LENGTH:
+            raise NoteProblem({"text": f"The note must be {NOTE_MAX_LENGTH:,} characters or fewer: split it"})
+        before = note.snapshot()
+        after = {
+            "text": text,
+            "kind": entry.kind,
+            "guide_question_id": entry.guide_question_id,
+            "pseudonyms": pseudonyms,
+        }
+        if after == before:
+            return []
+        now = now or utcnow()
+        with db.session.no_autoflush:  # one UPDATE, so one new version, however the change is made
+            note.text, note.kind = text, entry.kind
+            note.guide_question_id, note.pseudonyms = entry.guide_question_id, pseudonyms
+            note.names_replaced = replaced
+            note.updated_at, note.updated_by_id = now, getattr(by, "id", None)
+        db.session.flush()  # the version goes up here, or StaleDataError if someone else's edit landed first
+        _revise(note, "edited", by, before, now)
+        record("focus_groups.note_edited", note, actor=by, session=slot.id, version=note.version)
+        db.session.flush()
+        return replaced
 
 
 def delete_note(note: Note, *, expected_version: int | None = None, by=None, now: datetime | None = None) -> None:
@@ -297,31 +306,33 @@ def delete_note(note: Note, *, expected_version: int | None = None, by=None, now
 
     Like an edit, it names the version it started from: a stale or missing version raises StaleNote.
     """
-    _raise_if_locked(note.slot)
-    if note.deleted_at is not None:
-        return
-    _check_version(note, expected_version)
-    now = now or utcnow()
-    before = note.snapshot()
-    with db.session.no_autoflush:
-        note.deleted_at, note.deleted_by_id = now, getattr(by, "id", None)
-    db.session.flush()
-    _revise(note, "deleted", by, before, now)
-    record("focus_groups.note_deleted", note, actor=by, session=note.slot_id, version=note.version)
-    db.session.flush()
+    with write_transaction():
+        _raise_if_locked(note.slot)
+        if note.deleted_at is not None:
+            return
+        _check_version(note, expected_version)
+        now = now or utcnow()
+        before = note.snapshot()
+        with db.session.no_autoflush:
+            note.deleted_at, note.deleted_by_id = now, getattr(by, "id", None)
+        db.session.flush()
+        _revise(note, "deleted", by, before, now)
+        record("focus_groups.note_deleted", note, actor=by, session=note.slot_id, version=note.version)
+        db.session.flush()
 
 
 def restore_note(note: Note, *, by=None, now: datetime | None = None) -> None:
     """Bring back a deleted note, as it was."""
-    _raise_if_locked(note.slot)
-    if note.deleted_at is None:
-        return
-    now = now or utcnow()
-    note.deleted_at, note.deleted_by_id = None, None
-    db.session.flush()
-    _revise(note, "restored", by, None, now)
-    record("focus_groups.note_restored", note, actor=by, session=note.slot_id, version=note.version)
-    db.session.flush()
+    with write_transaction():
+        _raise_if_locked(note.slot)
+        if note.deleted_at is None:
+            return
+        now = now or utcnow()
+        note.deleted_at, note.deleted_by_id = None, None
+        db.session.flush()
+        _revise(note, "restored", by, None, now)
+        record("focus_groups.note_restored", note, actor=by, session=note.slot_id, version=note.version)
+        db.session.flush()
 
 
 def notes_for(slot: Slot, *, deleted: bool = False) -> list[Note]:
@@ -346,20 +357,22 @@ def notes_by_question(slot: Slot) -> list[tuple[GuideQuestion | None, list[Note]
 
 def complete_notes(slot: Slot, *, by=None, now: datetime | None = None) -> None:
     """Mark the session's notes complete: they are locked until an organiser reopens them (audit-logged)."""
-    state = lock_session_notes(slot)
-    if state.completed_at is not None:
-        return
-    state.completed_at, state.completed_by_id = now or utcnow(), getattr(by, "id", None)
-    record("focus_groups.notes_completed", slot, actor=by, notes=len(notes_for(slot)))
+    with write_transaction():
+        state = lock_session_notes(slot)
+        if state.completed_at is not None:
+            return
+        state.completed_at, state.completed_by_id = now or utcnow(), getattr(by, "id", None)
+        record("focus_groups.notes_completed", slot, actor=by, notes=len(notes_for(slot)))
 
 
 def reopen_notes(slot: Slot, *, by=None) -> None:
     """Unlock a session's notes so they can be changed again (organisers; audit-logged)."""
-    state = session_notes(slot)
-    if state is None or state.completed_at is None:
-        return
-    state.completed_at, state.completed_by_id = None, None
-    record("focus_groups.notes_reopened", slot, actor=by)
+    with write_transaction():
+        state = session_notes(slot)
+        if state is None or state.completed_at is None:
+            return
+        state.completed_at, state.completed_by_id = None, None
+        record("focus_groups.notes_reopened", slot, actor=by)
 
 
 # --- the debrief ------------------------------------------------------------------------------

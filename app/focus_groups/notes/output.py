@@ -2,86 +2,85 @@
 
 from __future__ import annotations
 
-import re
-
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
-
 from app.audit.services import record
 from app.clock import aware
 from app.database import write_transaction
-from app.focus_groups.models import Slot, Study
+from app.extensions import db
+from app.focus_groups.models import Placement, Slot, Study
 from app.focus_groups.notes.access import placements_by_pseudonym, sessions_of
+from app.focus_groups.notes.models import SESSION_PARTS, Note, SessionNotes
 from app.focus_groups.notes.taking import notes_by_question, notes_for
-
-_PUNKT = PunktParameters()
-# Abbreviations a note-taker writes, so "e.g. pupils" or "Dr. Shah" do not end a sentence. Untrained
-# Punkt (no NLTK data is downloaded or needed) plus this list.
-_PUNKT.abbrev_types = {
-    *("e.g", "i.e", "etc", "vs", "approx", "dr", "mr", "mrs", "ms", "no", "cf", "incl", "esp"),
-    *("p", "pp", "cllr", "st", "dept", "govt"),
-}
-_SENTENCES = PunktSentenceTokenizer(_PUNKT)
+from app.passages import Passage, passages_from_text
 
 
-def split_sentences(text: str) -> list[str]:
-    """The text as sentences (every line break also separates them), stripped, none empty."""
-    sentences = []
-    for block in re.split(r"\r?\n|\r", text or ""):
-        block = " ".join(block.split())
-        if block:
-            sentences.extend(s.strip() for s in _SENTENCES.tokenize(block) if s.strip())
-    return sentences
+def session_passages(study_or_slot: Study | Slot) -> list[Passage]:
+    """Every live note, and the debrief, a sentence at a time, as passages for the analysis
+    (`app.passages.Passage`); never a name.
 
-
-def session_passages(study_or_slot: Study | Slot) -> list[dict]:
-    """Every live note, a sentence at a time, as passages for the analysis (the shape of
-    `app.surveys.results.free_text_passages`, with source "focus-group"); never a name.
-
-    A passage carries its session, guide question, note, kind, pseudonyms, and the participants'
-    region, council type and "supports schools" (a single value when the note concerns one
-    participant, else None, with the per-participant values in `participants`).
+    A note's passages carry its session, guide question (section "guide-<position>", or "general"),
+    kind and pseudonyms, and the participants' region, council type and "supports schools" (a single
+    value when all the participants the note concerns agree, else None, with the per-participant
+    values in `participants`). The debrief follows the session's notes, one source per text field.
     """
-    passages = []
+    passages: list[Passage] = []
     for slot in sessions_of(study_or_slot):
         people = placements_by_pseudonym(slot)
         for note in sorted(notes_for(slot), key=lambda n: (aware(n.created_at), n.id)):
-            about = [people[p] for p in note.pseudonyms or [] if p in people]
-            details = [
-                {
-                    "pseudonym": p.pseudonym,
-                    "region": p.volunteer.region,
-                    "council_type": p.volunteer.council_type,
-                    "supports_schools": p.volunteer.supports_schools,
-                }
-                for p in about
-            ]
+            passages += _note_passages(slot, note, people)
+        passages += _debrief_passages(slot)
+    return passages
 
-            def single(key: str, details=details):
-                values = {d[key] for d in details}
-                return values.pop() if len(values) == 1 else None
 
-            question = note.guide_question
-            for number, sentence in enumerate(split_sentences(note.text), start=1):
-                passages.append(
-                    {
-                        "source": "focus-group",
-                        "question_id": f"guide-{question.position}" if question else "general",
-                        "question": question.text if question else "General",
-                        "text": sentence,
-                        "region": single("region"),
-                        "council_type": single("council_type"),
-                        "supports_pupils": single("supports_schools"),
-                        "supports_schools": single("supports_schools"),
-                        "session": slot.id,
-                        "study": slot.study_id,
-                        "guide_question_id": note.guide_question_id,
-                        "note_id": note.id,
-                        "sentence": number,
-                        "kind": note.kind,
-                        "pseudonyms": list(note.pseudonyms or []),
-                        "participants": details,
-                    }
-                )
+def _note_passages(slot: Slot, note: Note, people: dict[str, Placement]) -> list[Passage]:
+    about = [people[p] for p in note.pseudonyms or [] if p in people]
+    details = tuple(
+        {
+            "pseudonym": p.pseudonym,
+            "region": p.volunteer.region,
+            "council_type": p.volunteer.council_type,
+            "supports_schools": p.volunteer.supports_schools,
+        }
+        for p in about
+    )
+
+    def single(key: str):
+        values = {d[key] for d in details}
+        return values.pop() if len(values) == 1 else None
+
+    question = note.guide_question
+    return passages_from_text(
+        note.text,
+        source_kind="note",
+        source_key=f"note:{note.id}",
+        source_ref={"note": note.id, "session": slot.id, "study": slot.study_id},
+        section=f"guide-{question.position}" if question else "general",
+        section_label=question.text if question else "General",
+        region=single("region"),
+        council_type=single("council_type"),
+        supports_schools=single("supports_schools"),
+        pseudonyms=tuple(note.pseudonyms or []),
+        note_kind=note.kind,
+        participants=details,
+    )
+
+
+DEBRIEF_FIELDS = ("debrief",)  # the debrief's text fields, each a source of its own
+
+
+def _debrief_passages(slot: Slot) -> list[Passage]:
+    state = db.session.get(SessionNotes, slot.id)
+    if state is None:
+        return []
+    passages: list[Passage] = []
+    for name in DEBRIEF_FIELDS:
+        passages += passages_from_text(
+            getattr(state, name) or "",
+            source_kind="debrief",
+            source_key=f"debrief:{slot.id}:{name}",
+            source_ref={"debrief": slot.id, "session": slot.id, "study": slot.study_id, "field": name},
+            section="debrief",
+            section_label=SESSION_PARTS["debrief"],
+        )
     return passages
 
 

@@ -304,30 +304,27 @@ def session_proportions(slot_id: int):
     refused, with their figures and yours side by side (nothing overwritten).
     """
     slot = _staff_session(slot_id)
-    errors: dict[str, str] = {}
-    typed: dict[str, str] | None = None
-    stale = False
     state = session_notes(slot)
-    version = state.grid_version if state else 0
-    if request.method == "POST":
-        try:
-            errors = save_proportions(
-                slot, request.form, expected_version=expected_version(request.form, "grid_version"), by=current_user
-            )
-        except NotesLocked:
-            flash(LOCKED_MESSAGE, "important")
-            return redirect(url_for("focus_groups.session_proportions", slot_id=slot.id))
-        except StaleGrid:
-            stale = True
-        if not errors and not stale:
-            flash("Proportions saved.", "success")
-            return redirect(url_for("focus_groups.session_proportions", slot_id=slot.id))
-        if errors:
-            version = expected_version(request.form, "grid_version") or 0
-        else:
-            state = session_notes(slot)
-            version = state.grid_version if state else 0  # saving again replaces the saved figures, knowingly
-        typed = {key: without_nul(value) for key, value in request.form.items() if key.startswith("share-")}
+    if request.method == "GET":
+        return _proportions_page(slot, state.grid_version if state else 0)
+    version = expected_version(request.form, "grid_version")
+    typed = {key: without_nul(value) for key, value in request.form.items() if key.startswith("share-")}
+    try:
+        errors = save_proportions(slot, request.form, expected_version=version, by=current_user)
+    except NotesLocked:
+        flash(LOCKED_MESSAGE, "important")
+        return redirect(url_for("focus_groups.session_proportions", slot_id=slot.id))
+    except StaleGrid:
+        state = session_notes(slot)  # saving again replaces the saved figures, knowingly
+        return _proportions_page(slot, state.grid_version if state else 0, typed=typed, stale=True)
+    if errors:
+        return _proportions_page(slot, version or 0, typed=typed, errors=errors)
+    flash("Proportions saved.", "success")
+    return redirect(url_for("focus_groups.session_proportions", slot_id=slot.id))
+
+
+def _proportions_page(slot: Slot, version: int, *, typed: dict | None = None, stale: bool = False, errors=None):
+    """The grid as saved; after a refusal, what was typed, and the saved figures beside it."""
     rows = proportion_rows(slot)
     saved = {share_field(row.placement, c): share_text(v) for row in rows for c, v in row.shares.items()}
     return render_template(
@@ -339,7 +336,7 @@ def session_proportions(slot_id: int):
         version=version,
         revisions=session_revisions(slot, "proportions"),
         pseudonyms={str(p.id): p.pseudonym for p in slot.placements if p.pseudonym},
-        errors=errors,
+        errors=errors or {},
         categories=USER_CATEGORIES,
         share_field=share_field,
         share_text=share_text,

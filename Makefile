@@ -86,7 +86,7 @@ SECURITY_TESTS := tests/test_authorisation_matrix.py tests/test_deny_by_default.
   tests/auth tests/audit tests/email tests/privacy tests/main \
   tests/surveys/test_hostile_numbers.py tests/surveys/test_survey_access.py tests/surveys/results/test_export_audit.py \
   tests/focus_groups/test_volunteer_form_security.py tests/focus_groups/scheduling/test_no_typed_text_in_emails.py \
-  tests/focus_groups/test_hostile_numbers.py tests/focus_groups/test_hostile_proportions.py \
+  tests/focus_groups/test_hostile_numbers.py tests/focus_groups/notes/test_hostile_proportions.py \
   tests/focus_groups/test_import_limits.py tests/focus_groups/scheduling/test_withdrawal_email.py
 
 $(STAMP)/security: requirements-security.txt | $(STAMP)

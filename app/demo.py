@@ -129,7 +129,7 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
     from app.focus_groups.demo import load_demo_study
 
     created["volunteers"] = load_demo_study()
-    from app.focus_groups.notes import load_demo_notes
+    from app.focus_groups.demo import load_demo_notes
 
     load_demo_notes()
     return created, issued

@@ -217,7 +217,7 @@ def sample_args(app, make_user, make_organisation):
         "someone@example.org", "Hello", "invitation", user=person, invited_by=None, link="http://localhost/x", hours=1
     )
     study, slot, volunteer, placement = focus_group_sample()
-    from app.focus_groups.notes import NoteInput, add_note
+    from app.focus_groups.notes.taking import NoteInput, add_note
 
     note, _ = add_note(slot, NoteInput("A sample note about Sam Sample."))
     db.session.commit()

@@ -24,17 +24,10 @@ from app.email.models import OutboxMessage
 from app.extensions import db
 from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Placement, Volunteer
-from app.focus_groups.notes import (
-    NoteInput,
-    StaleNote,
-    add_note,
-    edit_note,
-    notes_table,
-    people_to_hide,
-    pseudonymise,
-    save_debrief,
-    scrub_stored_notes,
-)
+from app.focus_groups.notes.debrief import save_debrief
+from app.focus_groups.notes.output import notes_table
+from app.focus_groups.notes.pseudonyms import people_to_hide, pseudonymise, scrub_stored_notes
+from app.focus_groups.notes.taking import NoteInput, StaleNote, add_note, edit_note
 from app.focus_groups.scheduling.emails import email_volunteer
 from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 from app.focus_groups.services import new_salt, volunteer_token

@@ -250,7 +250,7 @@ def _cells(response) -> list[str]:
 def test_exports_carry_hostile_text_safely(app, make_user, make_organisation, sample_args):  # noqa: F811
     """Hostile answers and notes come out of every export as inert text: valid JSON, no live formula."""
     from app.focus_groups.models import Slot
-    from app.focus_groups.notes import NoteInput, add_note
+    from app.focus_groups.notes.taking import NoteInput, add_note
 
     slot = db.session.get(Slot, sample_args["slot_id"])
     for text in HOSTILE_TEXT[:9]:

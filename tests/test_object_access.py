@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.focus_groups.models import GuideQuestion, Slot, Study, Volunteer
-from app.focus_groups.notes import NoteInput, add_note
-from app.focus_groups.notes_models import Note
+from app.focus_groups.notes.models import Note
+from app.focus_groups.notes.taking import NoteInput, add_note
 from app.focus_groups.services import volunteer_token
 from app.jobs.models import Job
 from app.organisations.models import Organisation
@@ -22,7 +22,7 @@ from app.surveys.models import Answer, Response
 from app.surveys.services import ensure_default_survey
 from tests.conftest import page_text, sign_in
 from tests.focus_groups.conftest import make_study, make_volunteer  # noqa: F401 - the focus-group factories
-from tests.focus_groups.notes_support import make_session
+from tests.focus_groups.notes.support import make_session
 from tests.surveys.conftest import answer_page
 
 

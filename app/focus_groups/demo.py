@@ -13,10 +13,15 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.clock import LONDON, utcnow
+from app.clock import LONDON, aware, utcnow
 from app.extensions import db
 from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Availability, Study, Volunteer
+from app.focus_groups.notes.access import session_participants
+from app.focus_groups.notes.debrief import save_debrief
+from app.focus_groups.notes.models import Note
+from app.focus_groups.notes.proportions import save_proportions, share_field
+from app.focus_groups.notes.taking import NoteInput, add_note
 from app.focus_groups.services import new_salt
 from app.focus_groups.studies.services import add_slot, create_study
 from app.organisations.models import Organisation
@@ -116,4 +121,62 @@ def load_demo_study(now: datetime | None = None) -> int:
             placement.invited_at = now
             placement.responded_at = now if placement.status == "accepted" else None
     db.session.commit()
+    return added
+
+
+# --- session notes ----------------------------------------------------------------------------
+
+DEMO_NOTES: list[tuple[int | None, str, str, list[int]]] = [
+    # (guide question position or None, kind, text, participant numbers)
+    (1, "key_point", "Most of the group count a user as anyone with an account on the council's network.", []),
+    (1, "quote", "If they can ring our service desk, they're a user, whatever the benchmark says.", [1]),
+    (1, "observation", "Disagreement on whether a shared library PC counts as one user or many.", [2, 3]),
+    (2, "quote", "We support 40,000 pupils and none of them appear in our cost per user.", [2]),
+    (2, "key_point", "Councils with traded services to schools all support users outside the definition.", []),
+    (3, "observation", "Pupils were the biggest group for the county councils here. Office staff came second.", [1]),
+    (3, "quote", "Pupils are about three quarters of our accounts, but maybe a tenth of our tickets.", [3]),
+    (4, "quote", "Schools get best efforts; corporate users get the SLA. That's the honest answer.", [1]),
+    (4, "observation", "Two participants said school staff take more support time per head than office staff.", [2, 3]),
+    (None, "action", "Send the group the draft definition of a user for comment.", []),
+]
+DEMO_SHARES = [
+    {"office_staff": 18, "frontline_staff": 7, "councillors": 1, "school_staff": 12, "pupils": 58, "partners": 4},
+    {"office_staff": 35, "frontline_staff": 20, "councillors": 2, "school_staff": 8, "pupils": 30, "residents": 5},
+]
+
+
+def load_demo_notes() -> int:
+    """Add a handful of notes, two participants' proportions and a debrief to the demo's confirmed
+    session (run by the demo facilitator); returns how many notes were added (0 if it has notes already)."""
+    facilitator = db.session.scalar(select(User).where(User.email == "facilitator@demo.example"))
+    study = db.session.scalar(select(Study).where(Study.title == DEMO_STUDY_TITLE))
+    if study is None:
+        return 0
+    slot = next((s for s in study.slots if s.status == "confirmed"), None)
+    if slot is None or db.session.scalar(select(Note.id).where(Note.slot_id == slot.id).limit(1)) is not None:
+        return 0
+    people = session_participants(slot)
+    questions = {q.position: q for q in study.questions}
+    start = aware(slot.starts_at)
+    added = 0
+    for minute, (position, kind, text, numbers) in enumerate(DEMO_NOTES):
+        pseudonyms = [people[n - 1].pseudonym for n in numbers if n <= len(people)]
+        question = questions.get(position) if position else None
+        entry = NoteInput(text, kind, question.id if question else None, pseudonyms)
+        add_note(slot, entry, by=facilitator, now=start + timedelta(minutes=5 + minute * 8))
+        added += 1
+    form = {
+        share_field(placement, category): str(value)
+        for placement, shares in zip(people, DEMO_SHARES, strict=False)
+        for category, value in shares.items()
+    }
+    save_proportions(slot, form, expected_version=0, by=facilitator, now=start + timedelta(minutes=60))
+    save_debrief(
+        slot,
+        "A lively group. Everyone agreed pupils are users in practice; nobody thought they strain the service "
+        "as much as staff do. Follow up on how to count shared devices.",
+        expected_version=0,
+        by=facilitator,
+    )
+
     return added

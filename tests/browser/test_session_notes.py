@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.extensions import db
 from app.focus_groups.models import Placement, Slot
-from app.focus_groups.notes_models import Note, SessionNotes
+from app.focus_groups.notes.models import Note, SessionNotes
 from tests.browser.conftest import assert_no_axe_violations, open_page, sign_in
 
 pytestmark = pytest.mark.browser

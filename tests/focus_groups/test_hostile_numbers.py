@@ -10,7 +10,7 @@ from app.focus_groups.recruitment import parse_volunteer_rows
 from app.focus_groups.spreadsheets import read_slots
 from app.surveys.services import ensure_default_survey
 from tests.conftest import page_text
-from tests.focus_groups.notes_support import make_session
+from tests.focus_groups.notes.support import make_session
 
 HOSTILE_IDS = ["²", "١٢", "9" * 5000, "99999999999999999999", "1e3", "-1", "0x10"]
 

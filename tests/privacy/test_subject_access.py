@@ -15,7 +15,7 @@ from app.audit.models import AuditEvent
 from app.email.models import OutboxMessage
 from app.extensions import db
 from app.focus_groups.models import Placement
-from app.focus_groups.notes_models import Note
+from app.focus_groups.notes.models import Note
 from app.privacy.subject_access import (
     COLUMNS,
     export_subject,

@@ -12,18 +12,12 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from app.focus_groups.notes import (
-    NoteInput,
-    add_note,
-    notes_for,
-    proportion_rows,
-    session_notes,
-    session_participants,
-    share_field,
-)
-from app.focus_groups.notes_models import NOTE_MAX_LENGTH, Note
+from app.focus_groups.notes.access import session_participants
+from app.focus_groups.notes.models import NOTE_MAX_LENGTH, Note
+from app.focus_groups.notes.proportions import proportion_rows, share_field
+from app.focus_groups.notes.taking import NoteInput, add_note, notes_for, session_notes
 from tests.conftest import page_text, sign_in
-from tests.focus_groups.notes_support import make_session
+from tests.focus_groups.notes.support import make_session
 
 
 @pytest.fixture

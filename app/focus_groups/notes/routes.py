@@ -21,46 +21,38 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.audit.services import record
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ANALYST, FACILITATOR, ORGANISER
 from app.clock import london
-from app.database import write_transaction
 from app.extensions import db
 from app.focus_groups import bp
 from app.focus_groups.models import Slot
-from app.focus_groups.notes import (
+from app.focus_groups.notes.access import can_read_notes, can_take_notes, session_participants
+from app.focus_groups.notes.debrief import StaleDebrief, save_debrief
+from app.focus_groups.notes.forms import GENERAL, entered, expected_version, note_input, typed_at
+from app.focus_groups.notes.models import DEBRIEF_MAX_LENGTH, NOTE_KINDS, NOTE_MAX_LENGTH, USER_CATEGORIES, Note
+from app.focus_groups.notes.output import NOTES_TABLE_COLUMNS, export_notes_table
+from app.focus_groups.notes.proportions import StaleGrid, proportion_rows, save_proportions, share_field, share_text
+from app.focus_groups.notes.taking import (
     NoteProblem,
     NotesLocked,
-    StaleDebrief,
-    StaleGrid,
     StaleNote,
     add_note,
     complete_notes,
     delete_note,
     edit_note,
     is_locked,
-    note_or_404,
     notes_by_question,
     notes_for,
-    notes_table,
-    proportion_rows,
     reopen_notes,
     restore_note,
-    save_debrief,
-    save_proportions,
     session_notes,
-    session_participants,
     session_revisions,
-    session_staff_or_403,
-    share_field,
-    share_text,
 )
-from app.focus_groups.notes_forms import GENERAL, entered, expected_version, note_input, typed_at
-from app.focus_groups.notes_models import DEBRIEF_MAX_LENGTH, NOTE_KINDS, NOTE_MAX_LENGTH, USER_CATEGORIES
 from app.focus_groups.recruitment_forms import without_nul
 from app.focus_groups.services import slot_ends_at
 from app.identifiers import get_or_404
+from app.tables import write_table
 
 MANAGERS = (ADMIN, ORGANISER)
 SESSION_STAFF = (FACILITATOR, ORGANISER, ADMIN)
@@ -72,16 +64,25 @@ LOCKED_MESSAGE = "These notes are marked complete, so they cannot be changed. An
 def _staff_session(slot_id: int) -> Slot:
     """The session, for its facilitator or note-taker, or an organiser or admin; others get 403."""
     slot = get_or_404(Slot, slot_id)
-    session_staff_or_403(slot)
+    if not can_take_notes(current_user, slot):
+        abort(403)
     return slot
 
 
 def _readable_session(slot_id: int) -> Slot:
     """The session, for its staff, organisers, admins and analysts (who see pseudonyms only)."""
     slot = get_or_404(Slot, slot_id)
-    if not current_user.has_role(ANALYST, *MANAGERS):
-        session_staff_or_403(slot)
+    if not can_read_notes(current_user, slot):
+        abort(403)
     return slot
+
+
+def note_or_404(slot: Slot, note_id: int) -> Note:
+    """One of the session's notes, or a 404 page (also for an id no row can have)."""
+    note = get_or_404(Note, note_id)
+    if note.slot_id != slot.id:
+        abort(404)
+    return note
 
 
 def _wants_json() -> bool:
@@ -156,16 +157,13 @@ def add_session_note(slot_id: int):
     try:
         note, created = add_note(slot, entry, by=current_user, client_id=client_id, typed_at=typed_at(request.form))
     except NotesLocked:
-        db.session.rollback()
         if _wants_json():
             return jsonify(errors={"text": LOCKED_MESSAGE}, locked=True), 409
         return _console(slot, {"text": LOCKED_MESSAGE}, entered(entry), 409)
     except NoteProblem as problem:
-        db.session.rollback()
         if _wants_json():
             return jsonify(errors=problem.errors), 422
         return _console(slot, problem.errors, entered(entry))
-    db.session.commit()
     replaced = list(note.names_replaced or []) if created else []
     # The client id was already used for a different note: this one was stored as a new note.
     renamed = created and client_id is not None and note.client_id != client_id
@@ -199,17 +197,13 @@ def edit_session_note(slot_id: int, note_id: int):
     entry = note_input(request.form)
     try:
         replaced = edit_note(note, entry, expected_version=expected_version(request.form), by=current_user)
-        db.session.commit()
     except (StaleNote, StaleDataError):
-        db.session.rollback()
         saved = note_or_404(slot, note_id)
         db.session.refresh(saved)
         return _edit_page(slot, saved, entered(entry), saved.version, stale=True, status=409)
     except NoteProblem as problem:
-        db.session.rollback()
         return _edit_page(slot, note, entered(entry), expected_version(request.form), errors=problem.errors)
     except NotesLocked:
-        db.session.rollback()
         flash(LOCKED_MESSAGE, "important")
         return redirect(url_for("focus_groups.notes_console", slot_id=slot.id))
     flash("Note changed." + _replaced_message(replaced), "success")
@@ -242,12 +236,9 @@ def delete_session_note(slot_id: int, note_id: int):
     note = note_or_404(slot, note_id)
     try:
         delete_note(note, expected_version=expected_version(request.form), by=current_user)
-        db.session.commit()
     except NotesLocked:
-        db.session.rollback()
         flash(LOCKED_MESSAGE, "important")
     except (StaleNote, StaleDataError):
-        db.session.rollback()
         flash(
             "This note was not deleted: someone changed it since you opened the page, or the page was out of date. "
             "Check it first.",
@@ -267,9 +258,7 @@ def restore_session_note(slot_id: int, note_id: int):
     note = note_or_404(slot, note_id)
     try:
         restore_note(note, by=current_user)
-        db.session.commit()
     except NotesLocked:
-        db.session.rollback()
         flash(LOCKED_MESSAGE, "important")
         return redirect(url_for("focus_groups.deleted_session_notes", slot_id=slot.id))
     flash("Note restored.", "success")
@@ -315,34 +304,27 @@ def session_proportions(slot_id: int):
     refused, with their figures and yours side by side (nothing overwritten).
     """
     slot = _staff_session(slot_id)
-    errors: dict[str, str] = {}
-    typed: dict[str, str] | None = None
-    stale = False
     state = session_notes(slot)
-    version = state.grid_version if state else 0
-    if request.method == "POST":
-        try:
-            errors = save_proportions(
-                slot, request.form, expected_version=expected_version(request.form, "grid_version"), by=current_user
-            )
-        except NotesLocked:
-            db.session.rollback()
-            flash(LOCKED_MESSAGE, "important")
-            return redirect(url_for("focus_groups.session_proportions", slot_id=slot.id))
-        except StaleGrid:
-            db.session.rollback()
-            stale = True
-        if not errors and not stale:
-            db.session.commit()
-            flash("Proportions saved.", "success")
-            return redirect(url_for("focus_groups.session_proportions", slot_id=slot.id))
-        if errors:
-            db.session.rollback()
-            version = expected_version(request.form, "grid_version") or 0
-        else:
-            state = session_notes(slot)
-            version = state.grid_version if state else 0  # saving again replaces the saved figures, knowingly
-        typed = {key: without_nul(value) for key, value in request.form.items() if key.startswith("share-")}
+    if request.method == "GET":
+        return _proportions_page(slot, state.grid_version if state else 0)
+    version = expected_version(request.form, "grid_version")
+    typed = {key: without_nul(value) for key, value in request.form.items() if key.startswith("share-")}
+    try:
+        errors = save_proportions(slot, request.form, expected_version=version, by=current_user)
+    except NotesLocked:
+        flash(LOCKED_MESSAGE, "important")
+        return redirect(url_for("focus_groups.session_proportions", slot_id=slot.id))
+    except StaleGrid:
+        state = session_notes(slot)  # saving again replaces the saved figures, knowingly
+        return _proportions_page(slot, state.grid_version if state else 0, typed=typed, stale=True)
+    if errors:
+        return _proportions_page(slot, version or 0, typed=typed, errors=errors)
+    flash("Proportions saved.", "success")
+    return redirect(url_for("focus_groups.session_proportions", slot_id=slot.id))
+
+
+def _proportions_page(slot: Slot, version: int, *, typed: dict | None = None, stale: bool = False, errors=None):
+    """The grid as saved; after a refusal, what was typed, and the saved figures beside it."""
     rows = proportion_rows(slot)
     saved = {share_field(row.placement, c): share_text(v) for row in rows for c, v in row.shares.items()}
     return render_template(
@@ -354,7 +336,7 @@ def session_proportions(slot_id: int):
         version=version,
         revisions=session_revisions(slot, "proportions"),
         pseudonyms={str(p.id): p.pseudonym for p in slot.placements if p.pseudonym},
-        errors=errors,
+        errors=errors or {},
         categories=USER_CATEGORIES,
         share_field=share_field,
         share_text=share_text,
@@ -380,19 +362,15 @@ def session_debrief(slot_id: int):
         text = without_nul(request.form.get("debrief", ""))
         try:
             replaced = save_debrief(slot, text, expected_version=expected_version(request.form), by=current_user)
-            db.session.commit()
             flash("Debrief saved." + _replaced_message(replaced), "success")
             return redirect(url_for("focus_groups.session_debrief", slot_id=slot.id))
         except StaleDebrief:
-            db.session.rollback()
             stale = session_notes(slot)
             version = stale.debrief_version
         except NoteProblem as problem:
-            db.session.rollback()
             errors = problem.errors
             version = expected_version(request.form) or 0
         except NotesLocked:
-            db.session.rollback()
             flash(LOCKED_MESSAGE, "important")
             return redirect(url_for("focus_groups.session_debrief", slot_id=slot.id))
     return render_template(
@@ -418,7 +396,6 @@ def complete_session_notes(slot_id: int):
     """Mark the notes complete: they are locked (an organiser can reopen them)."""
     slot = _staff_session(slot_id)
     complete_notes(slot, by=current_user)
-    db.session.commit()
     flash("Notes marked complete. They can no longer be changed.", "success")
     return redirect(url_for("focus_groups.notes_console", slot_id=slot.id))
 
@@ -429,7 +406,6 @@ def reopen_session_notes(slot_id: int):
     """Reopen completed notes so they can be changed again (organisers and admins)."""
     slot = get_or_404(Slot, slot_id)
     reopen_notes(slot, by=current_user)
-    db.session.commit()
     flash("Notes reopened: they can be changed again.", "success")
     return redirect(url_for("focus_groups.notes_console", slot_id=slot.id))
 
@@ -463,15 +439,10 @@ def print_session_notes(slot_id: int):
 @role_required(*NOTE_READERS)
 def export_session_notes(slot_id: int, fmt: str):
     """The session's notes as CSV or XLSX (pseudonyms, region, council type; never names). Audit-logged."""
-    from app.focus_groups.notes import NOTES_TABLE_COLUMNS
-    from app.tables import write_table
-
     if fmt not in EXPORT_TYPES:
         abort(404)
     slot = _readable_session(slot_id)
-    table = notes_table(slot)
-    with write_transaction():  # a GET that writes
-        record("focus_groups.notes_exported", slot, format=fmt, rows=len(table))
+    table = export_notes_table(slot, fmt)  # a GET that writes (the audit event)
     handle, path = tempfile.mkstemp(suffix=f".{fmt}")
     os.close(handle)
     try:

@@ -9,16 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.focus_groups.notes import (
-    SHARE_PLACES,
-    parse_share,
-    save_proportions,
-    session_participants,
-    share_field,
-)
-from app.focus_groups.notes_models import USER_CATEGORIES, ProportionEstimate
+from app.focus_groups.notes.access import session_participants
+from app.focus_groups.notes.models import USER_CATEGORIES, ProportionEstimate
+from app.focus_groups.notes.proportions import SHARE_PLACES, parse_share, save_proportions, share_field
 from tests.conftest import page_text, sign_in
-from tests.focus_groups.notes_support import make_session
+from tests.focus_groups.notes.support import make_session
 
 HOSTILE = [
     "1e1000000",

@@ -10,42 +10,42 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
+from app.focus_groups.demo import load_demo_notes
 from app.focus_groups.models import Placement
-from app.focus_groups.notes import (
+from app.focus_groups.notes.access import session_participants
+from app.focus_groups.notes.debrief import StaleDebrief, save_debrief
+from app.focus_groups.notes.models import NOTE_MAX_LENGTH, Note, ProportionEstimate
+from app.focus_groups.notes.output import notes_table, session_passages
+from app.focus_groups.notes.proportions import (
+    StaleGrid,
+    parse_share,
+    proportion_figures,
+    proportion_rows,
+    proportion_summary,
+    save_proportions,
+    share_field,
+    share_text,
+)
+from app.focus_groups.notes.pseudonyms import pseudonymise
+from app.focus_groups.notes.taking import (
     NoteInput,
     NoteProblem,
     NotesLocked,
-    StaleDebrief,
-    StaleGrid,
     StaleNote,
     add_note,
     complete_notes,
     delete_note,
     edit_note,
     is_locked,
-    load_demo_notes,
     notes_by_question,
     notes_for,
-    notes_table,
-    parse_share,
-    proportion_figures,
-    proportion_rows,
-    proportion_summary,
-    pseudonymise,
     reopen_notes,
     restore_note,
-    save_debrief,
-    save_proportions,
     session_notes,
-    session_participants,
-    session_passages,
     session_revisions,
-    share_field,
-    share_text,
-    split_sentences,
 )
-from app.focus_groups.notes_models import NOTE_MAX_LENGTH, Note, ProportionEstimate
-from tests.focus_groups.notes_support import make_session
+from app.passages import split_sentences
+from tests.focus_groups.notes.support import make_session
 
 
 @pytest.fixture
@@ -357,18 +357,40 @@ def test_notes_become_passages_for_the_analysis_without_names(slot):
     delete_note(gone, expected_version=1)
     db.session.commit()
     passages = session_passages(slot.study)
-    assert [p["text"] for p in passages] == ["P1 said pupils are users.", "Schools pay for it.", "Both agreed."]
+    assert [p.text for p in passages] == ["P1 said pupils are users.", "Schools pay for it.", "Both agreed."]
     first = passages[0]
-    assert first["source"] == "focus-group"
-    assert first["question"] == "What is a user?"
-    assert first["session"] == slot.id and first["note_id"] == note.id and first["kind"] == "quote"
-    assert (first["region"], first["council_type"], first["supports_schools"]) == ("london", "london-borough", True)
-    assert first["pseudonyms"] == ["P1"]
+    assert first.source_kind == "note"
+    assert first.section == "guide-1" and first.section_label == "What is a user?"
+    assert first.source_ref == {"note": note.id, "session": slot.id, "study": slot.study_id, "sentence": 1}
+    assert first.note_kind == "quote"
+    assert (first.region, first.council_type, first.supports_schools) == ("london", "london-borough", True)
+    assert first.pseudonyms == ("P1",)
+    assert note.text[first.start : first.end] == first.text
     both = passages[2]
-    assert both["question"] == "General" and both["region"] is None  # two regions: per participant instead
-    assert [p["region"] for p in both["participants"]] == ["london", "wales"]
+    assert both.section == "general" and both.section_label == "General"
+    assert both.region is None  # two regions: per participant instead
+    assert [p["region"] for p in both.participants] == ["london", "wales"]
     assert "Priya" not in str(passages) and "Shah" not in str(passages)
     assert session_passages(slot) == passages
+
+
+def test_the_debrief_becomes_passages_too_without_names(slot):
+    add_note(slot, NoteInput("Pupils are users.", "key_point"))
+    save_debrief(slot, "Priya Shah led the talk. Follow up on devices.", expected_version=0)
+    passages = session_passages(slot)
+    assert [p.source_kind for p in passages] == ["note", "debrief", "debrief"]
+    debrief = passages[1:]
+    assert [p.text for p in debrief] == ["P1 led the talk.", "Follow up on devices."]
+    assert debrief[1].source_ref == {
+        "debrief": slot.id,
+        "session": slot.id,
+        "study": slot.study_id,
+        "field": "debrief",
+        "sentence": 2,
+    }
+    assert debrief[0].section == "debrief" and debrief[0].pseudonyms == () and debrief[0].note_kind is None
+    assert [p.id for p in session_passages(slot)] == [p.id for p in passages]  # ids survive a re-read
+    assert "Priya" not in str(passages) and "Shah" not in str(passages)
 
 
 def test_the_notes_table_carries_pseudonyms_and_no_names(slot):
@@ -388,7 +410,7 @@ def test_demo_notes_come_with_the_demo_data_and_are_added_once(app, make_user):
     assert len(notes_for(slot)) >= 8
     assert load_demo_notes() == 0  # not again
     assert len(proportion_figures(slot)) == 2
-    assert any(p["kind"] == "quote" and "pupils" in p["text"].lower() for p in session_passages(slot))
+    assert any(p.note_kind == "quote" and "pupils" in p.text.lower() for p in session_passages(slot))
 
 
 # --- review fixes: names found however typed, and only names --------------------------------

@@ -14,10 +14,10 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.focus_groups.notes import NoteInput, add_note
-from app.focus_groups.notes_models import Note, NoteRevision, SessionNotes, SessionRevision
+from app.focus_groups.notes.models import Note, NoteRevision, SessionNotes, SessionRevision
+from app.focus_groups.notes.taking import NoteInput, add_note
 from tests.conftest import sign_in
-from tests.focus_groups.notes_support import make_session
+from tests.focus_groups.notes.support import make_session
 
 NOTES_EACH = 12
 

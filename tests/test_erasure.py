@@ -22,7 +22,6 @@ from app.auth.models import RecoveryCode, User
 from app.auth.services import invite_person
 from app.email.models import OutboxMessage
 from app.extensions import db
-from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Placement, Volunteer
 from app.focus_groups.notes import (
     NoteInput,
@@ -35,6 +34,7 @@ from app.focus_groups.notes import (
     save_debrief,
     scrub_stored_notes,
 )
+from app.focus_groups.recruitment.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.scheduling import email_volunteer, withdraw_volunteer
 from app.focus_groups.services import add_slot, create_study, new_salt, volunteer_token
 from app.jobs.models import Job

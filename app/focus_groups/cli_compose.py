@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from app.focus_groups.composition import REASONS, CompositionError, Rules, compose
-from app.focus_groups.spreadsheets import groups_csv, read_slots, read_volunteers
+from app.focus_groups.composition.optimiser import REASONS, CompositionError, Rules, compose
+from app.focus_groups.composition.spreadsheets import groups_csv, read_slots, read_volunteers
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 
 

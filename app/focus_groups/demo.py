@@ -15,8 +15,8 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.clock import LONDON, utcnow
 from app.extensions import db
-from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Availability, Study, Volunteer
+from app.focus_groups.recruitment.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.services import add_slot, create_study, new_salt
 from app.organisations.models import Organisation
 
@@ -99,7 +99,7 @@ def load_demo_study(now: datetime | None = None) -> int:
         added += 1
     db.session.flush()
 
-    from app.focus_groups.planning import compose_study, current_groups
+    from app.focus_groups.composition.planning import compose_study, current_groups
 
     compose_study(study, by=organiser)
     db.session.flush()

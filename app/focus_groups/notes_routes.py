@@ -58,7 +58,7 @@ from app.focus_groups.notes import (
 )
 from app.focus_groups.notes_forms import GENERAL, entered, expected_version, note_input, typed_at
 from app.focus_groups.notes_models import DEBRIEF_MAX_LENGTH, NOTE_KINDS, NOTE_MAX_LENGTH, USER_CATEGORIES
-from app.focus_groups.recruitment_forms import without_nul
+from app.focus_groups.recruitment.forms import without_nul
 from app.focus_groups.services import slot_ends_at
 from app.identifiers import get_or_404
 

@@ -26,10 +26,10 @@ from app.email.models import OutboxMessage
 from app.email.sender import external_url, send_email, send_email_after_commit
 from app.extensions import db
 from app.focus_groups import ical
-from app.focus_groups.composition import reserve_preference
+from app.focus_groups.composition.optimiser import reserve_preference
+from app.focus_groups.composition.planning import organisation_key
 from app.focus_groups.models import Placement, Slot, Volunteer
-from app.focus_groups.planning import organisation_key
-from app.focus_groups.recruitment import forget_pending_changes
+from app.focus_groups.recruitment.volunteering import forget_pending_changes
 from app.focus_groups.services import email_fingerprint, new_salt, slot_ends_at, volunteer_token
 
 ACTIVE = ("proposed", "invited", "accepted")  # a participant still expected to come

@@ -12,9 +12,9 @@ from app.auth.roles import ADMIN, ORGANISER
 from app.clock import from_london, london
 from app.extensions import db
 from app.focus_groups import bp
+from app.focus_groups.composition.planning import current_groups
 from app.focus_groups.forms import GuideQuestionForm, SlotForm, StudyForm
 from app.focus_groups.models import GuideQuestion, Placement, Slot, Study, Volunteer
-from app.focus_groups.planning import current_groups
 from app.focus_groups.services import add_slot, create_study, slot_or_404, study_or_404
 from app.identifiers import get_or_404
 

@@ -12,9 +12,8 @@ from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ORGANISER
 from app.extensions import db
 from app.focus_groups import bp
-from app.focus_groups.composition import CompositionError
-from app.focus_groups.forms import ComposeForm, LockForm, MoveForm
-from app.focus_groups.planning import (
+from app.focus_groups.composition.optimiser import CompositionError
+from app.focus_groups.composition.planning import (
     active_volunteers,
     compose_study,
     current_groups,
@@ -26,6 +25,7 @@ from app.focus_groups.planning import (
     set_lock,
     slot_label,
 )
+from app.focus_groups.forms import ComposeForm, LockForm, MoveForm
 from app.focus_groups.services import slot_or_404, study_or_404, volunteer_or_404
 from app.jobs.runner import start_job
 from app.numbers import requested_page
@@ -59,7 +59,7 @@ def groups(study_id: int):
     shown = leftovers[(page - 1) * NOT_PLACED_PER_PAGE : page * NOT_PLACED_PER_PAGE]
     report = study.composition_report or {}
     return render_template(
-        "focus_groups/groups/plan.html",
+        "focus_groups/composition/plan.html",
         study=study,
         groups=current_groups(study),
         warnings=plan_warnings(study),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from app.audit.services import record
 from app.clock import aware, london, utcnow
 from app.extensions import db
-from app.focus_groups.composition import (
+from app.focus_groups.composition.optimiser import (
     REASON_ORGANISATION,
     REASONS,
     Composition,

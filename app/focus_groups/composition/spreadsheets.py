@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.focus_groups.composition import Composition, Person, SlotOption
+from app.focus_groups.composition.optimiser import Composition, Person, SlotOption
 from app.numbers import NumberError, parse_whole_number
 from app.organisations.vocabulary import council_type_slug, region_slug
 from app.uploads import UploadRefused, csv_table

@@ -24,9 +24,9 @@ from app.database import write_transaction
 from app.email.models import OutboxMessage
 from app.email.sender import external_url, send_email
 from app.extensions import db
-from app.focus_groups.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from app.focus_groups.models import AVAILABILITY, Availability, Slot, Study, Volunteer
-from app.focus_groups.recruitment_models import VolunteerChange, VolunteerFormEmail
+from app.focus_groups.recruitment.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
+from app.focus_groups.recruitment.models import VolunteerChange, VolunteerFormEmail
 from app.focus_groups.services import email_fingerprint, new_salt, volunteer_token
 from app.identifiers import parse_id
 from app.organisations.models import Organisation

@@ -11,7 +11,6 @@ from app.auth.decorators import public, role_required
 from app.auth.roles import ADMIN, ORGANISER
 from app.extensions import db, limiter
 from app.focus_groups import bp
-from app.focus_groups.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from app.focus_groups.models import (
     ATTENDANCE,
     AVAILABILITY,
@@ -19,7 +18,9 @@ from app.focus_groups.models import (
     PLACEMENT_STATUSES,
     Study,
 )
-from app.focus_groups.recruitment import (
+from app.focus_groups.recruitment.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
+from app.focus_groups.recruitment.forms import VolunteerImportForm, slot_field_name, volunteer_form
+from app.focus_groups.recruitment.volunteering import (
     CHANGE_LIFETIME,
     FORM_EMAIL_INTERVAL,
     IMPORT_COLUMNS,
@@ -41,7 +42,6 @@ from app.focus_groups.recruitment import (
     volunteers_query,
     withdrawal_link,
 )
-from app.focus_groups.recruitment_forms import VolunteerImportForm, slot_field_name, volunteer_form
 from app.focus_groups.services import email_fingerprint, slot_ends_at, study_or_404, volunteer_or_404
 from app.identifiers import parse_id
 from app.jobs.runner import start_job

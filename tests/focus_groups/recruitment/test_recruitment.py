@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Availability, Placement, Volunteer
-from app.focus_groups.recruitment import (
+from app.focus_groups.recruitment.consent import CURRENT_CONSENT_VERSION
+from app.focus_groups.recruitment.volunteering import (
     IMPORTED_CONSENT_VERSION,
     VolunteerDetails,
     delete_volunteer,

@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.focus_groups.composition.spreadsheets import read_slots
-from app.focus_groups.recruitment.volunteering import parse_volunteer_rows
+from app.focus_groups.recruitment.importing import parse_volunteer_rows
 from app.surveys.services import ensure_default_survey
 from tests.conftest import page_text
 from tests.focus_groups.notes_support import make_session

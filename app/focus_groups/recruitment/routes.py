@@ -20,26 +20,25 @@ from app.focus_groups.models import (
 )
 from app.focus_groups.recruitment.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from app.focus_groups.recruitment.forms import VolunteerImportForm, slot_field_name, volunteer_form
-from app.focus_groups.recruitment.volunteering import (
-    CHANGE_LIFETIME,
-    FORM_EMAIL_INTERVAL,
-    IMPORT_COLUMNS,
-    IMPORTED_CONSENT_VERSION,
-    VolunteerDetails,
-    confirm_change,
+from app.focus_groups.recruitment.importing import IMPORT_COLUMNS, IMPORTED_CONSENT_VERSION, import_volunteers_csv
+from app.focus_groups.recruitment.invitations import organisations_matching, send_recruitment_invitations
+from app.focus_groups.recruitment.pool import (
     consent_text,
     deletable,
     delete_volunteer,
-    import_volunteers_csv,
+    other_records,
+    pool_for,
+    volunteers_query,
+)
+from app.focus_groups.recruitment.volunteering import (
+    CHANGE_LIFETIME,
+    FORM_EMAIL_INTERVAL,
+    VolunteerDetails,
+    confirm_change,
     open_slots,
     organisations_for_choice,
-    organisations_matching,
-    other_records,
     pending_change,
-    pool_for,
-    send_recruitment_invitations,
     volunteer_from_form,
-    volunteers_query,
     withdrawal_link,
 )
 from app.focus_groups.services import email_fingerprint, slot_ends_at, study_or_404, volunteer_or_404

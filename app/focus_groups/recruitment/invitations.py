@@ -59,3 +59,12 @@ def send_recruitment_invitations(
     return invite_each(
         organisation_ids, lambda organisation: invite_organisation_to_volunteer(study, organisation, by), progress
     )
+
+
+def recruitment_invitations_job(progress, study_id: int, organisation_ids: list[int], user_id: int) -> dict:
+    """`send_recruitment_invitations` as a background job: the outcome as the job's result."""
+    from app.auth.models import User
+
+    study = db.session.get(Study, study_id)
+    by = db.session.get(User, user_id)
+    return send_recruitment_invitations(study, organisation_ids, by=by, progress=progress).as_dict()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from app.audit.services import record
+from app.database import write_transaction
 from app.extensions import db
 from app.focus_groups.models import Availability, Slot, Study, Volunteer
 from app.focus_groups.recruitment.consent import CONSENT_TEXTS
@@ -150,15 +151,15 @@ def deletable(volunteer: Volunteer) -> bool:
 
 
 def delete_volunteer(volunteer: Volunteer, by=None) -> None:
-    """Remove a volunteer from the pool, with their availability and any proposed placement. Commits.
+    """Remove a volunteer from the pool, with their availability and any proposed placement, as one unit of work.
 
     Raises ValueError for a volunteer in a confirmed session (see `deletable`).
     """
     if not deletable(volunteer):
         raise ValueError("in a confirmed session")
-    if volunteer.placement is not None:
-        db.session.delete(volunteer.placement)
-    record("focus_groups.volunteer_deleted", volunteer, actor=by, study=volunteer.study_id, source=volunteer.source)
-    forget_pending_changes(volunteer)
-    db.session.delete(volunteer)
-    db.session.commit()
+    with write_transaction():
+        if volunteer.placement is not None:
+            db.session.delete(volunteer.placement)
+        record("focus_groups.volunteer_deleted", volunteer, actor=by, study=volunteer.study_id, source=volunteer.source)
+        forget_pending_changes(volunteer)
+        db.session.delete(volunteer)

@@ -16,12 +16,14 @@ from app.focus_groups.models import (
     AVAILABILITY,
     PLACEMENT_ROLES,
     PLACEMENT_STATUSES,
-    Study,
 )
 from app.focus_groups.recruitment.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from app.focus_groups.recruitment.forms import VolunteerImportForm, slot_field_name, volunteer_form
 from app.focus_groups.recruitment.importing import IMPORT_COLUMNS, IMPORTED_CONSENT_VERSION, import_volunteers_csv
-from app.focus_groups.recruitment.invitations import organisations_matching, send_recruitment_invitations
+from app.focus_groups.recruitment.invitations import (
+    organisations_matching,
+    recruitment_invitations_job,
+)
 from app.focus_groups.recruitment.pool import (
     consent_text,
     deletable,
@@ -190,14 +192,6 @@ def confirm_volunteer_change(study_id: int, token: str):
     )
 
 
-def _recruitment_work(progress, study_id: int, organisation_ids: list[int], user_id: int) -> dict:
-    from app.auth.models import User
-
-    study = db.session.get(Study, study_id)
-    by = db.session.get(User, user_id)
-    return send_recruitment_invitations(study, organisation_ids, by=by, progress=progress).as_dict()
-
-
 @bp.route("/<int:study_id>/recruit", methods=["GET", "POST"])
 @role_required(*MANAGERS)
 def recruit(study_id: int):
@@ -221,7 +215,7 @@ def recruit(study_id: int):
                 "invitations",
                 f"Sending recruitment invitations for '{study.title}'",
                 len(known),
-                _recruitment_work,
+                recruitment_invitations_job,
                 study.id,
                 known,
                 current_user.id,

@@ -15,9 +15,8 @@ from app.focus_groups.models import Study, Volunteer
 from app.focus_groups.recruitment.volunteering import VolunteerDetails, save_volunteer, slot_keys
 from app.focus_groups.services import email_fingerprint
 from app.identifiers import parse_id
+from app.imports import ImportResult, RowError, RowProblems, missing_columns_error
 from app.organisations.models import Organisation
-from app.organisations.services import ImportResult, RowError
-from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS, council_type_slug, region_slug
 from app.uploads import csv_table, csv_text
 
 # Imported volunteers gave their consent outside this service; the organiser confirms it on import.
@@ -33,7 +32,6 @@ IMPORT_COLUMNS = (
     "if_need_be",
 )
 OPTIONAL_IMPORT_COLUMNS = ("volunteer_id", "job_role", "access_needs")
-YES_NO = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
 
 
 # --- CSV import ----------------------------------------------------------------------------------
@@ -61,7 +59,7 @@ def _slot_key(value: str) -> str:
     return value[5:].strip() if value.startswith("slot ") else value
 
 
-def _slot_list(value: str, slot_ids_by_key: dict[str, int] | None, column: str, problems: list[str]) -> list[int]:
+def _slot_list(value: str, slot_ids_by_key: dict[str, int] | None, column: str, problems: RowProblems) -> list[int]:
     slot_ids = []
     for part in (p.strip() for p in value.split(";")):
         if not part:
@@ -72,60 +70,51 @@ def _slot_list(value: str, slot_ids_by_key: dict[str, int] | None, column: str, 
             if slot_id is not None:
                 slot_ids.append(slot_id)
             else:
-                problems.append(f"{column} '{part}' is not a slot id")
+                problems.add(f"{column} '{part}' is not a slot id")
         elif key in slot_ids_by_key:
             slot_ids.append(slot_ids_by_key[key])
         else:
             known = ", ".join(sorted(slot_ids_by_key, key=lambda k: (len(k), k))) or "none"
-            problems.append(f"{column} names slot '{part}', which is not one of this study's slots ({known})")
+            problems.add(f"{column} names slot '{part}', which is not one of this study's slots ({known})")
     return slot_ids
 
 
 def _parse_line(line_no: int, values: dict[str, str], slot_ids_by_key: dict[str, int] | None, seen: dict[str, int]):
-    problems: list[str] = []
+    problems = RowProblems()
     name = values.get("name", "")
     if not name:
-        problems.append("name is missing")
+        problems.add("name is missing")
     elif len(name) > 200:
-        problems.append("name is longer than 200 characters")
+        problems.add("name is longer than 200 characters")
     email = values.get("email", "")
     if not email:
-        problems.append("email is missing")
+        problems.add("email is missing")
     else:
         try:
             email = validate_email(email, check_deliverability=False).normalized.lower()
         except EmailNotValidError:
-            problems.append(f"email '{email}' is not a valid email address")
+            problems.add(f"email '{email}' is not a valid email address")
         else:
             if email in seen:
-                problems.append(f"{email} is also on line {seen[email]}")
+                problems.add(f"{email} is also on line {seen[email]}")
     organisation = values.get("organisation", "")
     if not organisation:
-        problems.append("organisation is missing")
+        problems.add("organisation is missing")
     elif len(organisation) > 200:
-        problems.append("organisation is longer than 200 characters")
-    region = region_slug(values.get("region", ""))
-    if region is None:
-        problems.append(f"region '{values.get('region', '')}' is not one of: {', '.join(REGIONS.values())}")
-    council_type = council_type_slug(values.get("council_type", ""))
-    if council_type is None:
-        problems.append(
-            f"council type '{values.get('council_type', '')}' is not one of: " + ", ".join(COUNCIL_TYPES.values())
-        )
-    supports = YES_NO.get(values.get("supports_schools", "").lower())
-    if supports is None:
-        problems.append(f"supports_schools '{values.get('supports_schools', '')}' must be yes or no")
+        problems.add("organisation is longer than 200 characters")
+    region = problems.region(values.get("region", ""))
+    council_type = problems.council_type(values.get("council_type", ""))
+    supports = problems.yes_no(values.get("supports_schools", ""), "supports_schools")
     available = _slot_list(values.get("available", ""), slot_ids_by_key, "available", problems)
     if_need_be = _slot_list(values.get("if_need_be", ""), slot_ids_by_key, "if_need_be", problems)
     both = set(available) & set(if_need_be)
     if both:
-        problems.append("a slot is in both available and if_need_be")
+        problems.add("a slot is in both available and if_need_be")
     job_role = values.get("job_role") or None
     if job_role and len(job_role) > 200:
-        problems.append("job_role is longer than 200 characters")
+        problems.add("job_role is longer than 200 characters")
     if problems:
-        message = "; ".join(problems)
-        return RowError(line_no, message[0].upper() + message[1:])
+        return problems.row_error(line_no)
     availability = {slot_id: "if_need_be" for slot_id in if_need_be}
     availability.update({slot_id: "yes" for slot_id in available})
     return VolunteerRow(
@@ -162,10 +151,9 @@ def parse_volunteer_rows(
     """
     table = csv_table(text)
     errors: list[RowError] = []
-    missing = [c for c in IMPORT_COLUMNS if c not in table.header]
-    if missing:
-        columns = ", ".join(IMPORT_COLUMNS)
-        errors.append(RowError(1, f"The first line must name the columns {columns} (missing: {', '.join(missing)})"))
+    header_error = missing_columns_error(table.header, IMPORT_COLUMNS)
+    if header_error:
+        errors.append(header_error)
         return [], errors
     rows: list[VolunteerRow] = []
     seen: dict[str, int] = {}

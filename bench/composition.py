@@ -44,7 +44,7 @@ HEADINGS = ("Volunteers", "Slots", "Model variables", "Median time", "Fastest", 
 
 def pool(size: int, slots: int, seed: int = SEED):
     """A deterministic synthetic pool of volunteers and candidate slots."""
-    from app.focus_groups.composition import Person, SlotOption
+    from app.focus_groups.composition.optimiser import Person, SlotOption
     from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 
     rnd = random.Random(f"{seed}-{size}-{slots}")
@@ -75,7 +75,7 @@ def pool(size: int, slots: int, seed: int = SEED):
 
 def baseline_seconds(runs: int) -> float:
     """Median time for CBC, through the same PuLP path, to solve a one-variable model."""
-    from app.focus_groups.composition import _solver
+    from app.focus_groups.composition.optimiser import _solver
 
     times = []
     for _ in range(runs):
@@ -90,7 +90,7 @@ def baseline_seconds(runs: int) -> float:
 
 def upper_bound(people, rules) -> float:
     """The objective if every group were at target size with all-distinct regions and types."""
-    from app.focus_groups.composition import (
+    from app.focus_groups.composition.optimiser import (
         WEIGHT_GROUP,
         WEIGHT_REGION,
         WEIGHT_SCHOOLS_MIX,
@@ -108,7 +108,7 @@ def upper_bound(people, rules) -> float:
 
 def measure(size: int, runs: int) -> dict:
     """Time compose() on one pool size."""
-    from app.focus_groups.composition import Rules, compose, violations
+    from app.focus_groups.composition.optimiser import Rules, compose, violations
 
     people, options = pool(size, SLOTS)
     rules = Rules(groups=3, min_size=4, target_size=6, max_size=8, places_per_reserve=5)

@@ -22,12 +22,12 @@ from app.auth.models import RecoveryCode, User
 from app.auth.services import invite_person
 from app.email.models import OutboxMessage
 from app.extensions import db
-from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Placement, Volunteer
 from app.focus_groups.notes.debrief import save_debrief
 from app.focus_groups.notes.output import notes_table
 from app.focus_groups.notes.pseudonyms import people_to_hide, pseudonymise, scrub_stored_notes
 from app.focus_groups.notes.taking import NoteInput, StaleNote, add_note, edit_note
+from app.focus_groups.recruitment.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.scheduling.emails import email_volunteer
 from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 from app.focus_groups.services import new_salt, volunteer_token

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.clock import LONDON, aware, utcnow
 from app.extensions import db
-from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Availability, Study, Volunteer
 from app.focus_groups.notes.access import session_participants
 from app.focus_groups.notes.debrief import save_debrief
 from app.focus_groups.notes.models import Note
 from app.focus_groups.notes.proportions import save_proportions, share_field
 from app.focus_groups.notes.taking import NoteInput, add_note
+from app.focus_groups.recruitment.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.services import new_salt
 from app.focus_groups.studies.services import add_slot, create_study
 from app.organisations.models import Organisation
@@ -105,7 +105,7 @@ def load_demo_study(now: datetime | None = None) -> int:
         added += 1
     db.session.flush()
 
-    from app.focus_groups.planning import compose_study, current_groups
+    from app.focus_groups.composition.planning import compose_study, current_groups
 
     compose_study(study, by=organiser)
     db.session.flush()

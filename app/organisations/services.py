@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from app.audit.services import record
 from app.database import write_transaction
 from app.extensions import db
+from app.imports import ImportResult, RowError, RowProblems, missing_columns_error
 from app.organisations.models import Organisation
-from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS, council_type_slug, region_slug
 from app.uploads import CsvTable, csv_table, csv_text
 
 IMPORT_COLUMNS = ("name", "region", "council_type", "contact_email")
@@ -59,27 +59,6 @@ def delete_organisation(org: Organisation) -> None:
 
 
 @dataclass
-class RowError:
-    """A problem with one line of an import file."""
-
-    line: int
-    message: str
-
-
-@dataclass
-class ImportResult:
-    """What an import did, or why it did nothing."""
-
-    created: int = 0
-    updated: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-@dataclass
 class _Row:
     line: int
     name: str
@@ -89,46 +68,32 @@ class _Row:
 
 
 def _parse(table: CsvTable, result: ImportResult) -> list[_Row]:
-    missing = [c for c in IMPORT_COLUMNS if c not in table.header]
-    if missing:
-        result.errors.append(
-            RowError(
-                1,
-                "The first line must name the columns "
-                + ", ".join(IMPORT_COLUMNS)
-                + f" (missing: {', '.join(missing)})",
-            )
-        )
+    header_error = missing_columns_error(table.header, IMPORT_COLUMNS)
+    if header_error:
+        result.errors.append(header_error)
         return []
     rows: list[_Row] = []
     seen: dict[str, int] = {}
     for row in table.rows:
         line_no, values = row.line, row.values
-        problems = []
+        problems = RowProblems()
         name = values.get("name", "")
         if not name:
-            problems.append("name is missing")
+            problems.add("name is missing")
         elif len(name) > 200:
-            problems.append("name is longer than 200 characters")
+            problems.add("name is longer than 200 characters")
         elif name.lower() in seen:
-            problems.append(f"{name} is also on line {seen[name.lower()]}")
-        region = region_slug(values.get("region", ""))
-        if region is None:
-            problems.append(f"region '{values.get('region', '')}' is not one of: {', '.join(REGIONS.values())}")
-        council_type = council_type_slug(values.get("council_type", ""))
-        if council_type is None:
-            problems.append(
-                f"council type '{values.get('council_type', '')}' is not one of: " + ", ".join(COUNCIL_TYPES.values())
-            )
+            problems.add(f"{name} is also on line {seen[name.lower()]}")
+        region = problems.region(values.get("region", ""))
+        council_type = problems.council_type(values.get("council_type", ""))
         email = values.get("contact_email") or None
         if email:
             try:
                 email = validate_email(email, check_deliverability=False).normalized.lower()
             except EmailNotValidError:
-                problems.append(f"contact email '{email}' is not a valid email address")
+                problems.add(f"contact email '{email}' is not a valid email address")
         if problems:
-            message = "; ".join(problems)
-            result.errors.append(RowError(line_no, message[0].upper() + message[1:]))
+            result.errors.append(problems.row_error(line_no))
             continue
         seen[name.lower()] = line_no
         rows.append(_Row(line_no, name, region, council_type, email))

@@ -119,7 +119,7 @@ RULES: tuple[RetentionRule, ...] = (
     RetentionRule(
         "pending_changes",
         "Volunteers' unconfirmed changes",
-        "app.focus_groups.recruitment.CHANGE_LIFETIME",
+        "app.focus_groups.recruitment.volunteering.CHANGE_LIFETIME",
         "days",
         "after they were given, when the confirmation link expires (or as soon as it is used)",
         "the new details are deleted; the record of the link follows 30 days after it expired",
@@ -350,8 +350,8 @@ def _delete_jobs(cutoff: datetime) -> Callable[[Sequence[int], datetime], int]:
 
 
 def _pending_change_condition(now: datetime):
-    from app.focus_groups.recruitment import CHANGE_RECORD_KEPT
-    from app.focus_groups.recruitment_models import VolunteerChange
+    from app.focus_groups.recruitment.models import VolunteerChange
+    from app.focus_groups.recruitment.volunteering import CHANGE_RECORD_KEPT
 
     over = or_(VolunteerChange.used_at.is_not(None), VolunteerChange.expires_at <= now)
     # Cleared details are JSON null, which SQL sees as the text 'null' rather than NULL.
@@ -360,7 +360,7 @@ def _pending_change_condition(now: datetime):
 
 
 def _due_pending_changes(cutoff: datetime, now: datetime) -> list[int]:
-    from app.focus_groups.recruitment_models import VolunteerChange
+    from app.focus_groups.recruitment.models import VolunteerChange
 
     query = select(VolunteerChange.id).where(_pending_change_condition(now)).order_by(VolunteerChange.id)
     return list(db.session.scalars(query))
@@ -368,7 +368,7 @@ def _due_pending_changes(cutoff: datetime, now: datetime) -> list[int]:
 
 def _purge_pending_changes(cutoff: datetime) -> Callable[[Sequence[int], datetime], int]:
     def apply(ids: Sequence[int], now: datetime) -> int:
-        from app.focus_groups.recruitment import purge_volunteer_changes
+        from app.focus_groups.recruitment.volunteering import purge_volunteer_changes
 
         with write_transaction():
             # The volunteer form's own tidying (which otherwise runs only when the form is used).

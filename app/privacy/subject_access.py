@@ -315,7 +315,7 @@ def _audit_rows(subject: Subject) -> list[dict]:
 def _volunteer_tables(subject: Subject) -> dict[str, list[dict]]:
     from app.focus_groups.models import ATTENDANCE, AVAILABILITY, PLACEMENT_ROLES, PLACEMENT_STATUSES, Slot
     from app.focus_groups.notes.models import USER_CATEGORIES, Note, ProportionEstimate
-    from app.focus_groups.recruitment import consent_text
+    from app.focus_groups.recruitment.pool import consent_text
 
     tables: dict[str, list[dict]] = {
         name: [] for name in ("volunteer_records", "consent", "availability", "placements", "notes", "proportions")

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.extensions import db
-from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Availability, Volunteer
+from app.focus_groups.recruitment.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.services import new_salt
 from app.focus_groups.studies.services import add_slot, create_study
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.focus_groups.recruitment import parse_volunteer_rows
-from app.focus_groups.spreadsheets import read_slots
+from app.focus_groups.composition.spreadsheets import read_slots
+from app.focus_groups.recruitment.importing import parse_volunteer_rows
 from app.surveys.services import ensure_default_survey
 from tests.conftest import page_text
 from tests.focus_groups.notes.support import make_session

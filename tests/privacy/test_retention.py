@@ -16,7 +16,7 @@ from app.auth.models import AccountToken
 from app.email.models import OutboxMessage
 from app.extensions import db
 from app.focus_groups.models import Volunteer
-from app.focus_groups.recruitment_models import VolunteerChange
+from app.focus_groups.recruitment.models import VolunteerChange
 from app.focus_groups.studies.services import add_slot
 from app.jobs.models import Job
 from app.privacy.retention import (

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from werkzeug.datastructures import MultiDict
 
 from app.focus_groups.notes.taking import NoteInput
-from app.focus_groups.recruitment_forms import without_nul
+from app.focus_groups.recruitment.forms import without_nul
 
 GENERAL = "general"  # the composer's value for a note not placed against a guide question
 

@@ -49,7 +49,7 @@ from app.focus_groups.notes.taking import (
     session_notes,
     session_revisions,
 )
-from app.focus_groups.recruitment_forms import without_nul
+from app.focus_groups.recruitment.forms import without_nul
 from app.focus_groups.services import slot_ends_at
 from app.identifiers import get_or_404
 from app.tables import write_table

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from app.clock import aware, utcnow
 from app.extensions import db
+from app.focus_groups.composition.planning import organisation_key
 from app.focus_groups.models import Placement, Slot
-from app.focus_groups.planning import organisation_key
 
 ACTIVE = ("proposed", "invited", "accepted")  # a participant still expected to come
 ATTENDING = ("invited", "accepted")  # invited: told of every change and reminded

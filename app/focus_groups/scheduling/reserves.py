@@ -12,9 +12,9 @@ from sqlalchemy import update
 from app.audit.services import record
 from app.clock import utcnow
 from app.extensions import db
-from app.focus_groups.composition import reserve_preference
+from app.focus_groups.composition.optimiser import reserve_preference
+from app.focus_groups.composition.planning import organisation_key
 from app.focus_groups.models import Placement, Slot
-from app.focus_groups.planning import organisation_key
 from app.focus_groups.scheduling.emails import email_volunteer, notify_organisers
 from app.focus_groups.scheduling.placements import (
     is_upcoming_session,

@@ -14,7 +14,7 @@ from app.database import write_transaction
 from app.email.sender import send_email_after_commit
 from app.extensions import db
 from app.focus_groups.models import Volunteer
-from app.focus_groups.recruitment import forget_pending_changes
+from app.focus_groups.recruitment.volunteering import forget_pending_changes
 from app.focus_groups.scheduling.emails import own_cancellation
 from app.focus_groups.scheduling.placements import ACTIVE, ATTENDING, has_started, is_upcoming_session, lock_slot
 from app.focus_groups.scheduling.reserves import fill_vacancy

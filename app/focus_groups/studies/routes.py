@@ -10,8 +10,8 @@ from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ORGANISER
 from app.clock import from_london, london
 from app.focus_groups import bp
+from app.focus_groups.composition.planning import current_groups
 from app.focus_groups.models import GuideQuestion, Slot, Study
-from app.focus_groups.planning import current_groups
 from app.focus_groups.services import slot_or_404, study_or_404
 from app.focus_groups.studies import services
 from app.focus_groups.studies.forms import GuideQuestionForm, SlotForm, StudyForm

@@ -992,7 +992,7 @@ def test_a_decline_submitted_twice_at_once_promotes_one_reserve(app, mailbox, gr
 
 
 def test_the_plan_lists_reserves_best_fit_first_as_a_promotion_ranks_them(client, signed_in, group):
-    from app.focus_groups.planning import current_groups
+    from app.focus_groups.composition.planning import current_groups
 
     study, slot, _participants, _reserves = group
     view = next(v for v in current_groups(study) if v.slot.id == slot.id)

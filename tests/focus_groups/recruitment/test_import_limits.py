@@ -8,8 +8,8 @@ import io
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.focus_groups.composition.spreadsheets import read_slots
 from app.focus_groups.models import Volunteer
-from app.focus_groups.spreadsheets import read_slots
 from tests.conftest import page_text
 
 HEADER = "volunteer_id,name,email,organisation,region,council_type,supports_schools,available,if_need_be\n"

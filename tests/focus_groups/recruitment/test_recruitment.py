@@ -9,21 +9,12 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from app.focus_groups.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.models import Availability, Placement, Volunteer
-from app.focus_groups.recruitment import (
-    IMPORTED_CONSENT_VERSION,
-    VolunteerDetails,
-    delete_volunteer,
-    import_volunteers_csv,
-    other_records,
-    parse_volunteer_rows,
-    pool_for,
-    save_volunteer,
-    send_recruitment_invitations,
-    slot_keys,
-    volunteer_from_form,
-)
+from app.focus_groups.recruitment.consent import CURRENT_CONSENT_VERSION
+from app.focus_groups.recruitment.importing import IMPORTED_CONSENT_VERSION, import_volunteers_csv, parse_volunteer_rows
+from app.focus_groups.recruitment.invitations import send_recruitment_invitations
+from app.focus_groups.recruitment.pool import delete_volunteer, other_records, pool_for
+from app.focus_groups.recruitment.volunteering import VolunteerDetails, save_volunteer, slot_keys, volunteer_from_form
 from app.uploads import UploadRefused
 from tests.conftest import text_part
 

@@ -71,8 +71,8 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_written(runner, tmp_path):
     )
     result, output = run(runner, tmp_path, bad)
     assert result.exit_code != 0
-    assert "volunteers.csv, line 2: region 'Atlantis' is not one of the regions" in result.output
-    assert "volunteers.csv, line 3: council_type 'Parish' is not a council type" in result.output
+    assert "volunteers.csv, line 2: region 'Atlantis' is not one of: North East," in result.output
+    assert "volunteers.csv, line 3: council type 'Parish' is not one of: " in result.output
     assert "volunteers.csv, line 3: supports_schools 'maybe' must be yes or no" in result.output
     assert "volunteers.csv, line 3: available names slots that are not in the sessions file: fri" in result.output
     assert "volunteers.csv, line 4: volunteer_id v1 appears twice" in result.output
@@ -89,7 +89,8 @@ def test_bad_sessions_file_is_reported(runner, tmp_path):
     assert "slots.csv, line 3: capacity 'none' is not a whole number" in result.output
     assert not output.exists()
     missing = run(runner, tmp_path, "volunteer_id,name\n")[0]
-    assert "missing columns: email, organisation" in missing.output
+    assert "line 1: The first line must name the columns volunteer_id, name, email" in missing.output
+    assert "(missing: email, organisation, " in missing.output
 
 
 def test_a_file_that_is_not_text_is_refused_in_one_line(runner, tmp_path):

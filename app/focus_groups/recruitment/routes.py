@@ -11,37 +11,38 @@ from app.auth.decorators import public, role_required
 from app.auth.roles import ADMIN, ORGANISER
 from app.extensions import db, limiter
 from app.focus_groups import bp
-from app.focus_groups.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from app.focus_groups.models import (
     ATTENDANCE,
     AVAILABILITY,
     PLACEMENT_ROLES,
     PLACEMENT_STATUSES,
-    Study,
 )
-from app.focus_groups.recruitment import (
-    CHANGE_LIFETIME,
-    FORM_EMAIL_INTERVAL,
-    IMPORT_COLUMNS,
-    IMPORTED_CONSENT_VERSION,
-    VolunteerDetails,
-    confirm_change,
+from app.focus_groups.recruitment.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
+from app.focus_groups.recruitment.forms import VolunteerImportForm, slot_field_name, volunteer_form
+from app.focus_groups.recruitment.importing import IMPORT_COLUMNS, IMPORTED_CONSENT_VERSION, import_volunteers_csv
+from app.focus_groups.recruitment.invitations import (
+    organisations_matching,
+    recruitment_invitations_job,
+)
+from app.focus_groups.recruitment.pool import (
     consent_text,
     deletable,
     delete_volunteer,
-    import_volunteers_csv,
+    other_records,
+    pool_for,
+    volunteers_query,
+)
+from app.focus_groups.recruitment.volunteering import (
+    CHANGE_LIFETIME,
+    FORM_EMAIL_INTERVAL,
+    VolunteerDetails,
+    confirm_change,
     open_slots,
     organisations_for_choice,
-    organisations_matching,
-    other_records,
     pending_change,
-    pool_for,
-    send_recruitment_invitations,
     volunteer_from_form,
-    volunteers_query,
     withdrawal_link,
 )
-from app.focus_groups.recruitment_forms import VolunteerImportForm, slot_field_name, volunteer_form
 from app.focus_groups.services import email_fingerprint, slot_ends_at, study_or_404, volunteer_or_404
 from app.identifiers import parse_id
 from app.jobs.runner import start_job
@@ -191,14 +192,6 @@ def confirm_volunteer_change(study_id: int, token: str):
     )
 
 
-def _recruitment_work(progress, study_id: int, organisation_ids: list[int], user_id: int) -> dict:
-    from app.auth.models import User
-
-    study = db.session.get(Study, study_id)
-    by = db.session.get(User, user_id)
-    return send_recruitment_invitations(study, organisation_ids, by=by, progress=progress).as_dict()
-
-
 @bp.route("/<int:study_id>/recruit", methods=["GET", "POST"])
 @role_required(*MANAGERS)
 def recruit(study_id: int):
@@ -222,7 +215,7 @@ def recruit(study_id: int):
                 "invitations",
                 f"Sending recruitment invitations for '{study.title}'",
                 len(known),
-                _recruitment_work,
+                recruitment_invitations_job,
                 study.id,
                 known,
                 current_user.id,

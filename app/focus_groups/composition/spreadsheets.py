@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.focus_groups.composition import Composition, Person, SlotOption
+from app.focus_groups.composition.optimiser import Composition, Person, SlotOption
+from app.imports import RowProblems, missing_columns_error
 from app.numbers import NumberError, parse_whole_number
-from app.organisations.vocabulary import council_type_slug, region_slug
 from app.uploads import UploadRefused, csv_table
 
 VOLUNTEER_COLUMNS = (
@@ -31,8 +31,6 @@ VOLUNTEER_COLUMNS = (
 SLOT_COLUMNS = ("slot_id", "starts_at", "capacity")
 MAX_CAPACITY = 1000  # places in one slot: far above any focus group, low enough that the optimiser stays small
 GROUP_COLUMNS = ("volunteer_id", "slot_id", "role")
-YES = {"yes", "y", "true", "1"}
-NO = {"no", "n", "false", "0"}
 
 
 @dataclass
@@ -53,9 +51,9 @@ def _rows(text: str, name: str, columns: Iterable[str]) -> tuple[list[tuple[int,
         table = csv_table(text)
     except UploadRefused as refusal:
         return [], [SheetProblem(name, 1, str(refusal))]
-    missing = [c for c in columns if c not in table.header]
-    if missing:
-        return [], [SheetProblem(name, 1, f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")]
+    header_error = missing_columns_error(table.header, columns)
+    if header_error:
+        return [], [SheetProblem(name, header_error.line, header_error.message)]
     return [(row.line, row.values) for row in table.rows], []
 
 
@@ -103,36 +101,28 @@ def read_volunteers(
     people: list[Person] = []
     seen: set[str] = set()
     for line, row in rows:
-        row_problems = []
+        row_problems = RowProblems()
         volunteer_id = row["volunteer_id"]
         if not volunteer_id:
-            row_problems.append("volunteer_id is empty")
+            row_problems.add("volunteer_id is empty")
         elif volunteer_id in seen:
-            row_problems.append(f"volunteer_id {volunteer_id} appears twice")
+            row_problems.add(f"volunteer_id {volunteer_id} appears twice")
         seen.add(volunteer_id)
-        region = region_slug(row["region"]) if row["region"] else None
-        if region is None:
-            row_problems.append(f"region '{row['region']}' is not one of the regions (for example 'North East')")
-        council_type = council_type_slug(row["council_type"]) if row["council_type"] else None
-        if council_type is None:
-            row_problems.append(
-                f"council_type '{row['council_type']}' is not a council type (for example 'Unitary authority')"
-            )
-        schools = row["supports_schools"].lower()
-        if schools not in YES | NO:
-            row_problems.append(f"supports_schools '{row['supports_schools']}' must be yes or no")
+        region = row_problems.region(row["region"])
+        council_type = row_problems.council_type(row["council_type"])
+        schools = row_problems.yes_no(row["supports_schools"], "supports_schools")
         lists = {}
         for column in ("available", "if_need_be"):
             ids = [part.strip() for part in row[column].split(";") if part.strip()]
             unknown = [i for i in ids if i not in slot_ids]
             if unknown:
-                row_problems.append(f"{column} names slots that are not in the sessions file: {', '.join(unknown)}")
+                row_problems.add(f"{column} names slots that are not in the sessions file: {', '.join(unknown)}")
             lists[column] = frozenset(ids)
         both = lists["available"] & lists["if_need_be"]
         if both:
-            row_problems.append(f"slots {', '.join(sorted(both))} are in both available and if_need_be")
+            row_problems.add(f"slots {', '.join(sorted(both))} are in both available and if_need_be")
         if row_problems:
-            problems.extend(SheetProblem(name, line, message) for message in row_problems)
+            problems.extend(SheetProblem(name, line, message) for message in row_problems.messages)
             continue
         organisation = " ".join(row["organisation"].lower().split()) or f"(volunteer {volunteer_id})"
         people.append(
@@ -141,7 +131,7 @@ def read_volunteers(
                 organisation=organisation,
                 region=region,
                 council_type=council_type,
-                supports_schools=schools in YES,
+                supports_schools=schools,
                 available=lists["available"],
                 if_need_be=lists["if_need_be"],
             )

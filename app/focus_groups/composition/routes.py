@@ -1,4 +1,6 @@
-"""Organisers plan the groups: run the optimiser, read its explanation, lock people in or out, move by hand."""
+"""Organisers plan the groups: run the optimiser, read its explanation, lock people in or out, move by hand.
+
+Each view parses the form and calls one service in planning.py, which owns its transaction."""
 
 from __future__ import annotations
 
@@ -6,22 +8,21 @@ from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN, ORGANISER
-from app.extensions import db
 from app.focus_groups import bp
-from app.focus_groups.composition import CompositionError
-from app.focus_groups.planning import (
+from app.focus_groups.composition.optimiser import CompositionError
+from app.focus_groups.composition.planning import (
     active_volunteers,
-    compose_study,
     current_groups,
     locks_for,
     move_volunteer,
     not_placed,
     plan_warnings,
     preload,
+    propose_groups,
+    propose_groups_job,
     set_lock,
     slot_label,
 )
@@ -59,7 +60,7 @@ def groups(study_id: int):
     shown = leftovers[(page - 1) * NOT_PLACED_PER_PAGE : page * NOT_PLACED_PER_PAGE]
     report = study.composition_report or {}
     return render_template(
-        "focus_groups/groups/plan.html",
+        "focus_groups/composition/plan.html",
         study=study,
         groups=current_groups(study),
         warnings=plan_warnings(study),
@@ -90,48 +91,16 @@ def compose(study_id: int):
             "composition",
             f"Proposing groups for ‘{study.title}’",
             3,
-            _compose_work,
+            propose_groups_job,
             study.id,
             current_user.id,
             created_by=current_user,
             return_url=url_for("focus_groups.groups", study_id=study.id),
         )
         return redirect(url_for("jobs.show", job_id=job.id))
-    outcome = _compose(study, current_user)
+    outcome = propose_groups(study, current_user)
     flash(outcome["message"], "success" if outcome["ok"] else "important")
     return redirect(url_for("focus_groups.groups", study_id=study.id))
-
-
-def _compose(study, by) -> dict:
-    """Run the optimiser for a study and commit; the outcome in words for the organiser."""
-    try:
-        result = compose_study(study, by=by)
-        db.session.commit()
-    except CompositionError as exc:
-        db.session.rollback()
-        return {"ok": False, "message": f"No groups were proposed: {exc}"}
-    except IntegrityError:  # someone changed the groups at the same moment: nothing of this run is kept
-        db.session.rollback()
-        return {"ok": False, "message": "The groups changed while they were being planned: propose them again."}
-    if not (study.composition_report or {}).get("groups_wanted"):
-        return {"ok": True, "message": "Every group the study asks for is already confirmed: nothing to plan."}
-    if result.groups_formed == 0:
-        return {"ok": False, "message": "No group can be formed yet: too few volunteers can make the same slot."}
-    proven = "the best possible under the rules" if result.optimal else "the best found in the time allowed"
-    plural = "" if result.groups_formed == 1 else "s"
-    return {"ok": True, "message": f"{result.groups_formed} group{plural} proposed: {proven}."}
-
-
-def _compose_work(progress, study_id: int, user_id: int) -> dict:
-    """The optimiser as a background job, for large pools."""
-    from app.auth.models import User
-    from app.focus_groups.models import Study
-
-    progress(1, "building the model and finding the best groups")
-    study = db.session.get(Study, study_id)
-    outcome = _compose(study, db.session.get(User, user_id))
-    progress(3, "done")
-    return outcome
 
 
 @bp.route("/<int:study_id>/groups/move", methods=["POST"])
@@ -152,10 +121,8 @@ def move(study_id: int):
     try:
         move_volunteer(study, volunteer, slot, role, by=current_user)
     except CompositionError as exc:
-        db.session.rollback()
         flash(str(exc), "important")
     else:
-        db.session.commit()
         where = f"{slot_label(slot)} as a {role}" if slot else "out of the groups"
         flash(f"{volunteer.display_name} moved {where}.", "success")
     return redirect(url_for("focus_groups.groups", study_id=study.id))
@@ -174,7 +141,6 @@ def lock(study_id: int):
     slot = slot_or_404(study, form.slot_id.data)
     kind = None if form.kind.data == "none" else form.kind.data
     set_lock(study, volunteer, slot, kind, by=current_user)
-    db.session.commit()
     words = {"in": "will be kept in", "out": "will be kept out of", None: "is no longer locked to"}
     flash(f"{volunteer.display_name} {words[kind]} {slot_label(slot)} when groups are next proposed.", "success")
     return redirect(url_for("focus_groups.groups", study_id=study.id))

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
+from app.focus_groups.composition.planning import compose_study, current_groups, plan_warnings
 from app.focus_groups.models import CompositionLock, Placement
-from app.focus_groups.planning import compose_study, current_groups, plan_warnings
 from tests.conftest import page_text
 
 MIX = [
@@ -174,7 +174,7 @@ def test_a_volunteer_of_another_study_cannot_be_moved(client, signed_in, make_st
 
 
 def test_large_pools_are_composed_in_a_background_job_with_progress(client, signed_in, make_study, make_volunteer):
-    from app.focus_groups import composition_routes
+    from app.focus_groups.composition import routes as composition_routes
 
     signed_in("organiser")
     study = make_study(slots=2)

@@ -11,11 +11,11 @@ from sqlalchemy import func, select, update
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.focus_groups.models import Placement, Volunteer
-from app.focus_groups.recruitment import save_volunteer
-from app.focus_groups.recruitment_models import VolunteerFormEmail
+from app.focus_groups.recruitment.models import VolunteerFormEmail
+from app.focus_groups.recruitment.volunteering import save_volunteer
 from app.focus_groups.studies.services import add_slot
 from tests.conftest import link_in, page_text, text_part
-from tests.focus_groups.test_recruitment import HEADER, details
+from tests.focus_groups.recruitment.test_recruitment import HEADER, details
 
 
 def form_data(study, org, **overrides) -> dict:

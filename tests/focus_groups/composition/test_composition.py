@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.focus_groups.composition import (
+from app.focus_groups.composition.optimiser import (
     REASON_NOT_NEEDED,
     REASON_ORGANISATION,
     REASON_RESERVE,

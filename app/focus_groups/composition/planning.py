@@ -3,6 +3,10 @@
 Confirmed groups are left as they are; the optimiser plans the remaining groups from the candidate
 slots and the volunteers not already in a confirmed group. Its proposal is stored as placements
 (status "proposed"), with the explanation in `study.composition_report`.
+
+`propose_groups`, `move_volunteer` and `set_lock` are services: each is one unit of work and owns its
+transaction. `compose_study` is the building block under `propose_groups` (the demo data calls it
+inside its own transaction).
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.audit.services import record
 from app.clock import aware, london, utcnow
+from app.database import write_transaction
 from app.extensions import db
-from app.focus_groups.composition import (
+from app.focus_groups.composition.optimiser import (
     REASON_ORGANISATION,
     REASONS,
     Composition,
@@ -221,6 +227,35 @@ def compose_study(study: Study, by=None, now=None) -> Composition:
     return result
 
 
+def propose_groups(study: Study, by=None) -> dict:
+    """Run the optimiser for a study as one unit of work; the outcome in words for the organiser."""
+    try:
+        with write_transaction():
+            result = compose_study(study, by=by)
+    except CompositionError as exc:
+        return {"ok": False, "message": f"No groups were proposed: {exc}"}
+    except IntegrityError:  # someone changed the groups at the same moment: nothing of this run is kept
+        return {"ok": False, "message": "The groups changed while they were being planned: propose them again."}
+    if not (study.composition_report or {}).get("groups_wanted"):
+        return {"ok": True, "message": "Every group the study asks for is already confirmed: nothing to plan."}
+    if result.groups_formed == 0:
+        return {"ok": False, "message": "No group can be formed yet: too few volunteers can make the same slot."}
+    proven = "the best possible under the rules" if result.optimal else "the best found in the time allowed"
+    plural = "" if result.groups_formed == 1 else "s"
+    return {"ok": True, "message": f"{result.groups_formed} group{plural} proposed: {proven}."}
+
+
+def propose_groups_job(progress, study_id: int, user_id: int) -> dict:
+    """`propose_groups` as a background job, for large pools."""
+    from app.auth.models import User
+
+    progress(1, "building the model and finding the best groups")
+    study = db.session.get(Study, study_id)
+    outcome = propose_groups(study, db.session.get(User, user_id))
+    progress(3, "done")
+    return outcome
+
+
 @dataclass
 class GroupView:
     """One planned or confirmed group, as the plan page shows it."""
@@ -289,63 +324,71 @@ def move_volunteer(study: Study, volunteer: Volunteer, slot: Slot | None, role: 
     """Put a volunteer in a group by hand (as participant or reserve), or take them out (slot None).
 
     Moves into or out of a confirmed group are refused: those go through invitations, declines and
-    withdrawals, so that nobody's calendar is wrong.
+    withdrawals, so that nobody's calendar is wrong. One unit of work: raises CompositionError, changing nothing.
     """
-    if role not in ("participant", "reserve"):
-        raise CompositionError("Choose participant or reserve.")
-    existing = _placement_map(study).get(volunteer.id)
-    if existing is not None and existing.slot.status == "confirmed":
-        raise CompositionError(f"{volunteer.display_name} is in a confirmed group: change it from the session page.")
-    if slot is not None and slot.status != "candidate":
-        raise CompositionError("People can be moved only into groups that are not yet confirmed.")
-    if volunteer.withdrawn_at is not None:
-        raise CompositionError(f"{volunteer.display_name} has withdrawn.")
-    if existing is not None:
-        db.session.delete(existing)
-        db.session.flush()
-    if slot is not None:
-        rank = None
-        if role == "reserve":
-            ranks = [p.reserve_rank or 0 for p in slot.placements if p.role == "reserve"]
-            rank = max(ranks, default=0) + 1
-        db.session.add(
-            Placement(
-                study_id=study.id,
-                slot_id=slot.id,
-                volunteer_id=volunteer.id,
-                role=role,
-                reserve_rank=rank,
-                status="proposed",
-                if_need_be=volunteer.answer_for(slot.id) != "yes",
+    with write_transaction():
+        if role not in ("participant", "reserve"):
+            raise CompositionError("Choose participant or reserve.")
+        existing = _placement_map(study).get(volunteer.id)
+        if existing is not None and existing.slot.status == "confirmed":
+            raise CompositionError(
+                f"{volunteer.display_name} is in a confirmed group: change it from the session page."
             )
+        if slot is not None and slot.status != "candidate":
+            raise CompositionError("People can be moved only into groups that are not yet confirmed.")
+        if volunteer.withdrawn_at is not None:
+            raise CompositionError(f"{volunteer.display_name} has withdrawn.")
+        if existing is not None:
+            db.session.delete(existing)
+            db.session.flush()
+        if slot is not None:
+            rank = None
+            if role == "reserve":
+                ranks = [p.reserve_rank or 0 for p in slot.placements if p.role == "reserve"]
+                rank = max(ranks, default=0) + 1
+            db.session.add(
+                Placement(
+                    study_id=study.id,
+                    slot_id=slot.id,
+                    volunteer_id=volunteer.id,
+                    role=role,
+                    reserve_rank=rank,
+                    status="proposed",
+                    if_need_be=volunteer.answer_for(slot.id) != "yes",
+                )
+            )
+        db.session.flush()
+        db.session.expire(study)
+        record(
+            "focus_groups.moved",
+            volunteer,
+            actor=by,
+            study=study.id,
+            slot=slot.id if slot else None,
+            role=role if slot else "not placed",
         )
-    db.session.flush()
-    db.session.expire(study)
-    record(
-        "focus_groups.moved",
-        volunteer,
-        actor=by,
-        study=study.id,
-        slot=slot.id if slot else None,
-        role=role if slot else "not placed",
-    )
 
 
 def set_lock(study: Study, volunteer: Volunteer, slot: Slot, kind: str | None, by=None) -> None:
     """Lock a volunteer into ("in") or out of ("out") a group for the next run, or clear it (None)."""
-    if kind not in (None, "in", "out"):
-        raise CompositionError("Choose in, out or none.")
-    db.session.execute(
-        delete(CompositionLock).where(CompositionLock.volunteer_id == volunteer.id, CompositionLock.slot_id == slot.id)
-    )
-    if kind == "in":  # one group only
+    with write_transaction():
+        if kind not in (None, "in", "out"):
+            raise CompositionError("Choose in, out or none.")
         db.session.execute(
-            delete(CompositionLock).where(CompositionLock.volunteer_id == volunteer.id, CompositionLock.kind == "in")
+            delete(CompositionLock).where(
+                CompositionLock.volunteer_id == volunteer.id, CompositionLock.slot_id == slot.id
+            )
         )
-    if kind:
-        db.session.add(CompositionLock(study_id=study.id, volunteer_id=volunteer.id, slot_id=slot.id, kind=kind))
-    db.session.flush()
-    record("focus_groups.lock", volunteer, actor=by, study=study.id, slot=slot.id, kind=kind or "cleared")
+        if kind == "in":  # one group only
+            db.session.execute(
+                delete(CompositionLock).where(
+                    CompositionLock.volunteer_id == volunteer.id, CompositionLock.kind == "in"
+                )
+            )
+        if kind:
+            db.session.add(CompositionLock(study_id=study.id, volunteer_id=volunteer.id, slot_id=slot.id, kind=kind))
+        db.session.flush()
+        record("focus_groups.lock", volunteer, actor=by, study=study.id, slot=slot.id, kind=kind or "cleared")
 
 
 def locks_for(study: Study) -> dict[int, list[CompositionLock]]:

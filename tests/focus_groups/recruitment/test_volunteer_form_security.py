@@ -17,12 +17,12 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.focus_groups.models import Volunteer
-from app.focus_groups.recruitment import confirm_change, purge_volunteer_changes, volunteer_from_form
-from app.focus_groups.recruitment_models import VolunteerChange, VolunteerFormEmail
+from app.focus_groups.recruitment.models import VolunteerChange, VolunteerFormEmail
+from app.focus_groups.recruitment.volunteering import confirm_change, purge_volunteer_changes, volunteer_from_form
 from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 from tests.conftest import link_in, page_text, text_part
-from tests.focus_groups.test_recruitment import details
-from tests.focus_groups.test_recruitment_routes import an_hour_passes, form_data
+from tests.focus_groups.recruitment.test_recruitment import details
+from tests.focus_groups.recruitment.test_recruitment_routes import an_hour_passes, form_data
 
 HOSTILE = {
     "name": "Your account is locked visit evil.example now",

@@ -1,0 +1,70 @@
+"""Recruitment invitations: emailing member organisations a link to a study's volunteer form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import select
+
+from app.audit.services import record
+from app.database import write_transaction
+from app.email.sender import send_email
+from app.extensions import db
+from app.focus_groups.models import Study
+from app.focus_groups.recruitment.volunteering import open_slots, volunteer_form_link
+from app.organisations.invitations import InvitationOutcome, invite_each, recipient_for
+from app.organisations.models import Organisation
+from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+
+# --- Recruitment invitations to member organisations -------------------------------------------
+
+
+def organisations_matching(regions: Iterable[str] = (), council_types: Iterable[str] = ()) -> list[Organisation]:
+    """Member organisations in any of `regions` and any of `council_types` (all when a list is empty)."""
+    query = select(Organisation).order_by(Organisation.name)
+    regions = [r for r in regions if r in REGIONS]
+    council_types = [t for t in council_types if t in COUNCIL_TYPES]
+    if regions:
+        query = query.where(Organisation.region.in_(regions))
+    if council_types:
+        query = query.where(Organisation.council_type.in_(council_types))
+    return db.session.scalars(query).all()
+
+
+def invite_organisation_to_volunteer(study: Study, organisation: Organisation, by=None) -> str | None:
+    """Email one organisation's contact a link to the volunteer form. Returns why not, or None."""
+    if not study.recruiting:
+        return "the study is not taking volunteers"
+    email = recipient_for(organisation)
+    if not email:
+        return "no contact email and no member accounts"
+    with write_transaction():  # runs in a background job, outside any request
+        send_email(
+            email,
+            f"Take part in a focus group: {study.title}",
+            "fg_recruitment",
+            study=study,
+            organisation=organisation,
+            link=volunteer_form_link(study, organisation),
+            slots=open_slots(study),
+        )
+        record("focus_groups.recruitment_invitation_sent", study, actor=by, organisation_id=organisation.id)
+    return None
+
+
+def send_recruitment_invitations(
+    study: Study, organisation_ids: Iterable[int], by=None, progress: Callable[[int, str], None] | None = None
+) -> InvitationOutcome:
+    """Invite each organisation in turn to volunteer, reporting progress; those not invited are listed with why."""
+    return invite_each(
+        organisation_ids, lambda organisation: invite_organisation_to_volunteer(study, organisation, by), progress
+    )
+
+
+def recruitment_invitations_job(progress, study_id: int, organisation_ids: list[int], user_id: int) -> dict:
+    """`send_recruitment_invitations` as a background job: the outcome as the job's result."""
+    from app.auth.models import User
+
+    study = db.session.get(Study, study_id)
+    by = db.session.get(User, user_id)
+    return send_recruitment_invitations(study, organisation_ids, by=by, progress=progress).as_dict()

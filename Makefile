@@ -84,10 +84,10 @@ SECURITY_TESTS := tests/test_authorisation_matrix.py tests/test_deny_by_default.
   tests/test_get_changes_nothing.py tests/test_hostile_paths.py tests/test_hostile_forms.py tests/test_object_access.py \
   tests/test_erasure.py tests/test_uploads.py tests/test_form_lengths.py tests/test_numbers.py \
   tests/auth tests/audit tests/email tests/privacy tests/main \
-  tests/surveys/test_hostile_numbers.py tests/surveys/test_survey_access.py tests/surveys/results/test_export_audit.py \
-  tests/focus_groups/test_volunteer_form_security.py tests/focus_groups/scheduling/test_no_typed_text_in_emails.py \
+  tests/surveys/answering/test_hostile_numbers.py tests/surveys/answering/test_survey_access.py tests/surveys/results/test_export_audit.py \
+  tests/focus_groups/recruitment/test_volunteer_form_security.py tests/focus_groups/scheduling/test_no_typed_text_in_emails.py \
   tests/focus_groups/test_hostile_numbers.py tests/focus_groups/notes/test_hostile_proportions.py \
-  tests/focus_groups/test_import_limits.py tests/focus_groups/scheduling/test_withdrawal_email.py
+  tests/focus_groups/recruitment/test_import_limits.py tests/focus_groups/scheduling/test_withdrawal_email.py
 
 $(STAMP)/security: requirements-security.txt | $(STAMP)
 	test -x .venv-security/bin/python || $(PYTHON) -m venv .venv-security

@@ -7,6 +7,9 @@ plain rows; `subject_archive` writes them as one JSON file and one CSV file per 
 one table writer, which neutralises spreadsheet formulas), zipped; `export_subject` also records
 the export in the audit log.
 
+Longer than 500 lines because it reads every kind of personal data the platform holds, one section per
+table, so that a table added anywhere is added to the archive in this one place.
+
 What another person did is shown without their address or IP address: an archive tells its subject
 what happened to their data, not who else uses the service from where. The secrets in links of email
 texts are hidden (app/email/link_secrets.py), since a link still valid (a password reset, say) must

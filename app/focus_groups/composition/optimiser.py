@@ -17,7 +17,7 @@ placement, so the optimum can be checked against a brute-force search.
 Reserves are chosen afterwards, per group, to cover no-shows: people who can make the slot and whose
 organisation the group (and, by default, the study) does not already include, best diversity first.
 
-A little over 500 lines on purpose: the model, its objective and `score()` must change together.
+Longer than 500 lines because the model, its objective and `score()` must change together.
 """
 
 from __future__ import annotations

@@ -184,7 +184,7 @@ def test_an_erased_person_is_found_in_no_column_of_any_table_nor_in_the_files(
     assert db.session.scalars(select(RecoveryCode)).all() == []
     theirs = db.session.scalars(select(AuditEvent).where(AuditEvent.actor_id == person.id)).all()
     assert theirs and {e.actor_label for e in theirs} == {label} and {e.ip_address for e in theirs} == {None}
-    (failed,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign-in-failed")).all()
+    (failed,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.sign_in_failed")).all()
     assert failed.ip_address is None and failed.detail == {"email": label}
     assert {a.updated_by_label for a in db.session.scalars(select(Answer))} == {label}
     assert f"Ask {label} ({label}) why." in {a.value for a in db.session.scalars(select(Answer))}

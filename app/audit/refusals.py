@@ -24,8 +24,8 @@ from app.database import write_transaction
 from app.extensions import client_address, db
 
 REFUSAL_WINDOW = timedelta(minutes=10)
-REFUSED = "access-refused"
-CSRF_REFUSED = "csrf-check-failed"
+REFUSED = "security.access_refused"
+CSRF_REFUSED = "security.csrf_check_failed"
 PATH_KEPT = 200  # characters of the refused path kept in the event
 
 

@@ -236,7 +236,7 @@ def account_export():
 
     user = current_user._get_current_object()
     with write_transaction():  # a GET that writes: take the write lock first (app/database.py)
-        record("personal-data-exported", user)
+        record("privacy.personal_data_exported", user)
     document = json_safe(subject_document(subject_for_person(user)))  # answers stored before NaN was refused
     body = json.dumps(document, indent=2, ensure_ascii=False, default=str, allow_nan=False)
     return Response(

@@ -49,7 +49,7 @@ def authenticate(email: str, password: str) -> User | None:
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         with write_transaction():
-            record("sign-in-failed", user, object_type="user", email=normalise_email(email)[:254])
+            record("auth.sign_in_failed", user, object_type="user", email=normalise_email(email)[:254])
         return None
     return user
 
@@ -76,20 +76,20 @@ def start_session(user: User, password: str | None = None, *, code_needed: bool 
             if new_hash:
                 current.password_hash = new_hash
             if code_needed:
-                record("sign-in-password-accepted", current, actor=current)
+                record("auth.password_accepted", current, actor=current)
                 return True
             current.last_signed_in_at = utcnow()
-            record("sign-in", current, actor=current)
+            record("auth.signed_in", current, actor=current)
             return True
     with write_transaction():
-        record("sign-in-failed", current, object_type="user", reason="account changed during sign-in")
+        record("auth.sign_in_failed", current, object_type="user", reason="account changed during sign-in")
     return False
 
 
 def end_session(user: User) -> None:
     """Sign the person out everywhere this session token was used."""
     user.revoke_sessions()
-    record("sign-out", user, actor=user)
+    record("auth.signed_out", user, actor=user)
     db.session.commit()
 
 
@@ -109,7 +109,7 @@ def invite_person(
     db.session.add(user)
     db.session.flush()
     _send_invitation(user, invited_by)
-    record("person-invited", user, roles=sorted(roles))
+    record("people.person_invited", user, roles=sorted(roles))
     db.session.commit()
     return user
 
@@ -119,7 +119,7 @@ def resend_invitation(user: User, invited_by: User) -> None:
     if user.password_hash:
         raise AccountError("This person has already set a password")
     _send_invitation(user, invited_by)
-    record("invitation-resent", user)
+    record("people.invitation_resent", user)
     db.session.commit()
 
 
@@ -152,7 +152,7 @@ def request_password_reset(email: str) -> None:
         if user is None or user.disabled or user.erased_at or not user.password_hash:
             return
         secret = issue_token(user, "reset", timedelta(minutes=minutes))
-        record("password-reset-requested", user, actor=user)
+        record("auth.password_reset_requested", user, actor=user)
         send_email_after_commit(
             user.email,
             "Reset your password",
@@ -175,7 +175,7 @@ def send_sign_in_alert(email: str) -> None:
         user = find_user_by_email(email)
         if user is None or not user.is_active:
             return
-        record("sign-in-alert-sent", user)
+        record("auth.sign_in_alert_sent", user)
         send_email_after_commit(
             user.email,
             f"Someone is trying to sign in to your {current_app.config['SERVICE_NAME']} account",
@@ -201,7 +201,7 @@ def set_password_with_token(token: AccountToken, password: str) -> User:
     user.password_hash = hash_password(password)
     user.revoke_sessions()
     cancel_tokens(user)  # an older invitation or reset link cannot set it again
-    record("invitation-accepted" if token.purpose == "invitation" else "password-reset", user, actor=user)
+    record("auth.invitation_accepted" if token.purpose == "invitation" else "auth.password_reset", user, actor=user)
     db.session.commit()
     return user
 
@@ -213,7 +213,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     user.password_hash = hash_password(new_password)
     user.revoke_sessions()
     cancel_tokens(user)  # a reset link sent before cannot undo the change
-    record("password-changed", user, actor=user)
+    record("auth.password_changed", user, actor=user)
     db.session.commit()
 
 
@@ -225,7 +225,7 @@ def set_disabled(user: User, disabled: bool, by: User) -> None:
     user.revoke_sessions()
     if disabled:
         cancel_tokens(user)  # re-enabling does not bring old invitation or reset links back
-    record("person-disabled" if disabled else "person-enabled", user)
+    record("people.person_disabled" if disabled else "people.person_enabled", user)
     db.session.commit()
 
 
@@ -243,8 +243,8 @@ def update_person(user: User, *, name: str, roles: Iterable[str], organisation_i
     user.organisation_id = organisation_id
     user.set_roles(roles)
     if before != sorted(roles):
-        record("roles-changed", user, before=before, after=sorted(roles))
-    record("person-updated", user)
+        record("people.roles_changed", user, before=before, after=sorted(roles))
+    record("people.person_updated", user)
     db.session.commit()
 
 
@@ -283,4 +283,4 @@ def erase_person(user: User, by: User) -> None:
         user.revoke_sessions()
         db.session.flush()
         forget(erasure)
-        record("person-erased", user, actor=by)
+        record("people.person_erased", user, actor=by)

@@ -44,7 +44,9 @@ def save_organisation(
     org.name, org.region, org.council_type = name.strip(), region, council_type
     org.contact_email = contact_email.lower() if contact_email else None
     db.session.flush()
-    record("organisation-created" if created else "organisation-updated", org, name=org.name)
+    record(
+        "organisations.organisation_created" if created else "organisations.organisation_updated", org, name=org.name
+    )
     db.session.commit()
     return org
 
@@ -53,7 +55,7 @@ def delete_organisation(org: Organisation) -> None:
     """Delete an organisation that has no members."""
     if org.members:
         raise OrganisationError(f"{org.name} still has {len(org.members)} member account(s). Move or erase them first.")
-    record("organisation-deleted", org, name=org.name)
+    record("organisations.organisation_deleted", org, name=org.name)
     db.session.delete(org)
     db.session.commit()
 
@@ -128,5 +130,5 @@ def import_organisations_csv(data: bytes) -> ImportResult:
             else:
                 org.region, org.council_type, org.contact_email = row.region, row.council_type, row.contact_email
                 result.updated += 1
-        record("organisations-imported", object_type="organisation", created=result.created, updated=result.updated)
+        record("organisations.imported", object_type="organisation", created=result.created, updated=result.updated)
     return result

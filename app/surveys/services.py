@@ -74,7 +74,7 @@ def publish_draft(survey: Survey, by=None) -> SurveyVersion:
         db.session.add(version)
         survey.title = survey.draft["title"]
         db.session.flush()
-        record("survey-published", survey, actor=by, version=number)
+        record("surveys.published", survey, actor=by, version=number)
     db.session.refresh(survey)
     return version
 
@@ -83,7 +83,7 @@ def set_survey_access(survey: Survey, open_to_all: bool, by=None) -> None:
     """Open the survey to every member, or only to invited organisations (the default)."""
     with write_transaction():
         survey.open_to_all_members = open_to_all
-        record("survey-access-changed", survey, actor=by, open_to_all_members=survey.open_to_all_members)
+        record("surveys.access_changed", survey, actor=by, open_to_all_members=survey.open_to_all_members)
 
 
 def set_dates(survey: Survey, opens: date | None, closes: date | None, by=None) -> None:
@@ -92,7 +92,7 @@ def set_dates(survey: Survey, opens: date | None, closes: date | None, by=None) 
         survey.opens_at = datetime.combine(opens, time(), tzinfo=LONDON).astimezone(UTC) if opens else None
         survey.closes_at = datetime.combine(closes, time(23, 59, 59), tzinfo=LONDON).astimezone(UTC) if closes else None
         record(
-            "survey-dates-changed",
+            "surveys.dates_changed",
             survey,
             actor=by,
             opens=str(opens) if opens else None,
@@ -103,7 +103,7 @@ def set_dates(survey: Survey, opens: date | None, closes: date | None, by=None) 
 def record_definition_export(survey: Survey, by=None) -> None:
     """Keep a record that the survey's definition was downloaded."""
     with write_transaction():
-        record("survey-definition-exported", survey, actor=by)
+        record("surveys.definition_exported", survey, actor=by)
 
 
 def create_draft_survey(data: dict, by=None) -> Survey:
@@ -112,7 +112,7 @@ def create_draft_survey(data: dict, by=None) -> Survey:
         survey = Survey(slug=unique_slug(data["title"]), title=data["title"], draft=data)
         db.session.add(survey)
         db.session.flush()
-        record("survey-imported", survey, actor=by, title=survey.title)
+        record("surveys.imported", survey, actor=by, title=survey.title)
     return survey
 
 

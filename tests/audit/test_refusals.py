@@ -15,7 +15,7 @@ from tests.conftest import sign_in
 
 def _refusals() -> list[AuditEvent]:
     db.session.expire_all()
-    query = select(AuditEvent).where(AuditEvent.action == "access-refused").order_by(AuditEvent.id)
+    query = select(AuditEvent).where(AuditEvent.action == "security.access_refused").order_by(AuditEvent.id)
     return list(db.session.scalars(query))
 
 
@@ -55,7 +55,7 @@ def test_the_limit_is_per_person_and_ends_after_the_window(client, app, make_use
     # Ten minutes on, the same person refused the same page is logged again.
     db.session.execute(
         update(AuditEvent)
-        .where(AuditEvent.action == "access-refused")
+        .where(AuditEvent.action == "security.access_refused")
         .values(occurred_at=datetime.now(UTC) - REFUSAL_WINDOW - timedelta(seconds=5))
     )
     db.session.commit()

@@ -143,4 +143,4 @@ def test_people_can_download_their_own_data(client, signed_in):
     [account] = data["tables"]["account"]
     assert account["name"] == "Sam Patel" and account["roles"] == ["member"]
     assert account["organisation"] == user.organisation.name
-    assert any(item["action"] == "sign-in" for item in data["tables"]["audit_events"])
+    assert any(item["action"] == "auth.signed_in" for item in data["tables"]["audit_events"])

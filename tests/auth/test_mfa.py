@@ -69,7 +69,7 @@ def test_setting_up_stores_the_secret_encrypted_and_recovery_codes_hashed(app, m
     assert all(re.fullmatch(r"([0-9a-z]{4}-){5}[0-9a-z]{4}", code) for code in codes)
     stored = db.session.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == user.id)).all()
     assert len(stored) == 10 and not {code.replace("-", "") for code in codes} & set(stored)
-    assert "mfa-enrolled" in _actions(user)
+    assert "auth.mfa_enrolled" in _actions(user)
 
 
 def test_the_code_used_to_set_up_cannot_sign_in_again(app, make_user):
@@ -78,7 +78,7 @@ def test_the_code_used_to_set_up_cannot_sign_in_again(app, make_user):
     code = pyotp.TOTP(secret).now()
     services.set_up(user, secret, code)
     assert services.complete_sign_in(user.id, user.session_token, code) is None
-    assert "sign-in-code-failed" in _actions(user)
+    assert "auth.sign_in_code_failed" in _actions(user)
 
 
 def test_a_recovery_code_signs_in_once(app, make_user):
@@ -89,7 +89,7 @@ def test_a_recovery_code_signs_in_once(app, make_user):
     signed_in, check = outcome
     assert signed_in.id == user.id and check.method == "recovery-code" and check.recovery_codes_left == 9
     assert services.complete_sign_in(user.id, user.session_token, codes[3]) is None
-    assert "mfa-recovery-code-used" in _actions(user)
+    assert "auth.mfa_recovery_code_used" in _actions(user)
 
 
 def test_new_recovery_codes_replace_the_old_ones(app, make_user):
@@ -99,7 +99,7 @@ def test_new_recovery_codes_replace_the_old_ones(app, make_user):
     assert not set(old) & set(new)
     assert services.complete_sign_in(user.id, user.session_token, old[0]) is None
     assert services.complete_sign_in(user.id, user.session_token, new[0]) is not None
-    assert "mfa-recovery-codes-regenerated" in _actions(user)
+    assert "auth.mfa_recovery_codes_regenerated" in _actions(user)
 
 
 def test_a_sign_in_waiting_for_its_code_ends_if_the_account_changes(app, make_user):
@@ -146,7 +146,11 @@ def test_sign_in_asks_for_the_code_and_signs_in_only_once_it_is_right(client, ma
     assert response.status_code == 302 and response.headers["Location"] == "/admin/people/"
     assert "Hello, Dana Reid" in page_text(client.get("/"))
     actions = _actions(admin)
-    assert actions[-1] == "sign-in" and "sign-in-password-accepted" in actions and "sign-in-code-failed" in actions
+    assert (
+        actions[-1] == "auth.signed_in"
+        and "auth.password_accepted" in actions
+        and "auth.sign_in_code_failed" in actions
+    )
 
 
 def test_the_same_code_cannot_sign_in_twice(client, make_user, app):
@@ -245,7 +249,7 @@ def test_an_administrator_without_it_must_set_it_up_before_anything_else(client,
     assert client.get("/admin/people/").status_code == 200
     db.session.refresh(admin)
     assert services.decrypt_secret(admin.totp_secret_encrypted) == key
-    assert "mfa-enrolled" in _actions(admin)
+    assert "auth.mfa_enrolled" in _actions(admin)
     assert key not in page_text(client.get("/account"))  # never shown again
 
 
@@ -264,7 +268,7 @@ def test_organisers_are_offered_it_and_can_turn_it_off(client, make_user):
     db.session.refresh(organiser)
     assert not organiser.has_two_factor
     assert db.session.scalar(select(RecoveryCode.id).where(RecoveryCode.user_id == organiser.id)) is None
-    assert _actions(organiser)[-1] == "mfa-disabled"
+    assert _actions(organiser)[-1] == "auth.mfa_disabled"
 
 
 def test_moving_to_a_new_app_replaces_the_old_one(client, make_user):
@@ -279,7 +283,7 @@ def test_moving_to_a_new_app_replaces_the_old_one(client, make_user):
     )
     db.session.refresh(admin)
     assert services.decrypt_secret(admin.totp_secret_encrypted) == key
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "mfa-enrolled"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auth.mfa_enrolled"))
     assert event.detail == {"replaced": True}
 
 
@@ -318,7 +322,7 @@ def test_another_administrator_resets_it_after_confirming(app, client, make_user
     assert "two-factor authentication has been reset and they have been signed out" in page_text(response)
     db.session.refresh(lost_phone)
     assert not lost_phone.has_two_factor
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "mfa-reset"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auth.mfa_reset"))
     assert event.object_id == str(lost_phone.id) and event.actor_id == admin.id
     assert their_client.get("/account").status_code == 302  # signed out
     # At their next sign-in they set it up again before doing anything else.

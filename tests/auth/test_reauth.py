@@ -78,7 +78,11 @@ def test_changing_roles_needs_the_password_and_code_again(client, make_user):
     db.session.refresh(other)
     assert other.roles == {"analyst", "organiser"}
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == admin.id)).all()
-    assert "reauthentication-failed" in actions and "reauthenticated" in actions and "roles-changed" in actions
+    assert (
+        "auth.reauthentication_failed" in actions
+        and "auth.reauthenticated" in actions
+        and "people.roles_changed" in actions
+    )
 
 
 def test_without_two_factor_the_password_alone_confirms(client, make_user):

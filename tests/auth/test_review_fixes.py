@@ -56,7 +56,7 @@ def test_a_sign_in_alert_is_sent_even_when_the_data_changed_since_the_last_read(
     service = app.config["SERVICE_NAME"]
     assert [m["Subject"] for m in mailbox] == [f"Someone is trying to sign in to your {service} account"]
     assert "Hello Renamed elsewhere" in text_part(mailbox[0])  # read under the lock: the current name
-    assert "sign-in-alert-sent" in _actions(user)
+    assert "auth.sign_in_alert_sent" in _actions(user)
 
 
 def test_a_reset_email_is_sent_even_when_the_data_changed_since_the_last_read(make_user, mailbox):
@@ -65,7 +65,7 @@ def test_a_reset_email_is_sent_even_when_the_data_changed_since_the_last_read(ma
     request_password_reset(user.email)
     assert [m["Subject"] for m in mailbox] == ["Reset your password"]
     assert "/password/reset/" in text_part(mailbox[0])
-    assert "password-reset-requested" in _actions(user)
+    assert "auth.password_reset_requested" in _actions(user)
 
 
 def test_no_alert_for_an_address_without_an_active_account(make_user, mailbox):
@@ -115,7 +115,7 @@ def test_wrong_codes_after_the_right_password_tell_the_owner_once(app, client, m
     for _ in range(3):
         client.post("/sign-in/code", data={"code": wrong})
     assert len(mailbox) == 1
-    assert _actions(admin).count("sign-in-code-alert-sent") == 1
+    assert _actions(admin).count("auth.sign_in_code_alert_sent") == 1
 
 
 # --- 3. changing or turning off the second factor ends the other sessions ---------------------------

@@ -46,7 +46,7 @@ def test_empty_form_points_at_each_field(client):
 def test_failed_sign_in_is_audit_logged(client, make_user):
     user = make_user("analyst")
     sign_in(client, user.email, "nope")
-    event = db.session.query(AuditEvent).filter_by(action="sign-in-failed").one()
+    event = db.session.query(AuditEvent).filter_by(action="auth.sign_in_failed").one()
     assert event.object_id == str(user.id) and event.ip_address == "127.0.0.1"
 
 
@@ -185,6 +185,6 @@ def test_an_account_changed_while_its_password_was_checked_is_not_signed_in(app,
     again = db.session.get(User, user.id)
     assert again.last_signed_in_at is None
     actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(user.id))).all()
-    assert "sign-in-failed" in actions and "sign-in" not in actions
+    assert "auth.sign_in_failed" in actions and "auth.signed_in" not in actions
     if change == "password reset":
         assert verify_password(again.password_hash, "a-brand-new-passphrase")

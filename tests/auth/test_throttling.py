@@ -67,7 +67,7 @@ class TestManyClientsAgainstOneAccount:
         body = text_part(alert)
         assert body.startswith("Hello Chris Okafor,")
         assert "Your account has not been locked" in body and "http://localhost/password/forgot" in body
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign-in-alert-sent")).all()
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.sign_in_alert_sent")).all()
         assert [event.object_id for event in events] == [str(user.id)]
         assert attempt(from_client(app, OWNER), user.email, PASSWORD).status_code == 302
 

@@ -23,7 +23,7 @@ def test_import_adds_organisations_accepting_labels_or_slugs(app):
     assert result.ok and (result.created, result.updated) == (2, 0)
     kent = db.session.query(Organisation).filter_by(name="Kent County Council").one()
     assert (kent.region, kent.council_type, kent.contact_email) == ("south-east", "county", "ict@kent.example")
-    assert db.session.query(AuditEvent).filter_by(action="organisations-imported").one().detail == {
+    assert db.session.query(AuditEvent).filter_by(action="organisations.imported").one().detail == {
         "created": 2,
         "updated": 0,
     }

@@ -97,11 +97,11 @@ def test_changing_roles_is_audit_logged(client, signed_in, make_user):
     )
     assert response.status_code == 302
     assert db.session.get(User, person.id).roles == {"analyst", "facilitator"}
-    event = db.session.query(AuditEvent).filter_by(action="roles-changed").one()
+    event = db.session.query(AuditEvent).filter_by(action="people.roles_changed").one()
     assert event.actor_id == admin.id and event.object_id == str(person.id)
     assert event.detail == {"before": ["analyst"], "after": ["analyst", "facilitator"]}
-    log = client.get("/admin/audit/?action=roles-changed").get_data(as_text=True)
-    assert "roles-changed" in log and admin.email in log
+    log = client.get("/admin/audit/?action=people.roles_changed").get_data(as_text=True)
+    assert "people.roles_changed" in log and admin.email in log
 
 
 def test_admins_cannot_remove_their_own_admin_role(client, signed_in):
@@ -137,7 +137,7 @@ def test_erasing_removes_personal_data_but_keeps_an_anonymous_audit_trail(app, c
     assert erased.name == f"Erased person {person.id}" and "chris" not in erased.email and erased.password_hash is None
     assert other.get("/account").status_code == 302
     assert "Chris Okafor" not in client.get("/admin/people/").get_data(as_text=True)
-    assert db.session.query(AuditEvent).filter_by(action="person-erased", object_id=str(person.id)).count() == 1
+    assert db.session.query(AuditEvent).filter_by(action="people.person_erased", object_id=str(person.id)).count() == 1
 
 
 def test_unknown_person_is_a_404(client, signed_in):

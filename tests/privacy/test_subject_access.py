@@ -79,7 +79,7 @@ def people(app, make_user, make_organisation, make_study, make_volunteer):
             ),
             AuditEvent(action="signed-in", actor_id=ann.id, actor_label=ann.email, ip_address="203.0.113.1", detail={}),
             AuditEvent(
-                action="person-updated",
+                action="people.person_updated",
                 actor_id=admin.id,
                 actor_label=admin.email,
                 object_type="user",
@@ -128,13 +128,13 @@ def people(app, make_user, make_organisation, make_study, make_volunteer):
         [
             # A failed sign-in with Ann's address (for no account: not necessarily hers, so no IP shown).
             AuditEvent(
-                action="sign-in-failed",
+                action="auth.sign_in_failed",
                 object_type="user",
                 ip_address="192.0.2.50",
                 detail={"email": "ann@anytown.example"},
             ),
             AuditEvent(
-                action="sign-in-failed",
+                action="auth.sign_in_failed",
                 object_type="user",
                 ip_address="192.0.2.51",
                 detail={"email": "bob@boroughton.example"},
@@ -171,8 +171,8 @@ def test_a_persons_archive_holds_their_account_answers_emails_events_and_volunte
     assert "http://localhost/password/reset/[link hidden]" in email["text"]
     actions = [(r["action"], r["by"], r["ip_address"]) for r in tables["audit_events"]]
     assert ("signed-in", "ann@anytown.example", "203.0.113.1") in actions
-    assert ("person-updated", "another user", "") in actions  # the admin's address and IP stay out
-    assert ("sign-in-failed", "nobody signed in", "") in actions  # her address was tried: not her IP
+    assert ("people.person_updated", "another user", "") in actions  # the admin's address and IP stay out
+    assert ("auth.sign_in_failed", "nobody signed in", "") in actions  # her address was tried: not her IP
     assert ("focus_groups.invitation_accepted", "nobody signed in", "192.0.2.60") in actions
     # The volunteer record with the same address (whatever its case), its consent, place and notes.
     [record] = tables["volunteer_records"]

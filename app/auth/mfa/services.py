@@ -181,7 +181,7 @@ def set_up(user: User, secret: str, code: str) -> list[str]:
         current.totp_enrolled_at = utcnow()
         current.totp_last_step = step
         codes = _new_recovery_codes(current)
-        record("mfa-enrolled", current, actor=current, replaced=replaced or None)
+        record("auth.mfa_enrolled", current, actor=current, replaced=replaced or None)
     return codes
 
 
@@ -203,7 +203,7 @@ def _use_code(user: User, code: str) -> str | None:
         .values(used_at=utcnow())
     )
     if used.rowcount == 1:
-        record("mfa-recovery-code-used", user, actor=user)
+        record("auth.mfa_recovery_code_used", user, actor=user)
         return "recovery-code"
     return None
 
@@ -217,14 +217,14 @@ def complete_sign_in(user_id: int, session_token: str, code: str) -> tuple[User,
     with write_transaction():
         user = _locked(user_id)
         if user is None or not user.is_active or user.session_token != session_token or not user.has_two_factor:
-            record("sign-in-code-failed", user, object_type="user", reason="account changed during sign-in")
+            record("auth.sign_in_code_failed", user, object_type="user", reason="account changed during sign-in")
             return None
         method = _use_code(user, code)
         if method is None:
-            record("sign-in-code-failed", user, actor=user)
+            record("auth.sign_in_code_failed", user, actor=user)
             return None
         user.last_signed_in_at = utcnow()
-        record("sign-in", user, actor=user, second_factor=method)
+        record("auth.signed_in", user, actor=user, second_factor=method)
     return user, CodeCheck(method, recovery_codes_left(user))
 
 
@@ -239,7 +239,7 @@ def send_wrong_codes_alert(user_id: int) -> None:
         user = _locked(user_id)
         if user is None or not user.is_active:
             return
-        record("sign-in-code-alert-sent", user)
+        record("auth.sign_in_code_alert_sent", user)
         send_email_after_commit(
             user.email,
             f"Someone may know your {current_app.config['SERVICE_NAME']} password",
@@ -255,7 +255,7 @@ def confirm_code(user: User, code: str) -> CodeCheck | None:
         current = _locked(user.id)
         method = _use_code(current, code)
         if method is None:
-            record("reauthentication-failed", current, actor=current, factor="code")
+            record("auth.reauthentication_failed", current, actor=current, factor="code")
             return None
     return CodeCheck(method, recovery_codes_left(current))
 
@@ -267,7 +267,7 @@ def regenerate_recovery_codes(user: User) -> list[str]:
     with write_transaction():
         current = _locked(user.id)
         codes = _new_recovery_codes(current)
-        record("mfa-recovery-codes-regenerated", current, actor=current)
+        record("auth.mfa_recovery_codes_regenerated", current, actor=current)
     return codes
 
 
@@ -289,7 +289,7 @@ def turn_off(user: User) -> None:
         current = _locked(user.id)
         _clear(current)
         current.revoke_sessions()
-        record("mfa-disabled", current, actor=current)
+        record("auth.mfa_disabled", current, actor=current)
 
 
 def reset(user: User, by: User) -> None:
@@ -307,7 +307,7 @@ def reset(user: User, by: User) -> None:
         current = _locked(user.id)
         _clear(current)
         current.revoke_sessions()
-        record("mfa-reset", current, actor=by)
+        record("auth.mfa_reset", current, actor=by)
 
 
 def confirm_identity(user: User, password: str, code: str | None) -> str | None:
@@ -319,15 +319,15 @@ def confirm_identity(user: User, password: str, code: str | None) -> str | None:
 
     if not verify_password(user.password_hash, password):
         with write_transaction():
-            record("reauthentication-failed", user, actor=user, factor="password")
+            record("auth.reauthentication_failed", user, actor=user, factor="password")
         return "password"
     if user.has_two_factor and (not code or confirm_code(user, code) is None):
         if not code:
             with write_transaction():
-                record("reauthentication-failed", user, actor=user, factor="code")
+                record("auth.reauthentication_failed", user, actor=user, factor="code")
         return "code"
     with write_transaction():
-        record("reauthenticated", user, actor=user)
+        record("auth.reauthenticated", user, actor=user)
     return None
 
 

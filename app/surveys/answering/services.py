@@ -85,7 +85,7 @@ def start_response(
             )
             db.session.add(response)
             db.session.flush()
-            record("survey-response-started", response, actor=user, organisation_id=organisation_id)
+            record("surveys.response_started", response, actor=user, organisation_id=organisation_id)
     except IntegrityError:
         # A colleague started it at the same moment: the database allows one response per organisation.
         db.session.rollback()
@@ -240,7 +240,7 @@ def submit_response(response: Response, *, user=None) -> bool:
                 answers=answers,
             )
         )
-        action = "survey-response-submitted" if response.submission_count == 1 else "survey-response-changed"
+        action = "surveys.response_submitted" if response.submission_count == 1 else "surveys.response_changed"
         record(action, response, actor=user, reference=response.reference, submission=response.submission_count)
     return True
 
@@ -256,7 +256,7 @@ def record_tampered_request(survey: Survey, respondent, reason: str) -> None:
     """Keep a record of a request no page of ours could have sent."""
     with write_transaction():
         record(
-            "survey-tampered-request",
+            "surveys.tampered_request",
             object_type="survey",
             object_id=survey.id,
             actor=respondent.user,

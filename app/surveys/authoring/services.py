@@ -27,7 +27,7 @@ def change_draft(survey: Survey, draft: dict[str, Any], change: str, *, by: Any 
     """Replace a survey's draft and record the change ("moved question q3") as `by`, in one transaction."""
     with write_transaction():
         survey.draft = draft
-        record("survey-draft-changed", survey, actor=by, change=change)
+        record("surveys.draft_changed", survey, actor=by, change=change)
 
 
 def create_draft_survey(title: str, draft: dict[str, Any], *, by: Any = None) -> Survey:
@@ -36,7 +36,7 @@ def create_draft_survey(title: str, draft: dict[str, Any], *, by: Any = None) ->
         survey = Survey(slug=unique_slug(title), title=title, draft=draft)
         db.session.add(survey)
         db.session.flush()
-        record("survey-created", survey, actor=by, title=title)
+        record("surveys.created", survey, actor=by, title=title)
     return survey
 
 
@@ -50,5 +50,5 @@ def create_draft_from_xlsform(path_or_file: str | PathLike[str] | IO[bytes], *, 
         survey = Survey(slug=unique_slug(result.title), title=result.title, draft=result.definition)
         db.session.add(survey)
         db.session.flush()
-        record("survey-imported", survey, actor=by, source="xlsform", unmapped=len(result.unmapped))
+        record("surveys.imported", survey, actor=by, source="xlsform", unmapped=len(result.unmapped))
     return XLSFormDraft(survey=survey, unmapped=result.unmapped)

@@ -110,7 +110,7 @@ def invite_organisation(survey: Survey, organisation: Organisation, by=None) -> 
             link=invitation_link(invitation),
             closes_at=survey.closes_at,
         )
-        record("survey-invitation-sent", invitation, actor=by, organisation_id=organisation.id, survey=survey.slug)
+        record("surveys.invitation_sent", invitation, actor=by, organisation_id=organisation.id, survey=survey.slug)
     return None
 
 
@@ -127,7 +127,7 @@ def revoke_invitation(invitation: Invitation, by=None) -> None:
         invitation.revoked_at = utcnow()
         invitation.salt = secrets.token_hex(16)
         invitation.token_hash = token_hash(invitation_token(invitation))
-        record("survey-invitation-revoked", invitation, actor=by, organisation_id=invitation.organisation_id)
+        record("surveys.invitation_revoked", invitation, actor=by, organisation_id=invitation.organisation_id)
 
 
 def due_for_reminder(survey: Survey, now: datetime | None = None) -> list[Invitation]:
@@ -185,7 +185,7 @@ def send_reminders(
                     link=invitation_link(invitation),
                     closes_at=survey.closes_at,
                 )
-                record("survey-reminder-sent", invitation, actor=by, organisation_id=invitation.organisation_id)
+                record("surveys.reminder_sent", invitation, actor=by, organisation_id=invitation.organisation_id)
             reminded.append(invitation.organisation.name)
         if progress:
             progress(number, invitation.organisation.name)

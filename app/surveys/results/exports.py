@@ -246,10 +246,10 @@ def record_export(
     via: str | None = None,
     completed: bool = True,
 ) -> None:
-    """Audit-log an export as `survey-exported` with how many responses it held (the caller commits).
+    """Audit-log an export as `surveys.exported` with how many responses it held (the caller commits).
     A download cut short (`completed=False`) is logged with the responses sent before it stopped."""
     record(
-        "survey-exported",
+        "surveys.exported",
         survey,
         actor=user,
         format=fmt,

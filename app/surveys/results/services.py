@@ -74,10 +74,10 @@ def xlsx_export_job(progress, survey_id: int, filters: Filters, labels: bool, us
 
 def export_impact(survey: Survey, rows: list[Row], weight: float, fmt: str) -> str:
     """The impact model's per-organisation figures written to a temporary file (csv or xlsx), logged as
-    `survey-impact-exported`; returns the file's path for the caller to send and remove."""
+    `surveys.impact_exported`; returns the file's path for the caller to send and remove."""
     table = impact_rows_for_export(impact(rows, weight))
     with write_transaction():  # a GET that writes
-        record("survey-impact-exported", survey, format=fmt, weight=weight, rows=len(table))
+        record("surveys.impact_exported", survey, format=fmt, weight=weight, rows=len(table))
     handle, path = tempfile.mkstemp(suffix=f".{fmt}")
     os.close(handle)
     write_table(table, fmt, path, sheet="impact")
@@ -88,4 +88,4 @@ def switch_member_comparison(survey: Survey, enabled: bool) -> None:
     """Switch on or off what members see beside the medians (audit-logged)."""
     with write_transaction():
         survey.member_comparison = enabled
-        record("survey-member-comparison", survey, enabled=survey.member_comparison)
+        record("surveys.member_comparison_viewed", survey, enabled=survey.member_comparison)

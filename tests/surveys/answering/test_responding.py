@@ -120,7 +120,7 @@ def test_changing_a_submitted_response_keeps_the_earlier_version(client, signed_
     snapshots = db.session.scalars(select(ResponseSnapshot).order_by(ResponseSnapshot.submission_number)).all()
     assert [s.answers["ict_revenue_spend"] for s in snapshots] == [4200000, 5000000]
     assert (
-        db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "survey-response-changed")) == 1
+        db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "surveys.response_changed")) == 1
     )
 
 
@@ -172,7 +172,7 @@ def test_one_organisation_never_sees_anothers_draft(app, client, signed_in, make
     )
     assert response.status_code == 400
     assert (
-        db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "survey-tampered-request")) == 1
+        db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "surveys.tampered_request")) == 1
     )
 
 
@@ -192,7 +192,9 @@ def test_page_names_no_survey_could_have_are_not_found(client, signed_in, survey
     # A control character matches no route at all; a name no page has, posted, is a tampered request.
     assert client.post("/surveys/schools-ict/questions/a%00b", data={"action": "continue"}).status_code == 404
     assert client.post("/surveys/schools-ict/questions/Provides", data={"action": "continue"}).status_code == 400
-    refused = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "survey-tampered-request"))
+    refused = db.session.scalar(
+        select(func.count(AuditEvent.id)).where(AuditEvent.action == "surveys.tampered_request")
+    )
     assert refused == 1
 
 

@@ -85,7 +85,7 @@ def test_organisers_can_open_a_survey_to_all_members_and_the_dashboard_says_so(c
     response = client.post(f"/surveys/manage/{second.slug}/access", data={"open": "yes"}, follow_redirects=True)
     assert "Every member can now answer this survey" in page_text(response)
     assert "Open to all members" in page_text(response)
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "survey-access-changed"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "surveys.access_changed"))
     assert event.actor_id == organiser.id and event.detail == {"open_to_all_members": True}
     client.post("/sign-out")
 

@@ -553,7 +553,7 @@ def test_the_command_records_the_import_in_the_audit_log_as_the_upload_page_does
     assert response.status_code == 200
 
     events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "survey-imported").order_by(AuditEvent.id)
+        select(AuditEvent).where(AuditEvent.action == "surveys.imported").order_by(AuditEvent.id)
     ).all()
     by_cli, by_page = (db.session.get(Survey, int(event.object_id)) for event in events)
     assert [(survey.slug, event.detail) for survey, event in zip((by_cli, by_page), events, strict=True)] == [

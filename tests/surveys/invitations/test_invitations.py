@@ -230,7 +230,7 @@ def test_dates_are_checked_and_saved(client, signed_in, survey):
     db.session.expire_all()
     saved = db.session.scalar(select(Survey))
     assert saved.opens_at is not None and saved.closes_at is not None
-    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "survey-dates-changed"))
+    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "surveys.dates_changed"))
 
 
 def test_definition_export_import_and_publish(client, signed_in, survey):

@@ -16,7 +16,7 @@ from tests.surveys.results.test_exports import made  # noqa: F401 - three submit
 
 def _exported() -> list[AuditEvent]:
     db.session.expire_all()
-    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "survey-exported")))
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "surveys.exported")))
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])

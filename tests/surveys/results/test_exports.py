@@ -603,7 +603,7 @@ def test_record_export_adds_an_audit_event_for_the_caller_to_commit(survey, make
     user = make_user("analyst")
     record_export(survey, "xlsx", user=user, rows=12, labels=True, filters=Filters(council_types=("welsh",)))
     db.session.commit()
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "survey-exported"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "surveys.exported"))
     assert (event.actor_id, event.object_type, event.object_id) == (user.id, "survey", str(survey.id))
     assert event.detail == {"format": "xlsx", "rows": 12, "labels": True, "filters": {"council_type": ["welsh"]}}
 
@@ -621,7 +621,7 @@ def test_cli_exports_to_a_file_and_audit_logs_it(runner, survey, made, tmp_path)
     frame = pd.read_csv(path, encoding="utf-8-sig")
     assert frame["region"].tolist() == ["London", "Wales", "North East"]
     db.session.expire_all()
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "survey-exported"))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "surveys.exported"))
     assert event.object_id == str(survey.id)
     assert event.detail == {"format": "csv", "rows": 3, "labels": True, "via": "cli"}
 
@@ -640,7 +640,7 @@ def test_cli_refuses_an_unknown_survey(runner, survey, tmp_path):
     assert result.exit_code != 0
     assert result.output.strip().splitlines() == ["Error: No survey with the slug 'nope'."]
     assert not path.exists()
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "survey-exported")) is None
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "surveys.exported")) is None
 
 
 @pytest.mark.parametrize("where", ["missing-folder/out.csv", "."])
@@ -651,4 +651,4 @@ def test_cli_refuses_a_path_it_cannot_write(runner, survey, made, tmp_path, wher
     assert result.exit_code != 0
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: Cannot write ")
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "survey-exported")) is None
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "surveys.exported")) is None

@@ -301,7 +301,8 @@ def test_web_exports_stream_csv_and_build_xlsx_in_a_job_with_a_download(client, 
     assert len(list(workbook["data"].iter_rows())) == 4
     download.close()
     formats = sorted(
-        e.detail["format"] for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "survey-exported"))
+        e.detail["format"]
+        for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "surveys.exported"))
     )
     assert formats == ["csv", "xlsx"]
 

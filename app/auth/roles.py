@@ -6,6 +6,9 @@ FACILITATOR = "facilitator"
 ANALYST = "analyst"
 ADMIN = "admin"
 
+#: Who runs the study: organisers, and administrators, who may do anything an organiser does.
+MANAGERS = (ADMIN, ORGANISER)
+
 ROLES: dict[str, str] = {
     MEMBER: "Member",
     ORGANISER: "Organiser",

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from app.auth.decorators import role_required
-from app.auth.roles import ADMIN, ORGANISER
+from app.auth.roles import ADMIN, MANAGERS
 from app.extensions import db
 from app.identifiers import get_or_404
 from app.numbers import requested_page
@@ -22,8 +22,6 @@ from app.organisations.services import (
 )
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.uploads import CSV_LIMITS, UploadRefused, read_upload
-
-MANAGERS = (ADMIN, ORGANISER)
 
 
 def _organisation(organisation_id: int) -> Organisation:

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time
 from functools import cache, lru_cache
 from pathlib import Path
 
+from flask import abort
 from sqlalchemy import ColumnElement, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
@@ -106,16 +107,6 @@ def record_definition_export(survey: Survey, by=None) -> None:
         record("surveys.definition_exported", survey, actor=by)
 
 
-def create_draft_survey(data: dict, by=None) -> Survey:
-    """A new draft survey from a definition already checked (`definition_problems` found none)."""
-    with write_transaction():
-        survey = Survey(slug=unique_slug(data["title"]), title=data["title"], draft=data)
-        db.session.add(survey)
-        db.session.flush()
-        record("surveys.imported", survey, actor=by, title=survey.title)
-    return survey
-
-
 @lru_cache(maxsize=64)
 def _definition_for_version(version_id: int, _published_at: datetime) -> Definition:
     version = db.session.get(SurveyVersion, version_id)
@@ -161,6 +152,14 @@ def _response_query(with_visit: bool):
 def find_survey(slug: str) -> Survey | None:
     """The survey with this slug."""
     return db.session.execute(_survey_by_slug(), {"slug": slug}).unique().scalar_one_or_none()
+
+
+def survey_or_404(slug: str) -> Survey:
+    """The survey with this slug, or a 404 page (for routes, as `app.identifiers.get_or_404` is for ids)."""
+    survey = find_survey(slug)
+    if survey is None:
+        abort(404)
+    return survey
 
 
 @cache

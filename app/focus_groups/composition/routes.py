@@ -10,8 +10,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
-from app.auth.roles import ADMIN, ORGANISER
+from app.auth.roles import MANAGERS
 from app.focus_groups import bp
+from app.focus_groups.composition.forms import ComposeForm, LockForm, MoveForm
 from app.focus_groups.composition.optimiser import CompositionError
 from app.focus_groups.composition.planning import (
     active_volunteers,
@@ -27,12 +28,10 @@ from app.focus_groups.composition.planning import (
     slot_label,
 )
 from app.focus_groups.services import slot_or_404, study_or_404, volunteer_or_404
-from app.focus_groups.studies.forms import ComposeForm, LockForm, MoveForm
 from app.jobs.runner import start_job
 from app.numbers import requested_page
 from app.organisations.vocabulary import COUNCIL_TYPES
 
-MANAGERS = (ADMIN, ORGANISER)
 NOT_PLACED_PER_PAGE = 50
 BACKGROUND_ABOVE = 300  # volunteers: larger pools are composed in a background job with a progress page
 

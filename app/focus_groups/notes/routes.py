@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.decorators import role_required
-from app.auth.roles import ADMIN, ANALYST, FACILITATOR, ORGANISER
+from app.auth.roles import ADMIN, ANALYST, FACILITATOR, MANAGERS, ORGANISER
 from app.clock import london
 from app.extensions import db
 from app.focus_groups import bp
@@ -54,7 +54,6 @@ from app.focus_groups.services import slot_ends_at
 from app.identifiers import get_or_404
 from app.tables import write_table
 
-MANAGERS = (ADMIN, ORGANISER)
 SESSION_STAFF = (FACILITATOR, ORGANISER, ADMIN)
 NOTE_READERS = (FACILITATOR, ORGANISER, ADMIN, ANALYST)
 EXPORT_TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

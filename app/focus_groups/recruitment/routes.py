@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app.auth.decorators import public, role_required
-from app.auth.roles import ADMIN, ORGANISER
+from app.auth.roles import MANAGERS
 from app.extensions import db, limiter
 from app.focus_groups import bp
 from app.focus_groups.models import (
@@ -51,7 +51,6 @@ from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.uploads import CSV_LIMITS, UploadRefused, read_upload
 
-MANAGERS = (ADMIN, ORGANISER)
 THANKS_KEY = "focus_group_volunteered"
 
 

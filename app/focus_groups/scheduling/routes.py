@@ -12,7 +12,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app.auth.decorators import public, role_required
-from app.auth.roles import ADMIN, FACILITATOR, ORGANISER
+from app.auth.roles import ADMIN, FACILITATOR, MANAGERS, ORGANISER
 from app.clock import from_london, london, utcnow
 from app.focus_groups import bp
 from app.focus_groups.models import ATTENDANCE, PLACEMENT_ROLES, PLACEMENT_STATUSES, SLOT_STATUSES, Placement
@@ -40,7 +40,6 @@ from app.focus_groups.studies.forms import SlotForm
 from app.identifiers import get_or_404, parse_id
 from app.jobs.runner import start_job
 
-MANAGERS = (ADMIN, ORGANISER)
 SESSION_STAFF = (FACILITATOR, ORGANISER, ADMIN)
 
 

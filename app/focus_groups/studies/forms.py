@@ -6,7 +6,7 @@ import re
 from datetime import UTC, date, datetime
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from app.clock import LONDON
@@ -188,26 +188,3 @@ class SlotForm(FlaskForm):
             ]
             return None
         return local
-
-
-class ComposeForm(FlaskForm):
-    """The button that runs the optimiser (a form for its CSRF token)."""
-
-
-class MoveForm(FlaskForm):
-    """Move one volunteer by hand: into a group as a participant or a reserve, or out of the groups."""
-
-    volunteer_id = WholeNumberField("Volunteer", validators=[required("Choose a volunteer")])
-    destination = SelectField("Move to", choices=[], validators=[required("Choose where to move them")])
-
-
-class LockForm(FlaskForm):
-    """Lock a volunteer into or out of a group for the next run."""
-
-    volunteer_id = WholeNumberField("Volunteer", validators=[required("Choose a volunteer")])
-    slot_id = WholeNumberField("Group", validators=[required("Choose a group")])
-    kind = SelectField(
-        "Lock",
-        choices=options([("in", "Keep in this group"), ("out", "Keep out of this group"), ("none", "No lock")]),
-        validators=[required("Choose a lock")],
-    )

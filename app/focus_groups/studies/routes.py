@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import role_required
-from app.auth.roles import ADMIN, ORGANISER
+from app.auth.roles import MANAGERS
 from app.clock import from_london, london
 from app.focus_groups import bp
 from app.focus_groups.composition.planning import current_groups
@@ -17,7 +17,6 @@ from app.focus_groups.studies import services
 from app.focus_groups.studies.forms import GuideQuestionForm, SlotForm, StudyForm
 from app.identifiers import get_or_404
 
-MANAGERS = (ADMIN, ORGANISER)
 SETTINGS = (
     "title",
     "theme",

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
 from app.auth.decorators import role_required
-from app.auth.roles import ADMIN, ORGANISER
+from app.auth.roles import MANAGERS
 from app.surveys import bp
 from app.surveys.answering.pages import (
     DONT_KNOW,
@@ -45,16 +45,7 @@ from app.surveys.authoring.builder import (
 from app.surveys.authoring.definition import DefinitionError, load_definition
 from app.surveys.authoring.services import change_draft, create_draft_from_xlsform, create_draft_survey
 from app.surveys.authoring.xlsform import XLSFormError
-from app.surveys.services import find_survey
-
-MANAGERS = (ADMIN, ORGANISER)
-
-
-def _survey(slug: str):
-    survey = find_survey(slug)
-    if survey is None:
-        abort(404)
-    return survey
+from app.surveys.services import survey_or_404
 
 
 def _stale(survey) -> bool:
@@ -71,7 +62,7 @@ STALE_MESSAGE = (
 @role_required(*MANAGERS)
 def build(slug: str):
     """The draft's outline: sections, pages and questions, with the actions on each."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     try:
         definition = load_definition(survey.draft)
     except DefinitionError as exc:  # only possible for drafts stored before a rule existed
@@ -194,14 +185,14 @@ def create_survey():
 @role_required(*MANAGERS)
 def edit_question(slug: str, question_id: str):
     """Change a question in the draft."""
-    return _question_page(_survey(slug), mode="edit", question_id=question_id)
+    return _question_page(survey_or_404(slug), mode="edit", question_id=question_id)
 
 
 @bp.route("/manage/<slug>/build/pages/<page_id>/questions/new", methods=["GET", "POST"])
 @role_required(*MANAGERS)
 def add_question(slug: str, page_id: str):
     """Add a question at the end of a page."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     try:
         locate_page(survey.draft, page_id)
     except KeyError:
@@ -213,7 +204,7 @@ def add_question(slug: str, page_id: str):
 @role_required(*MANAGERS)
 def add_page_route(slug: str, section_id: str):
     """Add a page (with its first question) at the end of a section."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     if section_id not in {s["id"] for s in survey.draft["sections"]}:
         abort(404)
     return _question_page(survey, mode="add-page", section_id=section_id)
@@ -223,14 +214,14 @@ def add_page_route(slug: str, section_id: str):
 @role_required(*MANAGERS)
 def add_section_route(slug: str):
     """Add a section (with a page and its first question) at the end of the survey."""
-    return _question_page(_survey(slug), mode="add-section")
+    return _question_page(survey_or_404(slug), mode="add-section")
 
 
 @bp.route("/manage/<slug>/build/questions/<question_id>/move", methods=["POST"])
 @role_required(*MANAGERS)
 def move(slug: str, question_id: str):
     """Move a question up or down."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     if not FlaskForm().validate_on_submit():
         abort(400)
     if _stale(survey):
@@ -251,7 +242,7 @@ def move(slug: str, question_id: str):
 @role_required(*MANAGERS)
 def remove_question(slug: str, question_id: str):
     """Confirm, then delete a question from the draft (published versions keep it)."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     try:
         si, pi, qi = locate(survey.draft, question_id)
     except KeyError:
@@ -278,7 +269,7 @@ def remove_question(slug: str, question_id: str):
 @role_required(*MANAGERS)
 def edit_page(slug: str, page_id: str):
     """Change a page's heading, introduction and the condition for showing it."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     try:
         si, pi = locate_page(survey.draft, page_id)
     except KeyError:
@@ -324,7 +315,7 @@ def _preview_key(survey) -> str:
 @role_required(*MANAGERS)
 def preview(slug: str, page_id: str | None):
     """The draft as a respondent sees it, page by page. Answers are kept only in this browser session."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     try:
         definition = load_definition(survey.draft)
     except DefinitionError as exc:

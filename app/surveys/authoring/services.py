@@ -30,14 +30,25 @@ def change_draft(survey: Survey, draft: dict[str, Any], change: str, *, by: Any 
         record("surveys.draft_changed", survey, actor=by, change=change)
 
 
-def create_draft_survey(title: str, draft: dict[str, Any], *, by: Any = None) -> Survey:
-    """Create a survey holding only a draft, under a unique slug made from its title, and record it."""
+def _new_draft(title: str, draft: dict[str, Any], action: str, by: Any, detail: dict[str, Any]) -> Survey:
+    """A survey holding only a draft, under a unique slug made from its title, recorded as `action`, in one
+    transaction: every way of starting a survey (builder, JSON import, XLSForm import) goes through here."""
     with write_transaction():
         survey = Survey(slug=unique_slug(title), title=title, draft=draft)
         db.session.add(survey)
         db.session.flush()
-        record("surveys.created", survey, actor=by, title=title)
+        record(action, survey, actor=by, **detail)
     return survey
+
+
+def create_draft_survey(title: str, draft: dict[str, Any], *, by: Any = None) -> Survey:
+    """A new survey typed in the builder: a draft with its title, recorded as created."""
+    return _new_draft(title, draft, "surveys.created", by, {"title": title})
+
+
+def import_draft_survey(data: dict[str, Any], *, by: Any = None) -> Survey:
+    """A new draft survey from an uploaded definition already checked (`definition_problems` found none)."""
+    return _new_draft(data["title"], data, "surveys.imported", by, {"title": data["title"]})
 
 
 def create_draft_from_xlsform(path_or_file: str | PathLike[str] | IO[bytes], *, by: Any = None) -> XLSFormDraft:
@@ -46,9 +57,7 @@ def create_draft_from_xlsform(path_or_file: str | PathLike[str] | IO[bytes], *, 
     Raises XLSFormError, with a one-line reason, when the file is not a usable XLSForm (nothing is written).
     """
     result = import_xlsform(path_or_file)
-    with write_transaction():
-        survey = Survey(slug=unique_slug(result.title), title=result.title, draft=result.definition)
-        db.session.add(survey)
-        db.session.flush()
-        record("surveys.imported", survey, actor=by, source="xlsform", unmapped=len(result.unmapped))
+    survey = _new_draft(
+        result.title, result.definition, "surveys.imported", by, {"source": "xlsform", "unmapped": len(result.unmapped)}
+    )
     return XLSFormDraft(survey=survey, unmapped=result.unmapped)

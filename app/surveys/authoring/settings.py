@@ -14,32 +14,23 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
 
 from app.auth.decorators import role_required
-from app.auth.roles import ADMIN, ORGANISER
+from app.auth.roles import MANAGERS
 from app.clock import LONDON, aware
 from app.extensions import db
 from app.numbers import json_safe, parse_whole_number
 from app.surveys import bp
 from app.surveys.authoring.definition import definition_problems
+from app.surveys.authoring.services import import_draft_survey
 from app.surveys.models import Response, Survey
 from app.surveys.services import (
-    create_draft_survey,
-    find_survey,
     is_open,
     publish_draft,
     record_definition_export,
     set_dates,
     set_survey_access,
+    survey_or_404,
 )
 from app.uploads import JSON_LIMITS, UploadRefused, json_document, read_upload
-
-MANAGERS = (ADMIN, ORGANISER)
-
-
-def _survey(slug: str) -> Survey:
-    survey = find_survey(slug)
-    if survey is None:
-        abort(404)
-    return survey
 
 
 @bp.route("/manage/")
@@ -73,7 +64,7 @@ def _parse_date(prefix: str, form, errors: dict) -> date | None:
 @role_required(*MANAGERS)
 def set_open_to_all_members(slug: str):
     """Open the survey to every member, or only to invited organisations (the default)."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     if not FlaskForm().validate_on_submit():
         abort(400)
     set_survey_access(survey, request.form.get("open") == "yes", by=current_user)
@@ -88,7 +79,7 @@ def set_open_to_all_members(slug: str):
 @role_required(*MANAGERS)
 def dates(slug: str):
     """Set the opening and closing dates (the survey opens at the start and closes at the end of the day)."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     form = FlaskForm()
     errors: dict[str, str] = {}
     values = {}
@@ -113,7 +104,7 @@ def dates(slug: str):
 @role_required(*MANAGERS)
 def publish(slug: str):
     """Confirm, then publish the draft as a new version (published versions never change)."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     problems = definition_problems(survey.draft)
     unchanged = survey.current_version is not None and survey.current_version.definition == survey.draft
     if request.method == "POST" and not problems and not unchanged:
@@ -131,7 +122,7 @@ def publish(slug: str):
 @role_required(*MANAGERS)
 def export_definition(slug: str):
     """Download the draft definition as JSON."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     record_definition_export(survey, by=current_user)  # a GET that writes
     return HttpResponse(
         json.dumps(json_safe(survey.draft), indent=2, ensure_ascii=False, allow_nan=False),
@@ -163,7 +154,7 @@ def import_definition():
         else:
             problems = definition_problems(data)
             if not problems:
-                survey = create_draft_survey(data, by=current_user)
+                survey = import_draft_survey(data, by=current_user)
                 flash(f"Draft survey '{survey.title}' created. Check it, then publish it.", "success")
                 return redirect(url_for("surveys.dashboard", slug=survey.slug))
     return render_template("surveys/authoring/import.html", form=form, problems=problems)

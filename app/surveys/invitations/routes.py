@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from app.auth.decorators import role_required
-from app.auth.roles import ADMIN, ORGANISER
+from app.auth.roles import MANAGERS
 from app.extensions import db
 from app.identifiers import parse_id
 from app.jobs.runner import start_job
@@ -24,23 +24,14 @@ from app.surveys.invitations.services import (
 )
 from app.surveys.invitations.tracking import build_dashboard
 from app.surveys.models import Invitation, Survey
-from app.surveys.services import find_survey, is_open
-
-MANAGERS = (ADMIN, ORGANISER)
-
-
-def _survey(slug: str) -> Survey:
-    survey = find_survey(slug)
-    if survey is None:
-        abort(404)
-    return survey
+from app.surveys.services import is_open, survey_or_404
 
 
 @bp.route("/manage/<slug>/")
 @role_required(*MANAGERS)
 def dashboard(slug: str):
     """Tracking: response rates by region and council type, non-responders, funnel and KPIs."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     return render_template(
         "surveys/invitations/dashboard.html",
         survey=survey,
@@ -66,7 +57,7 @@ def _filtered_organisations(args) -> list[Organisation]:
 @role_required(*MANAGERS)
 def invite(slug: str):
     """Choose organisations (all, or by region and council type) and send their invitations."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     if not accepting_invitations(survey):
         flash("Invitations can only be sent while the survey is published and not closed.", "important")
         return redirect(url_for("surveys.dashboard", slug=slug))
@@ -126,7 +117,7 @@ def _reminder_work(progress, survey_id: int, user_id: int) -> dict:
 @role_required(*MANAGERS)
 def remind(slug: str):
     """Remind every organisation that has not submitted (none contacted in the last 48 hours)."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     from app.surveys.invitations.services import due_for_reminder
 
     due = due_for_reminder(survey)
@@ -154,7 +145,7 @@ def remind(slug: str):
 @role_required(*MANAGERS)
 def revoke(slug: str, organisation_id: int):
     """Confirm, then stop an organisation's invitation link working."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     invitation = db.session.scalar(
         select(Invitation).where(Invitation.survey_id == survey.id, Invitation.organisation_id == organisation_id)
     )
@@ -173,7 +164,7 @@ def revoke(slug: str, organisation_id: int):
 @role_required(*MANAGERS)
 def resend(slug: str, organisation_id: int):
     """Send an organisation a new invitation (the old link stops working)."""
-    survey = _survey(slug)
+    survey = survey_or_404(slug)
     if not FlaskForm().validate_on_submit():
         abort(400)
     organisation = db.session.get(Organisation, organisation_id)

@@ -1,4 +1,6 @@
-"""Flask commands: `flask demo-data`, `flask invite-admin`."""
+"""Flask commands: `flask demo-data`, `flask invite-admin`, and each feature's group (`flask surveys …`,
+`flask focus-groups …`, `flask retention …`), all in one style: module-level commands that a `register_cli(app)`
+adds."""
 
 from __future__ import annotations
 
@@ -17,85 +19,84 @@ def _demo_admin_has_two_factor(email: str) -> bool:
     return admin is not None and admin.has_two_factor
 
 
-def register_cli(app: Flask) -> None:
-    """Add the platform's commands to `flask`."""
+@click.command("demo-data")
+@click.option(
+    "--password",
+    envvar="DEMO_PASSWORD",
+    default=None,
+    help="Password for the demo accounts (default: DEMO_PASSWORD, else a random one).",
+)
+@click.option(
+    "--totp-secret",
+    envvar="DEMO_TOTP_SECRET",
+    default=None,
+    help="Authenticator key (base32) for the demo administrator, who must use two-factor authentication.",
+)
+def demo_data(password: str | None, totp_secret: str | None) -> None:
+    """Load demo organisations and one account per role (<role>@demo.example). Safe to repeat."""
+    if current_app.config["ENVIRONMENT"] == "production":
+        raise click.ClickException("demo-data refuses to run in production (APP_ENV=production).")
+    from app.demo import DEMO_PEOPLE, demo_email, demo_totp_key, load_demo_data
 
+    try:
+        totp_secret = demo_totp_key(totp_secret) if totp_secret else None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    created, issued = load_demo_data(password)
+    click.echo(
+        f"Demo data ready: {created['organisations']} organisations, {created['people']} people, "
+        f"{created['responses']} survey responses and {created['volunteers']} focus-group volunteers added."
+    )
+    click.echo("Demo sign-ins:")
+    for role, name, org in DEMO_PEOPLE:
+        click.echo(f"  {role:<12} {demo_email(role):<26} {name}" + (f" ({org})" if org else ""))
+    if totp_secret:
+        from app.auth.mfa.services import grouped
+        from app.demo import set_up_demo_two_factor
+
+        key = set_up_demo_two_factor(totp_secret)
+        click.echo(f"Authenticator key for {demo_email('admin')} (add it to an authenticator app): {grouped(key)}")
+    elif _demo_admin_has_two_factor(demo_email("admin")):
+        click.echo(
+            f"{demo_email('admin')} already has an authenticator app (set up earlier); "
+            "pass --totp-secret to give it a new key."
+        )
+    else:
+        click.echo(f"{demo_email('admin')} sets up an authenticator app at first sign-in (or pass --totp-secret).")
+    if issued:
+        click.echo(f"Password for the demo accounts: {issued}")
+    else:
+        click.echo("Passwords unchanged (pass --password or set DEMO_PASSWORD to set them).")
+
+
+@click.command("invite-admin")
+@click.argument("email")
+@click.argument("name")
+def invite_admin(email: str, name: str) -> None:
+    """Create the first administrator and print (and email) their invitation link."""
+    from app.auth.roles import ADMIN
+    from app.auth.services import AccountError, find_user_by_email, invite_person
+
+    if find_user_by_email(email):
+        raise click.ClickException(f"{email} already has an account.")
+    try:
+        invite_person(email=email, name=name, roles={ADMIN}, organisation_id=None, invited_by=None)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    from app.email.models import OutboxMessage
+
+    last = db.session.query(OutboxMessage).order_by(OutboxMessage.id.desc()).first()
+    click.echo(f"Invitation for {email} created (email status: {last.status if last else 'unknown'}).")
+
+
+def register_cli(app: Flask) -> None:
+    """Add the platform's commands and each feature's command group to `flask`."""
+    from app.focus_groups.cli import register_cli as register_focus_group_cli
+    from app.privacy.cli import register_cli as register_privacy_cli
     from app.surveys.cli import register_cli as register_survey_cli
 
+    app.cli.add_command(demo_data)
+    app.cli.add_command(invite_admin)
     register_survey_cli(app)
-
-    from app.focus_groups.cli import register_cli as register_focus_group_cli
-
     register_focus_group_cli(app)
-
-    from app.privacy.cli import register_cli as register_privacy_cli
-
     register_privacy_cli(app)
-
-    @app.cli.command("demo-data")
-    @click.option(
-        "--password",
-        envvar="DEMO_PASSWORD",
-        default=None,
-        help="Password for the demo accounts (default: DEMO_PASSWORD, else a random one).",
-    )
-    @click.option(
-        "--totp-secret",
-        envvar="DEMO_TOTP_SECRET",
-        default=None,
-        help="Authenticator key (base32) for the demo administrator, who must use two-factor authentication.",
-    )
-    def demo_data(password: str | None, totp_secret: str | None) -> None:
-        """Load demo organisations and one account per role (<role>@demo.example). Safe to repeat."""
-        if current_app.config["ENVIRONMENT"] == "production":
-            raise click.ClickException("demo-data refuses to run in production (APP_ENV=production).")
-        from app.demo import DEMO_PEOPLE, demo_email, demo_totp_key, load_demo_data
-
-        try:
-            totp_secret = demo_totp_key(totp_secret) if totp_secret else None
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
-        created, issued = load_demo_data(password)
-        click.echo(
-            f"Demo data ready: {created['organisations']} organisations, {created['people']} people, "
-            f"{created['responses']} survey responses and {created['volunteers']} focus-group volunteers added."
-        )
-        click.echo("Demo sign-ins:")
-        for role, name, org in DEMO_PEOPLE:
-            click.echo(f"  {role:<12} {demo_email(role):<26} {name}" + (f" ({org})" if org else ""))
-        if totp_secret:
-            from app.auth.mfa.services import grouped
-            from app.demo import set_up_demo_two_factor
-
-            key = set_up_demo_two_factor(totp_secret)
-            click.echo(f"Authenticator key for {demo_email('admin')} (add it to an authenticator app): {grouped(key)}")
-        elif _demo_admin_has_two_factor(demo_email("admin")):
-            click.echo(
-                f"{demo_email('admin')} already has an authenticator app (set up earlier); "
-                "pass --totp-secret to give it a new key."
-            )
-        else:
-            click.echo(f"{demo_email('admin')} sets up an authenticator app at first sign-in (or pass --totp-secret).")
-        if issued:
-            click.echo(f"Password for the demo accounts: {issued}")
-        else:
-            click.echo("Passwords unchanged (pass --password or set DEMO_PASSWORD to set them).")
-
-    @app.cli.command("invite-admin")
-    @click.argument("email")
-    @click.argument("name")
-    def invite_admin(email: str, name: str) -> None:
-        """Create the first administrator and print (and email) their invitation link."""
-        from app.auth.roles import ADMIN
-        from app.auth.services import AccountError, find_user_by_email, invite_person
-
-        if find_user_by_email(email):
-            raise click.ClickException(f"{email} already has an account.")
-        try:
-            invite_person(email=email, name=name, roles={ADMIN}, organisation_id=None, invited_by=None)
-        except AccountError as exc:
-            raise click.ClickException(str(exc)) from None
-        from app.email.models import OutboxMessage
-
-        last = db.session.query(OutboxMessage).order_by(OutboxMessage.id.desc()).first()
-        click.echo(f"Invitation for {email} created (email status: {last.status if last else 'unknown'}).")

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.hooks import SURVEY_CONFIRMATION, collect
 from app.surveys import bp
 from app.surveys.answering.access import Respondent, grant_invitation, invitation_is_live, respondent_required
+from app.surveys.answering.check import check_sections
 from app.surveys.answering.pages import (
     DONT_KNOW,
     display_value,
@@ -26,7 +27,6 @@ from app.surveys.answering.pages import (
     page_applies,
     pipe,
     previous_page,
-    relevant_answers,
     route,
     visible_questions,
 )
@@ -237,34 +237,6 @@ def _page_submitted(survey: Survey, respondent: Respondent, response, definition
     return redirect(url_for("surveys.page", slug=survey.slug, page_id=outcome.following.id))
 
 
-def _check_sections(definition, answers) -> list[dict]:
-    """The check page's sections: each answered question on the route, with its page to change it."""
-    shown = relevant_answers(definition, answers)
-    sections = []
-    on_route = {p.id for p in route(definition, answers)}
-    for section in definition.sections:
-        rows = []
-        for page_ in section.pages:
-            if page_.id not in on_route:
-                continue
-            for question in visible_questions(page_, answers):
-                value = display_value(question, shown.get(question.id))
-                other = shown.get(other_key(question.id))
-                if other:
-                    value = f"{value} ({other})"
-                rows.append(
-                    {
-                        "label": pipe(question.label, definition, answers),
-                        "value": value,
-                        "page": page_.id,
-                        "question": question,
-                    }
-                )
-        if rows:
-            sections.append({"title": section.title, "rows": rows})
-    return sections
-
-
 @bp.route("/<slug>/check")
 @respondent_required
 def check(survey: Survey, respondent: Respondent):
@@ -274,7 +246,7 @@ def check(survey: Survey, respondent: Respondent):
         return redirect(url_for("surveys.start", slug=survey.slug))
     definition = definition_for(response.version)
     answers = response.answer_values()
-    sections = _check_sections(definition, answers)
+    sections = check_sections(definition, answers)
     missing = first_unanswered_page(definition, answers)
     return render_template(
         "surveys/answering/check.html",

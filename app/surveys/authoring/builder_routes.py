@@ -11,10 +11,10 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from app.auth.decorators import role_required
 from app.auth.roles import MANAGERS
 from app.surveys import bp
+from app.surveys.answering.check import check_sections
 from app.surveys.answering.pages import (
     DONT_KNOW,
     TamperedAnswer,
-    display_value,
     field_id,
     form_values,
     next_page,
@@ -22,7 +22,6 @@ from app.surveys.answering.pages import (
     pipe,
     previous_page,
     read_page,
-    relevant_answers,
     route,
     visible_questions,
 )
@@ -325,13 +324,7 @@ def preview(slug: str, page_id: str | None):
         session.pop(_preview_key(survey), None)
         return redirect(url_for("surveys.preview", slug=slug, page_id=definition.pages[0].id))
     if page_id == "check":
-        rows = []
-        shown = relevant_answers(definition, answers)
-        for page in route(definition, answers):
-            for question in visible_questions(page, answers):
-                rows.append(
-                    (pipe(question.label, definition, answers), display_value(question, shown.get(question.id)))
-                )
+        rows = [(row["label"], row["value"]) for part in check_sections(definition, answers) for row in part["rows"]]
         return render_template("surveys/authoring/preview_check.html", survey=survey, rows=rows)
     current = definition.page(page_id)
     if current is None:

@@ -16,7 +16,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from flask import abort, flash, jsonify, redirect, render_template, request, send_file, session, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import session as browser_session  # the cookie; "session" here means a group's meeting
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy.orm.exc import StaleDataError
@@ -103,7 +104,7 @@ def _console(slot: Slot, errors: dict | None = None, typed: dict | None = None, 
     typed = typed or {
         "text": "",
         "kind": "observation",
-        "guide_question": session.get(_section_key(slot), GENERAL),
+        "guide_question": browser_session.get(_section_key(slot), GENERAL),
         "participants": [],
     }
     return (
@@ -151,7 +152,7 @@ def add_session_note(slot_id: int):
     """Save one note (a form post, or JSON for the console's script); a resent note is stored once."""
     slot = _staff_session(slot_id)
     entry = note_input(request.form)
-    session[_section_key(slot)] = entered(entry)["guide_question"]  # the last-used section stays selected
+    browser_session[_section_key(slot)] = entered(entry)["guide_question"]  # the last-used section stays selected
     client_id = (request.form.get("client_id") or "").strip() or None
     try:
         note, created = add_note(slot, entry, by=current_user, client_id=client_id, typed_at=typed_at(request.form))

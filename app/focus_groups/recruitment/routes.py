@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import session as browser_session  # the cookie; "session" here means a group's meeting
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -127,7 +128,7 @@ def volunteer_form_page(study_id: int):
             )
             volunteer_from_form(study, details, user=current_user if current_user.is_authenticated else None)
             # The same page follows whatever the pool held: it says what each case means.
-            session[THANKS_KEY] = {"study_id": study.id}
+            browser_session[THANKS_KEY] = {"study_id": study.id}
             return redirect(url_for("focus_groups.volunteer_thanks", study_id=study.id))
     return render_template(
         "focus_groups/recruitment/volunteer.html",
@@ -144,7 +145,7 @@ def volunteer_form_page(study_id: int):
 def volunteer_thanks(study_id: int):
     """After volunteering: the same page whether the address was new or already in the pool."""
     study = study_or_404(study_id)
-    done = session.get(THANKS_KEY) or {}
+    done = browser_session.get(THANKS_KEY) or {}
     if done.get("study_id") != study.id:
         return redirect(url_for("focus_groups.volunteer_form", study_id=study.id))
     if done.get("confirmed"):  # only whoever opened the emailed link gets here
@@ -170,7 +171,7 @@ def confirm_volunteer_change(study_id: int, token: str):
     if request.method == "POST":
         change = confirm_change(study, token, user=current_user if current_user.is_authenticated else None)
         if change.state == "done":
-            session[THANKS_KEY] = {"study_id": study.id, "confirmed": change.volunteer.id}
+            browser_session[THANKS_KEY] = {"study_id": study.id, "confirmed": change.volunteer.id}
             return redirect(url_for("focus_groups.volunteer_thanks", study_id=study.id))
     else:
         change = pending_change(study, token)

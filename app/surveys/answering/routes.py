@@ -207,6 +207,8 @@ def page(survey: Survey, respondent: Respondent, page_id: str):
 
 def _page_submitted(survey: Survey, respondent: Respondent, response, definition, current):
     """Save the posted page (see `submit_page`) and show what that did."""
+    # Read before saving: the save's commit expires the survey, and reading it again would cost a query.
+    slug = survey.slug
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
@@ -233,8 +235,8 @@ def _page_submitted(survey: Survey, respondent: Respondent, response, definition
             "surveys/answering/saved.html", survey=survey, respondent=respondent, unsaved=outcome.unsaved
         )
     if request.args.get("return") == "check" or outcome.following is None:
-        return redirect(url_for("surveys.check", slug=survey.slug))
-    return redirect(url_for("surveys.page", slug=survey.slug, page_id=outcome.following.id))
+        return redirect(url_for("surveys.check", slug=slug))
+    return redirect(url_for("surveys.page", slug=slug, page_id=outcome.following.id))
 
 
 @bp.route("/<slug>/check")

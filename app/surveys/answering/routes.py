@@ -130,19 +130,19 @@ def _progress(definition, answers, page) -> dict:
     return {"number": number, "total": len(sections), "title": section.title}
 
 
-def _back_url(survey, definition, answers, page) -> str:
+def _back_url(slug: str, definition, answers, page) -> str:
     if request.args.get("return") == "check":
-        return url_for("surveys.check", slug=survey.slug)
+        return url_for("surveys.check", slug=slug)
     back = previous_page(definition, answers, page.id)
     if back is None:
-        return url_for("surveys.start", slug=survey.slug)
-    return url_for("surveys.page", slug=survey.slug, page_id=back.id)
+        return url_for("surveys.start", slug=slug)
+    return url_for("surveys.page", slug=slug, page_id=back.id)
 
 
 def _render_page(
     survey, respondent, response, definition, page, answers, raw, errors, revisions, conflicts=(), status=200
 ):
-    back_url = _back_url(survey, definition, answers, page)
+    back_url = _back_url(survey.slug, definition, answers, page)
     questions = visible_questions(page, answers)
     error_list = [(f"#{key}", message) for key, message in errors.items()]
     return render_template(
@@ -229,7 +229,7 @@ def _page_submitted(survey: Survey, respondent: Respondent, response, definition
         shown = (outcome.answers, outcome.result.raw, outcome.errors, outcome.revisions)
         return _render_page(survey, respondent, response, definition, current, *shown, conflicts=outcome.conflicts)
     if outcome.status == "back":
-        return redirect(_back_url(survey, definition, outcome.answers, current))
+        return redirect(_back_url(slug, definition, outcome.answers, current))
     if outcome.status == "exited":
         return render_template(
             "surveys/answering/saved.html", survey=survey, respondent=respondent, unsaved=outcome.unsaved

@@ -84,6 +84,9 @@ class Passage:
     pseudonyms: tuple[str, ...] = ()
     note_kind: str | None = None
     participants: tuple[dict, ...] = field(default=())
+    # The source text this sentence came from ("note:40", "response:12:q7", "debrief:5:debrief"):
+    # with `source_ref["sentence"]` it says where an edited sentence used to be.
+    source_key: str = ""
 
     def as_dict(self) -> dict:
         """The passage as plain data (for JSON exports and the analysis' stored copies)."""
@@ -102,6 +105,7 @@ class Passage:
             "pseudonyms": list(self.pseudonyms),
             "note_kind": self.note_kind,
             "participants": [dict(p) for p in self.participants],
+            "source_key": self.source_key,
         }
 
 
@@ -150,6 +154,7 @@ def passages_from_text(
                 pseudonyms=tuple(pseudonyms),
                 note_kind=note_kind,
                 participants=tuple(participants),
+                source_key=source_key,
             )
         )
     return passages

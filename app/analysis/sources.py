@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.analysis.models import AnalysisPassage, Code, StudySurvey
+from app.analysis.models import AnalysisPassage, StudySurvey
 from app.clock import utcnow
 from app.database import write_transaction
 from app.extensions import db

@@ -15,12 +15,17 @@ which mixes accepts and rejects), so the model joins early without learning from
 
 Features need no downloaded NLTK data: RegexpTokenizer words, lower-cased, Snowball stems, a short stop
 list of function words only (domain words such as "different", "groups" and "members" carry the signal,
-and "no"/"not" carry negation), plus pairs of adjacent stems ("traded service", "cost per user" as
-"cost_per"/"per_user"). Each theme keeps the stems seen in at least two of its passages (at most
-MAX_FEATURES), each given explicitly as present or absent, so that a theme word missing from a passage
-counts against the theme. Scoring uses log-odds read once from the trained classifier, so classifying a
-passage costs one look-up per word it contains instead of one per feature; it equals NLTK's own
-`prob_classify` (tests/analysis/test_learning.py checks that).
+and "no"/"not" carry negation), plus pairs of adjacent stems ("cost per user" gives "cost_per" and
+"per_user"). Each theme keeps the stems seen in at least two of its passages (at most MAX_FEATURES).
+
+Absent words are explicit features: a theme word missing from a passage counts against (or for) the
+theme, as it must for Naive Bayes over short texts. In training, NLTK's `NaiveBayesClassifier.train`
+records every vocabulary word an example lacks as the value ABSENT (None), exactly the counts an explicit
+False would give, but without building a dictionary of every word for every example (ten times faster).
+In scoring, NLTK's `prob_classify` would quietly skip any word not passed in, so the log-odds of every
+absent word are summed once after training into a base figure, and a passage then costs one look-up per
+word it contains; the result equals `prob_classify` on the full present/absent featureset
+(tests/analysis/test_learning.py checks both equivalences).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from nltk.classify.naivebayes import NaiveBayesClassifier
 from nltk.stem.snowball import SnowballStemmer
@@ -42,6 +48,7 @@ MIN_DOCUMENT_FREQUENCY = 2
 MODEL_WEIGHT = 0.5  # a re-ranked confidence is (1 - w) · rule score + w · model probability
 ADD_PROBABILITY = 0.9  # the model adds a theme the rules missed only when at least this sure...
 ADD_MIN_SUPPORTING_WORDS = 2  # ...and the passage holds at least this many words that speak for the theme
+PRESENT, ABSENT = True, None  # feature values; None is what NaiveBayesClassifier.train records for a missing word
 
 _TOKENS = RegexpTokenizer(r"[a-z0-9]+(?:['’][a-z]+)?")
 _STEMMER = SnowballStemmer("english")
@@ -56,9 +63,15 @@ _STOP_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=65536)
+def _stem(token: str) -> str:
+    # Snowball is the slow step (about 20 µs a word) and a study's vocabulary is small: cache it.
+    return _STEMMER.stem(token)
+
+
 def features(text: str) -> frozenset[str]:
     """The stems of a text's content words, and pairs of adjacent stems joined by "_"."""
-    stems = [_STEMMER.stem(token) for token in _TOKENS.tokenize(text.lower()) if token not in _STOP_WORDS]
+    stems = [_stem(token) for token in _TOKENS.tokenize(text.lower()) if token not in _STOP_WORDS]
     return frozenset(stems) | frozenset(f"{a}_{b}" for a, b in zip(stems, stems[1:], strict=False))
 
 
@@ -78,15 +91,17 @@ class _ThemeModel:
         counts = Counter(f for doc in (*positives, *negatives) for f in doc)
         ranked = sorted((f for f, n in counts.items() if n >= MIN_DOCUMENT_FREQUENCY), key=lambda f: (-counts[f], f))
         vocabulary = ranked[:MAX_FEATURES]
-        labelled = [({f: f in doc for f in vocabulary}, True) for doc in positives]
-        labelled += [({f: f in doc for f in vocabulary}, False) for doc in negatives]
+        known = frozenset(vocabulary)
+        # Only the present words are listed: train() counts each vocabulary word an example lacks as ABSENT.
+        labelled = [(dict.fromkeys(doc & known, PRESENT), True) for doc in positives]
+        labelled += [(dict.fromkeys(doc & known, PRESENT), False) for doc in negatives]
         classifier = NaiveBayesClassifier.train(labelled)
         prior = _log_odds(classifier, {})
         shift_for: dict[str, float] = {}
         base = prior
         for f in vocabulary:
-            absent = _log_odds(classifier, {f: False}) - prior
-            present = _log_odds(classifier, {f: True}) - prior
+            absent = _log_odds(classifier, {f: ABSENT}) - prior
+            present = _log_odds(classifier, {f: PRESENT}) - prior
             base += absent
             shift_for[f] = present - absent
         supporting = frozenset(f for f, shift in shift_for.items() if shift > 0)
@@ -99,7 +114,7 @@ class _ThemeModel:
         return _sigmoid(log_odds)
 
 
-def _log_odds(classifier: NaiveBayesClassifier, featureset: dict[str, bool]) -> float:
+def _log_odds(classifier: NaiveBayesClassifier, featureset: dict[str, bool | None]) -> float:
     distribution = classifier.prob_classify(featureset)
     return distribution.logprob(True) - distribution.logprob(False)
 
@@ -136,13 +151,13 @@ class ThemeModels:
         model = self._models.get(slug)
         return None if model is None else model.classifier
 
-    def featureset(self, text: str, slug: str) -> dict[str, bool]:
-        """What the theme's classifier sees of a text: every vocabulary word, present or absent ({} if inactive)."""
+    def featureset(self, text: str, slug: str) -> dict[str, bool | None]:
+        """What the theme's classifier sees of a text: every vocabulary word, PRESENT or ABSENT ({} if inactive)."""
         model = self._models.get(slug)
         if model is None:
             return {}
         words = features(text)
-        return {f: f in words for f in model.vocabulary}
+        return {f: PRESENT if f in words else ABSENT for f in model.vocabulary}
 
     def probability(self, text: str, slug: str) -> float | None:
         """The model's probability that the theme applies to the text; None when its model does not take part."""

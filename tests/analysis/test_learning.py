@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from nltk.classify.naivebayes import NaiveBayesClassifier
 
-from app.analysis.learning import ADD_PROBABILITY, MIN_EXAMPLES, MODEL_WEIGHT, features, train
+from app.analysis.learning import ABSENT, ADD_PROBABILITY, MIN_EXAMPLES, MODEL_WEIGHT, PRESENT, features, train
 from app.analysis.suggestions import Suggestion
 
 THEME = "pupils-and-schools"
@@ -149,8 +150,23 @@ def test_the_fast_score_equals_nltks_own_naive_bayes():
     classifier = models.classifier(THEME)
     for text in [*ACCEPTED[:3], *REJECTED[:3], "Nothing relevant at all.", "No pupils, no schools."]:
         featureset = models.featureset(text, THEME)
-        assert featureset and all(isinstance(v, bool) for v in featureset.values())  # absent words are explicit
+        assert set(featureset.values()) <= {PRESENT, ABSENT}
+        assert ABSENT in featureset.values()  # every vocabulary word is there, the missing ones as ABSENT
         assert models.probability(text, THEME) == pytest.approx(classifier.prob_classify(featureset).prob(True))
+
+
+def test_absent_words_count_exactly_as_explicit_false_features_would():
+    models = train(_examples())
+
+    def explicit(text):
+        return {word: value is PRESENT for word, value in models.featureset(text, THEME).items()}
+
+    labelled = [(explicit(text), True) for text in ACCEPTED] + [(explicit(text), False) for text in REJECTED]
+    explicit_classifier = NaiveBayesClassifier.train(labelled)
+    for text in ["Pupil accounts for every primary school.", "The old school hall was booked.", "Thanks."]:
+        assert models.probability(text, THEME) == pytest.approx(
+            explicit_classifier.prob_classify(explicit(text)).prob(True)
+        )
 
 
 def test_features_need_no_downloaded_data_and_keep_domain_words_and_negation():

@@ -18,6 +18,10 @@ SESSION_STAFF_ROLES = frozenset({"facilitator", "organiser", "admin"})
 # As SESSION_STAFF, and analysts too (pages carrying pseudonyms only, such as printed session notes).
 SESSION_READERS = "session-readers"
 SESSION_READERS_ROLES = frozenset({"facilitator", "organiser", "admin", "analyst", "lead_analyst"})
+# A double-coding round's own two coders (any analyst role may be one): the sample round's coders are other
+# people, so every role gets 403, administrators included (nobody codes on another's behalf).
+ROUND_CODERS = "round-coders"
+ROUND_CODERS_ROLES = frozenset({"admin", "analyst", "lead_analyst"})
 
 
 def only(*roles: str) -> frozenset[str]:
@@ -168,6 +172,13 @@ EXPECTED: dict[str, object] = {
     "focus_groups.delete_pool_volunteer": MANAGERS,
     "analysis.index": ANALYSTS,
     "analysis.study": ANALYSTS,
+    "analysis.rounds_index": ANALYSTS,
+    "analysis.new_round": ANALYSIS_LEADS,
+    "analysis.delete_round": ANALYSIS_LEADS,
+    "analysis.code_round": ROUND_CODERS,
+    "analysis.code_item": ROUND_CODERS,
+    "analysis.round_agreement": ANALYSTS,
+    "analysis.resolve_item": ANALYSIS_LEADS,
 }
 
 
@@ -199,6 +210,8 @@ def test_every_view_states_its_rule_in_code(app):
                 expected = SESSION_STAFF_ROLES
             elif expected == SESSION_READERS:
                 expected = SESSION_READERS_ROLES
+            elif expected == ROUND_CODERS:
+                expected = ROUND_CODERS_ROLES
             assert roles == (frozenset() if expected in (SIGNED_IN, OWN_OR_ADMIN) else expected), endpoint
 
 
@@ -225,6 +238,7 @@ def sample_args(app, make_user, make_organisation):
 
     note, _ = add_note(slot, NoteInput("A sample note about Sam Sample."))
     db.session.commit()
+    coding_round = double_coding_sample(study, make_user)
     return {
         "study_id": study.id,
         "guide_question_id": study.questions[0].id,
@@ -243,7 +257,23 @@ def sample_args(app, make_user, make_organisation):
         "question_id": "provides_education",
         "section_id": "education",
         "fmt": "csv",
+        "round_id": coding_round.id,
+        "item_id": coding_round.items[0].id,
     }
+
+
+def double_coding_sample(study, make_user):
+    """A double-coding round of the study's one passage, coded by both of its coders (neither is a role
+    the matrix signs in as), so its agreement page and resolution page have something to show."""
+    from app.analysis.rounds import create_round, save_coding
+    from app.analysis.sources import sync_study
+
+    sync_study(study)
+    coder_a, coder_b = make_user("analyst"), make_user("analyst")
+    coding_round = create_round(study, "Sample round", 1, coder_a.id, coder_b.id)
+    save_coding(coding_round.items[0], "a", ["user-definitions"], by=coder_a)
+    save_coding(coding_round.items[0], "b", [], by=coder_b)
+    return coding_round
 
 
 def focus_group_sample():
@@ -313,6 +343,8 @@ def test_authorisation_matrix(app, make_user, sample_args, who):
             want = "allowed" if who in ("organiser", "admin") else "forbidden"
         elif expected == SESSION_READERS:
             want = "allowed" if who in ("organiser", "admin", "analyst", "lead_analyst") else "forbidden"
+        elif expected == ROUND_CODERS:
+            want = "forbidden"
         elif expected == SIGNED_IN or who in expected:
             want = "allowed"
         else:

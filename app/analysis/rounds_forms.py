@@ -20,7 +20,8 @@ def _row_id(value) -> int | None:
 
 class SampleSizeField(StringField):
     """The sample size, read by the platform's one number parser: whole ASCII digits, checked for length
-    before any conversion ("1e1000000" or 5,000 digits are refused in words, never converted)."""
+    before any conversion ("1e1000000" or 5,000 digits are refused in words, never converted). Its range
+    (1 to the study's passages) is the service's to check."""
 
     def process_formdata(self, valuelist):
         """Keep what was typed (shown back on an error) and read it as a whole number when it is one."""
@@ -31,9 +32,11 @@ class SampleSizeField(StringField):
             self.number_error = "Enter the sample size, as a whole number"
             return
         try:
-            self.data = parse_whole_number(self.raw_text, minimum=1)
-        except NumberError:
-            self.number_error = "The sample size must be a whole number of passages, like 30"
+            self.data = parse_whole_number(self.raw_text)
+        except NumberError as error:
+            # A whole number too large to hold is out of range, as 0 is: the service says the range.
+            if error.reason not in ("min", "max"):
+                self.number_error = "The sample size must be a whole number of passages, like 30"
 
     def pre_validate(self, form):
         """Report the reading problem, if any, as this field's error."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import ValidationError
+from wtforms.validators import Length, ValidationError
 
 from app.analysis.codebook import Codebook
 from app.analysis.rounds import NOTE_LIMIT, TITLE_LIMIT
@@ -16,6 +16,18 @@ from app.numbers import NumberError, parse_whole_number
 def _row_id(value) -> int | None:
     """A person's id from a select (None for the empty choice or anything that names nobody)."""
     return parse_id(value) if value not in (None, "") else None
+
+
+SAMPLE_SIZE_TOO_LONG = "The sample size must be 40 characters or fewer"
+
+
+class TypedLength(Length):
+    """A length limit on the text as typed, for a field whose data is the number read from it."""
+
+    def __call__(self, form, field):
+        """Refuse typed text longer than the limit."""
+        if len(getattr(field, "raw_text", "") or "") > self.max:
+            raise ValidationError(self.message)
 
 
 class SampleSizeField(StringField):
@@ -50,7 +62,7 @@ class RoundForm(FlaskForm):
     title = StringField(
         "Title", filters=[strip], validators=[max_length(TITLE_LIMIT, "The title")], default="Double-coding round"
     )
-    sample_size = SampleSizeField("Sample size")
+    sample_size = SampleSizeField("Sample size", validators=[TypedLength(max=40, message=SAMPLE_SIZE_TOO_LONG)])
     coder_a = SelectField("Coder A", coerce=_row_id, validate_choice=False)
     coder_b = SelectField("Coder B", coerce=_row_id, validate_choice=False)
 

@@ -63,6 +63,7 @@ def test_a_lead_sets_up_a_round_from_the_form(app, client, make_user):
         ({"sample_size": "99999999999999999999999999"}, "The sample size must be"),
         ({"sample_size": "1e1000000"}, "The sample size must be a whole number of passages, like 30"),
         ({"sample_size": "١٢"}, "The sample size must be a whole number of passages, like 30"),
+        ({"sample_size": "9" * 5000}, "The sample size must be 40 characters or fewer"),
         ({"sample_size": "  "}, "Enter the sample size, as a whole number"),
         ({"coder_b": "same"}, "Choose two different people: coder B cannot also be coder A"),
         ({"coder_a": ""}, "Choose coder A from the list of analysts"),

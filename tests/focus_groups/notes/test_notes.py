@@ -339,8 +339,7 @@ def test_the_debrief_is_versioned_and_pseudonymised(slot):
 def test_sentences_are_split_without_nltk_data():
     text = "Pupils are users, e.g. at primary schools. Are they?\nYes! Dr. Shah disagreed.\n\n- A list item"
     assert split_sentences(text) == [
-        "Pupils are users, e.g. at primary schools.",
-        "Are they?",
+        "Pupils are users, e.g. at primary schools. Are they?",  # a short fragment joins the sentence before
         "Yes!",
         "Dr. Shah disagreed.",
         "- A list item",

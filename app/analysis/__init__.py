@@ -1,0 +1,1 @@
+"""The analysis: codebook, theme tagging, review and agreement."""

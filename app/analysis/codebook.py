@@ -33,6 +33,7 @@ from app.analysis.text import NUMBER, STOP_WORDS, is_negation, term_words
 KINDS = ("word", "stem", "phrase", "near", "exclude")
 MAX_VALUE = 200
 MAX_WINDOW = 20
+MIN_WEIGHT = 0.01
 MAX_WEIGHT = 10.0
 MAX_PATTERNS = 1000
 MAX_THEMES = 100
@@ -150,8 +151,8 @@ def pattern_problem(kind: str, value: str, window: int = 0, weight: float = 1.0)
         return f"A pattern can be at most {MAX_VALUE} characters; this one has {len(value)}."
     if "\n" in value or "\r" in value:
         return "A pattern must fit on one line."
-    if not isinstance(weight, int | float) or isinstance(weight, bool) or not 0 < weight <= MAX_WEIGHT:
-        return f"The weight of '{value}' must be a number above 0 and at most {MAX_WEIGHT:g}."
+    if not isinstance(weight, int | float) or isinstance(weight, bool) or not MIN_WEIGHT <= weight <= MAX_WEIGHT:
+        return f"The weight of '{value}' must be a number from {MIN_WEIGHT:g} to {MAX_WEIGHT:g}."
     if not isinstance(window, int) or isinstance(window, bool) or not 0 <= window <= MAX_WINDOW:
         return f"The window of '{value}' must be a whole number from 0 to {MAX_WINDOW}."
     value = value.strip()

@@ -200,7 +200,6 @@ def codebook_problems(codebook: Codebook) -> list[str]:
     if len(codebook.themes) > MAX_THEMES:
         problems.append(f"A codebook can have at most {MAX_THEMES} themes; this one has {len(codebook.themes)}.")
     seen_slugs: set[str] = set()
-    seen_names: set[str] = set()
     for number, theme in enumerate(codebook.themes, start=1):
         label = f"Theme {number} ({theme.name!r})" if isinstance(theme.name, str) and theme.name else f"Theme {number}"
         if not isinstance(theme.slug, str) or not SLUG.match(theme.slug) or len(theme.slug) > 60:
@@ -220,10 +219,6 @@ def codebook_problems(codebook: Codebook) -> list[str]:
             problem = _text_problem(f"{label}: {what}", value, limit, required)
             if problem:
                 problems.append(problem)
-        if isinstance(theme.name, str) and theme.name.strip():
-            if theme.name.strip().lower() in seen_names:
-                problems.append(f"{label}: another theme has the same name.")
-            seen_names.add(theme.name.strip().lower())
         if len(theme.examples) > MAX_EXAMPLES:
             problems.append(f"{label}: at most {MAX_EXAMPLES} example passages.")
         for example in theme.examples:

@@ -175,7 +175,7 @@ USER_CATEGORIES = Theme(
             (
                 "<number>",
                 "users|staff|pupils|students|councillors|members|residents|accounts|employees|people|"
-                "volunteers|contractors|partners|teachers|schools",
+                "volunteers|contractors|partners|teachers",
             ),
         ),
         *_each(

@@ -58,7 +58,7 @@ class _Passage:
 
     __slots__ = ("starts", "ends", "raws", "norms", "stems", "negated")
 
-    def __init__(self, text: str, cache: dict):
+    def __init__(self, text: str, cache: dict, capitals: Mapping[str, list]):
         self.starts: list[int] = []
         self.ends: list[int] = []
         self.raws: list[str] = []
@@ -82,7 +82,7 @@ class _Passage:
             previous_end = end
             if clause_word or (reach == NEGATION_REACH and norm in NOT_NEGATING):
                 reach = 0  # "but" ends a negation's reach; "not only", "not just" negate nothing
-            if stop:
+            if stop and bare not in capitals:  # "IT" is kept when a pattern asks for it; "it" never is
                 continue
             self.starts.append(start)
             self.ends.append(end)
@@ -157,7 +157,7 @@ class Tagger:
 
     def _hits(self, text: str) -> tuple[list[_Hit], list[_Hit]]:
         """(hits, exclusions) before exclusions are applied."""
-        words = _Passage(text, self._cache)
+        words = _Passage(text, self._cache, self._capitals)
         hits: list[_Hit] = []
         exclusions: list[_Hit] = []
         near_seen: dict[tuple[int, int], list[list[int]]] = {}

@@ -43,57 +43,9 @@ class Suggestion:
     evidence: tuple[tuple[int, int], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    theme: int
-    pattern: int
-    first: int  # index of the first and last content word it covers
-    last: int
-    spans: tuple[tuple[int, int], ...]
-    negated: bool
-
-
-class _Passage:
-    """The content words of one text: offsets, spellings, stems and negation."""
-
-    __slots__ = ("starts", "ends", "raws", "norms", "stems", "negated")
-
-    def __init__(self, text: str, cache: dict, capitals: Mapping[str, list]):
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.raws: list[str] = []
-        self.norms: list[str] = []
-        self.stems: list[str] = []
-        self.negated: list[bool] = []
-        reach, previous_end = 0, 0
-        for match in TOKEN.finditer(text):
-            raw = match.group()
-            start, end = match.span()
-            entry = cache.get(raw)
-            if entry is None:
-                norm = normal(raw)
-                bare = raw[:-2] if raw[-2:] in ("'s", "’s") else raw
-                entry = (norm, stem(norm), norm in STOP_WORDS, is_negation(norm), norm in CLAUSE_WORDS, bare)
-                if len(cache) < 200_000:
-                    cache[raw] = entry
-            norm, stemmed, stop, negation, clause_word, bare = entry
-            if reach and text[previous_end:start] != " " and CLAUSE_BREAK.search(text, previous_end, start):
-                reach = 0
-            previous_end = end
-            if clause_word or (reach == NEGATION_REACH and norm in NOT_NEGATING):
-                reach = 0  # "but" ends a negation's reach; "not only", "not just" negate nothing
-            if stop and bare not in capitals:  # "IT" is kept when a pattern asks for it; "it" never is
-                continue
-            self.starts.append(start)
-            self.ends.append(end)
-            self.raws.append(bare)
-            self.norms.append(norm)
-            self.stems.append(stemmed)
-            self.negated.append(reach > 0)
-            if negation:
-                reach = NEGATION_REACH
-            elif reach:
-                reach -= 1
+# A hit is a plain tuple, for speed: (theme, pattern, first word, last word, spans, negated), the words
+# counted among the passage's content words (glue words skipped).
+_Hit = tuple
 
 
 def _stems_of(alternatives: list[str]) -> frozenset[str]:
@@ -115,20 +67,28 @@ class Tagger:
         self._slugs = codebook.slugs
         self._negated = [weights.get(slug, DEFAULT_NEGATED_WEIGHT) for slug in self._slugs]
         self._weights: list[list[float]] = []
-        self._words: dict[str, list] = defaultdict(list)  # normalised word -> [(theme, pattern)]
-        self._capitals: dict[str, list] = defaultdict(list)  # abbreviation as written -> [(theme, pattern)]
-        self._stems: dict[str, list] = defaultdict(list)  # stem -> [(theme, pattern)]
+        self._capitals: dict[str, list] = defaultdict(list)  # abbreviation or name as written -> [(theme, pattern)]
+        # stem -> [(theme, pattern, the exact word a word pattern needs or None for a stem pattern)]
+        self._singles: dict[str, list] = defaultdict(list)
         self._sequences: dict[str, list] = defaultdict(list)  # first stem -> [(theme, pattern, rest, exclusion)]
-        self._near: dict[str, list] = defaultdict(list)  # stem -> [(theme, pattern, side)]
-        self._near_windows: dict[tuple[int, int], int] = {}
+        self._near: dict[str, list] = defaultdict(list)  # stem -> [(near rule, side)]
+        self._near_rules: list[tuple[int, int, int]] = []  # (theme, pattern, window)
         self._exclusion_windows: dict[tuple[int, int], int] = {}
         self._cache: dict = {}
         for t, theme in enumerate(codebook.themes):
             self._weights.append([p.weight for p in theme.patterns])
             for p_index, pattern in enumerate(theme.patterns):
                 self._compile(t, p_index, pattern)
-        for table in (self._words, self._capitals, self._stems, self._sequences, self._near):
-            table.default_factory = None
+        self._capitals.default_factory = None
+        # One look-up per word: everything that can start at a stem, as (singles, sequences, near sides).
+        self._index: dict[str, tuple] = {
+            key: (
+                tuple(self._singles.get(key, ())),
+                tuple(self._sequences.get(key, ())),
+                tuple(self._near.get(key, ())),
+            )
+            for key in {*self._singles, *self._sequences, *self._near}
+        }
 
     def _compile(self, t: int, p_index: int, pattern: Pattern) -> None:
         value = pattern.value.strip()
@@ -138,9 +98,10 @@ class Tagger:
                 if is_abbreviation(value):
                     self._capitals[value + "s"].append((t, p_index))
             else:
-                self._words[normal(value)].append((t, p_index))
+                word = normal(value)
+                self._singles[stem(word)].append((t, p_index, word))
         elif pattern.kind == "stem":
-            self._stems[stem(normal(value))].append((t, p_index))
+            self._singles[stem(normal(value))].append((t, p_index, None))
         elif pattern.kind in ("phrase", "exclude"):
             found = [_stems_of(alternatives) for alternatives in positions(value)]
             rest = tuple(found[1:])
@@ -150,48 +111,102 @@ class Tagger:
             for first in found[0]:
                 self._sequences[first].append((t, p_index, rest, exclusion))
         elif pattern.kind == "near":
+            rule = len(self._near_rules)
+            self._near_rules.append((t, p_index, pattern.window))
             for side, alternatives in enumerate(positions(value)):
                 for stemmed in _stems_of(alternatives):
-                    self._near[stemmed].append((t, p_index, side))
-            self._near_windows[(t, p_index)] = pattern.window
+                    self._near[stemmed].append((rule, side))
+
+    def _word(self, raw: str) -> tuple:
+        """What the tagger needs to know about one spelling, worked out once and cached."""
+        norm = normal(raw)
+        bare = raw[:-2] if raw[-2:] in ("'s", "’s") else raw
+        stemmed = stem(norm)
+        entry = (
+            norm,
+            norm in STOP_WORDS,
+            is_negation(norm),
+            norm in CLAUSE_WORDS or norm in NOT_NEGATING,
+            stemmed,
+            tuple(self._capitals.get(bare, ())),
+            self._index.get(stemmed),
+        )
+        if len(self._cache) < 200_000:
+            self._cache[raw] = entry
+        return entry
 
     def _hits(self, text: str) -> tuple[list[_Hit], list[_Hit]]:
-        """(hits, exclusions) before exclusions are applied."""
-        words = _Passage(text, self._cache, self._capitals)
+        """(hits, exclusions) before exclusions are applied, in one pass over the words of the text."""
+        cache, near_rules = self._cache, self._near_rules
+        starts: list[int] = []
+        ends: list[int] = []
+        stems: list[str] = []
+        negs: list[bool] = []
         hits: list[_Hit] = []
         exclusions: list[_Hit] = []
-        near_seen: dict[tuple[int, int], list[list[int]]] = {}
-        starts, ends, negated, stems = words.starts, words.ends, words.negated, words.stems
-        count = len(stems)
-        words_table, capitals, stem_table = self._words, self._capitals, self._stems
-        sequences, near = self._sequences, self._near
-        for i in range(count):
-            span = ((starts[i], ends[i]),)
-            for t, p in words_table.get(words.norms[i], ()):
-                hits.append(_Hit(t, p, i, i, span, negated[i]))
-            for t, p in capitals.get(words.raws[i], ()):
-                hits.append(_Hit(t, p, i, i, span, negated[i]))
-            stemmed = stems[i]
-            for t, p in stem_table.get(stemmed, ()):
-                hits.append(_Hit(t, p, i, i, span, negated[i]))
-            for t, p, rest, exclusion in sequences.get(stemmed, ()):
+        pending: list[tuple[int, tuple]] = []  # (word, phrases starting there): checked once every stem is known
+        near_seen: dict[int, tuple[list[int], list[int]]] = {}
+        reach, previous_end, i = 0, 0, 0
+        for match in TOKEN.finditer(text):
+            raw = match.group()
+            entry = cache.get(raw) or self._word(raw)
+            norm, stop, negation, resets, stemmed, capitals, indexed = entry
+            start, end = match.span()
+            if reach and (start - previous_end != 1 or text[previous_end] != " "):
+                if CLAUSE_BREAK.search(text, previous_end, start):
+                    reach = 0
+            previous_end = end
+            if resets and (norm in CLAUSE_WORDS or reach == NEGATION_REACH):
+                reach = 0  # "but" ends a negation's reach; "not only", "not just" negate nothing
+            if stop and not capitals:  # "IT" is kept when a pattern asks for it; "it" never is
+                continue
+            negated = reach > 0
+            starts.append(start)
+            ends.append(end)
+            stems.append(stemmed)
+            negs.append(negated)
+            if negation:
+                reach = NEGATION_REACH
+            elif reach:
+                reach -= 1
+            for t, p in capitals:
+                hits.append((t, p, i, i, ((start, end),), negated))
+            if indexed is not None:
+                singles, sequences, sides = indexed
+                for t, p, word in singles:
+                    if word is None or word == norm:
+                        hits.append((t, p, i, i, ((start, end),), negated))
+                if sequences:
+                    pending.append((i, sequences))
+                for rule, side in sides:
+                    seen = near_seen.get(rule)
+                    if seen is None:
+                        seen = near_seen[rule] = ([], [])
+                    seen[side].append(i)
+            i += 1
+        count = i
+        for i, sequences in pending:
+            for t, p, rest, exclusion in sequences:
                 last = i + len(rest)
-                if last >= count or any(stems[i + 1 + k] not in alternatives for k, alternatives in enumerate(rest)):
+                if last >= count:
                     continue
-                hit = _Hit(t, p, i, last, ((starts[i], ends[last]),), any(negated[i : last + 1]))
+                if len(rest) == 1:
+                    if stems[last] not in rest[0]:
+                        continue
+                elif any(stems[i + 1 + k] not in alternatives for k, alternatives in enumerate(rest)):
+                    continue
+                hit = (t, p, i, last, ((starts[i], ends[last]),), any(negs[i : last + 1]))
                 (exclusions if exclusion else hits).append(hit)
-            for t, p, side in near.get(stemmed, ()):
-                near_seen.setdefault((t, p), [[], []])[side].append(i)
-        for (t, p), (lefts, rights) in near_seen.items():
+        for rule, (lefts, rights) in near_seen.items():
             if not lefts or not rights:
                 continue
-            window = self._near_windows[(t, p)]
+            t, p, window = near_rules[rule]
             for left in lefts:
                 for right in rights:
-                    if left != right and abs(left - right) <= window:
-                        a, b = min(left, right), max(left, right)
+                    if left != right and -window <= left - right <= window:
+                        a, b = (left, right) if left < right else (right, left)
                         spans = ((starts[a], ends[a]), (starts[b], ends[b]))
-                        hits.append(_Hit(t, p, a, b, spans, negated[left] or negated[right]))
+                        hits.append((t, p, a, b, spans, negs[left] or negs[right]))
         return hits, exclusions
 
     def _counted(self, text: str) -> list[_Hit]:
@@ -199,29 +214,24 @@ class Tagger:
         hits, exclusions = self._hits(text)
         if not exclusions:
             return hits
-        kept = []
-        for hit in hits:
-            cancelled = False
-            for ex in exclusions:
-                if ex.theme != hit.theme:
-                    continue
-                window = self._exclusion_windows[(ex.theme, ex.pattern)]
-                if hit.first <= ex.last + window and hit.last >= ex.first - window:
-                    cancelled = True
-                    break
-            if not cancelled:
-                kept.append(hit)
-        return kept
+        reaches = [
+            (ex[0], ex[2] - self._exclusion_windows[(ex[0], ex[1])], ex[3] + self._exclusion_windows[(ex[0], ex[1])])
+            for ex in exclusions
+        ]
+        return [
+            hit
+            for hit in hits
+            if not any(theme == hit[0] and hit[2] <= last and hit[3] >= first for theme, first, last in reaches)
+        ]
 
     def _scores(self, hits: list[_Hit]) -> dict[int, float]:
         best: dict[tuple[int, int], float] = {}
-        for hit in hits:
-            weight = self._weights[hit.theme][hit.pattern]
-            if hit.negated:
-                weight *= self._negated[hit.theme]
-            key = (hit.theme, hit.pattern)
-            if weight > best.get(key, 0.0):
-                best[key] = weight
+        for t, p, _first, _last, _spans, negated in hits:
+            weight = self._weights[t][p]
+            if negated:
+                weight *= self._negated[t]
+            if weight > best.get((t, p), 0.0):
+                best[(t, p)] = weight
         scores: dict[int, float] = defaultdict(float)
         for (t, _p), weight in best.items():
             scores[t] += weight
@@ -242,7 +252,7 @@ class Tagger:
         for t, slug in enumerate(self._slugs):
             confidence = _confidence(raw.get(t, 0.0))
             if confidence >= self.threshold and confidence > 0:
-                spans = [span for hit in hits if hit.theme == t for span in hit.spans]
+                spans = [span for hit in hits if hit[0] == t for span in hit[4]]
                 suggestions.append(Suggestion(slug, round(confidence, 4), _merged(spans)))
         return suggestions
 
@@ -251,7 +261,7 @@ class Tagger:
         t = self._slugs.index(slug) if slug in self._slugs else None
         if t is None:
             raise KeyError(f"the codebook has no theme {slug!r}")
-        return tuple(sorted({span for hit in self._counted(text) if hit.theme == t for span in hit.spans}))
+        return tuple(sorted({span for hit in self._counted(text) if hit[0] == t for span in hit[4]}))
 
 
 def _confidence(score: float) -> float:

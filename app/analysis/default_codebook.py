@@ -6,7 +6,7 @@ talk: traded services and SLAs, academies and MATs, PSN and HSCN, Microsoft EES 
 FTE and headcount, cost per user, Improve, KPIs, tickets and incident volumes, M365 tenants,
 self-service portals and shared services.
 
-Weights: STRONG (1.0) indicators suggest a theme on their own; MEDIUM (0.6) and WEAK (0.35) ones need
+Weights: STRONG (1.0) indicators suggest a theme on their own; MEDIUM (0.6) and WEAK (0.3) ones need
 company (the threshold is a score of 1.0; see app/analysis/tagging.py).
 
 Longer than 500 lines because it is data, not logic: eight themes' vocabularies, which an analyst reviews
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from app.analysis.codebook import Pattern, Theme
 
-STRONG, MEDIUM, WEAK = 1.0, 0.6, 0.35
+STRONG, MEDIUM, WEAK = 1.0, 0.6, 0.3
 
 NEGATED_WEIGHTS = {
     "user-definitions": 1.0,
@@ -115,7 +115,8 @@ USER_DEFINITIONS = Theme(
             "counting rule; counting method; count method; double count; double counted; counted twice; "
             "count user; counted user; classed user; class user; regarded user; deemed user; out scope; "
             "within scope; scope benchmarking; concurrent user; unique user; qualified user; "
-            "knowledge worker; licensed user; per user basis; user definition; user count; user numbers definition; "
+            "knowledge worker; licensed user; qualified device; organisation wide count; per user basis; "
+            "user definition; user count; user numbers definition; "
             "full time equivalent; full-time equivalent; current definition; user total; in count; "
             "count everyone; count anyone; count everybody; headcount fte; fte headcount; person device account",
         ),
@@ -135,8 +136,8 @@ USER_DEFINITIONS = Theme(
 )
 
 GROUPS = (
-    "councillor|councillors|cllrs|members|member|staff|employees|workforce|pupils|pupil|students|"
-    "teachers|contractors|contractor|volunteers|volunteer|residents|resident|citizens|partners|partner|"
+    "councillor|councillors|cllrs|staff|employees|workforce|pupils|pupil|students|"
+    "teachers|contractors|contractor|volunteers|volunteer|residents|resident|citizens|"
     "nhs|police|agency|temps|casuals|apprentices|trainees|visitors|guests|governors|carers"
 )
 ICT_CONTEXT = (
@@ -166,7 +167,7 @@ USER_CATEGORIES = Theme(
         "Pupils now outnumber corporate staff three to one.",
     ),
     patterns=(
-        *_each("stem", STRONG, "contractor volunteer apprentice trainee locum temps resident citizen casuals"),
+        *_each("stem", STRONG, "contractor volunteer apprentice trainee locum temps casuals"),
         *_each("word", STRONG, "NHS CCG cllrs Cllrs"),
         *_near(STRONG, 8, (GROUPS, ICT_CONTEXT)),
         *_near(
@@ -203,7 +204,10 @@ USER_CATEGORIES = Theme(
                 "employees|accounts|workforce|teachers",
             ),
         ),
-        *_each("stem", MEDIUM, "partner visitor proportion outnumber carer councillor governor staff workforce"),
+        *_each(
+            "stem", MEDIUM, "partner visitor proportion outnumber carer councillor governor staff workforce resident"
+        ),
+        *_each("stem", MEDIUM, "citizen"),
         *_each("word", MEDIUM, "frontline pupils students teachers Members police consultants consultant guests"),
         *_each("phrase", MEDIUM, "per cent; members staff; number user; group user; user group; fire service"),
         *_each("stem", WEAK, "employee pupil student teacher public member guest supplier officer"),
@@ -243,7 +247,8 @@ PUPILS_AND_SCHOOLS = Theme(
                 "laptops|accounts|account|email|licences|licensing|licence|systems|mis|sla|slas|helpdesk|desk|"
                 "technician|technicians|engineer|engineers|kit|servers|backup|cyber|wifi|software|users|traded|"
                 "portal|google|microsoft|domain|tenancy|estate|cloud|tickets|incidents|calls|contract|buy|"
-                "bought|provide|provision|techies|technical|digital|data",
+                "bought|provide|provision|techies|technical|digital|data|internet|online|monitoring|technology|"
+                "purchase|purchasing|procure|procurement|commission",
             ),
         ),
         *_each(
@@ -259,7 +264,8 @@ PUPILS_AND_SCHOOLS = Theme(
         *_each("stem", MEDIUM, "school academy nursery teacher student learner education educational bursar college"),
         *_each("word", MEDIUM, "MIS EES A3 A5 A1 FE PRU PRUs trust trusts safeguarding filtering governors Ofsted"),
         *_each("phrase", MEDIUM, "primary secondary; maintained; traded; school holidays; half term; term time"),
-        *_each("stem", WEAK, "child parent kids diocese diocesan"),
+        *_each("stem", WEAK, "child parent kids diocese diocesan faculty institution"),
+        *_each("word", WEAK, "primary"),
         *_each(
             "exclude",
             STRONG,
@@ -367,7 +373,7 @@ DEMAND_AND_STRAIN = Theme(
             4,
             (
                 "incident|incidents|ticket|tickets|call|calls|request|requests|fault|faults|jobs|job|resets|reset|"
-                "volume|volumes|workload",
+                "volume|volumes|workload|demand",
                 "volume|volumes|number|numbers|proportion|percent|increase|increased|increasing|rise|rising|"
                 "spike|peak|generate|generates|generated|raised|logged|account|accounted|<number>|up|grown|grew|"
                 "doubled|tripled|added|new|more|fewer|majority|half|third|quarter|driver|drive|driving|class",
@@ -379,9 +385,9 @@ DEMAND_AND_STRAIN = Theme(
             (
                 "device|devices|licence|licences|license|licenses|laptops|chromebooks|ipads|kit",
                 "number|numbers|per|growth|increase|increased|thousands|hundreds|estate|fleet|grown|doubled|"
-                "cost|costs|expenditure|spend|each|driver",
+                "cost|costs|expenditure|spend|driver",
             ),
-            ("engineer|engineers|technician|technicians|fte|analyst|analysts", "per|ratio|eats|takes|absorbs"),
+            ("engineer|engineers|technician|technicians|analyst|analysts", "per|ratio|eats|takes|absorbs"),
         ),
         *_each(
             "phrase",
@@ -400,7 +406,7 @@ DEMAND_AND_STRAIN = Theme(
         *_each(
             "stem",
             WEAK,
-            "cost spend budget effort resource device licence license increase growth burden call hours storage",
+            "device licence license call storage effort",
         ),
     ),
 )
@@ -431,6 +437,7 @@ BENCHMARKING = Theme(
             STRONG,
             "key performance indicator; performance indicator; league table; like like; apples apples; "
             "typical organisation; peer group; cost per transaction; user satisfaction; completion rate; "
+            "customer satisfaction; satisfaction survey; "
             "digital take-up; take-up level; performance report; performance framework; performance data; "
             "management report; reporting framework; annual report; improve report; socitm improve; "
             "benchmarking service; ratio ict staff; trend data; time series; year year; "
@@ -457,6 +464,7 @@ BENCHMARKING = Theme(
         ),
         *_each("word", MEDIUM, "reporting RAG Gartner indicators indicator normalise normalised denominator"),
         *_each("phrase", WEAK, "per user; users per; per head; per capita; per FTE"),
+        *_each("phrase", MEDIUM, "target time; within target; against target; met target; performance target"),
         *_near(
             MEDIUM,
             3,

@@ -26,7 +26,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.analysis.codebook import Codebook, Pattern, check_codebook, is_abbreviation, is_case_sensitive, positions
-from app.analysis.text import CLAUSE_BREAK, CLAUSE_WORDS, STOP_WORDS, TOKEN, is_negation, normal, stem
+from app.analysis.text import (
+    CLAUSE_BREAK,
+    CLAUSE_WORDS,
+    NUMBER,
+    STOP_WORDS,
+    TOKEN,
+    is_negation,
+    is_number,
+    normal,
+    stem,
+)
 
 THRESHOLD = 0.5
 NEGATION_REACH = 3  # words after a negation cue that it negates
@@ -117,6 +127,16 @@ class Tagger:
                 for stemmed in _stems_of(alternatives):
                     self._near[stemmed].append((rule, side))
 
+    def _index_entry(self, stemmed: str) -> tuple | None:
+        """What can start at a word with this stem; a number also starts what starts at NUMBER."""
+        entry = self._index.get(stemmed)
+        if not is_number(stemmed) or NUMBER not in self._index:
+            return entry
+        number = self._index[NUMBER]
+        if entry is None:
+            return number
+        return tuple(own + any_number for own, any_number in zip(entry, number, strict=True))
+
     def _word(self, raw: str) -> tuple:
         """What the tagger needs to know about one spelling, worked out once and cached."""
         norm = normal(raw)
@@ -129,7 +149,7 @@ class Tagger:
             norm in CLAUSE_WORDS or norm in NOT_NEGATING,
             stemmed,
             tuple(self._capitals.get(bare, ())),
-            self._index.get(stemmed),
+            self._index_entry(stemmed),
         )
         if len(self._cache) < 200_000:
             self._cache[raw] = entry
@@ -191,9 +211,10 @@ class Tagger:
                 if last >= count:
                     continue
                 if len(rest) == 1:
-                    if stems[last] not in rest[0]:
+                    following = stems[last]
+                    if following not in rest[0] and not (NUMBER in rest[0] and is_number(following)):
                         continue
-                elif any(stems[i + 1 + k] not in alternatives for k, alternatives in enumerate(rest)):
+                elif not all(_fits(stems[i + 1 + k], alternatives) for k, alternatives in enumerate(rest)):
                     continue
                 hit = (t, p, i, last, ((starts[i], ends[last]),), any(negs[i : last + 1]))
                 (exclusions if exclusion else hits).append(hit)
@@ -262,6 +283,11 @@ class Tagger:
         if t is None:
             raise KeyError(f"the codebook has no theme {slug!r}")
         return tuple(sorted({span for hit in self._counted(text) if hit[0] == t for span in hit[4]}))
+
+
+def _fits(stemmed: str, alternatives: frozenset[str]) -> bool:
+    """Whether a word's stem is one of a pattern position's alternatives (a number fits NUMBER)."""
+    return stemmed in alternatives or (NUMBER in alternatives and is_number(stemmed))
 
 
 def _confidence(score: float) -> float:

@@ -46,12 +46,16 @@ _STEMS: dict[str, str] = {}
 _STEM_CACHE_LIMIT = 200_000
 
 
+def is_number(word: str) -> bool:
+    """Whether a token is a number ("2019", "9k", "4hr"), which a pattern's NUMBER matches."""
+    return word[:1].isdigit()
+
+
 def stem(word: str) -> str:
-    """The Snowball stem of a lower-case word, cached (the same few thousand words recur in every passage);
-    every number ("2019", "9k", "4hr") stems to NUMBER."""
+    """The Snowball stem of a lower-case word, cached (the same few thousand words recur in every passage)."""
     found = _STEMS.get(word)
     if found is None:
-        found = NUMBER if word[:1].isdigit() or word == NUMBER else _STEMMER.stem(word)
+        found = word if word == NUMBER or is_number(word) else _STEMMER.stem(word)
         if len(_STEMS) < _STEM_CACHE_LIMIT:
             _STEMS[word] = found
     return found

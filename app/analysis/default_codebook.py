@@ -95,13 +95,18 @@ USER_DEFINITIONS = Theme(
             STRONG,
             5,
             (
-                "definition|definitions|define|defined|defining|redefine|redefined|redefinition|constitute|constitutes",
+                "define|defined|defining|redefine|redefined|redefinition|constitute|constitutes",
                 USER,
             ),
             ("meaning|mean|meant", "user|users"),
         ),
         *_near(STRONG, 3, ("count|counts|counted|counting|recount|total|totals|tally|denominator", USER)),
         *_near(MEDIUM, 2, ("aren't|isn't|wasn't|weren't|not|never", "user|users")),
+        *_near(
+            STRONG,
+            4,
+            ("user|users", "person|someone|anyone|anybody|whoever|credential|credentials|identity|identities"),
+        ),
         *_near(MEDIUM, 3, ("count|counts|counted|counting|recount", PEOPLE)),
         *_near(
             MEDIUM,
@@ -372,11 +377,11 @@ DEMAND_AND_STRAIN = Theme(
             STRONG,
             4,
             (
-                "incident|incidents|ticket|tickets|call|calls|request|requests|fault|faults|jobs|job|resets|reset|"
-                "volume|volumes|workload|demand",
-                "volume|volumes|number|numbers|proportion|percent|increase|increased|increasing|rise|rising|"
-                "spike|peak|generate|generates|generated|raised|logged|account|accounted|<number>|up|grown|grew|"
-                "doubled|tripled|added|new|more|fewer|majority|half|third|quarter|driver|drive|driving|class",
+                "incident|incidents|ticket|tickets|call|calls|request|requests|fault|faults|resets|reset|"
+                "volume|volumes|workload|demand|ratio|ratios",
+                "volume|volumes|number|numbers|proportion|percent|increase|increased|increasing|rise|rising|risen|"
+                "spike|peak|generate|generates|generated|logged|account|accounted|<number>|up|grown|grew|"
+                "doubled|tripled|added|more|fewer|majority|half|third|quarter|driver|drive|driving|class|per",
             ),
             (
                 "cost|costs|costing|spend|spending|resource|resources|money|budget|expenditure|expense",
@@ -388,12 +393,17 @@ DEMAND_AND_STRAIN = Theme(
                 "cost|costs|expenditure|spend|driver",
             ),
             ("engineer|engineers|technician|technicians|analyst|analysts", "per|ratio|eats|takes|absorbs"),
+            (
+                "account|accounts|accounted|represents|represent|generate|generates",
+                "<number>|share|proportion|percent|largest|majority|half|third|quarter",
+            ),
         ),
         *_each(
             "phrase",
             STRONG,
             "cost serve; cost-to-serve; support effort; more work; break fix; break-fix;  staff time; engineer time; "
-            "technician time; time spent; man hours; person hours; heavy user; light user; high maintenance; "
+            "technician time; time spent; man hours; person hours; engineer hours; staff hours; officer time; "
+            "heavy user; light user; high maintenance; "
             "labour intensive; additional users; extra users; additional load; extra load; equivalent strain; "
             "equivalent load; password reset; password resets; call volume; incident volume; ticket volume; "
             "demand ict; pressure ict; pressure service; support burden; service desk demand; users per engineer; "

@@ -46,9 +46,13 @@ _STEMS: dict[str, str] = {}
 _STEM_CACHE_LIMIT = 200_000
 
 
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
 def is_number(word: str) -> bool:
-    """Whether a token is a number ("2019", "9k", "4hr"), which a pattern's NUMBER matches."""
-    return word[:1].isdigit()
+    """Whether a token is a count that a pattern's NUMBER matches ("5", "200", "9k", "4hr"); a year such as
+    "2021" is not ("data from 2021" counts nothing)."""
+    return word[:1].isdigit() and not _YEAR.fullmatch(word)
 
 
 def stem(word: str) -> str:

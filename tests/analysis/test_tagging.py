@@ -143,6 +143,13 @@ def test_any_number_can_stand_in_a_rule():
     tagger = Tagger(_codebook(Pattern("phrase", "<number> users")))
     assert tagger.matches("about 5,200 users and 9k users", "theme") == ((8, 17), (22, 30))
     assert not tagger.tag("many users")
+    assert not tagger.tag("since 2021 users have doubled")  # a year counts nothing
+
+
+def test_a_number_written_in_a_pattern_matches_literally():
+    tagger = Tagger(_codebook(Pattern("phrase", "office 365")))
+    assert tagger.tag("We moved to Office 365.")
+    assert not tagger.tag("We moved office 12 times.")
 
 
 def test_exclusions_cancel_hits_they_overlap_or_are_near():

@@ -321,6 +321,7 @@ SERVICE_QUALITY = Theme(
                 "response|fix|fixed|resolution|visit|visits|wait|waits|waiting|turnaround",
             ),
             ("named|dedicated|own", "engineer|technician|contact|officer|line|team|analyst|manager|catalogue"),
+            ("hour|hours|hr|hrs|day|days|minute|minutes", "response|fix|resolution|visit|turnaround"),
         ),
         *_near(
             MEDIUM,

@@ -190,9 +190,12 @@ def test_a_codebook_with_bad_patterns_cannot_make_a_tagger():
         Tagger(_codebook(Pattern("word", "the")))
 
 
+_SHARED = Tagger(default_codebook())  # built once: hypothesis calls the test below many times
+
+
 @given(st.text(max_size=300))
 def test_any_text_gives_bounded_evidence_and_confidence(text):
-    tagger = Tagger(default_codebook())
+    tagger = _SHARED
     for suggestion in tagger.tag(text):
         assert 0.5 <= suggestion.confidence < 1
         assert all(0 <= start < end <= len(text) for start, end in suggestion.evidence)

@@ -105,7 +105,7 @@ USER_DEFINITIONS = Theme(
         *_near(
             STRONG,
             4,
-            ("user|users", "person|someone|anyone|anybody|whoever|credential|credentials|identity|identities"),
+            ("user|users", "person|someone|whoever|credential|credentials|identity|identities"),
         ),
         *_near(MEDIUM, 3, ("count|counts|counted|counting|recount", PEOPLE)),
         *_near(
@@ -611,7 +611,8 @@ NEW_TECHNOLOGY = Theme(
             STRONG,
             "microsoft 365; office 365; google workspace; gsuite; online account; customer account; "
             "citizen account; resident account; self service; self-service; channel shift; "
-            "digital default; digital channel; digital service; digital transformation; digital strategy; "
+            "digital default; digital channel; digital transformation; digital strategy; exchange online; "
+            "sharepoint online; microsoft teams; onedrive; "
             "new technology; new technologies; emerging technology; public wifi; public wi fi; guest wifi; "
             "guest wi fi; guest access; guest account; bring own device; remote access; remote working; "
             "home working; hybrid working; agile working; flexible working; work flexibly; shared service; "
@@ -629,14 +630,13 @@ NEW_TECHNOLOGY = Theme(
             STRONG,
             6,
             (
-                "police|nhs|partner|partners|districts|councils|health|trust|ccg|fire|association|external|"
-                "guests|guest|residents|public",
+                "police|nhs|partner|partners|health|trust|ccg|fire|association|external|guests|guest|residents|public",
                 "network|domain|tenancy|tenant|platform|logins|login|federation|federated|m365|365|directory|"
                 "portal|app|online|wifi",
             ),
             ("online", "accounts|account|forms|form|booking|book|payments|pay|services|transactions|channel"),
         ),
-        *_each("phrase", MEDIUM, "wi fi; wi-fi"),
+        *_each("phrase", MEDIUM, "wi fi; wi-fi; digital service; digital services"),
         *_each("stem", WEAK, "resident citizen customer public partner technology internet broadband"),
         *_each(
             "exclude",

@@ -379,7 +379,7 @@ DEMAND_AND_STRAIN = Theme(
             4,
             (
                 "incident|incidents|ticket|tickets|call|calls|request|requests|fault|faults|resets|reset|"
-                "volume|volumes|workload|demand|ratio|ratios",
+                "volume|volumes|workload|ratio|ratios",
                 "volume|volumes|number|numbers|proportion|percent|increase|increased|increasing|rise|rising|risen|"
                 "spike|peak|generate|generates|generated|logged|account|accounted|<number>|up|grown|grew|"
                 "doubled|tripled|added|more|fewer|majority|half|third|quarter|driver|drive|driving|class|per",
@@ -394,6 +394,15 @@ DEMAND_AND_STRAIN = Theme(
                 "cost|costs|expenditure|spend|driver",
             ),
             ("engineer|engineers|technician|technicians|analyst|analysts", "per|ratio|eats|takes|absorbs"),
+            (
+                "demand|demands",
+                "ict|desk|helpdesk|support|engineers|technicians|team|network|bandwidth|access|licences|devices|"
+                "laptops|accounts|storage|capacity|user|users|pupil|pupils|head",
+            ),
+            (
+                "desk|helpdesk|technicians|engineers",
+                "calls|tickets|busy|busier|busiest|swamped|inundated|flooded|pressure|stretched|queue|queues",
+            ),
             (
                 "account|accounts|accounted|represents|represent|generate|generates",
                 "<number>|share|proportion|percent|largest|majority|half|third|quarter",

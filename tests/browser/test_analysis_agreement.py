@@ -1,6 +1,6 @@
 """In a real browser, at 1280 and 320 px with the axe-core check: a lead analyst sets up a double-coding
 round of three passages, two analysts code it blind (one on a phone), and the agreement page shows kappa
-and the disagreements, one of which the lead resolves."""
+and the disagreements, one of which the lead resolves; and coding without JavaScript."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from app.analysis.sources import sync_study
 from app.auth.models import User
 from app.auth.passwords import hash_password
 from app.extensions import db
+from app.focus_groups.models import Study
 from app.focus_groups.notes.taking import NoteInput, add_note
 from app.focus_groups.studies.services import add_slot, create_study
-from tests.browser.conftest import DEMO_PASSWORD, assert_no_axe_violations, sign_in_as
+from tests.browser.conftest import DEMO_PASSWORD, assert_no_axe_violations, open_page, sign_in_as
 
 pytestmark = pytest.mark.browser
 
@@ -157,3 +158,31 @@ def test_a_lead_sets_up_a_round_two_analysts_code_it_and_the_agreement_shows(pag
         )
         assert status == "accepted"
         db.session.remove()
+
+
+def test_coding_works_without_javascript(browser, live_server, live_app, browser_errors):
+    marker = secrets.token_hex(3)
+    setup = set_up_study_and_people(live_app, marker)
+    with live_app.app_context():
+        from app.analysis.rounds import create_round
+
+        study = db.session.get(Study, setup["study"])
+        emails = (setup["a"][0], setup["b"][0])
+        coder_a, coder_b = (db.session.scalar(select(User).where(User.email == email)) for email in emails)
+        round_id = create_round(study, "No scripts", 2, coder_a.id, coder_b.id).id
+        db.session.remove()
+    page = open_page(browser, live_server, browser_errors, java_script_enabled=False)
+    try:
+        sign_in_as(page, setup["a"][0])
+        page.goto(f"/analysis/{setup['study']}/rounds/{round_id}/code")
+        page.get_by_label("User definitions", exact=True).check()
+        page.get_by_label("None of these themes applies", exact=True).check()  # no script unticks the other
+        page.get_by_role("button", name="Save and continue").click()
+        # (No axe check here: with scripts off, axe cannot run; the page is checked with them on above.)
+        expect(page.get_by_role("alert")).to_contain_text("not both")
+        page.get_by_label("User definitions", exact=True).uncheck()
+        page.get_by_role("button", name="Save and continue").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Passage 2 of 2")
+    finally:
+        page.context.close()
+    assert not browser_errors, "The browser reported problems:\n" + "\n".join(browser_errors)

@@ -1,19 +1,19 @@
-"""Helpers for the export tests: the answers of three responses, and every cell their export rows should hold,
-written out by hand."""
+"""Helpers for the results tests: the default survey's definition and a results row made by hand; for the
+export tests, the answers of three responses and every cell their export rows should hold, written out by hand."""
 
 import io
+import json
 from datetime import UTC, datetime
 
 import pandas as pd
 
+from app.surveys.authoring.definition import load_definition
+from app.surveys.results.dataset import Row
 from app.surveys.results.export_columns import columns
-from app.surveys.services import definition_for
+from app.surveys.services import DEFAULT_DEFINITION, definition_for
 
 STARTED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-
-
 SUBMITTED = datetime(2025, 3, 2, 10, 30, 15, tzinfo=UTC)
-
 
 EDUCATION_SETTINGS = [
     "maintained-primary",
@@ -28,7 +28,6 @@ EDUCATION_SETTINGS = [
     "early-years",
     "other",
 ]
-
 
 SERVICES = [
     "connectivity",
@@ -45,7 +44,6 @@ SERVICES = [
     "other",
 ]
 
-
 GROUPS = [
     "office_staff",
     "frontline_staff",
@@ -58,9 +56,7 @@ GROUPS = [
     "residents",
 ]
 
-
 COUNTED = [*GROUPS, "no-return"]
-
 
 ANSWERS = {
     "EXP-1": {
@@ -107,7 +103,6 @@ ANSWERS = {
         "focus_group_interest": "yes",
     },
 }
-
 
 ORGANISATIONS = {
     "EXP-1": ("Aberton Council", "london", "london-borough"),
@@ -232,3 +227,22 @@ def assert_frame_matches(frame, names, expected, convert):
         for name in names:
             want = convert(row[name]) if name in row else ""
             assert frame.at[index, name] == want, (index, name)
+
+
+SURVEY = load_definition(json.loads(DEFAULT_DEFINITION.read_text()))
+
+
+def _row(n, region="wales", council_type="welsh", **answers):
+    return Row(
+        response_id=n,
+        reference=f"R{n}",
+        organisation_id=n,
+        organisation=f"Org {n}",
+        region=region,
+        council_type=council_type,
+        status="submitted",
+        started_at=None,
+        submitted_at=None,
+        version=1,
+        answers=answers,
+    )

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import sign_in
 
-ROLES = ("member", "organiser", "facilitator", "analyst", "admin")
+ROLES = ("member", "organiser", "facilitator", "analyst", "lead_analyst", "admin")
 EVERYONE = "everyone"  # public: anonymous visitors and every role
 SIGNED_IN = "signed-in"  # any role; visitors are sent to sign in
 OWN_OR_ADMIN = "own-or-admin"  # signed in, and only the object's owner or an admin (the sample is nobody's)
@@ -17,7 +17,7 @@ SESSION_STAFF = "session-staff"
 SESSION_STAFF_ROLES = frozenset({"facilitator", "organiser", "admin"})
 # As SESSION_STAFF, and analysts too (pages carrying pseudonyms only, such as printed session notes).
 SESSION_READERS = "session-readers"
-SESSION_READERS_ROLES = frozenset({"facilitator", "organiser", "admin", "analyst"})
+SESSION_READERS_ROLES = frozenset({"facilitator", "organiser", "admin", "analyst", "lead_analyst"})
 
 
 def only(*roles: str) -> frozenset[str]:
@@ -27,7 +27,9 @@ def only(*roles: str) -> frozenset[str]:
 
 ADMIN = only("admin")
 MANAGERS = only("admin", "organiser")
-READERS = only("admin", "organiser", "analyst")
+READERS = only("admin", "organiser", "analyst", "lead_analyst")
+ANALYSTS = only("admin", "analyst", "lead_analyst")
+ANALYSIS_LEADS = only("admin", "lead_analyst")
 
 # endpoint -> who may use it. Token pages answer 404 for an unknown token, which counts as allowed.
 EXPECTED: dict[str, object] = {
@@ -164,6 +166,8 @@ EXPECTED: dict[str, object] = {
     "focus_groups.pool": MANAGERS,
     "focus_groups.pool_volunteer": MANAGERS,
     "focus_groups.delete_pool_volunteer": MANAGERS,
+    "analysis.index": ANALYSTS,
+    "analysis.study": ANALYSTS,
 }
 
 
@@ -308,7 +312,7 @@ def test_authorisation_matrix(app, make_user, sample_args, who):
         elif expected == SESSION_STAFF:
             want = "allowed" if who in ("organiser", "admin") else "forbidden"
         elif expected == SESSION_READERS:
-            want = "allowed" if who in ("organiser", "admin", "analyst") else "forbidden"
+            want = "allowed" if who in ("organiser", "admin", "analyst", "lead_analyst") else "forbidden"
         elif expected == SIGNED_IN or who in expected:
             want = "allowed"
         else:

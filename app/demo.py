@@ -67,6 +67,7 @@ DEMO_PEOPLE: list[tuple[str, str, str | None]] = [
     ("organiser", "Alex Morgan", None),
     ("facilitator", "Jo Whitfield", None),
     ("analyst", "Chris Okafor", None),
+    ("lead_analyst", "Morgan Ellis", None),
     ("admin", "Dana Reid", None),
 ]
 
@@ -132,6 +133,9 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
     from app.focus_groups.demo import load_demo_notes
 
     load_demo_notes()
+    from app.analysis.demo import load_demo_analysis
+
+    created["passages"] = load_demo_analysis()
     return created, issued
 
 

@@ -211,7 +211,9 @@ def _no_schools_reason(rng: random.Random, p: Profile) -> str:
         )
     return rng.choice(
         [
-            "We don't support any schools now (all academies with their own providers), so neutral.",
+            "We don't support any schools now (all academies with their own providers), so neutral."
+            if p.region not in ("scotland", "wales")
+            else "Our schools get their ICT through a separate education service now, so neutral.",
             "Can't really comment as we don't support education, but I can see why it matters for those that do.",
             "Not something we deal with. Library PC users are our equivalent headache.",
         ]

@@ -91,7 +91,7 @@ ANSWERS = {
         "pupils_should_count": "agree",
         "pupils_reason": "@cmd",
         "users_counting": "Headcount, with pupils on their own line.\nNot FTE.",
-        "service_differences": "=HYPERLINK(\"x\") Councillors get a VIP line.",
+        "service_differences": '=HYPERLINK("x") Councillors get a VIP line.',
         "focus_group_interest": "yes",
     },
     "EXP-2": {
@@ -163,7 +163,7 @@ def expected_rows(made, labels=False):
             "pupils_should_count": "Agree" if labels else "agree",
             "pupils_reason": "'@cmd",
             "users_counting": "Headcount, with pupils on their own line.\nNot FTE.",
-            "service_differences": "'=HYPERLINK(\"x\") Councillors get a VIP line.",
+            "service_differences": '\'=HYPERLINK("x") Councillors get a VIP line.',
             "focus_group_interest": "Yes" if labels else "yes",
         },
         {

@@ -119,6 +119,8 @@ def test_demo_data_gives_the_analysis_varied_free_text_in_keeping_with_each_orga
         for marker, region in (("LGfL", "london"), ("Hwb", "wales"), ("Glow", "scotland"), ("C2k", "northern-ireland")):
             if marker in text:
                 assert row.region == region, (row.organisation, text)
+        if row.council_type not in ("county", "unitary", "metropolitan-borough", "london-borough", "scottish", "welsh"):
+            assert "library" not in text.lower() and "carers" not in text, (row.organisation, text)  # upper tier
         if row.region in ("scotland", "wales"):  # academies and Schools Forums are English
             assert "all academies" not in text and "Schools Forum" not in text, (row.organisation, text)
     # Written as people write: some a word or two, some a paragraph; not one template.

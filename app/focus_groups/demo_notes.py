@@ -4,9 +4,10 @@ Each note is (guide question position or None for general, kind, text, who it co
 is a string of role letters, one per participant, filled in with the session's pseudonyms when loaded
 (`ROLES`): "S" someone whose organisation supports schools, "E" one supporting schools in England (where
 academies are), "N" someone whose organisation does not, "C" someone from a council (not a fire service,
-police force or park), "K" a council supporting no schools, "D" a district council, "A" anyone. The text
-names them only as {0}, {1}... (their pseudonyms), never by name. A note whose roles the session cannot
-fill is left out, so nobody without schools is ever quoted about "our pupils", nor a park about councillors.
+police force or park), "K" a council supporting no schools, "D" a district council, "L" a council running
+libraries and social care, "A" anyone. The text names them only as {0}, {1}... (their pseudonyms), never by
+name. A note whose roles the session cannot fill is left out, so nobody without schools is ever quoted
+about "our pupils", nor a park about councillors.
 
 "online:" or "room:" before a text keeps it to a session held online or in a room (the chatter
 about dropped calls and coffee).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 DemoNote = tuple[int | None, str, str, str]
 ENGLAND_EXCEPTED = ("scotland", "wales", "northern-ireland")
+UPPER_TIER = {"county", "unitary", "metropolitan-borough", "london-borough", "scottish", "welsh"}
 ROLES = {
     "A": lambda v: True,
     "S": lambda v: v.supports_schools,
@@ -24,6 +26,7 @@ ROLES = {
     "C": lambda v: v.council_type != "other-public-body",
     "K": lambda v: not v.supports_schools and v.council_type != "other-public-body",
     "D": lambda v: v.council_type == "district",
+    "L": lambda v: v.council_type in UPPER_TIER,
 }
 
 SESSION_1: list[DemoNote] = [
@@ -108,8 +111,8 @@ SESSION_2: list[DemoNote] = [
     (
         2,
         "observation",
-        "{0} - no schools, but public Wi-Fi in libraries has 10x the users of the corporate network.",
-        "K",
+        "{0}: public Wi-Fi in their libraries has 10x the users of the corporate network.",
+        "L",
     ),
     (2, "key_point", "Self-service portals and online accounts bring residents in as 'users' of a sort.", ""),
     (2, "quote", "Residents aren't users, they're customers. Different thing, different measure.", "A"),
@@ -178,7 +181,7 @@ SESSION_3: list[DemoNote] = [
     (4, "quote", "Schools pay, so schools get an SLA. Pupils don't pay, so pupils get filtering.", "S"),
     (4, "observation", "{0}: members' casework team gets same-day response, written into the ICT strategy.", "C"),
     (4, "key_point", "Different service is mostly deliberate and funded (traded), sometimes political.", ""),
-    (4, "observation", "{0} - residents on library PCs get nothing beyond a reboot, and nobody complains.", "K"),
+    (4, "observation", "{0} - residents on library PCs get nothing beyond a reboot, and nobody complains.", "L"),
     (4, "quote", "The worst service goes to whoever's furthest from a building. Rural schools, mobile staff.", "S"),
     (None, "key_point", "Strain: pupils add devices and licences, staff add tickets. Different kinds of load.", ""),
     (None, "quote", "A Chromebook costs us a tenth of a laptop to support. Count them the same and we look daft.", "S"),
@@ -192,7 +195,7 @@ SESSION_3: list[DemoNote] = [
     (None, "key_point", "Outcomes leaned towards collecting extra data by category, not changing the headline.", ""),
     (None, "quote", "Honestly I'd like an education module. Half my job is schools and Improve ignores it.", "S"),
     (3, "observation", "{0} reckons partners are 5% of accounts but 15% of access requests.", "A"),
-    (None, "quote", "Whatever you decide, don't make us count library users by hand.", "K"),
+    (None, "quote", "Whatever you decide, don't make us count library users by hand.", "L"),
     (None, "action", "Share the session summary with the group within two weeks.", ""),
     (None, "action", "{0} offered their schools SLA tiers as an example for the report.", "S"),
     (None, "observation", "room:Finished 15 mins early. Lunch. {0} stayed on to talk about the survey.", "A"),

@@ -141,9 +141,9 @@ def _write_free_text(rng: random.Random, org: Organisation, answers: dict[str, A
         if chosen == "other" or (isinstance(chosen, list) and "other" in chosen):
             answers[other_key(question)] = specify(rng, pool, profile)
     for question, write, share in (
-        ("pupils_reason", pupils_reason, 0.85),
+        ("pupils_reason", pupils_reason, 0.9),
         ("users_counting", users_counting, 0.85),
-        ("service_differences", service_differences, 0.75),
+        ("service_differences", service_differences, 0.8),
     ):
         if rng.random() < share:
             answers[question] = write(rng, profile)

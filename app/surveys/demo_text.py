@@ -22,6 +22,9 @@ COUNTY_OF = {
     "Exeter": "Devon", "Stratford-on-Avon": "Warwickshire",
 }  # fmt: skip
 
+# Councils with the upper-tier services (social care, libraries): not districts, Northern Ireland's councils
+# (libraries and care are run regionally there) or other public bodies.
+UPPER_TIER = {"county", "unitary", "metropolitan-borough", "london-borough", "scottish", "welsh"}
 TYPOS = {
     "receive": "recieve", "separate": "seperate", "definitely": "definately", "their": "thier",
     "which": "wich", "because": "becuase", "really": "realy", "necessary": "neccessary", "government": "goverment",
@@ -96,12 +99,13 @@ def profile_of(name: str, region: str, council_type: str, answers: dict[str, Any
     )
 
 
-def approx(rng: random.Random, number: int) -> str:
-    """A number as people round it in a comment box."""
+def approx(rng: random.Random, number: int, bare: bool = False) -> str:
+    """A number as people round it in a comment box ("about 41,000", "~41,000", "41k"); `bare`: without a
+    word before it, for the start of a sentence or after "our"."""
     if number >= 10000 and rng.random() < 0.35:
         return f"{round(number / 1000)}k"
     rounded = round(number, -3) if number >= 5000 else round(number, -2) if number >= 500 else number
-    return rng.choice(["about ", "approx ", "~", "c.", "around ", ""]) + f"{rounded:,}"
+    return ("" if bare else rng.choice(["about ", "approx ", "~", "c.", "around ", ""])) + f"{rounded:,}"
 
 
 def roughen(rng: random.Random, text: str) -> str:
@@ -171,7 +175,9 @@ def pupils_reason(rng: random.Random, p: Profile) -> str:
         extra = rng.choice(
             [
                 "Happy to be guided by those who do.",
-                "Our odd group is residents on the library PCs.",
+                "Our odd group is residents on the library PCs."
+                if p.council_type in UPPER_TIER
+                else "Our odd group is the public on our Wi-Fi.",
                 "Elected members are the group that skews our figures." if p.body != "police" else "",
                 rng.choice(OFF_TOPIC),
                 "",
@@ -231,7 +237,8 @@ def _schools_reason(rng: random.Random, p: Profile, n: str) -> str:
                 "Every Chromebook we enrol is another device to manage, patch and eventually replace.",
                 "Pupils are on our network, our filtering and our identity platform. Leaving them out hides real work.",
                 "Teachers raise tickets on pupils' behalf all the time - the demand is there, counted or not.",
-                f"{n} pupils is the biggest group we serve by a mile. Not counting them makes the benchmark fiction.",
+                f"{approx(rng, p.pupils, bare=True)} pupils is the biggest group we serve by a mile. Not counting "
+                "them makes the benchmark fiction.",
             ]
         )
         extra = rng.choice(
@@ -253,7 +260,7 @@ def _schools_reason(rng: random.Random, p: Profile, n: str) -> str:
                 "They should count, but not as the equal of a member of staff - a pupil login is not a social worker "
                 "with a laptop, two phones and 14 line of business apps.",
                 "Happy either way as long as everyone does it the same way. Right now nobody does.",
-                f"Weighted maybe? {n} pupils generate nowhere near {n} staff's worth of work.",
+                f"Weighted maybe? {n} pupils generate nowhere near the work of the same number of staff.",
                 "Some of our schools buy everything from us, some just broadband. Hard to give one answer.",
                 "Count them for scale, leave them out of cost measures. Both views are valid.",
             ]
@@ -272,8 +279,8 @@ def _schools_reason(rng: random.Random, p: Profile, n: str) -> str:
                 "Schools are customers, not users. They buy a service from us under an SLA."
                 if p.traded
                 else "Schools have their own technicians; we provide the pipe and the filtering, that's it.",
-                f"Counting {n} pupils would swamp our {approx(rng, p.staff)} staff and make every per-user figure "
-                "meaningless.",
+                f"Counting {n} pupils would swamp our {approx(rng, p.staff, bare=True)} staff and make every "
+                "per-user figure meaningless.",
                 "It would make us look artificially cheap per user compared with councils without schools.",
                 "Pupils don't place anything like the same load. Most never contact us directly.",
                 "Benchmarking is about the corporate ICT service. Schools are a separate business for us.",
@@ -353,14 +360,15 @@ def users_counting(rng: random.Random, p: Profile) -> str:
                 "Councillors should be in as full users, they take a disproportionate amount of support.",
                 "Contractors and agency staff are a big swing factor year to year - count them at a census date.",
                 f"We host {approx(rng, p.partners)} NHS and partner staff under integrated care - in, but flagged."
-                if p.partners >= 200
+                if p.partners >= 200 and p.council_type in UPPER_TIER
                 else "",
             ]
         )
     tail = rng.choice(
         [
-            f"Library PC and public Wi-Fi users ({approx(rng, p.residents)} a month here) shouldn't count as users, "
-            "but the load should show up somewhere."
+            f"{'Library PC and public' if p.council_type in UPPER_TIER else 'Public'} Wi-Fi users "
+            f"({approx(rng, p.residents)} a month here) shouldn't count as users, but the load should show up "
+            "somewhere."
             if p.residents
             else "",
             "At the moment everyone reads the guidance differently so the comparisons are not worth much.",
@@ -419,7 +427,9 @@ def service_differences(rng: random.Random, p: Profile) -> str:
                     "straight to the leader.",
                     "Senior leadership and members are prioritised, which everyone knows but nobody writes down.",
                     "Members and their casework get a named engineer. It's in the constitution, more or less.",
-                    "The mayor's office gets priority. Nobody's going to argue with that.",
+                    "The Lord Provost's office gets priority. Nobody's going to argue with that."
+                    if p.region == "scotland"
+                    else "The mayor's office gets priority. Nobody's going to argue with that.",
                 ]
             )
         )
@@ -452,9 +462,11 @@ def service_differences(rng: random.Random, p: Profile) -> str:
         parts.append(
             rng.choice(
                 [
-                    "Frontline staff (carers, refuse crews, enforcement) honestly get a worse service - shared devices "
-                    "and no desk to walk up to.",
-                    "Residents on library PCs get almost no support, just a reboot if the library rings it in.",
+                    f"Frontline staff ({'carers, ' if p.council_type in UPPER_TIER else ''}refuse crews, enforcement) "
+                    "honestly get a worse service - shared devices and no desk to walk up to.",
+                    "Residents on library PCs get almost no support, just a reboot if the library rings it in."
+                    if p.council_type in UPPER_TIER
+                    else "The public Wi-Fi in our leisure centres gets no support at all, it's best efforts.",
                     "Partner staff in shared buildings are supported on our kit only; we can't touch theirs.",
                     "Agency staff often wait days for an account, which causes a lot of friction.",
                     "Home workers get a slightly worse service since we stopped desk-side visits.",

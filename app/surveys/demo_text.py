@@ -31,14 +31,11 @@ TYPOS = {
     "accommodate": "accomodate", "whether": "wether", "occasionally": "occasionaly", "support": "suport",
 }  # fmt: skip
 OFF_TOPIC = [
-    "Happy to talk this through if useful.",
-    "Would be good to see the results before our Improve return is due.",
-    "Survey was fine btw, bit long on a phone.",
-    "Sorry, rushed this one - on leave from tomorrow.",
-    "Can we get the results split by council type please?",
-    "Not sure this is the right question to be asking tbh.",
+    "Happy to talk this through if useful.", "Would be good to see the results before our Improve return is due.",
+    "Survey was fine btw, bit long on a phone.", "Sorry, rushed this one - on leave from tomorrow.",
+    "Can we get the results split by council type please?", "Not sure this is the right question to be asking tbh.",
     "Our head of finance may have a different view!",
-]
+]  # fmt: skip
 OPENERS = ["", "", "", "", "Tricky one.", "Personally -", "Short answer:", "Speaking for us only:", "Good question."]
 NOTHING = ["n/a", "N/A", "No.", "none", "Nothing to add.", "-", "Not really.", "see previous answer"]
 
@@ -56,7 +53,6 @@ class Profile:
     school_staff: int
     partners: int
     residents: int
-    councillors: int
     staff_level: str
     pupil_level: str
     funding: str
@@ -90,7 +86,6 @@ def profile_of(name: str, region: str, council_type: str, answers: dict[str, Any
         school_staff=users.get("school_staff", 0),
         partners=users.get("partners", 0),
         residents=users.get("residents", 0),
-        councillors=users.get("councillors", 0),
         staff_level=levels.get("school_staff", ""),
         pupil_level=levels.get("pupils", ""),
         funding=answers.get("pupil_funding", ""),
@@ -140,33 +135,29 @@ def _opened(rng: random.Random, text: str) -> str:
     return f"{opener} {text}"
 
 
+# Remarks only someone from this kind of council would make (about its schools).
+LOCAL = {
+    "london-borough": [
+        "Most of our schools get connectivity and filtering through LGfL so we only see part of the picture.",
+        "London is different - lots of our staff are shared with neighbouring boroughs.",
+        "Academisation in the borough means the number we support drops every year.",
+    ],
+    "welsh": [
+        "In Wales the Hwb platform covers a lot of the pupil accounts so the split is muddier.",
+        "Welsh Government EdTech money paid for most of the school kit, we support it.",
+        "Everything we send out is bilingual, which adds to the support effort for schools too.",
+    ],
+    "scottish": [
+        "Pupils use Glow for a lot of things, but the devices and the network are ours.",
+        "In Scotland all the schools are ours - no academies - so the numbers are big.",
+        "Rural schools on poor connectivity take a disproportionate amount of engineer time.",
+    ],
+}
+
+
 def _local(rng: random.Random, p: Profile) -> str:
-    """A remark only someone from this kind of place would make."""
-    if p.council_type == "london-borough":
-        return rng.choice(
-            [
-                "Most of our schools get connectivity and filtering through LGfL so we only see part of the picture.",
-                "London is different - lots of our staff are shared with neighbouring boroughs.",
-                "Academisation in the borough means the number we support drops every year.",
-            ]
-        )
-    if p.council_type == "welsh":
-        return rng.choice(
-            [
-                "In Wales the Hwb platform covers a lot of the pupil accounts so the split is muddier.",
-                "Welsh Government EdTech money paid for most of the school kit, we support it.",
-                "Everything we send out is bilingual, which adds to the support effort for schools too.",
-            ]
-        )
-    if p.council_type == "scottish":
-        return rng.choice(
-            [
-                "Pupils use Glow for a lot of things, but the devices and the network are ours.",
-                "In Scotland all the schools are ours - no academies - so the numbers are big.",
-                "Rural schools on poor connectivity take a disproportionate amount of engineer time.",
-            ]
-        )
-    return ""
+    """A remark only someone from this kind of council would make, or nothing."""
+    return rng.choice(LOCAL[p.council_type]) if p.council_type in LOCAL else ""
 
 
 def pupils_reason(rng: random.Random, p: Profile) -> str:
@@ -491,11 +482,9 @@ SERVICES_OTHER = [
     "Cyber awareness training for governors", "Data migration when schools change MIS",
 ]  # fmt: skip
 FUNDING_OTHER = [
-    "De-delegated budget agreed at Schools Forum",
-    "Capital programme for the kit, revenue from schools for support",
-    "Schools pay per device per year",
-    "Part of the wider education SLA, not itemised",
-]
+    "De-delegated budget agreed at Schools Forum", "Capital programme for the kit, revenue from schools for support",
+    "Schools pay per device per year", "Part of the wider education SLA, not itemised",
+]  # fmt: skip
 FUNDING_OTHER_BY_REGION = {
     "wales": ["Hwb EdTech grant from Welsh Government", "School contributions", "Council capital for the network"],
     "scotland": ["Devolved School Management budgets", "Council capital for the network", "Pupil Equity Funding"],

@@ -123,6 +123,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.analysis import bp as analysis_bp
     from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
     from app.email import bp as outbox_bp
@@ -145,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
         jobs_bp,
         focus_groups_bp,
         privacy_bp,
+        analysis_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import request, url_for
 from flask_login import current_user
 
-from app.auth.roles import ADMIN, ANALYST, FACILITATOR, MEMBER, ORGANISER
+from app.auth.roles import ADMIN, ANALYST, ANALYSTS, FACILITATOR, LEAD_ANALYST, MEMBER, ORGANISER
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Home", "main.home", frozenset()),
     NavItem("Your surveys", "surveys.index", frozenset({MEMBER})),
     NavItem("Surveys", "surveys.manage_index", frozenset({ADMIN, ORGANISER})),
-    NavItem("Results", "surveys.results_index", frozenset({ADMIN, ORGANISER, ANALYST})),
+    NavItem("Results", "surveys.results_index", frozenset({ADMIN, ORGANISER, ANALYST, LEAD_ANALYST})),
+    NavItem("Analysis", "analysis.index", frozenset(ANALYSTS)),
     NavItem("Focus groups", "focus_groups.index", frozenset({ADMIN, ORGANISER})),
     NavItem("Organisations", "organisations.index", frozenset({ADMIN, ORGANISER})),
     NavItem("People", "people.index", frozenset({ADMIN})),

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import sign_in
 
-ROLES = ("member", "organiser", "facilitator", "analyst", "admin")
+ROLES = ("member", "organiser", "facilitator", "analyst", "lead_analyst", "admin")
 EVERYONE = "everyone"  # public: anonymous visitors and every role
 SIGNED_IN = "signed-in"  # any role; visitors are sent to sign in
 OWN_OR_ADMIN = "own-or-admin"  # signed in, and only the object's owner or an admin (the sample is nobody's)
@@ -17,7 +17,7 @@ SESSION_STAFF = "session-staff"
 SESSION_STAFF_ROLES = frozenset({"facilitator", "organiser", "admin"})
 # As SESSION_STAFF, and analysts too (pages carrying pseudonyms only, such as printed session notes).
 SESSION_READERS = "session-readers"
-SESSION_READERS_ROLES = frozenset({"facilitator", "organiser", "admin", "analyst"})
+SESSION_READERS_ROLES = frozenset({"facilitator", "organiser", "admin", "analyst", "lead_analyst"})
 
 
 def only(*roles: str) -> frozenset[str]:
@@ -27,7 +27,9 @@ def only(*roles: str) -> frozenset[str]:
 
 ADMIN = only("admin")
 MANAGERS = only("admin", "organiser")
-READERS = only("admin", "organiser", "analyst")
+READERS = only("admin", "organiser", "analyst", "lead_analyst")
+ANALYSTS = only("admin", "analyst", "lead_analyst")
+ANALYSIS_LEADS = only("admin", "lead_analyst")
 
 # endpoint -> who may use it. Token pages answer 404 for an unknown token, which counts as allowed.
 EXPECTED: dict[str, object] = {
@@ -164,6 +166,14 @@ EXPECTED: dict[str, object] = {
     "focus_groups.pool": MANAGERS,
     "focus_groups.pool_volunteer": MANAGERS,
     "focus_groups.delete_pool_volunteer": MANAGERS,
+    "analysis.index": ANALYSTS,
+    "analysis.study": ANALYSTS,
+    "analysis.tag_study": ANALYSTS,
+    "analysis.study_surveys": ANALYSIS_LEADS,
+    "analysis.passages": ANALYSTS,
+    "analysis.passage": ANALYSTS,
+    "analysis.decide_code": ANALYSTS,
+    "analysis.review": ANALYSTS,
 }
 
 
@@ -221,6 +231,7 @@ def sample_args(app, make_user, make_organisation):
 
     note, _ = add_note(slot, NoteInput("A sample note about Sam Sample."))
     db.session.commit()
+    passage, code = analysis_sample(study)
     return {
         "study_id": study.id,
         "guide_question_id": study.questions[0].id,
@@ -239,7 +250,23 @@ def sample_args(app, make_user, make_organisation):
         "question_id": "provides_education",
         "section_id": "education",
         "fmt": "csv",
+        "passage_id": passage.id,
+        "code_id": code.id,
     }
+
+
+def analysis_sample(study):
+    """The study's notes read by the analysis, and one suggestion on the first passage."""
+    from app.analysis.models import AnalysisPassage, Code
+    from app.analysis.sources import sync_study
+    from app.extensions import db
+
+    sync_study(study)
+    passage = db.session.scalar(db.select(AnalysisPassage).where(AnalysisPassage.study_id == study.id))
+    code = Code(study_id=study.id, passage_id=passage.id, theme="user-definitions", codebook_version=1)
+    db.session.add(code)
+    db.session.commit()
+    return passage, code
 
 
 def focus_group_sample():
@@ -308,7 +335,7 @@ def test_authorisation_matrix(app, make_user, sample_args, who):
         elif expected == SESSION_STAFF:
             want = "allowed" if who in ("organiser", "admin") else "forbidden"
         elif expected == SESSION_READERS:
-            want = "allowed" if who in ("organiser", "admin", "analyst") else "forbidden"
+            want = "allowed" if who in ("organiser", "admin", "analyst", "lead_analyst") else "forbidden"
         elif expected == SIGNED_IN or who in expected:
             want = "allowed"
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.auth.roles import ADMIN, ANALYST, ORGANISER
+from app.auth.roles import ADMIN, ANALYST, LEAD_ANALYST, ORGANISER
 from app.extensions import db
 from app.focus_groups.models import Placement, Slot, Study
 from app.focus_groups.notes.models import Note
@@ -22,7 +22,7 @@ def can_take_notes(user, slot: Slot) -> bool:
 
 def can_read_notes(user, slot: Slot) -> bool:
     """Whether `user` may print and download the session's notes: its staff, organisers, admins and analysts."""
-    return user.has_role(ANALYST, ADMIN, ORGANISER) or can_see_session(user, slot)
+    return user.has_role(ANALYST, LEAD_ANALYST, ADMIN, ORGANISER) or can_see_session(user, slot)
 
 
 def session_participants(slot: Slot) -> list[Placement]:

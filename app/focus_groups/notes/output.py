@@ -32,7 +32,8 @@ def session_passages(study_or_slot: Study | Slot) -> list[Passage]:
 
 
 def _note_passages(slot: Slot, note: Note, people: dict[str, Placement]) -> list[Passage]:
-    about = [people[p] for p in note.pseudonyms or [] if p in people]
+    # A withdrawn participant keeps only their pseudonym: nothing else about them reaches the analysis.
+    about = [people[p] for p in note.pseudonyms or [] if p in people and not _withdrawn(people[p])]
     details = tuple(
         {
             "pseudonym": p.pseudonym,
@@ -62,6 +63,10 @@ def _note_passages(slot: Slot, note: Note, people: dict[str, Placement]) -> list
         note_kind=note.kind,
         participants=details,
     )
+
+
+def _withdrawn(placement: Placement) -> bool:
+    return placement.status == "withdrawn" or placement.volunteer.withdrawn_at is not None
 
 
 DEBRIEF_FIELDS = ("debrief",)  # the debrief's text fields, each a source of its own

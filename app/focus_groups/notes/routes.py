@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth.decorators import role_required
-from app.auth.roles import ADMIN, ANALYST, FACILITATOR, MANAGERS, ORGANISER
+from app.auth.roles import ADMIN, ANALYST, FACILITATOR, LEAD_ANALYST, MANAGERS, ORGANISER
 from app.clock import london
 from app.extensions import db
 from app.focus_groups import bp
@@ -56,7 +56,7 @@ from app.identifiers import get_or_404
 from app.tables import write_table
 
 SESSION_STAFF = (FACILITATOR, ORGANISER, ADMIN)
-NOTE_READERS = (FACILITATOR, ORGANISER, ADMIN, ANALYST)
+NOTE_READERS = (FACILITATOR, ORGANISER, ADMIN, ANALYST, LEAD_ANALYST)
 EXPORT_TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 LOCKED_MESSAGE = "These notes are marked complete, so they cannot be changed. An organiser can reopen them."
 

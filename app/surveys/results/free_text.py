@@ -15,7 +15,9 @@ from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.passages import Passage, passages_from_text
 from app.surveys.answering.pages import other_key, without_placeholders
 from app.surveys.authoring.definition import Definition, Question
-from app.surveys.results.dataset import Row
+from app.surveys.models import Survey
+from app.surveys.results.dataset import Row, submitted_rows
+from app.surveys.services import definition_for
 
 
 @dataclass
@@ -89,4 +91,17 @@ def free_text_passages(definition: Definition, rows: list[Row]) -> list[Passage]
                 council_type=row.council_type,
                 supports_schools=row.provides_education,
             )
+    return passages
+
+
+def survey_passages(survey: Survey) -> list[Passage]:
+    """Every submitted free-text answer of `survey` as passages, each answer read with the definition of
+    the version it was submitted under (the analysis' way in to a survey's words)."""
+    versions = {version.number: version for version in survey.versions}
+    by_version: dict[int, list[Row]] = {}
+    for row in submitted_rows(survey):
+        by_version.setdefault(row.version, []).append(row)
+    passages: list[Passage] = []
+    for number, rows in sorted(by_version.items()):
+        passages += free_text_passages(definition_for(versions[number]), rows)
     return passages

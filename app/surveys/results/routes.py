@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
 from app.auth.decorators import role_required
-from app.auth.roles import ADMIN, ANALYST, ORGANISER
+from app.auth.roles import ADMIN, ANALYST, LEAD_ANALYST, ORGANISER
 from app.extensions import db
 from app.jobs.runner import start_job
 from app.numbers import NumberError, parse_decimal
@@ -31,7 +31,7 @@ from app.surveys.results.impact.weight import default_weight
 from app.surveys.results.services import export_impact, stream_export, switch_member_comparison, xlsx_export_job
 from app.surveys.services import definition_for, find_survey, response_for
 
-READERS = (ANALYST, ORGANISER, ADMIN)
+READERS = (ANALYST, LEAD_ANALYST, ORGANISER, ADMIN)
 FORMATS = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

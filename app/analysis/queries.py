@@ -1,0 +1,201 @@
+"""What the analysis pages read: passages filtered by their attributes and codes, the review queue, and
+each theme's figures (examples, and the live precision and recall of the suggestions).
+
+Only accepted codes count in a figure; suggestions are counted separately and always named as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, exists, func, select
+from werkzeug.datastructures import MultiDict
+
+from app.analysis.codebook import Codebook
+from app.analysis.learning import ThemeModels
+from app.analysis.models import SOURCE_KINDS, AnalysisPassage, Code
+from app.analysis.services import review_order
+from app.extensions import db
+from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+
+REVIEW_STATES = {
+    "pending": "Has suggestions awaiting review",
+    "recheck": "Changed since it was coded",
+    "coded": "Has accepted codes",
+    "uncoded": "Has no accepted code",
+}
+SCHOOLS = {"yes": "Supports schools", "no": "Does not support schools", "unknown": "Not known or mixed"}
+PER_PAGE = 25
+
+
+@dataclass(frozen=True)
+class PassageFilters:
+    """The passages page's filters, read from the query string; unknown values are ignored."""
+
+    source: str = ""
+    section: str = ""
+    region: str = ""
+    council_type: str = ""
+    schools: str = ""
+    theme: str = ""
+    state: str = ""
+    text: str = ""
+
+    @classmethod
+    def from_args(cls, args: MultiDict, codebook: Codebook, sections: dict[str, str]) -> PassageFilters:
+        """The filters the query string names, each kept only if it is one of the page's choices."""
+
+        def pick(name: str, choices) -> str:
+            value = args.get(name, "")
+            return value if value in choices else ""
+
+        return cls(
+            source=pick("source", SOURCE_KINDS),
+            section=pick("section", sections),
+            region=pick("region", REGIONS),
+            council_type=pick("council_type", COUNCIL_TYPES),
+            schools=pick("schools", SCHOOLS),
+            theme=pick("theme", codebook.slugs),
+            state=pick("state", REVIEW_STATES),
+            text=" ".join(args.get("text", "").split())[:100],
+        )
+
+    @property
+    def active(self) -> bool:
+        return any(
+            (self.source, self.section, self.region, self.council_type, self.schools, self.theme, self.state, self.text)
+        )
+
+
+def _has_code(*conditions):
+    return exists().where(Code.passage_id == AnalysisPassage.id, *conditions)
+
+
+def passage_query(study_id: int, filters: PassageFilters, with_suggestions: bool = False):
+    """The present passages of a study matching `filters`, in source order. A theme filter matches
+    accepted codes only, unless `with_suggestions` (then suggestions awaiting review match too)."""
+    query = select(AnalysisPassage).where(AnalysisPassage.study_id == study_id, AnalysisPassage.present.is_(True))
+    column_filters = {
+        "source_kind": filters.source,
+        "section": filters.section,
+        "region": filters.region,
+        "council_type": filters.council_type,
+    }
+    for name, value in column_filters.items():
+        if value:
+            query = query.where(getattr(AnalysisPassage, name) == value)
+    if filters.schools == "yes":
+        query = query.where(AnalysisPassage.supports_schools.is_(True))
+    elif filters.schools == "no":
+        query = query.where(AnalysisPassage.supports_schools.is_(False))
+    elif filters.schools == "unknown":
+        query = query.where(AnalysisPassage.supports_schools.is_(None))
+    if filters.theme:
+        statuses = ("accepted", "suggested") if with_suggestions else ("accepted",)
+        query = query.where(_has_code(Code.theme == filters.theme, Code.status.in_(statuses)))
+    if filters.state == "pending":
+        query = query.where(_has_code(Code.status == "suggested"))
+    elif filters.state == "recheck":
+        query = query.where(_has_code(Code.needs_review.is_(True)))
+    elif filters.state == "coded":
+        query = query.where(_has_code(Code.status == "accepted"))
+    elif filters.state == "uncoded":
+        query = query.where(~_has_code(Code.status == "accepted"))
+    if filters.text:
+        escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(AnalysisPassage.text.ilike(f"%{escaped}%", escape="\\"))
+    return query.order_by(AnalysisPassage.source_kind, AnalysisPassage.source_key, AnalysisPassage.position)
+
+
+def study_sections(study_id: int) -> dict[str, str]:
+    """The survey questions and guide sections the study's passages come from: {section: label}."""
+    rows = db.session.execute(
+        select(AnalysisPassage.section, func.min(AnalysisPassage.section_label))
+        .where(AnalysisPassage.study_id == study_id, AnalysisPassage.present.is_(True))
+        .group_by(AnalysisPassage.section)
+        .order_by(AnalysisPassage.section)
+    ).all()
+    return {section: label or section for section, label in rows}
+
+
+def review_queue(study_id: int, theme: str = "", skipped: tuple[int, ...] = ()):
+    """The codes awaiting a decision (suggestions, and codes whose sentence changed), least certain first."""
+    query = (
+        select(Code)
+        .join(AnalysisPassage, AnalysisPassage.id == Code.passage_id)
+        .where(
+            Code.study_id == study_id,
+            AnalysisPassage.present.is_(True),
+            (Code.status == "suggested") | Code.needs_review.is_(True),
+        )
+    )
+    if theme:
+        query = query.where(Code.theme == theme)
+    if skipped:
+        query = query.where(Code.id.not_in(skipped))
+    return query.order_by(*review_order())
+
+
+def queue_length(study_id: int, theme: str = "") -> int:
+    """How many codes await a decision."""
+    return db.session.scalar(select(func.count()).select_from(review_queue(study_id, theme).order_by(None).subquery()))
+
+
+@dataclass
+class ThemeFigures:
+    """One theme's figures: accepted, rejected and pending codes; the suggestions' live precision and
+    recall against analysts' decisions; and whether the trained model takes part."""
+
+    slug: str
+    name: str
+    accepted: int = 0
+    rejected: int = 0
+    pending: int = 0
+    suggested_accepted: int = 0
+    suggested_rejected: int = 0
+    examples: tuple[int, int] = (0, 0)
+    model_active: bool = False
+    by_hand: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def precision(self) -> float | None:
+        """Of the suggestions an analyst decided, the share accepted (None before any decision)."""
+        decided = self.suggested_accepted + self.suggested_rejected
+        return self.suggested_accepted / decided if decided else None
+
+    @property
+    def recall(self) -> float | None:
+        """Of the accepted codes, the share the tagger had suggested (None before any accepted code)."""
+        return self.suggested_accepted / self.accepted if self.accepted else None
+
+
+def theme_figures(study_id: int, codebook: Codebook, models: ThemeModels) -> list[ThemeFigures]:
+    """Every theme's figures, in codebook order, counting codes on present passages only."""
+    figures = {theme.slug: ThemeFigures(slug=theme.slug, name=theme.name) for theme in codebook.themes}
+    rows = db.session.execute(
+        select(Code.theme, Code.status, Code.origin, func.count())
+        .join(AnalysisPassage, and_(AnalysisPassage.id == Code.passage_id, AnalysisPassage.present.is_(True)))
+        .where(Code.study_id == study_id)
+        .group_by(Code.theme, Code.status, Code.origin)
+    ).all()
+    for theme, status, origin, count in rows:
+        figure = figures.get(theme)
+        if figure is None:
+            continue  # a theme no longer in the codebook
+        if status == "accepted":
+            figure.accepted += count
+            if origin == "hand":
+                figure.by_hand += count
+            else:
+                figure.suggested_accepted += count
+        elif status == "rejected":
+            figure.rejected += count
+            if origin != "hand":
+                figure.suggested_rejected += count
+        else:
+            figure.pending += count
+    for figure in figures.values():
+        figure.examples = models.example_counts(figure.slug)
+        figure.model_active = models.active(figure.slug)
+    return list(figures.values())

@@ -1,0 +1,56 @@
+"""Studies as the analysis sees them: lookups, the surveys that feed each, and what awaits review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from app.analysis.models import AnalysisPassage, Code, StudySurvey
+from app.extensions import db
+from app.focus_groups.models import Study
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """One line of the analysis' list of studies."""
+
+    study: Study
+    passages: int
+    pending: int
+    accepted: int
+
+
+def study_summaries() -> list[StudySummary]:
+    """Every study, newest first, with its passages read, suggestions awaiting review and accepted codes."""
+    passages = dict(
+        db.session.execute(
+            select(AnalysisPassage.study_id, func.count())
+            .where(AnalysisPassage.present.is_(True))
+            .group_by(AnalysisPassage.study_id)
+        ).all()
+    )
+    codes = {
+        (study_id, status): count
+        for study_id, status, count in db.session.execute(
+            select(Code.study_id, Code.status, func.count())
+            .join(AnalysisPassage, AnalysisPassage.id == Code.passage_id)
+            .where(AnalysisPassage.present.is_(True))
+            .group_by(Code.study_id, Code.status)
+        )
+    }
+    studies = db.session.scalars(select(Study).order_by(Study.created_at.desc(), Study.id.desc())).all()
+    return [
+        StudySummary(
+            study=study,
+            passages=passages.get(study.id, 0),
+            pending=codes.get((study.id, "suggested"), 0),
+            accepted=codes.get((study.id, "accepted"), 0),
+        )
+        for study in studies
+    ]
+
+
+def linked_survey_ids(study: Study) -> set[int]:
+    """The surveys whose free-text answers feed the study's analysis."""
+    return set(db.session.scalars(select(StudySurvey.survey_id).where(StudySurvey.study_id == study.id)))

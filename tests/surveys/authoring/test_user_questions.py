@@ -1,7 +1,8 @@
 """Version 2 of the default survey: two optional free-text questions on counting users and on groups given a
 different service, answered and exported like the other free text; and installed copies still on version 1
 brought up to date by publishing it as their next version, with earlier responses left on theirs.
-(Their columns in the CSV, XLSX and JSON exports are checked with the others in results/test_exports.py.)"""
+(Their columns in the CSV, XLSX and JSON exports are checked with the others: results/test_export_columns.py,
+and results/support.py for the answers the export tests write out cell by cell.)"""
 
 import copy
 import json
@@ -84,25 +85,31 @@ def test_a_member_may_leave_them_blank_or_answer_them_and_analysts_read_the_answ
     answer_page(
         client,
         "users_and_service",
-        {"users_counting": "Headcount. Not FTE.", "service_differences": "Members get a VIP line, for politics."},
+        {
+            "users_counting": "Headcount, not FTE. Pupils go on a line of their own.",
+            "service_differences": "Members get a VIP line, for politics.",
+        },
     )
     client.post("/surveys/schools-ict/submit", data={"response_ref": ref})
     db.session.expire_all()
     response = db.session.scalar(select(Response))
-    assert response.submitted_answers["users_counting"] == "Headcount. Not FTE."
+    assert response.submitted_answers["users_counting"] == "Headcount, not FTE. Pupils go on a line of their own."
 
     rows = list(submitted_rows(survey))
     passages = free_text_passages(definition_for(survey.current_version), rows)
     assert [(p.section, p.text) for p in passages if p.section in NEW_QUESTIONS] == [
-        ("users_counting", "Headcount."),
-        ("users_counting", "Not FTE."),
+        ("users_counting", "Headcount, not FTE."),
+        ("users_counting", "Pupils go on a line of their own."),
         ("service_differences", "Members get a VIP line, for politics."),
     ]
 
     client.post("/sign-out")
     signed_in("analyst")
     free_text = page_text(client.get("/surveys/results/schools-ict/free-text"))
-    assert "Headcount. Not FTE." in free_text and "Members get a VIP line, for politics." in free_text
+    assert (
+        "Headcount, not FTE. Pupils go on a line of their own." in free_text
+        and "Members get a VIP line, for politics." in free_text
+    )
 
 
 def test_an_installed_version_1_gets_the_questions_as_version_2_and_its_responses_stay_on_1(app, make_organisation):

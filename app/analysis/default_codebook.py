@@ -308,7 +308,7 @@ SERVICE_QUALITY = Theme(
             (
                 "different|differently|difference|differences|differs|differ|differential|same|equal|equally|"
                 "equivalent|parity|equitable|identical|inconsistent|uniform|lesser|inferior|second-class|"
-                "priority|prioritised|prioritized|prioritise|preferential",
+                "prioritised|prioritized|prioritise|preferential",
                 SERVICE_WORDS,
             ),
             (
@@ -344,11 +344,17 @@ SERVICE_QUALITY = Theme(
         ),
         *_each("word", STRONG, "VIP VIPs vip vips disparity disparities preferential parity"),
         *_each("phrase", MEDIUM, "service level; level service; service levels; levels service"),
-        *_each("stem", STRONG, "priority prioritise prioritisation"),
-        *_each("stem", MEDIUM, "attention turnaround unequal inequality expectation"),
+        *_each("word", STRONG, "priority"),  # a ticket's or a group's priority; the plural is mostly strategy talk
+        *_each("stem", MEDIUM, "prioritise prioritisation attention turnaround unequal inequality expectation"),
         *_each("word", MEDIUM, "SLA differently equally tier tiers gold silver bronze platinum queue"),
         *_each("phrase", MEDIUM, "first time fix; on site technician; on-site technician; out hours; same day"),
-        *_each("exclude", STRONG, "attention drawn; draw attention; brought attention; bring attention"),
+        *_each(
+            "exclude",
+            STRONG,
+            "attention drawn; draw attention; brought attention; bring attention; corporate priority; "
+            "council priority; strategic priority; key priority; priority area; priority outcome; "
+            "political priority; spending priority; budget priority; priority project",
+        ),
         *_each("stem", WEAK, "satisfaction dedicated bespoke"),
     ),
 )

@@ -147,7 +147,7 @@ GROUPS = (
 )
 ICT_CONTEXT = (
     "users|user|accounts|account|logins|login|network|domain|tenancy|devices|device|laptop|laptops|kit|"
-    "email|mailbox|mailboxes|licences|licence|systems|ict|support|supported|supporting|supports|helpdesk|desk|"
+    "email|mailbox|mailboxes|licences|licence|systems|support|supported|supporting|supports|helpdesk|"
     "access|portal|app|wifi|pcs|computers|tablets|phones|credential|issued"
 )
 
@@ -180,7 +180,7 @@ USER_CATEGORIES = Theme(
             2,
             (
                 "<number>",
-                "users|staff|pupils|students|councillors|members|residents|accounts|employees|people|"
+                "users|staff|pupils|students|councillors|members|residents|employees|people|"
                 "volunteers|contractors|partners|teachers",
             ),
         ),
@@ -215,9 +215,14 @@ USER_CATEGORIES = Theme(
         *_each("stem", MEDIUM, "citizen"),
         *_each("word", MEDIUM, "frontline pupils students teachers Members police consultants consultant guests"),
         *_each("phrase", MEDIUM, "per cent; members staff; number user; group user; user group; fire service"),
-        *_each("stem", WEAK, "employee pupil student teacher public member guest supplier officer"),
+        *_each("stem", WEAK, "employee pupil student teacher public guest supplier"),
         *_each("phrase", WEAK, "type user; kind user; category user; user type; user category"),
-        *_each("exclude", STRONG, "user satisfaction; ICT staff; staff time; member survey; Socitm member"),
+        *_each(
+            "exclude",
+            STRONG,
+            "user satisfaction; ICT staff; staff time; member survey; Socitm member; per <number>; "
+            "desk staff; service desk staff",
+        ),
     ),
 )
 

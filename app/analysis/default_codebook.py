@@ -173,7 +173,7 @@ USER_CATEGORIES = Theme(
     ),
     patterns=(
         *_each("stem", STRONG, "contractor volunteer apprentice trainee locum temps casuals"),
-        *_each("word", STRONG, "NHS CCG cllrs Cllrs"),
+        *_each("word", STRONG, "NHS CCG cllrs Cllrs pupils"),
         *_near(STRONG, 8, (GROUPS, ICT_CONTEXT)),
         *_near(
             STRONG,
@@ -213,7 +213,7 @@ USER_CATEGORIES = Theme(
             "stem", MEDIUM, "partner visitor proportion outnumber carer councillor governor staff workforce resident"
         ),
         *_each("stem", MEDIUM, "citizen"),
-        *_each("word", MEDIUM, "frontline pupils students teachers Members police consultants consultant guests"),
+        *_each("word", MEDIUM, "frontline students teachers Members police consultants consultant guests"),
         *_each("phrase", MEDIUM, "per cent; members staff; number user; group user; user group; fire service"),
         *_each("stem", WEAK, "employee pupil student teacher public guest supplier"),
         *_each("phrase", WEAK, "type user; kind user; category user; user type; user category"),

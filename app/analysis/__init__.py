@@ -10,4 +10,4 @@ from flask import Blueprint
 bp = Blueprint("analysis", __name__, url_prefix="/analysis")
 
 
-from app.analysis import routes  # noqa: E402,F401
+from app.analysis import codebook_routes, routes  # noqa: E402,F401

@@ -71,7 +71,7 @@ def _passage_texts(study: Study):
         select(AnalysisPassage.id, AnalysisPassage.text)
         .where(AnalysisPassage.study_id == study.id, AnalysisPassage.present.is_(True))
         .order_by(AnalysisPassage.id)
-    ).tuples()
+    ).all()
 
 
 def _code_counts(study: Study, status: str) -> dict[str, int]:
@@ -81,7 +81,7 @@ def _code_counts(study: Study, status: str) -> dict[str, int]:
             select(Code.theme, func.count())
             .where(Code.study_id == study.id, Code.status == status)
             .group_by(Code.theme)
-        ).tuples()
+        ).all()
     )
 
 

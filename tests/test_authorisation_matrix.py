@@ -168,6 +168,14 @@ EXPECTED: dict[str, object] = {
     "focus_groups.delete_pool_volunteer": MANAGERS,
     "analysis.index": ANALYSTS,
     "analysis.study": ANALYSTS,
+    "analysis.codebook": ANALYSTS,
+    "analysis.codebook_version": ANALYSTS,
+    "analysis.codebook_export": ANALYSTS,
+    "analysis.codebook_theme": ANALYSIS_LEADS,
+    "analysis.codebook_new_theme": ANALYSIS_LEADS,
+    "analysis.codebook_remove_theme": ANALYSIS_LEADS,
+    "analysis.codebook_import": ANALYSIS_LEADS,
+    "analysis.codebook_import_confirm": ANALYSIS_LEADS,
 }
 
 
@@ -243,6 +251,9 @@ def sample_args(app, make_user, make_organisation):
         "question_id": "provides_education",
         "section_id": "education",
         "fmt": "csv",
+        "theme": "pupils-and-schools",
+        "number": 1,
+        "extension": "qdc",
     }
 
 

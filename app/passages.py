@@ -45,11 +45,30 @@ _SENTENCES = PunktSentenceTokenizer(_PUNKT)
 _LINE = re.compile(r"[^\r\n]+")
 
 
+# A short sentence that leans on the one before it ("That's the honest answer.", "So do governors.",
+# "Both agreed.") says nothing on its own: it stays attached to the sentence before it on the same line.
+# Short means up to FRAGMENT_WORDS words starting with a word that points back, or up to two words.
+FRAGMENT_WORDS = 4
+_POINTS_BACK = frozenset(
+    "that that's thats this it it's its which so yes no agreed exactly indeed same true both they "
+    "absolutely definitely correct right quite sure also not neither nor and but or hence thus fair".split()
+)
+
+
+def _is_fragment(sentence: str) -> bool:
+    words = sentence.split()
+    if len(words) <= 2:
+        return True
+    first = words[0].lower().strip("\"'‘’“”,.!?;:()").replace("’", "'")
+    return len(words) <= FRAGMENT_WORDS and first in _POINTS_BACK
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of each sentence of `text`: every line break also ends one; none empty,
-    none starting or ending with white space."""
+    none starting or ending with white space; a short fragment joins the sentence before it."""
     spans = []
     for line in _LINE.finditer(text or ""):
+        first_of_line = len(spans)
         for start, end in _SENTENCES.span_tokenize(line.group()):
             piece = line.group()[start:end]
             stripped = piece.strip()
@@ -57,7 +76,10 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
                 continue
             lead = len(piece) - len(piece.lstrip())
             begin = line.start() + start + lead
-            spans.append((begin, begin + len(stripped)))
+            if len(spans) > first_of_line and _is_fragment(stripped):
+                spans[-1] = (spans[-1][0], begin + len(stripped))
+            else:
+                spans.append((begin, begin + len(stripped)))
     return spans
 
 

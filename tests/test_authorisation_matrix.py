@@ -168,6 +168,12 @@ EXPECTED: dict[str, object] = {
     "focus_groups.delete_pool_volunteer": MANAGERS,
     "analysis.index": ANALYSTS,
     "analysis.study": ANALYSTS,
+    "analysis.tag_study": ANALYSTS,
+    "analysis.study_surveys": ANALYSIS_LEADS,
+    "analysis.passages": ANALYSTS,
+    "analysis.passage": ANALYSTS,
+    "analysis.decide_code": ANALYSTS,
+    "analysis.review": ANALYSTS,
     "analysis.codebook": ANALYSTS,
     "analysis.codebook_version": ANALYSTS,
     "analysis.codebook_export": ANALYSTS,
@@ -233,6 +239,7 @@ def sample_args(app, make_user, make_organisation):
 
     note, _ = add_note(slot, NoteInput("A sample note about Sam Sample."))
     db.session.commit()
+    passage, code = analysis_sample(study)
     return {
         "study_id": study.id,
         "guide_question_id": study.questions[0].id,
@@ -251,10 +258,26 @@ def sample_args(app, make_user, make_organisation):
         "question_id": "provides_education",
         "section_id": "education",
         "fmt": "csv",
+        "passage_id": passage.id,
+        "code_id": code.id,
         "theme": "pupils-and-schools",
         "number": 1,
         "extension": "qdc",
     }
+
+
+def analysis_sample(study):
+    """The study's notes read by the analysis, and one suggestion on the first passage."""
+    from app.analysis.models import AnalysisPassage, Code
+    from app.analysis.sources import sync_study
+    from app.extensions import db
+
+    sync_study(study)
+    passage = db.session.scalar(db.select(AnalysisPassage).where(AnalysisPassage.study_id == study.id))
+    code = Code(study_id=study.id, passage_id=passage.id, theme="user-definitions", codebook_version=1)
+    db.session.add(code)
+    db.session.commit()
+    return passage, code
 
 
 def focus_group_sample():

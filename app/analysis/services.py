@@ -16,7 +16,7 @@ from app.analysis.codebook import Codebook, codebook_from_dict, codebook_to_dict
 from app.analysis.learning import ThemeModels, train
 from app.analysis.models import AnalysisPassage, Code, CodebookVersion, StudySurvey
 from app.analysis.sources import SyncReport, sync_study
-from app.analysis.tagging import Tagger
+from app.analysis.tagging import THRESHOLD, Tagger
 from app.audit.services import record
 from app.clock import utcnow
 from app.database import write_transaction
@@ -34,7 +34,8 @@ class ReviewError(Exception):
 
 
 def current_version(study: Study) -> CodebookVersion:
-    """The study's latest codebook version; the first use saves the default codebook as version 1."""
+    """The study's latest saved codebook version; before any is saved, the default codebook as version 1
+    (not saved: reading a page changes nothing; `saved_version` saves it when work starts to use it)."""
     version = db.session.scalar(
         select(CodebookVersion)
         .where(CodebookVersion.study_id == study.id)
@@ -43,11 +44,17 @@ def current_version(study: Study) -> CodebookVersion:
     )
     if version is not None:
         return version
-    with write_transaction():
-        version = CodebookVersion(
-            study_id=study.id, number=1, document=codebook_to_dict(default_codebook()), note="The default codebook"
-        )
-        db.session.add(version)
+    return CodebookVersion(
+        study_id=study.id, number=1, document=codebook_to_dict(default_codebook()), note="The default codebook"
+    )
+
+
+def saved_version(study: Study) -> CodebookVersion:
+    """The study's latest codebook version, saving the default codebook as version 1 if none is saved yet."""
+    version = current_version(study)
+    if version.id is None:
+        with write_transaction():
+            db.session.add(version)
     return version
 
 
@@ -58,7 +65,7 @@ def codebook_of(version: CodebookVersion) -> Codebook:
 
 def save_codebook(study: Study, codebook: Codebook, note: str, by=None) -> CodebookVersion:
     """Save `codebook` as the study's next version (earlier versions are kept, and codes keep theirs)."""
-    latest = current_version(study)
+    latest = saved_version(study)
     with write_transaction():
         version = CodebookVersion(
             study_id=study.id,
@@ -116,7 +123,7 @@ def tag_study(
     replaced by the new ones. `progress(done, message)` is told as chunks finish."""
     study = db.session.get(Study, study_id)
     report = sync_study(study)
-    version = current_version(study)
+    version = saved_version(study)
     tagger = Tagger(codebook_of(version))
     models = trained_models(study_id)
     query = select(AnalysisPassage.id).where(AnalysisPassage.study_id == study_id, AnalysisPassage.present.is_(True))
@@ -256,5 +263,22 @@ def uncode(code: Code, by=None) -> Code:
 
 
 def review_order():
-    """The order of the review queue: re-reviews first, then the suggestions the tagger is least sure of."""
-    return (Code.needs_review.desc(), func.abs(func.coalesce(Code.confidence, 0.5) - 0.5), Code.id)
+    """The order of the review queue: re-reviews first, then the suggestions the tagger is least sure of
+    (confidence nearest its threshold)."""
+    return (Code.needs_review.desc(), func.abs(func.coalesce(Code.confidence, THRESHOLD) - THRESHOLD), Code.id)
+
+
+def tag_job(progress: Callable[[int, str], None], study_id: int, everything: bool, user_id: int | None) -> dict:
+    """The background job behind "Re-read and tag": `tag_study`, with its report as the job's result."""
+    from app.auth.models import User
+
+    report = tag_study(study_id, progress, everything=everything, by=db.session.get(User, user_id) if user_id else None)
+    return {
+        "added": report.sync.added,
+        "changed": report.sync.changed,
+        "removed": report.sync.removed,
+        "flagged": report.sync.codes_flagged,
+        "tagged": report.tagged,
+        "suggestions": report.suggestions,
+        "version": report.codebook_version,
+    }

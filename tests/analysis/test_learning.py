@@ -39,11 +39,25 @@ REJECTED = [
     "School crossing patrol staff do not have council email accounts or ICT equipment.",
 ]
 
+# Passages analysts decided for other themes and never gave this one: ordinary text the model must not claim.
+OTHERS = [
+    ("Everyone with a council login counts as a user, whatever their contract.", "user-definitions", True),
+    ("We report cost per user to the board every quarter.", "benchmarking-and-reporting", True),
+    ("Councillors get iPads and a dedicated support line.", "user-categories", True),
+    ("Ticket volumes doubled after the move to hybrid working.", "demand-and-strain", True),
+    ("We cannot split licence costs by user category from our finance system.", "data-availability", True),
+    ("Residents now log in to online accounts for council tax and parking.", "new-technology-and-external-users", True),
+    ("The coffee in the meeting room was cold again.", "demand-and-strain", False),
+    ("Thanks everyone for coming, the next session is in May.", "user-categories", False),
+    ("The broadband contract for the council offices was renewed last spring.", "data-availability", False),
+    ("Agreed, and the finance director said the same at the last board.", "benchmarking-and-reporting", False),
+]
+
 RULE_SCORE = 0.6
 
 
-def _examples(accepted=ACCEPTED, rejected=REJECTED, slug=THEME):
-    return [(text, slug, True) for text in accepted] + [(text, slug, False) for text in rejected]
+def _examples(accepted=ACCEPTED, rejected=REJECTED, slug=THEME, others=OTHERS):
+    return [(text, slug, True) for text in accepted] + [(text, slug, False) for text in rejected] + list(others)
 
 
 def _suggest(text: str, slug: str = THEME, confidence: float = RULE_SCORE) -> Suggestion:
@@ -56,6 +70,7 @@ def test_with_too_few_examples_the_model_does_not_take_part():
 
     assert models.example_counts(THEME) == (MIN_EXAMPLES - 1, len(REJECTED))
     assert not models.active(THEME)
+    assert not models.may_add(THEME)
     assert models.probability("Pupils' laptops in schools.", THEME) is None
     text = "The schools SLA covers broadband for pupils."
     suggestions = [_suggest(text)]
@@ -76,15 +91,16 @@ def test_unknown_theme_has_no_examples():
     assert models.example_counts("data-availability") == (0, 0)
     assert not models.active("data-availability")
     assert models.active_slugs == ()
+    assert models.rerank("Anything at all.", [], {"data-availability": 0.0}) == []
 
 
 def test_a_passage_counts_once_and_its_last_decision_stands():
-    repeated = [(ACCEPTED[0], THEME, True)] * 20 + _examples(accepted=[])
+    repeated = [(ACCEPTED[0], THEME, True)] * 20 + _examples(accepted=[], others=[])
     models = train(repeated)
     assert models.example_counts(THEME) == (1, len(REJECTED))
     assert not models.active(THEME)
 
-    changed_mind = _examples() + [(f"  {ACCEPTED[0]} ", THEME, False)]
+    changed_mind = _examples(others=[]) + [(f"  {ACCEPTED[0]} ", THEME, False)]
     assert train(changed_mind).example_counts(THEME) == (len(ACCEPTED) - 1, len(REJECTED) + 1)
 
 
@@ -92,6 +108,7 @@ def test_a_theme_the_rules_missed_is_added_for_a_clearly_similar_text():
     models = train(_examples())
     text = "The traded SLA gives every primary school web filtering and curriculum devices for its pupils."
 
+    assert models.may_add(THEME)
     assert models.probability(text, THEME) >= ADD_PROBABILITY
     reranked = models.rerank(text, [], {THEME: 0.0, "user-categories": 0.0})
 
@@ -102,9 +119,26 @@ def test_a_theme_the_rules_missed_is_added_for_a_clearly_similar_text():
     assert added.confidence == pytest.approx(MODEL_WEIGHT * models.probability(text, THEME))
 
 
-def test_chatter_is_not_given_the_theme_by_the_model():
+def test_the_model_adds_nothing_before_it_has_seen_passages_without_the_theme():
+    # Accepted and rejected passages of the theme only: every negative it knows is a near miss.
+    models = train(_examples(others=OTHERS[: MIN_EXAMPLES - 1]))
+    text = "The traded SLA gives every primary school web filtering and curriculum devices for its pupils."
+
+    assert models.active(THEME)  # it re-ranks...
+    assert not models.may_add(THEME)  # ...but may not add
+    assert models.rerank(text, [], {THEME: 0.0}) == []
+    assert models.rerank(text, [_suggest(text)], {THEME: RULE_SCORE})[0].confidence > RULE_SCORE
+
+
+def test_chatter_and_other_themes_are_not_given_the_theme_by_the_model():
     models = train(_examples())
-    for text in ["The coffee was cold and the meeting started ten minutes late.", "Thanks everyone.", ""]:
+    for text in [
+        "The coffee was cold and the meeting started ten minutes late.",
+        "Thanks everyone.",
+        "",
+        "Councillors and office staff all count as users for the benchmark.",
+        "Agreed, we need better data on licences.",
+    ]:
         assert models.rerank(text, [], {THEME: 0.0}) == []
 
 
@@ -161,7 +195,8 @@ def test_absent_words_count_exactly_as_explicit_false_features_would():
     def explicit(text):
         return {word: value is PRESENT for word, value in models.featureset(text, THEME).items()}
 
-    labelled = [(explicit(text), True) for text in ACCEPTED] + [(explicit(text), False) for text in REJECTED]
+    negatives = REJECTED + [text for text, _, _ in OTHERS]  # rejected, and decided for other themes only
+    labelled = [(explicit(text), True) for text in ACCEPTED] + [(explicit(text), False) for text in negatives]
     explicit_classifier = NaiveBayesClassifier.train(labelled)
     for text in ["Pupil accounts for every primary school.", "The old school hall was booked.", "Thanks."]:
         assert models.probability(text, THEME) == pytest.approx(

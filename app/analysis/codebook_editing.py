@@ -15,7 +15,7 @@ exclusion, `; within 3` (how many words around it the exclusion reaches). `forma
 `read_codebook_file` reads an uploaded codebook (REFI-QDA .qdc, or the JSON this service exports);
 `codebook_changes` says what saving or importing a codebook would change (themes added, removed and
 changed, field by field), and `preview_theme` what a changed theme would suggest across a study's
-passages compared with the saved theme, with the words that matched highlighted (`highlight`).
+passages compared with the saved theme, with the words that matched marked.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from app.analysis.codebook import (
     KINDS,
@@ -36,6 +36,7 @@ from app.analysis.codebook import (
     codebook_from_dict,
     pattern_problem,
 )
+from app.analysis.highlight import highlighted
 from app.analysis.qdc import codebook_from_qdc
 from app.analysis.tagging import Tagger
 from app.uploads import MB, JsonLimits, UploadRefused, json_document
@@ -291,20 +292,6 @@ def codebook_changes(old: Codebook, new: Codebook) -> CodebookChanges:
 # Preview: what a changed theme would suggest
 
 
-def highlight(text: str, spans: Iterable[tuple[int, int]]) -> Markup:
-    """The text, escaped, with each span (character offsets) wrapped in <mark>; bad or overlapping spans skipped."""
-    parts: list[str] = []
-    position = 0
-    for start, end in sorted(spans):
-        if not (position <= start < end <= len(text)):
-            continue
-        parts.append(escape(text[position:start]))
-        parts.append(Markup('<mark class="app-evidence">%s</mark>') % text[start:end])
-        position = end
-    parts.append(escape(text[position:]))
-    return Markup("").join(parts)
-
-
 @dataclass(frozen=True)
 class PreviewItem:
     """One passage whose suggestion would change, with the words that matched (character offsets)."""
@@ -316,7 +303,7 @@ class PreviewItem:
     @property
     def marked(self) -> Markup:
         """The passage as HTML, the matched words in <mark>."""
-        return highlight(self.text, self.spans)
+        return highlighted(self.text, self.spans)
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 importing themes for lead analysts; exports as REFI-QDA (.qdc) and JSON.
 
 Every change saves a new version (`services.save_codebook`, which records "analysis.codebook_saved");
-earlier versions are kept and can be read and exported. A theme's editor previews, before saving, which
-of the study's passages the changed theme would newly be suggested for and which no longer. Every page
-reads its study through `study_or_404` and a version through the study, so a tampered id answers 404.
+earlier versions are kept and can be read and exported. Reading saves nothing: until a study's codebook
+is first changed or used, its version 1 is the default codebook, unsaved (`services.current_version`).
+A theme's editor previews, before saving, which of the study's passages the changed theme would newly
+be suggested for and which no longer. Every page reads its study through `study_or_404` and a version
+through the study, so a tampered id answers 404.
 """
 
 from __future__ import annotations
@@ -56,7 +58,10 @@ IMPORT_TOKEN_LIMIT = 400_000  # characters: the signed codebook must fit in one 
 
 
 def _version_or_404(study: Study, number: int) -> CodebookVersion:
-    current_version(study)  # the first visit saves version 1
+    """One of the study's versions (version 1 is the default codebook until a first version is saved)."""
+    current = current_version(study)
+    if number == current.number:
+        return current
     version = db.session.scalar(
         select(CodebookVersion).where(CodebookVersion.study_id == study.id, CodebookVersion.number == number)
     )

@@ -15,7 +15,6 @@ from app.analysis.codebook_editing import (
     descendants,
     format_pattern,
     format_patterns,
-    highlight,
     parse_pattern,
     parse_patterns,
     preview_theme,
@@ -131,15 +130,6 @@ def test_a_new_sub_theme_goes_after_its_parents_family_and_the_tree_shows_depth(
         ("c", 0),
     ]
     assert replace_theme(codebook, replace(_theme("b", "a"), name="B2")).theme("b").name == "B2"
-
-
-def test_highlight_escapes_the_text_and_marks_only_the_spans():
-    text = "<b>Pupils</b> & tablets"
-    marked = str(highlight(text, [(3, 9), (16, 23), (40, 50), (5, 7)]))
-    assert (
-        marked
-        == '&lt;b&gt;<mark class="app-evidence">Pupils</mark>&lt;/b&gt; &amp; <mark class="app-evidence">tablets</mark>'
-    )
 
 
 def test_the_preview_counts_passages_newly_and_no_longer_suggested():

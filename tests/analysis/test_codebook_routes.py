@@ -511,6 +511,32 @@ def test_importing_a_qdc_file_saves_its_themes(client, signed_in, study):
     assert current_version(study).note == "From NVivo"
 
 
+FOREIGN_QDC = b"""<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="NVivo">
+  <Codes>
+    <Code guid="0b7c3f2e-1a4d-4e59-8a3b-6c1d2e3f4a5b" name="Schools &amp; pupils" isCodable="true">
+      <Description>Anything about schools.</Description>
+      <Code guid="1c8d4a3f-2b5e-4f6a-9b4c-7d2e3f4a5b6c" name="Traded services" isCodable="true"/>
+    </Code>
+  </Codes>
+</CodeBook>"""
+
+
+def test_importing_another_tools_qdc_warns_that_its_themes_have_no_patterns(client, signed_in, study):
+    signed_in("lead_analyst")
+    html = page_text(upload(client, study, FOREIGN_QDC, "nvivo.qdc"))
+    assert re.search(r'id="themes-added">\s*<li>Schools &amp; pupils \(<code>schools-pupils</code>\)', html)
+    assert "Traded services (<code>traded-services</code>), under Schools &amp; pupils" in html
+    assert re.search(r'id="themes-removed">(\s*<li>[^<]+\(<code>[a-z-]+</code>\)</li>){8}', html)
+    assert "2 themes have no indicator patterns" in html
+    client.post(f"/analysis/{study.id}/codebook/import/confirm", data=confirm_form(html))
+    codebook = codebook_of(current_version(study))
+    assert codebook.slugs == ("schools-pupils", "traded-services")
+    assert codebook.theme("traded-services").parent == "schools-pupils"
+    page = page_text(client.get(f"/analysis/{study.id}/codebook"))
+    assert "None yet: the tagger will not suggest this theme" in page
+
+
 def test_importing_the_same_codebook_says_there_is_nothing_to_import(client, signed_in, study):
     signed_in("lead_analyst")
     html = page_text(upload(client, study, codebook_to_qdc(default_codebook())))

@@ -38,7 +38,7 @@ from app.analysis.codebook_editing import (
     replace_theme,
     theme_tree,
 )
-from app.analysis.codebook_forms import ImportForm, NewThemeForm, ThemeForm, VersionNoteForm
+from app.analysis.codebook_forms import ImportForm, NewThemeForm, ThemeForm, VersionNoteForm, clean
 from app.analysis.models import AnalysisPassage, Code, CodebookVersion
 from app.analysis.qdc import codebook_to_qdc
 from app.analysis.services import codebook_of, current_version, save_codebook
@@ -336,7 +336,7 @@ def codebook_import(study_id: int):
     form = ImportForm()
     problems: list[str] = []
     if form.validate_on_submit():
-        filename = (form.file.data.filename or "the file")[-100:]
+        filename = clean(form.file.data.filename or "")[-100:] or "the file"
         try:
             imported = read_codebook_file(read_upload(form.file.data, IMPORT_LIMIT))
         except UploadRefused as refusal:

@@ -90,6 +90,7 @@ def page_text(response) -> str:
 
 
 def test_an_analyst_reads_the_codebook_but_cannot_change_it(client, signed_in, study):
+    add_passages(study, ["Pupils bring their own devices."])
     signed_in("analyst")
     response = client.get(f"/analysis/{study.id}/codebook")
     html = page_text(response)
@@ -100,6 +101,7 @@ def test_an_analyst_reads_the_codebook_but_cannot_change_it(client, signed_in, s
     assert "stem: " in html and "phrase: " in html  # indicator patterns shown
     assert "Export as REFI-QDA (.qdc)" in html
     assert "Add a theme" not in html and f"/codebook/themes/{THEME}" not in html
+    assert "1 passage was not tagged with version 1." in html  # any analyst may re-tag
     for method, path in [
         ("GET", f"/codebook/themes/{THEME}"),
         ("POST", f"/codebook/themes/{THEME}"),
@@ -431,6 +433,18 @@ def test_removing_a_theme_says_how_many_codes_use_it_and_keeps_them(client, sign
     assert current_version(study).note == "Removed the theme 'Pupils and schools'"
     assert db.session.scalar(select(func.count()).where(Code.theme == THEME, Code.status == "accepted")) == 1
     assert client.get(f"/analysis/{study.id}/codebook/themes/{THEME}").status_code == 404
+
+
+def test_the_only_theme_cannot_be_removed(client, signed_in, study):
+    signed_in("lead_analyst")
+    document = {"themes": [{"slug": "only", "name": "The only theme", "patterns": []}]}
+    html = page_text(upload(client, study, json.dumps(document).encode(), "one.json"))
+    client.post(f"/analysis/{study.id}/codebook/import/confirm", data=confirm_form(html))
+    assert versions(study) == [1, 2]
+    response = client.post(f"/analysis/{study.id}/codebook/themes/only/remove", data={"base_version": "2"})
+    assert response.status_code == 200
+    assert "This is the codebook&#39;s only theme: add another before removing it." in page_text(response)
+    assert versions(study) == [1, 2]
 
 
 def test_removing_after_someone_else_saved_asks_again(client, signed_in, study):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.analysis.models import AnalysisPassage, Code, StudySurvey
 from app.extensions import db
@@ -156,3 +156,18 @@ def test_only_lead_analysts_choose_the_surveys_feeding_a_study(client, make_user
     _tag(client, study)
     page = client.get(f"/analysis/{study.id}/passages?source=survey").get_data(as_text=True)
     assert "Pupils are users too" in page and "Survey answer" in page
+
+
+def test_an_analysts_home_page_leads_to_the_analysis_and_says_what_awaits_review(client, analyst, study_with_notes):
+    study, _slot, _notes = study_with_notes
+    _tag(client, study)
+    pending = db.session.scalar(select(func.count(Code.id)).where(Code.status == "suggested"))
+    page = client.get("/").get_data(as_text=True)
+    assert "Go to the analysis" in page and 'href="/analysis/"' in page
+    assert f"{pending} suggested code" in page
+
+
+def test_members_home_page_says_nothing_of_the_analysis(client, make_user):
+    member = make_user("member")
+    sign_in(client, member.email)
+    assert "Go to the analysis" not in client.get("/").get_data(as_text=True)

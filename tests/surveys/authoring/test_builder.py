@@ -89,8 +89,8 @@ def test_moving_questions_within_and_across_pages():
     moved = move_question(DRAFT, "ict_staff_fte", -1)
     assert _ids(moved).index("ict_staff_fte") < _ids(moved).index("ict_revenue_spend")
     across = move_question(DRAFT, "pupils_reason", 1)  # last on its page: goes to the start of the next page
-    page = [p for s in across["sections"] for p in s["pages"] if p["id"] == "focus_group"][0]
-    assert [q["id"] for q in page["questions"]] == ["pupils_reason", "focus_group_interest"]
+    page = [p for s in across["sections"] for p in s["pages"] if p["id"] == "users_and_service"][0]
+    assert [q["id"] for q in page["questions"]] == ["pupils_reason", "users_counting", "service_differences"]
     assert move_question(DRAFT, "provides_education", -1) == DRAFT  # already first
 
 

@@ -76,6 +76,8 @@ ANSWERS = {
         "ict_staff_fte": 38.5,
         "pupils_should_count": "agree",
         "pupils_reason": "@cmd",
+        "users_counting": "Headcount, with pupils on their own line.\nNot FTE.",
+        "service_differences": '=HYPERLINK("x") Councillors get a VIP line.',
         "focus_group_interest": "yes",
     },
     "EXP-2": {
@@ -147,6 +149,8 @@ def expected_rows(made, labels=False):
             "ict_staff_fte": 38.5,
             "pupils_should_count": "Agree" if labels else "agree",
             "pupils_reason": "'@cmd",
+            "users_counting": "Headcount, with pupils on their own line.\nNot FTE.",
+            "service_differences": '\'=HYPERLINK("x") Councillors get a VIP line.',
             "focus_group_interest": "Yes" if labels else "yes",
         },
         {

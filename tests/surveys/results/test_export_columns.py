@@ -18,10 +18,15 @@ def test_columns_are_stable_names_from_question_ids(survey):
     assert names[9:11] == ["provides_education", "education_settings__maintained-primary"]
     assert names.index("education_settings__other") == names.index("education_settings__early-years") + 1
     assert names[names.index("education_settings__other") + 1] == "education_settings__other_text"
-    assert ["service_level__school_staff", "service_level__pupils"] == [n for n in names if n.startswith("service_")]
+    assert ["service_level__school_staff", "service_level__pupils"] == [n for n in names if n.startswith("service_l")]
     assert [n for n in names if n.startswith("users__")] == [f"users__{g}" for g in GROUPS] + ["users__total"]
     assert names[names.index("pupil_funding") + 1] == "pupil_funding__other"
-    assert len(names) == len(set(names)) == 9 + 1 + 12 + 1 + 13 + 2 + 2 + 10 + 10 + 6 + 2 + 3
+    # The two free-text questions of version 2 follow the reason, one column each.
+    assert names[names.index("pupils_reason") + 1 : names.index("focus_group_interest")] == [
+        "users_counting",
+        "service_differences",
+    ]
+    assert len(names) == len(set(names)) == 9 + 1 + 12 + 1 + 13 + 2 + 2 + 10 + 10 + 6 + 2 + 5
     by_name = {c.name: c for c in found}
     assert by_name["pupil_funding"].codes_text().startswith("traded = Schools buy them from us as a traded service; ")
     assert by_name["incidents_pupils"].codes_text() == "dont_know = I do not know"

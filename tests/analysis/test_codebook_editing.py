@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,7 @@ from app.analysis.codebook_editing import (
     replace_theme,
     theme_tree,
 )
+from app.analysis.tagging import Tagger
 
 
 def _theme(slug: str, parent: str | None = None, patterns: tuple[Pattern, ...] = ()) -> Theme:
@@ -163,3 +165,17 @@ def test_a_codebook_file_is_read_as_json_or_refused_in_words():
         with pytest.raises(CodebookError) as refused:
             read_codebook_file(data)
         assert words in " ".join(refused.value.messages)
+
+
+def test_the_preview_agrees_with_the_whole_codebooks_tagger_on_the_development_set():
+    """The preview tags with the one theme alone (themes score independently): same verdict, same marks."""
+    lines = (Path(__file__).parent / "data" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    passages = [(number, json.loads(line)["text"]) for number, line in enumerate(lines)]
+    codebook = default_codebook()
+    whole = Tagger(codebook)
+    for theme in codebook.themes:
+        preview = preview_theme(passages, None, theme, examples=len(passages))
+        expected = [(n, text) for n, text in passages if theme.slug in {s.slug for s in whole.tag(text)}]
+        assert [item.passage_id for item in preview.newly_examples] == [n for n, _ in expected]
+        evidence = {n: next(s.evidence for s in whole.tag(text) if s.slug == theme.slug) for n, text in expected}
+        assert all(item.spans == evidence[item.passage_id] for item in preview.newly_examples)

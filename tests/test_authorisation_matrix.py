@@ -174,6 +174,14 @@ EXPECTED: dict[str, object] = {
     "analysis.passage": ANALYSTS,
     "analysis.decide_code": ANALYSTS,
     "analysis.review": ANALYSTS,
+    "analysis.codebook": ANALYSTS,
+    "analysis.codebook_version": ANALYSTS,
+    "analysis.codebook_export": ANALYSTS,
+    "analysis.codebook_theme": ANALYSIS_LEADS,
+    "analysis.codebook_new_theme": ANALYSIS_LEADS,
+    "analysis.codebook_remove_theme": ANALYSIS_LEADS,
+    "analysis.codebook_import": ANALYSIS_LEADS,
+    "analysis.codebook_import_confirm": ANALYSIS_LEADS,
 }
 
 
@@ -252,6 +260,9 @@ def sample_args(app, make_user, make_organisation):
         "fmt": "csv",
         "passage_id": passage.id,
         "code_id": code.id,
+        "theme": "pupils-and-schools",
+        "number": 1,
+        "extension": "qdc",
     }
 
 

@@ -55,6 +55,9 @@ def test_every_state_changing_route_refuses_a_request_without_a_token(app, clien
         "note_id": 1,
         "passage_id": 1,
         "code_id": 1,
+        "theme": "pupils-and-schools",
+        "number": 1,
+        "extension": "qdc",
     }
     # Nothing is saved; the only trace is the refusal itself in the audit log (rate-limited per page).
     other_events = select(func.count(AuditEvent.id)).where(AuditEvent.action != CSRF_REFUSED)

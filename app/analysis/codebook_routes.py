@@ -40,7 +40,7 @@ from app.analysis.codebook_editing import (
 from app.analysis.codebook_forms import ImportForm, NewThemeForm, ThemeForm, VersionNoteForm, clean
 from app.analysis.models import AnalysisPassage, Code, CodebookVersion
 from app.analysis.qdc import codebook_to_qdc
-from app.analysis.services import codebook_of, current_version, save_codebook
+from app.analysis.services import StaleCodebook, codebook_of, current_version, save_codebook
 from app.auth.decorators import role_required
 from app.auth.roles import ANALYSIS_LEADS, ANALYSTS
 from app.extensions import db
@@ -381,3 +381,10 @@ def codebook_import_confirm(study_id: int):
         return _import_confirmation(study, current, imported, filename, form)
     version = save_codebook(study, imported, form.note.data or f"Imported from {filename}", by=current_user)
     return _saved(study, version, f"The imported codebook is saved as version {version.number}.")
+
+
+@bp.errorhandler(StaleCodebook)
+def _saved_at_the_same_moment(_error: StaleCodebook):
+    """Two saves at the same instant: the second is refused, in words, and nothing is saved."""
+    flash("Someone saved the codebook at the same moment, so your change was not saved: check it and save again.")
+    return redirect(url_for("analysis.codebook", study_id=(request.view_args or {}).get("study_id")))

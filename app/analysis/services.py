@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.analysis.codebook import Codebook, codebook_from_dict, codebook_to_dict, default_codebook
 from app.analysis.learning import ThemeModels, train
@@ -63,20 +64,33 @@ def codebook_of(version: CodebookVersion) -> Codebook:
     return codebook_from_dict(version.document)
 
 
+class StaleCodebook(Exception):
+    """Someone saved another version of the codebook at the same moment: nothing was saved."""
+
+
 def save_codebook(study: Study, codebook: Codebook, note: str, by=None) -> CodebookVersion:
-    """Save `codebook` as the study's next version (earlier versions are kept, and codes keep theirs)."""
-    latest = saved_version(study)
-    with write_transaction():
-        version = CodebookVersion(
-            study_id=study.id,
-            number=latest.number + 1,
-            document=codebook_to_dict(codebook),
-            note=note[:500],
-            created_by_id=getattr(by, "id", None),
-        )
-        db.session.add(version)
-        db.session.flush()
-        record("analysis.codebook_saved", study, actor=by, version=version.number, note=note[:200])
+    """Save `codebook` as the study's next version (earlier versions are kept, and codes keep theirs).
+
+    Two saves at the same instant cannot both take the next number (the database refuses the second):
+    the second raises StaleCodebook, saving nothing."""
+    saved_version(study)
+    try:
+        with write_transaction():
+            latest = db.session.scalar(
+                select(func.max(CodebookVersion.number)).where(CodebookVersion.study_id == study.id)
+            )
+            version = CodebookVersion(
+                study_id=study.id,
+                number=(latest or 0) + 1,
+                document=codebook_to_dict(codebook),
+                note=note[:500],
+                created_by_id=getattr(by, "id", None),
+            )
+            db.session.add(version)
+            db.session.flush()
+            record("analysis.codebook_saved", study, actor=by, version=version.number, note=note[:200])
+    except IntegrityError as error:
+        raise StaleCodebook from error
     return version
 
 

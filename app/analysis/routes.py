@@ -20,9 +20,9 @@ from app.analysis.queries import (
     REVIEW_STATES,
     SCHOOLS,
     PassageFilters,
+    next_for_review,
     passage_query,
     queue_length,
-    review_queue,
     study_sections,
     theme_figures,
 )
@@ -252,7 +252,7 @@ def review(study_id: int):
     if request.args.get("restart") == "1":
         session.pop(skipped_key, None)
     skipped = tuple(session.get(skipped_key, []))
-    code = db.session.scalar(review_queue(study.id, theme, skipped).limit(1))
+    code = next_for_review(study.id, theme, skipped)
     return render_template(
         "analysis/review.html",
         study=study,
@@ -262,7 +262,7 @@ def review(study_id: int):
         form=form,
         remaining=queue_length(study.id, theme),
         skipped=len(skipped),
-        figures={figure.slug: figure for figure in theme_figures(study.id, codebook, trained_models(study.id))},
+        figures={f.slug: f for f in theme_figures(study.id, codebook, only=code.theme)} if code else {},
     )
 
 

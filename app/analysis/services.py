@@ -7,8 +7,10 @@ reads the request or the signed-in user (routes pass `by`). Suggestions are code
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -60,8 +62,22 @@ def saved_version(study: Study) -> CodebookVersion:
 
 
 def codebook_of(version: CodebookVersion) -> Codebook:
-    """The codebook a saved version holds."""
-    return codebook_from_dict(version.document)
+    """The codebook a version holds (read once per saved version: a saved version never changes)."""
+    if version.id is None:
+        return _default_codebook()
+    return _saved_codebook(version.id, version.number, version.study_id, json.dumps(version.document, sort_keys=True))
+
+
+@lru_cache(maxsize=1)
+def _default_codebook() -> Codebook:
+    return default_codebook()
+
+
+@lru_cache(maxsize=32)
+def _saved_codebook(_id: int, _number: int, _study_id: int, document: str) -> Codebook:
+    # Keyed by the document itself too, so a database rebuilt with the same ids (as tests do) never
+    # gets another codebook back.
+    return codebook_from_dict(json.loads(document))
 
 
 class StaleCodebook(Exception):
@@ -159,6 +175,12 @@ def tag_study(
     return TagReport(sync=report, tagged=len(ids), suggestions=suggestions, codebook_version=version.number)
 
 
+def set_confidence(code: Code, confidence: float) -> None:
+    """Record the tagger's confidence in a code, and how uncertain that is (distance from the threshold)."""
+    code.confidence = round(confidence, 4)
+    code.uncertainty = round(abs(code.confidence - THRESHOLD), 4)
+
+
 def _tag_chunk(study_id: int, ids: list[int], tagger: Tagger, models: ThemeModels, version: int) -> int:
     with write_transaction():
         passages = db.session.scalars(select(AnalysisPassage).where(AnalysisPassage.id.in_(ids))).all()
@@ -178,28 +200,27 @@ def _tag_chunk(study_id: int, ids: list[int], tagger: Tagger, models: ThemeModel
                 evidence = [list(span) for span in suggestion.evidence]
                 origin = "suggested" if suggestion.evidence else "model"
                 if code is None:
-                    db.session.add(
-                        Code(
-                            study_id=study_id,
-                            passage_id=passage.id,
-                            theme=slug,
-                            status="suggested",
-                            origin=origin,
-                            confidence=round(suggestion.confidence, 4),
-                            evidence=evidence,
-                            codebook_version=version,
-                        )
+                    code = Code(
+                        study_id=study_id,
+                        passage_id=passage.id,
+                        theme=slug,
+                        status="suggested",
+                        origin=origin,
+                        evidence=evidence,
+                        codebook_version=version,
                     )
+                    set_confidence(code, suggestion.confidence)
+                    db.session.add(code)
                     made += 1
                 elif code.status == "suggested":
-                    code.confidence = round(suggestion.confidence, 4)
+                    set_confidence(code, suggestion.confidence)
                     code.evidence = evidence
                     code.origin = origin
                     code.codebook_version = version
                     made += 1
                 elif code.confidence is None or not code.evidence:
                     # A decided code keeps its decision; the tagger's view of it still orders the figures.
-                    code.confidence = round(suggestion.confidence, 4)
+                    set_confidence(code, suggestion.confidence)
                     code.evidence = code.evidence or evidence
             passage.tagged_version = version
     return made
@@ -274,12 +295,6 @@ def _hand_code(passage: AnalysisPassage, theme: str, evidence: list, version: in
 def uncode(code: Code, by=None) -> Code:
     """Take an accepted code off its passage (kept as rejected, with who and when)."""
     return decide(code, False, by=by)
-
-
-def review_order():
-    """The order of the review queue: re-reviews first, then the suggestions the tagger is least sure of
-    (confidence nearest its threshold)."""
-    return (Code.needs_review.desc(), func.abs(func.coalesce(Code.confidence, THRESHOLD) - THRESHOLD), Code.id)
 
 
 def tag_job(progress: Callable[[int, str], None], study_id: int, everything: bool, user_id: int | None) -> dict:

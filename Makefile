@@ -16,8 +16,8 @@ help:
 	@echo "make security     the security tests, bandit and pip-audit"
 	@echo "make screenshots  refresh docs/screenshots from the demo data"
 	@echo "make bench        run every benchmark and update docs/performance.md (or bench-baseline, bench-survey,"
-	@echo "                  bench-exports, bench-results, bench-composition, bench-request-costs, bench-tagging,
-	@echo "                  bench-review-queue for one)""
+	@echo "                  bench-exports, bench-results, bench-composition, bench-request-costs, bench-tagging,"
+	@echo "                  bench-review-queue for one)"
 
 $(STAMP):
 	@mkdir -p $(STAMP)

@@ -8,7 +8,7 @@ STAMP := .make
 export FLASK_APP := wsgi.py
 export NLTK_DATA ?= $(CURDIR)/instance/nltk_data_empty
 
-.PHONY: run test security lint setup assets db demo-data screenshots bench bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging clean help
+.PHONY: run test security lint setup assets db demo-data screenshots bench bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging bench-review-queue clean help
 
 help:
 	@echo "make run          set up and serve on http://127.0.0.1:$(PORT) with demo data"
@@ -16,7 +16,8 @@ help:
 	@echo "make security     the security tests, bandit and pip-audit"
 	@echo "make screenshots  refresh docs/screenshots from the demo data"
 	@echo "make bench        run every benchmark and update docs/performance.md (or bench-baseline, bench-survey,"
-	@echo "                  bench-exports, bench-results, bench-composition, bench-request-costs, bench-tagging for one)"
+	@echo "                  bench-exports, bench-results, bench-composition, bench-request-costs, bench-tagging,"
+	@echo "                  bench-review-queue for one)"
 
 $(STAMP):
 	@mkdir -p $(STAMP)
@@ -101,7 +102,7 @@ security: setup $(STAMP)/security
 screenshots: demo-data
 	$(BIN)/python scripts/screenshots.py
 
-bench: bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging
+bench: bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging bench-review-queue
 
 bench-baseline: setup .env
 	$(BIN)/python -m bench.run
@@ -123,6 +124,9 @@ bench-request-costs: setup .env
 
 bench-tagging: setup
 	$(BIN)/python -m bench.tagging
+
+bench-review-queue: setup
+	$(BIN)/python -m bench.review_queue
 
 clean:
 	rm -rf $(VENV) .venv-security node_modules app/static/build app/static/vendor $(STAMP)

@@ -45,7 +45,8 @@ def demo_data(password: str | None, totp_secret: str | None) -> None:
     created, issued = load_demo_data(password)
     click.echo(
         f"Demo data ready: {created['organisations']} organisations, {created['people']} people, "
-        f"{created['responses']} survey responses and {created['volunteers']} focus-group volunteers added."
+        f"{created['responses']} survey responses and {created['volunteers']} focus-group volunteers added; "
+        f"{created['passages']} passages read and tagged for the analysis."
     )
     click.echo("Demo sign-ins:")
     for role, name, org in DEMO_PEOPLE:

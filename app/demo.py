@@ -59,6 +59,54 @@ DEMO_ORGANISATIONS: list[tuple[str, str, str]] = [
     ("Swansea Council", "wales", "welsh"),
     ("Belfast City Council", "northern-ireland", "northern-ireland-district"),
     ("Derry City and Strabane District Council", "northern-ireland", "northern-ireland-district"),
+    # More members, so that the survey's free-text answers give the analysis enough to work on.
+    ("Gateshead Council", "north-east", "metropolitan-borough"),
+    ("Darlington Borough Council", "north-east", "unitary"),
+    ("Liverpool City Council", "north-west", "metropolitan-borough"),
+    ("Wigan Council", "north-west", "metropolitan-borough"),
+    ("Cumberland Council", "north-west", "unitary"),
+    ("Pendle Borough Council", "north-west", "district"),
+    ("Greater Manchester Combined Authority", "north-west", "other-public-body"),
+    ("Sheffield City Council", "yorkshire-and-the-humber", "metropolitan-borough"),
+    ("Kirklees Council", "yorkshire-and-the-humber", "metropolitan-borough"),
+    ("East Riding of Yorkshire Council", "yorkshire-and-the-humber", "unitary"),
+    ("South Yorkshire Fire and Rescue", "yorkshire-and-the-humber", "other-public-body"),
+    ("Leicestershire County Council", "east-midlands", "county"),
+    ("Lincolnshire County Council", "east-midlands", "county"),
+    ("Derby City Council", "east-midlands", "unitary"),
+    ("Bassetlaw District Council", "east-midlands", "district"),
+    ("Coventry City Council", "west-midlands", "metropolitan-borough"),
+    ("Warwickshire County Council", "west-midlands", "county"),
+    ("Herefordshire Council", "west-midlands", "unitary"),
+    ("Stratford-on-Avon District Council", "west-midlands", "district"),
+    ("Suffolk County Council", "east-of-england", "county"),
+    ("Hertfordshire County Council", "east-of-england", "county"),
+    ("Peterborough City Council", "east-of-england", "unitary"),
+    ("Colchester City Council", "east-of-england", "district"),
+    ("London Borough of Lambeth", "london", "london-borough"),
+    ("London Borough of Tower Hamlets", "london", "london-borough"),
+    ("London Borough of Barnet", "london", "london-borough"),
+    ("London Borough of Ealing", "london", "london-borough"),
+    ("Hampshire County Council", "south-east", "county"),
+    ("Oxfordshire County Council", "south-east", "county"),
+    ("Milton Keynes City Council", "south-east", "unitary"),
+    ("Reading Borough Council", "south-east", "unitary"),
+    ("Wealden District Council", "south-east", "district"),
+    ("Somerset Council", "south-west", "unitary"),
+    ("Plymouth City Council", "south-west", "unitary"),
+    ("Gloucestershire County Council", "south-west", "county"),
+    ("Exeter City Council", "south-west", "district"),
+    ("Fife Council", "scotland", "scottish"),
+    ("Aberdeenshire Council", "scotland", "scottish"),
+    ("South Lanarkshire Council", "scotland", "scottish"),
+    ("Dundee City Council", "scotland", "scottish"),
+    ("Powys County Council", "wales", "welsh"),
+    ("Wrexham County Borough Council", "wales", "welsh"),
+    ("Rhondda Cynon Taf County Borough Council", "wales", "welsh"),
+    ("Conwy County Borough Council", "wales", "welsh"),
+    ("Armagh City, Banbridge and Craigavon Borough Council", "northern-ireland", "northern-ireland-district"),
+    ("Causeway Coast and Glens Borough Council", "northern-ireland", "northern-ireland-district"),
+    ("Newry, Mourne and Down District Council", "northern-ireland", "northern-ireland-district"),
 ]
 
 # (role, name, organisation or None)
@@ -67,6 +115,7 @@ DEMO_PEOPLE: list[tuple[str, str, str | None]] = [
     ("organiser", "Alex Morgan", None),
     ("facilitator", "Jo Whitfield", None),
     ("analyst", "Chris Okafor", None),
+    ("lead_analyst", "Morgan Ellis", None),
     ("admin", "Dana Reid", None),
 ]
 
@@ -115,9 +164,10 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
         user.set_roles({role})
     db.session.commit()
     from app.surveys.demo import load_demo_responses
-    from app.surveys.services import ensure_default_survey
+    from app.surveys.services import ensure_default_survey, update_default_survey
 
     survey = ensure_default_survey()
+    update_default_survey()  # an older demo database gets the current questions as a new version
     if survey.current_version is None:  # someone removed its published version: publish the draft again
         from app.surveys.services import publish_draft
 
@@ -132,6 +182,9 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
     from app.focus_groups.demo import load_demo_notes
 
     load_demo_notes()
+    from app.analysis.demo import load_demo_analysis
+
+    created["passages"] = load_demo_analysis()
     return created, issued
 
 

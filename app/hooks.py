@@ -15,6 +15,9 @@ from flask import Flask, current_app
 #: Called with `organisation_id` (the respondent's organisation, or None); returns a `Prompt` or None.
 SURVEY_CONFIRMATION = "survey-confirmation"
 
+#: Called with `user` (the signed-in person); returns a `Prompt` for their home page, or None.
+HOME = "home"
+
 
 @dataclass(frozen=True)
 class Prompt:

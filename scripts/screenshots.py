@@ -164,6 +164,28 @@ def _notes_console(page) -> None:
     page.wait_for_load_state()
 
 
+def _analysis(then: str | None = None) -> Callable:
+    """The demo study's analysis overview, then one of its sections by its link text."""
+
+    def prepare(page) -> None:
+        _goto("/analysis/")(page)
+        page.get_by_role("link", name="Who are our users?").first.click()
+        if then:
+            page.get_by_role("navigation", name="Analysis of this study").get_by_role("link", name=then).click()
+        page.wait_for_load_state()
+
+    return prepare
+
+
+def _analysis_passage(page) -> None:
+    """A session note of the demo study, with its codes and the form to code it by hand."""
+    _analysis("Passages")(page)
+    page.get_by_label("Source").select_option("note")
+    page.get_by_role("button", name="Apply filters").click()
+    page.get_by_role("link", name="Open passage 3 and code").click()
+    page.wait_for_load_state()
+
+
 SHOTS: list[Shot] = [
     Shot("start", None, _goto("/"), DESKTOP),
     Shot("sign-in", None, _goto("/sign-in"), DESKTOP),
@@ -193,6 +215,12 @@ SHOTS: list[Shot] = [
     Shot("survey-question-errors", "organiser", _survey_errors, DESKTOP),
     Shot("analyst-results", "analyst", _goto("/surveys/results/schools-ict/"), DESKTOP),
     Shot("analyst-impact", "analyst", _goto("/surveys/results/schools-ict/impact"), DESKTOP),
+    Shot("analyst-analysis-study", "analyst", _analysis(), DESKTOP),
+    Shot("analyst-analysis-passages", "analyst", _analysis("Passages"), DESKTOP),
+    Shot("analyst-analysis-review", "analyst", _analysis("Review"), DESKTOP),
+    Shot("analyst-analysis-passage", "analyst", _analysis_passage, DESKTOP),
+    Shot("lead-analyst-codebook", "lead_analyst", _analysis("Codebook"), DESKTOP),
+    Shot("mobile-analysis-review", "analyst", _analysis("Review"), PHONE),
     Shot("mobile-survey-matrix", "organiser", _goto("/surveys/manage/schools-ict/preview/service_level"), PHONE),
     Shot("mobile-survey-grid", "organiser", _goto("/surveys/manage/schools-ict/preview/user_counts"), PHONE),
     Shot("organiser-focus-group-study", "organiser", _demo_study, DESKTOP),

@@ -4,7 +4,8 @@ platform (app/*.py, audit, auth, email, jobs, main, organisations, people)
   → features (surveys, focus_groups), which never import each other
     → cross-feature duties (privacy) and the analysis, which read the features
 
-Every import is checked, including those inside functions, which a lazy import used to hide.
+Every import is checked, including those inside functions, which a lazy import used to hide. Modules stay
+short, and so do views.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ PLATFORM_PACKAGES = ("audit", "auth", "email", "jobs", "main", "organisations", 
 COMPOSITION_ROOT = ("__init__", "cli", "demo")  # app/__init__.py, app/cli.py, app/demo.py wire everything together
 MAX_LINES = 500
 LONG_MODULE_REASON = "Longer than 500 lines because"
+MAX_VIEW_LINES = 45  # a view fits on a screen: parse, call one service, render (the longest is 38 today)
 
 
 def _modules(app_dir: Path = APP) -> list[Path]:
@@ -121,3 +123,46 @@ def test_modules_are_short_or_say_why(path):
         f"{path.relative_to(APP.parent)} has {lines} lines: split it by job, or say at its top "
         f'"{LONG_MODULE_REASON} ..."'
     )
+
+
+def _route_modules(app_dir: Path = APP) -> list[Path]:
+    return [p for p in _modules(app_dir) if p.name == "routes.py" or p.name.endswith("_routes.py")]
+
+
+def _long_views(app_dir: Path = APP, limit: int = MAX_VIEW_LINES) -> list[str]:
+    """Every function at the top of a routes module (the views, and the page helpers views hand a whole
+    page to) longer than `limit` lines, counted from its `def` to its last line."""
+    problems = []
+    for path in _route_modules(app_dir):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            length = node.end_lineno - node.lineno + 1
+            if length > limit:
+                problems.append(
+                    f"{path.relative_to(app_dir.parent)}:{node.lineno} {node.name}() has {length} lines (at most "
+                    f"{limit}): let the route parse its input, call one service (a plain function in the "
+                    "sub-package that tests can call without a request) and render the outcome"
+                )
+    return problems
+
+
+def test_views_fit_on_a_screen():
+    assert _long_views() == []
+
+
+def test_the_guard_sees_a_long_view(tmp_path):
+    """The view guard is not vacuous: a long view in a routes module is named; other modules are not its business."""
+    fake_app = tmp_path / "app"
+    (fake_app / "surveys" / "answering").mkdir(parents=True)
+    body = "".join(f"    x{n} = {n}\n" for n in range(MAX_VIEW_LINES))
+    view = f"@bp.route('/')\ndef page():\n{body}    return x0\n"
+    (fake_app / "surveys" / "answering" / "routes.py").write_text(view)
+    (fake_app / "surveys" / "answering" / "pages.py").write_text(view)
+    (fake_app / "surveys" / "builder_routes.py").write_text("def short():\n    return 1\n")
+    problems = _long_views(fake_app)
+    assert problems == [
+        f"app/surveys/answering/routes.py:2 page() has {MAX_VIEW_LINES + 2} lines (at most {MAX_VIEW_LINES}): "
+        "let the route parse its input, call one service (a plain function in the sub-package that tests can "
+        "call without a request) and render the outcome"
+    ]

@@ -179,6 +179,20 @@ EXPECTED: dict[str, object] = {
     "analysis.code_item": ROUND_CODERS,
     "analysis.round_agreement": ANALYSTS,
     "analysis.resolve_item": ANALYSIS_LEADS,
+    "analysis.tag_study": ANALYSTS,
+    "analysis.study_surveys": ANALYSIS_LEADS,
+    "analysis.passages": ANALYSTS,
+    "analysis.passage": ANALYSTS,
+    "analysis.decide_code": ANALYSTS,
+    "analysis.review": ANALYSTS,
+    "analysis.codebook": ANALYSTS,
+    "analysis.codebook_version": ANALYSTS,
+    "analysis.codebook_export": ANALYSTS,
+    "analysis.codebook_theme": ANALYSIS_LEADS,
+    "analysis.codebook_new_theme": ANALYSIS_LEADS,
+    "analysis.codebook_remove_theme": ANALYSIS_LEADS,
+    "analysis.codebook_import": ANALYSIS_LEADS,
+    "analysis.codebook_import_confirm": ANALYSIS_LEADS,
 }
 
 
@@ -238,6 +252,7 @@ def sample_args(app, make_user, make_organisation):
 
     note, _ = add_note(slot, NoteInput("A sample note about Sam Sample."))
     db.session.commit()
+    passage, code = analysis_sample(study)
     coding_round = double_coding_sample(study, make_user)
     return {
         "study_id": study.id,
@@ -257,18 +272,35 @@ def sample_args(app, make_user, make_organisation):
         "question_id": "provides_education",
         "section_id": "education",
         "fmt": "csv",
+        "passage_id": passage.id,
+        "code_id": code.id,
+        "theme": "pupils-and-schools",
+        "number": 1,
+        "extension": "qdc",
         "round_id": coding_round.id,
         "item_id": coding_round.items[0].id,
     }
 
 
-def double_coding_sample(study, make_user):
-    """A double-coding round of the study's one passage, coded by both of its coders (neither is a role
-    the matrix signs in as), so its agreement page and resolution page have something to show."""
-    from app.analysis.rounds import create_round, save_coding
+def analysis_sample(study):
+    """The study's notes read by the analysis, and one suggestion on the first passage."""
+    from app.analysis.models import AnalysisPassage, Code
     from app.analysis.sources import sync_study
+    from app.extensions import db
 
     sync_study(study)
+    passage = db.session.scalar(db.select(AnalysisPassage).where(AnalysisPassage.study_id == study.id))
+    code = Code(study_id=study.id, passage_id=passage.id, theme="user-definitions", codebook_version=1)
+    db.session.add(code)
+    db.session.commit()
+    return passage, code
+
+
+def double_coding_sample(study, make_user):
+    """A double-coding round of the study's one passage (read by `analysis_sample`), coded by both of its
+    coders (neither is a role the matrix signs in as), so its agreement and resolution pages show something."""
+    from app.analysis.rounds import create_round, save_coding
+
     coder_a, coder_b = make_user("analyst"), make_user("analyst")
     coding_round = create_round(study, "Sample round", 1, coder_a.id, coder_b.id)
     save_coding(coding_round.items[0], "a", ["user-definitions"], by=coder_a)

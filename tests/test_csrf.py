@@ -53,6 +53,11 @@ def test_every_state_changing_route_refuses_a_request_without_a_token(app, clien
         "volunteer_id": 1,
         "placement_id": 1,
         "note_id": 1,
+        "passage_id": 1,
+        "code_id": 1,
+        "theme": "pupils-and-schools",
+        "number": 1,
+        "extension": "qdc",
         "round_id": 1,
         "item_id": 1,
     }

@@ -6,8 +6,18 @@ and their models for a study's title and linked surveys; nothing imports the ana
 """
 
 from flask import Blueprint
+from flask.sansio.blueprints import BlueprintSetupState
 
 bp = Blueprint("analysis", __name__, url_prefix="/analysis")
 
 
-from app.analysis import rounds_routes, routes  # noqa: E402,F401
+@bp.record_once
+def _offer_on_home_page(state: BlueprintSetupState) -> None:
+    """Analysts' home page leads to the analysis, saying what awaits review."""
+    from app.analysis.studies import home_prompt
+    from app.hooks import HOME, register
+
+    register(state.app, HOME, home_prompt)
+
+
+from app.analysis import codebook_routes, rounds_routes, routes  # noqa: E402,F401

@@ -165,11 +165,10 @@ def pattern_problem(kind: str, value: str, window: int = 0, weight: float = 1.0)
         return f"'{value}' has only words too common to look for (such as 'the', 'of', 'our')."
     if all(NUMBER in alternatives for alternatives in found):
         return f"'{value}' would match almost anything: {NUMBER} needs a word beside it."
-    if kind == "phrase":
-        if window:
-            return f"A phrase has no window; use a near pattern for words apart ('{value}')."
-        if len(found) == 1 and len(found[0]) == 1 and found[0][0] in TOO_COMMON:
-            return f"'{value}' would match almost anything: add another word."
+    if all(word in TOO_COMMON for alternatives in found for word in alternatives):
+        return f"'{value}' would match almost anything: its words are in nearly every passage."
+    if kind == "phrase" and window:
+        return f"A phrase has no window; use a near pattern for words apart ('{value}')."
     if kind == "near":
         if len(found) != 2:
             return f"A near pattern needs exactly two terms (alternatives joined with |); '{value}' has {len(found)}."

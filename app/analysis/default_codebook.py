@@ -147,7 +147,7 @@ GROUPS = (
 )
 ICT_CONTEXT = (
     "users|user|accounts|account|logins|login|network|domain|tenancy|devices|device|laptop|laptops|kit|"
-    "email|mailbox|mailboxes|licences|licence|systems|ict|support|supported|supporting|supports|helpdesk|desk|"
+    "email|mailbox|mailboxes|licences|licence|systems|support|supported|supporting|supports|helpdesk|"
     "access|portal|app|wifi|pcs|computers|tablets|phones|credential|issued"
 )
 
@@ -173,14 +173,14 @@ USER_CATEGORIES = Theme(
     ),
     patterns=(
         *_each("stem", STRONG, "contractor volunteer apprentice trainee locum temps casuals"),
-        *_each("word", STRONG, "NHS CCG cllrs Cllrs"),
+        *_each("word", STRONG, "NHS CCG cllrs Cllrs pupils"),
         *_near(STRONG, 8, (GROUPS, ICT_CONTEXT)),
         *_near(
             STRONG,
             2,
             (
                 "<number>",
-                "users|staff|pupils|students|councillors|members|residents|accounts|employees|people|"
+                "users|staff|pupils|students|councillors|members|residents|employees|people|"
                 "volunteers|contractors|partners|teachers",
             ),
         ),
@@ -213,11 +213,16 @@ USER_CATEGORIES = Theme(
             "stem", MEDIUM, "partner visitor proportion outnumber carer councillor governor staff workforce resident"
         ),
         *_each("stem", MEDIUM, "citizen"),
-        *_each("word", MEDIUM, "frontline pupils students teachers Members police consultants consultant guests"),
+        *_each("word", MEDIUM, "frontline students teachers Members police consultants consultant guests"),
         *_each("phrase", MEDIUM, "per cent; members staff; number user; group user; user group; fire service"),
-        *_each("stem", WEAK, "employee pupil student teacher public member guest supplier officer"),
+        *_each("stem", WEAK, "employee pupil student teacher public guest supplier"),
         *_each("phrase", WEAK, "type user; kind user; category user; user type; user category"),
-        *_each("exclude", STRONG, "user satisfaction; ICT staff; staff time; member survey; Socitm member"),
+        *_each(
+            "exclude",
+            STRONG,
+            "user satisfaction; ICT staff; staff time; member survey; Socitm member; per <number>; "
+            "desk staff; service desk staff",
+        ),
     ),
 )
 
@@ -308,7 +313,7 @@ SERVICE_QUALITY = Theme(
             (
                 "different|differently|difference|differences|differs|differ|differential|same|equal|equally|"
                 "equivalent|parity|equitable|identical|inconsistent|uniform|lesser|inferior|second-class|"
-                "priority|prioritised|prioritized|prioritise|preferential",
+                "prioritised|prioritized|prioritise|preferential",
                 SERVICE_WORDS,
             ),
             (
@@ -344,11 +349,17 @@ SERVICE_QUALITY = Theme(
         ),
         *_each("word", STRONG, "VIP VIPs vip vips disparity disparities preferential parity"),
         *_each("phrase", MEDIUM, "service level; level service; service levels; levels service"),
-        *_each("stem", STRONG, "priority prioritise prioritisation"),
-        *_each("stem", MEDIUM, "attention turnaround unequal inequality expectation"),
+        *_each("word", STRONG, "priority"),  # a ticket's or a group's priority; the plural is mostly strategy talk
+        *_each("stem", MEDIUM, "prioritise prioritisation attention turnaround unequal inequality expectation"),
         *_each("word", MEDIUM, "SLA differently equally tier tiers gold silver bronze platinum queue"),
         *_each("phrase", MEDIUM, "first time fix; on site technician; on-site technician; out hours; same day"),
-        *_each("exclude", STRONG, "attention drawn; draw attention; brought attention; bring attention"),
+        *_each(
+            "exclude",
+            STRONG,
+            "attention drawn; draw attention; brought attention; bring attention; corporate priority; "
+            "council priority; strategic priority; key priority; priority area; priority outcome; "
+            "political priority; spending priority; budget priority; priority project",
+        ),
         *_each("stem", WEAK, "satisfaction dedicated bespoke"),
     ),
 )
@@ -506,7 +517,7 @@ BENCHMARKING = Theme(
     ),
 )
 
-DATA_WORDS = "data|figures|numbers|statistics|records|breakdown|breakdowns|counts"
+DATA_WORDS = "data|figures|numbers|statistics|records|breakdown|breakdowns"
 DATA_VERBS = (
     "collect|collecting|collected|collection|hold|held|holds|holding|capture|captured|capturing|record|recorded|"
     "recording|track|tracked|tracking|gather|gathered|extract|extracted|obtain|obtained|available|availability|"
@@ -546,9 +557,9 @@ DATA_AVAILABILITY = Theme(
             3,
             ("idea|know|say|tell|sure|unsure|clue|certain|confirm", "many|much"),
             ("record|recording|recorded|log|logs|logged|track|tracked|capture|measure|count|counting", "time|effort"),
-            ("count|counting|counted", "tickets|calls|incidents|devices|licences|mailboxes|accounts"),
+            ("count|counting|counted", "tickets|calls|incidents"),
             (
-                "headcount|headcounts|numbers|figures|counts",
+                "headcount|headcounts|numbers|figures",
                 "hr|payroll|ad|directory|register|system|systems|ledger|finance|spreadsheet",
             ),
         ),

@@ -125,7 +125,12 @@ class Code(db.Model):
         UniqueConstraint("passage_id", "theme"),
         CheckConstraint(in_list("status", CODE_STATUSES), name="status_known"),
         CheckConstraint(in_list("origin", CODE_ORIGINS), name="origin_known"),
-        Index("ix_analysis_code_study_status", "study_id", "status", "confidence"),
+        # The review queue: the least certain suggestion first, straight from an index (no sort).
+        Index("ix_analysis_code_queue", "study_id", "status", "uncertainty", "id"),
+        Index("ix_analysis_code_queue_theme", "study_id", "status", "theme", "uncertainty", "id"),
+        Index("ix_analysis_code_recheck", "study_id", "needs_review"),
+        # Each theme's figures (accepted, rejected, pending; by origin) from the index alone.
+        Index("ix_analysis_code_theme", "study_id", "theme", "status", "origin", "passage_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,6 +140,8 @@ class Code(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="suggested", server_default="suggested")
     origin: Mapped[str] = mapped_column(String(10), default="suggested", server_default="suggested")
     confidence: Mapped[float | None] = mapped_column(Float)
+    # How far the confidence lies from the tagger's threshold: the review queue shows the smallest first.
+    uncertainty: Mapped[float | None] = mapped_column(Float)
     evidence: Mapped[list] = mapped_column(JSON, default=list)  # [[start, end], ...] into the passage's text
     codebook_version: Mapped[int] = mapped_column(Integer)
     # True when the sentence this code was made on has since changed: the code awaits a fresh decision.

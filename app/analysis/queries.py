@@ -14,7 +14,6 @@ from werkzeug.datastructures import MultiDict
 from app.analysis.codebook import Codebook
 from app.analysis.learning import ThemeModels
 from app.analysis.models import SOURCE_KINDS, AnalysisPassage, Code
-from app.analysis.services import review_order
 from app.extensions import db
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 
@@ -118,27 +117,43 @@ def study_sections(study_id: int) -> dict[str, str]:
     return {section: label or section for section, label in rows}
 
 
-def review_queue(study_id: int, theme: str = "", skipped: tuple[int, ...] = ()):
-    """The codes awaiting a decision (suggestions, and codes whose sentence changed), least certain first."""
+def _recheck(study_id: int, theme: str):
+    """Decided codes whose sentence changed since, on passages still in their source."""
     query = (
         select(Code)
         .join(AnalysisPassage, AnalysisPassage.id == Code.passage_id)
-        .where(
-            Code.study_id == study_id,
-            AnalysisPassage.present.is_(True),
-            (Code.status == "suggested") | Code.needs_review.is_(True),
-        )
+        .where(Code.study_id == study_id, Code.needs_review.is_(True), AnalysisPassage.present.is_(True))
     )
-    if theme:
-        query = query.where(Code.theme == theme)
-    if skipped:
-        query = query.where(Code.id.not_in(skipped))
-    return query.order_by(*review_order())
+    return query.where(Code.theme == theme) if theme else query
+
+
+def _pending(study_id: int, theme: str):
+    """Suggestions awaiting review (a passage that leaves its source takes its pending suggestions with it)."""
+    query = select(Code).where(Code.study_id == study_id, Code.status == "suggested", Code.needs_review.is_(False))
+    return query.where(Code.theme == theme) if theme else query
+
+
+def next_for_review(study_id: int, theme: str = "", skipped: tuple[int, ...] = ()) -> Code | None:
+    """The next code to decide: one whose sentence changed first, then the suggestion the tagger is least
+    sure of (confidence nearest its threshold, read in order from an index), leaving out `skipped`."""
+    for query in (
+        _recheck(study_id, theme).order_by(Code.id),
+        _pending(study_id, theme).order_by(Code.uncertainty, Code.id),
+    ):
+        if skipped:
+            query = query.where(Code.id.not_in(skipped))
+        code = db.session.scalar(query.limit(1))
+        if code is not None:
+            return code
+    return None
 
 
 def queue_length(study_id: int, theme: str = "") -> int:
     """How many codes await a decision."""
-    return db.session.scalar(select(func.count()).select_from(review_queue(study_id, theme).order_by(None).subquery()))
+    return sum(
+        db.session.scalar(select(func.count()).select_from(query.with_only_columns(Code.id).subquery()))
+        for query in (_recheck(study_id, theme), _pending(study_id, theme))
+    )
 
 
 @dataclass
@@ -170,15 +185,20 @@ class ThemeFigures:
         return self.suggested_accepted / self.accepted if self.accepted else None
 
 
-def theme_figures(study_id: int, codebook: Codebook, models: ThemeModels) -> list[ThemeFigures]:
-    """Every theme's figures, in codebook order, counting codes on present passages only."""
-    figures = {theme.slug: ThemeFigures(slug=theme.slug, name=theme.name) for theme in codebook.themes}
-    rows = db.session.execute(
+def theme_figures(
+    study_id: int, codebook: Codebook, models: ThemeModels | None = None, only: str | None = None
+) -> list[ThemeFigures]:
+    """Every theme's figures (or only one theme's), in codebook order, counting codes on present passages
+    only; with `models`, whether each theme's trained model takes part and on how many examples."""
+    themes = [theme for theme in codebook.themes if only is None or theme.slug == only]
+    figures = {theme.slug: ThemeFigures(slug=theme.slug, name=theme.name) for theme in themes}
+    query = (
         select(Code.theme, Code.status, Code.origin, func.count())
         .join(AnalysisPassage, and_(AnalysisPassage.id == Code.passage_id, AnalysisPassage.present.is_(True)))
         .where(Code.study_id == study_id)
         .group_by(Code.theme, Code.status, Code.origin)
-    ).all()
+    )
+    rows = db.session.execute(query.where(Code.theme == only) if only else query).all()
     for theme, status, origin, count in rows:
         figure = figures.get(theme)
         if figure is None:
@@ -195,7 +215,7 @@ def theme_figures(study_id: int, codebook: Codebook, models: ThemeModels) -> lis
                 figure.suggested_rejected += count
         else:
             figure.pending += count
-    for figure in figures.values():
+    for figure in figures.values() if models is not None else ():
         figure.examples = models.example_counts(figure.slug)
         figure.model_active = models.active(figure.slug)
     return list(figures.values())

@@ -7,16 +7,19 @@ reads the request or the signed-in user (routes pass `by`). Suggestions are code
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.analysis.codebook import Codebook, codebook_from_dict, codebook_to_dict, default_codebook
 from app.analysis.learning import ThemeModels, train
 from app.analysis.models import AnalysisPassage, Code, CodebookVersion, StudySurvey
 from app.analysis.sources import SyncReport, sync_study
-from app.analysis.tagging import Tagger
+from app.analysis.tagging import THRESHOLD, Tagger
 from app.audit.services import record
 from app.clock import utcnow
 from app.database import write_transaction
@@ -34,7 +37,8 @@ class ReviewError(Exception):
 
 
 def current_version(study: Study) -> CodebookVersion:
-    """The study's latest codebook version; the first use saves the default codebook as version 1."""
+    """The study's latest saved codebook version; before any is saved, the default codebook as version 1
+    (not saved: reading a page changes nothing; `saved_version` saves it when work starts to use it)."""
     version = db.session.scalar(
         select(CodebookVersion)
         .where(CodebookVersion.study_id == study.id)
@@ -43,33 +47,66 @@ def current_version(study: Study) -> CodebookVersion:
     )
     if version is not None:
         return version
-    with write_transaction():
-        version = CodebookVersion(
-            study_id=study.id, number=1, document=codebook_to_dict(default_codebook()), note="The default codebook"
-        )
-        db.session.add(version)
+    return CodebookVersion(
+        study_id=study.id, number=1, document=codebook_to_dict(default_codebook()), note="The default codebook"
+    )
+
+
+def saved_version(study: Study) -> CodebookVersion:
+    """The study's latest codebook version, saving the default codebook as version 1 if none is saved yet."""
+    version = current_version(study)
+    if version.id is None:
+        with write_transaction():
+            db.session.add(version)
     return version
 
 
 def codebook_of(version: CodebookVersion) -> Codebook:
-    """The codebook a saved version holds."""
-    return codebook_from_dict(version.document)
+    """The codebook a version holds (read once per saved version: a saved version never changes)."""
+    if version.id is None:
+        return _default_codebook()
+    return _saved_codebook(version.id, version.number, version.study_id, json.dumps(version.document, sort_keys=True))
+
+
+@lru_cache(maxsize=1)
+def _default_codebook() -> Codebook:
+    return default_codebook()
+
+
+@lru_cache(maxsize=32)
+def _saved_codebook(_id: int, _number: int, _study_id: int, document: str) -> Codebook:
+    # Keyed by the document itself too, so a database rebuilt with the same ids (as tests do) never
+    # gets another codebook back.
+    return codebook_from_dict(json.loads(document))
+
+
+class StaleCodebook(Exception):
+    """Someone saved another version of the codebook at the same moment: nothing was saved."""
 
 
 def save_codebook(study: Study, codebook: Codebook, note: str, by=None) -> CodebookVersion:
-    """Save `codebook` as the study's next version (earlier versions are kept, and codes keep theirs)."""
-    latest = current_version(study)
-    with write_transaction():
-        version = CodebookVersion(
-            study_id=study.id,
-            number=latest.number + 1,
-            document=codebook_to_dict(codebook),
-            note=note[:500],
-            created_by_id=getattr(by, "id", None),
-        )
-        db.session.add(version)
-        db.session.flush()
-        record("analysis.codebook_saved", study, actor=by, version=version.number, note=note[:200])
+    """Save `codebook` as the study's next version (earlier versions are kept, and codes keep theirs).
+
+    Two saves at the same instant cannot both take the next number (the database refuses the second):
+    the second raises StaleCodebook, saving nothing."""
+    saved_version(study)
+    try:
+        with write_transaction():
+            latest = db.session.scalar(
+                select(func.max(CodebookVersion.number)).where(CodebookVersion.study_id == study.id)
+            )
+            version = CodebookVersion(
+                study_id=study.id,
+                number=(latest or 0) + 1,
+                document=codebook_to_dict(codebook),
+                note=note[:500],
+                created_by_id=getattr(by, "id", None),
+            )
+            db.session.add(version)
+            db.session.flush()
+            record("analysis.codebook_saved", study, actor=by, version=version.number, note=note[:200])
+    except IntegrityError as error:
+        raise StaleCodebook from error
     return version
 
 
@@ -116,7 +153,7 @@ def tag_study(
     replaced by the new ones. `progress(done, message)` is told as chunks finish."""
     study = db.session.get(Study, study_id)
     report = sync_study(study)
-    version = current_version(study)
+    version = saved_version(study)
     tagger = Tagger(codebook_of(version))
     models = trained_models(study_id)
     query = select(AnalysisPassage.id).where(AnalysisPassage.study_id == study_id, AnalysisPassage.present.is_(True))
@@ -138,6 +175,12 @@ def tag_study(
     return TagReport(sync=report, tagged=len(ids), suggestions=suggestions, codebook_version=version.number)
 
 
+def set_confidence(code: Code, confidence: float) -> None:
+    """Record the tagger's confidence in a code, and how uncertain that is (distance from the threshold)."""
+    code.confidence = round(confidence, 4)
+    code.uncertainty = round(abs(code.confidence - THRESHOLD), 4)
+
+
 def _tag_chunk(study_id: int, ids: list[int], tagger: Tagger, models: ThemeModels, version: int) -> int:
     with write_transaction():
         passages = db.session.scalars(select(AnalysisPassage).where(AnalysisPassage.id.in_(ids))).all()
@@ -157,28 +200,27 @@ def _tag_chunk(study_id: int, ids: list[int], tagger: Tagger, models: ThemeModel
                 evidence = [list(span) for span in suggestion.evidence]
                 origin = "suggested" if suggestion.evidence else "model"
                 if code is None:
-                    db.session.add(
-                        Code(
-                            study_id=study_id,
-                            passage_id=passage.id,
-                            theme=slug,
-                            status="suggested",
-                            origin=origin,
-                            confidence=round(suggestion.confidence, 4),
-                            evidence=evidence,
-                            codebook_version=version,
-                        )
+                    code = Code(
+                        study_id=study_id,
+                        passage_id=passage.id,
+                        theme=slug,
+                        status="suggested",
+                        origin=origin,
+                        evidence=evidence,
+                        codebook_version=version,
                     )
+                    set_confidence(code, suggestion.confidence)
+                    db.session.add(code)
                     made += 1
                 elif code.status == "suggested":
-                    code.confidence = round(suggestion.confidence, 4)
+                    set_confidence(code, suggestion.confidence)
                     code.evidence = evidence
                     code.origin = origin
                     code.codebook_version = version
                     made += 1
                 elif code.confidence is None or not code.evidence:
                     # A decided code keeps its decision; the tagger's view of it still orders the figures.
-                    code.confidence = round(suggestion.confidence, 4)
+                    set_confidence(code, suggestion.confidence)
                     code.evidence = code.evidence or evidence
             passage.tagged_version = version
     return made
@@ -255,6 +297,17 @@ def uncode(code: Code, by=None) -> Code:
     return decide(code, False, by=by)
 
 
-def review_order():
-    """The order of the review queue: re-reviews first, then the suggestions the tagger is least sure of."""
-    return (Code.needs_review.desc(), func.abs(func.coalesce(Code.confidence, 0.5) - 0.5), Code.id)
+def tag_job(progress: Callable[[int, str], None], study_id: int, everything: bool, user_id: int | None) -> dict:
+    """The background job behind "Re-read and tag": `tag_study`, with its report as the job's result."""
+    from app.auth.models import User
+
+    report = tag_study(study_id, progress, everything=everything, by=db.session.get(User, user_id) if user_id else None)
+    return {
+        "added": report.sync.added,
+        "changed": report.sync.changed,
+        "removed": report.sync.removed,
+        "flagged": report.sync.codes_flagged,
+        "tagged": report.tagged,
+        "suggestions": report.suggestions,
+        "version": report.codebook_version,
+    }

@@ -92,7 +92,11 @@ def sync_study(study: Study) -> SyncReport:
         gone = [row for key, row in stored.items() if key not in keys and row.present]
         for row in gone:
             row.present = False
+            row.tagged_version = None  # should the sentence come back, it is tagged afresh
             row.read_at = utcnow()
+            for code in list(row.codes):
+                if code.status == "suggested" and not code.needs_review:
+                    db.session.delete(code)  # a pending suggestion is not a decision: it leaves with its sentence
         db.session.flush()
         changed, flagged = _carry_codes(gone, added)
     return SyncReport(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import url_for
 from sqlalchemy import func, select
 
 from app.analysis.models import AnalysisPassage, Code, StudySurvey
+from app.auth.roles import ANALYSTS
 from app.extensions import db
 from app.focus_groups.models import Study
+from app.hooks import Prompt
 
 
 @dataclass(frozen=True)
@@ -54,3 +57,22 @@ def study_summaries() -> list[StudySummary]:
 def linked_survey_ids(study: Study) -> set[int]:
     """The surveys whose free-text answers feed the study's analysis."""
     return set(db.session.scalars(select(StudySurvey.survey_id).where(StudySurvey.study_id == study.id)))
+
+
+def home_prompt(user) -> Prompt | None:
+    """For analysts' home page: the analysis, with how many suggestions await review in all studies."""
+    if not user.has_role(*ANALYSTS):
+        return None
+    summaries = study_summaries()
+    pending = sum(item.pending for item in summaries)
+    if not summaries:
+        text = "There are no studies to analyse yet."
+    elif pending:
+        codes = f"{pending} suggested code{'' if pending == 1 else 's'}"
+        studies = f"{len(summaries)} stud{'y' if len(summaries) == 1 else 'ies'}"
+        text = f"{codes} await review across {studies}. Review them, code passages by hand and check that coders agree."
+    else:
+        text = (
+            "Read each study's notes and free-text answers, code them against the codebook and check that coders agree."
+        )
+    return Prompt(heading="Analysis", text=text, link_text="Go to the analysis", url=url_for("analysis.index"))

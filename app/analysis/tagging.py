@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from app.analysis.codebook import Codebook, Pattern, check_codebook, is_abbreviation, is_case_sensitive, positions
+from app.analysis.suggestions import Suggestion
 from app.analysis.text import (
     CLAUSE_BREAK,
     CLAUSE_WORDS,
@@ -42,15 +42,6 @@ THRESHOLD = 0.5
 NEGATION_REACH = 3  # words after a negation cue that it negates
 DEFAULT_NEGATED_WEIGHT = 0.5
 NOT_NEGATING = frozenset({"only", "just", "simply", "merely", "solely", "necessarily"})
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A theme suggested for a passage: how sure (0 to 1] and the evidence, as character offsets."""
-
-    slug: str
-    confidence: float
-    evidence: tuple[tuple[int, int], ...]
 
 
 # A hit is a plain tuple, for speed: (theme, pattern, first word, last word, spans, negated), the words

@@ -1,8 +1,9 @@
 """Demo content for `flask demo-data`: the "Who are our users?" study with volunteers and groups.
 
-Deterministic: the same volunteers, availability and groups every time. One group is confirmed, with
-the demo facilitator running it, so every role has something to see; the other is proposed, for the
-organiser to confirm. The demo member's organisation has no volunteer, so the member can volunteer.
+Deterministic: the same volunteers, availability and groups every time. Three groups are confirmed, with
+the demo facilitator running them and notes taken in each (`app.focus_groups.demo_notes`), so every role
+and the analysis have something to see; the fourth is proposed, for the organiser to confirm. The demo
+member's organisation has no volunteer, so the member can volunteer.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.clock import LONDON, aware, utcnow
 from app.extensions import db
+from app.focus_groups.demo_notes import DEBRIEFS, ROLES, SESSIONS, SHARES_WITH_SCHOOLS, SHARES_WITHOUT_SCHOOLS
 from app.focus_groups.models import Availability, Study, Volunteer
 from app.focus_groups.notes.access import session_participants
 from app.focus_groups.notes.debrief import save_debrief
@@ -43,6 +45,14 @@ LAST_NAMES = [
 JOB_ROLES = ["Head of ICT", "ICT service manager", "Chief digital officer", "IT operations lead", "Director of digital"]
 SCHOOLS_BY_TYPE = {"county", "unitary", "metropolitan-borough", "london-borough", "scottish", "welsh"}
 SKIPPED_ORGANISATION = "Kent County Council"  # the demo member's own: left free so they can volunteer
+# (after the first slot, online?, meeting link or venue): four slots, three confirmed groups with notes.
+SLOT_PLAN = [
+    (timedelta(0), True, "https://meet.socitm.example/who-are-our-users-1"),
+    (timedelta(days=2, hours=4), True, "https://meet.socitm.example/who-are-our-users-2"),
+    (timedelta(weeks=1), False, "Socitm, 8a Basepoint, Rivermead Drive, Westlea, Swindon SN5 7EX"),
+    (timedelta(weeks=2, days=2), True, "https://meet.socitm.example/who-are-our-users-4"),
+]
+CONFIRMED_GROUPS = 3
 
 
 def _draw(*parts: object) -> float:
@@ -66,14 +76,12 @@ def load_demo_study(now: datetime | None = None) -> int:
     organiser = db.session.scalar(select(User).where(User.email == "organiser@demo.example"))
     facilitator = db.session.scalar(select(User).where(User.email == "facilitator@demo.example"))
     study = create_study(DEMO_STUDY_TITLE, theme=DEMO_THEME, by=organiser)
+    study.target_groups = len(SLOT_PLAN)
     first = _first_slot_day(now)
-    plan = [
-        (first, True, "https://meet.socitm.example/who-are-our-users-1"),
-        (first + timedelta(days=2, hours=4), True, "https://meet.socitm.example/who-are-our-users-2"),
-        (first + timedelta(weeks=1), False, "Socitm, 8a Basepoint, Rivermead Drive, Westlea, Swindon SN5 7EX"),
-        (first + timedelta(weeks=2, days=2), True, "https://meet.socitm.example/who-are-our-users-4"),
+    slots = [
+        add_slot(study, first + offset, location=where, online=online, by=organiser)
+        for offset, online, where in SLOT_PLAN
     ]
-    slots = [add_slot(study, when, location=where, online=online, by=organiser) for when, online, where in plan]
 
     organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
     added = 0
@@ -109,74 +117,81 @@ def load_demo_study(now: datetime | None = None) -> int:
 
     compose_study(study, by=organiser)
     db.session.flush()
-    groups = current_groups(study)
-    if groups:  # the first group is confirmed and run by the demo facilitator
-        slot = groups[0].slot
+    for group in current_groups(study)[:CONFIRMED_GROUPS]:  # confirmed and run by the demo facilitator
+        slot = group.slot
         slot.status = "confirmed"
         slot.confirmed_at = now
         slot.facilitator_id = facilitator.id if facilitator else None
-        for number, placement in enumerate(groups[0].participants, start=1):
+        for number, placement in enumerate(group.participants, start=1):
             placement.pseudonym = f"P{number}"
             placement.status = "accepted" if number % 4 else "invited"
             placement.invited_at = now
             placement.responded_at = now if placement.status == "accepted" else None
+    db.session.flush()
+    compose_study(study, by=organiser)  # the group left to plan, as the organiser would propose it
     db.session.commit()
     return added
 
 
 # --- session notes ----------------------------------------------------------------------------
 
-DEMO_NOTES: list[tuple[int | None, str, str, list[int]]] = [
-    # (guide question position or None, kind, text, participant numbers)
-    (1, "key_point", "Most of the group count a user as anyone with an account on the council's network.", []),
-    (1, "quote", "If they can ring our service desk, they're a user, whatever the benchmark says.", [1]),
-    (1, "observation", "Disagreement on whether a shared library PC counts as one user or many.", [2, 3]),
-    (2, "quote", "We support 40,000 pupils and none of them appear in our cost per user.", [2]),
-    (2, "key_point", "Councils with traded services to schools all support users outside the definition.", []),
-    (3, "observation", "Pupils were the biggest group for the county councils here. Office staff came second.", [1]),
-    (3, "quote", "Pupils are about three quarters of our accounts, but maybe a tenth of our tickets.", [3]),
-    (4, "quote", "Schools get best efforts; corporate users get the SLA. That's the honest answer.", [1]),
-    (4, "observation", "Two participants said school staff take more support time per head than office staff.", [2, 3]),
-    (None, "action", "Send the group the draft definition of a user for comment.", []),
-]
-DEMO_SHARES = [
-    {"office_staff": 18, "frontline_staff": 7, "councillors": 1, "school_staff": 12, "pupils": 58, "partners": 4},
-    {"office_staff": 35, "frontline_staff": 20, "councillors": 2, "school_staff": 8, "pupils": 30, "residents": 5},
-]
+
+def _concerning(roles: str, people: list, turn: int) -> list[str] | None:
+    """Pseudonyms for a note's roles (`demo_notes.ROLES`: "S" supports schools, "N" does not, "A" anyone...),
+    a different person for each letter, taken in turn so that notes spread across the group; None when the
+    group has nobody fitting."""
+    chosen: list[str] = []
+    for offset, role in enumerate(roles):
+        fits = [p.pseudonym for p in people if p.pseudonym not in chosen and ROLES[role](p.volunteer)]
+        if not fits:
+            return None
+        chosen.append(fits[(turn + offset * 2) % len(fits)])
+    return chosen
+
+
+def _shares(people: list) -> dict[str, str]:
+    """The proportions grid of the first three participants, each as their organisation would answer it."""
+    form, with_schools, without = {}, iter(SHARES_WITH_SCHOOLS), iter(SHARES_WITHOUT_SCHOOLS)
+    for placement in people[:3]:
+        shares = next(with_schools if placement.volunteer.supports_schools else without, None)
+        for category, value in (shares or {}).items():
+            form[share_field(placement, category)] = str(value)
+    return form
+
+
+def _load_session_notes(slot, notes: list, debrief: str, facilitator) -> int:
+    """One session's notes, proportions and debrief; returns how many notes were added."""
+    people = session_participants(slot)
+    questions = {q.position: q for q in slot.study.questions}
+    start = aware(slot.starts_at)
+    added = 0
+    for turn, (position, kind, text, roles) in enumerate(notes):
+        where, _, said = text.partition(":") if text.startswith(("online:", "room:")) else ("", "", text)
+        if where and (where == "online") != slot.online:
+            continue  # chatter about a call in a room, or about the room on a call
+        pseudonyms = _concerning(roles, people, turn)
+        if pseudonyms is None:
+            continue  # nobody in this group could have said it
+        question = questions.get(position) if position else None
+        entry = NoteInput(said.format(*pseudonyms), kind, question.id if question else None, pseudonyms)
+        add_note(slot, entry, by=facilitator, now=start + timedelta(minutes=2 + turn * 80 // len(notes)))
+        added += 1
+    save_proportions(slot, _shares(people), expected_version=0, by=facilitator, now=start + timedelta(minutes=60))
+    save_debrief(slot, debrief, expected_version=0, by=facilitator)
+    return added
 
 
 def load_demo_notes() -> int:
-    """Add a handful of notes, two participants' proportions and a debrief to the demo's confirmed
-    session (run by the demo facilitator); returns how many notes were added (0 if it has notes already)."""
+    """Notes, participants' proportions and a debrief for each of the demo's confirmed sessions (run by the
+    demo facilitator); returns how many notes were added (0 if the sessions have notes already)."""
     facilitator = db.session.scalar(select(User).where(User.email == "facilitator@demo.example"))
     study = db.session.scalar(select(Study).where(Study.title == DEMO_STUDY_TITLE))
     if study is None:
         return 0
-    slot = next((s for s in study.slots if s.status == "confirmed"), None)
-    if slot is None or db.session.scalar(select(Note.id).where(Note.slot_id == slot.id).limit(1)) is not None:
+    slots = sorted((s for s in study.slots if s.status == "confirmed"), key=lambda s: s.starts_at)
+    if not slots or db.session.scalar(select(Note.id).where(Note.slot_id.in_([s.id for s in slots])).limit(1)):
         return 0
-    people = session_participants(slot)
-    questions = {q.position: q for q in study.questions}
-    start = aware(slot.starts_at)
-    added = 0
-    for minute, (position, kind, text, numbers) in enumerate(DEMO_NOTES):
-        pseudonyms = [people[n - 1].pseudonym for n in numbers if n <= len(people)]
-        question = questions.get(position) if position else None
-        entry = NoteInput(text, kind, question.id if question else None, pseudonyms)
-        add_note(slot, entry, by=facilitator, now=start + timedelta(minutes=5 + minute * 8))
-        added += 1
-    form = {
-        share_field(placement, category): str(value)
-        for placement, shares in zip(people, DEMO_SHARES, strict=False)
-        for category, value in shares.items()
-    }
-    save_proportions(slot, form, expected_version=0, by=facilitator, now=start + timedelta(minutes=60))
-    save_debrief(
-        slot,
-        "A lively group. Everyone agreed pupils are users in practice; nobody thought they strain the service "
-        "as much as staff do. Follow up on how to count shared devices.",
-        expected_version=0,
-        by=facilitator,
+    return sum(
+        _load_session_notes(slot, notes, debrief, facilitator)
+        for slot, notes, debrief in zip(slots, SESSIONS, DEBRIEFS, strict=False)
     )
-
-    return added

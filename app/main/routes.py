@@ -14,6 +14,7 @@ from app.auth.models import User
 from app.auth.roles import ADMIN
 from app.email.models import OutboxMessage
 from app.extensions import csrf, db, limiter
+from app.hooks import HOME, collect
 from app.main import bp
 from app.organisations.models import Organisation
 
@@ -38,7 +39,8 @@ def home():
         retention = retention_overdue()
     else:
         retention = None
-    return render_template("main/home.html", counts=counts, retention=retention)
+    panels = collect(HOME, user=current_user._get_current_object())
+    return render_template("main/home.html", counts=counts, retention=retention, panels=panels)
 
 
 @bp.route("/healthz")

@@ -12,7 +12,30 @@ from sqlalchemy import select
 from app.auth.models import User, UserRole
 from app.auth.roles import MEMBER
 from app.extensions import db
+from app.identifiers import parse_id
 from app.organisations.models import Organisation
+from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+
+
+def organisations_matching(regions: Iterable[str] = (), council_types: Iterable[str] = ()) -> list[Organisation]:
+    """Member organisations in any of `regions` and any of `council_types` (all when a list is empty), by
+    name: the choice on every page that invites organisations. Unknown regions and types are ignored."""
+    query = select(Organisation).order_by(Organisation.name)
+    regions = [r for r in regions if r in REGIONS]
+    council_types = [t for t in council_types if t in COUNCIL_TYPES]
+    if regions:
+        query = query.where(Organisation.region.in_(regions))
+    if council_types:
+        query = query.where(Organisation.council_type.in_(council_types))
+    return db.session.scalars(query).all()
+
+
+def chosen_organisation_ids(values: Iterable[str]) -> list[int]:
+    """The ids among submitted checkbox values that name an organisation, in order; anything else is ignored."""
+    chosen = {number for value in values if (number := parse_id(value)) is not None}
+    if not chosen:
+        return []
+    return sorted(db.session.scalars(select(Organisation.id).where(Organisation.id.in_(chosen))))
 
 
 def recipient_for(organisation: Organisation) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.auth.decorators import role_required
@@ -64,6 +65,7 @@ def _form_page(org: Organisation | None):
                 region=form.region.data,
                 council_type=form.council_type.data,
                 contact_email=form.contact_email.data,
+                by=current_user,
             )
         except OrganisationError as exc:
             form.name.errors = [*form.name.errors, str(exc)]
@@ -94,7 +96,7 @@ def delete(organisation_id: int):
     org = _organisation(organisation_id)
     if request.method == "POST":
         try:
-            delete_organisation(org)
+            delete_organisation(org, by=current_user)
         except OrganisationError as exc:
             flash(str(exc), "important")
             return redirect(url_for("organisations.edit", organisation_id=org.id))
@@ -111,7 +113,7 @@ def import_csv():
     result = None
     if form.validate_on_submit():
         try:
-            result = import_organisations_csv(read_upload(form.file.data, CSV_LIMITS.max_bytes))
+            result = import_organisations_csv(read_upload(form.file.data, CSV_LIMITS.max_bytes), by=current_user)
         except UploadRefused as refusal:
             form.file.errors.append(str(refusal))
         if result and result.ok:

@@ -1,8 +1,10 @@
-"""Organisation rules: saving, deleting, and importing a CSV all-or-nothing."""
+"""Organisation rules: saving, deleting, and importing a CSV all-or-nothing; each is one unit of work that
+owns its transaction (`write_transaction()`), its audit event included."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
@@ -31,33 +33,41 @@ def find_by_name(name: str) -> Organisation | None:
 
 
 def save_organisation(
-    org: Organisation | None, *, name: str, region: str, council_type: str, contact_email: str | None
+    org: Organisation | None,
+    *,
+    name: str,
+    region: str,
+    council_type: str,
+    contact_email: str | None,
+    by: Any = None,
 ) -> Organisation:
-    """Create (org=None) or update an organisation; names must be unique."""
-    clash = find_by_name(name)
-    if clash is not None and clash is not org:
-        raise OrganisationError("An organisation with this name already exists", "name")
-    created = org is None
-    if created:
-        org = Organisation()
-        db.session.add(org)
-    org.name, org.region, org.council_type = name.strip(), region, council_type
-    org.contact_email = contact_email.lower() if contact_email else None
-    db.session.flush()
-    record(
-        "organisations.organisation_created" if created else "organisations.organisation_updated", org, name=org.name
-    )
-    db.session.commit()
+    """Create (org=None) or update an organisation as `by`, with its audit event, in one transaction;
+    names must be unique (OrganisationError, and nothing is saved, when another has it)."""
+    with write_transaction():
+        clash = find_by_name(name)
+        if clash is not None and clash is not org:
+            raise OrganisationError("An organisation with this name already exists", "name")
+        created = org is None
+        if created:
+            org = Organisation()
+            db.session.add(org)
+        org.name, org.region, org.council_type = name.strip(), region, council_type
+        org.contact_email = contact_email.lower() if contact_email else None
+        db.session.flush()
+        action = "organisations.organisation_created" if created else "organisations.organisation_updated"
+        record(action, org, actor=by, name=org.name)
     return org
 
 
-def delete_organisation(org: Organisation) -> None:
-    """Delete an organisation that has no members."""
-    if org.members:
-        raise OrganisationError(f"{org.name} still has {len(org.members)} member account(s). Move or erase them first.")
-    record("organisations.organisation_deleted", org, name=org.name)
-    db.session.delete(org)
-    db.session.commit()
+def delete_organisation(org: Organisation, *, by: Any = None) -> None:
+    """Delete an organisation that has no members, as `by`, with its audit event, in one transaction."""
+    with write_transaction():
+        if org.members:
+            raise OrganisationError(
+                f"{org.name} still has {len(org.members)} member account(s). Move or erase them first."
+            )
+        record("organisations.organisation_deleted", org, actor=by, name=org.name)
+        db.session.delete(org)
 
 
 @dataclass
@@ -104,13 +114,13 @@ def _parse(table: CsvTable, result: ImportResult) -> list[_Row]:
     return rows
 
 
-def import_organisations_csv(data: bytes) -> ImportResult:
+def import_organisations_csv(data: bytes, *, by: Any = None) -> ImportResult:
     """Add or update organisations from CSV (name, region, council_type, contact_email).
 
     Every row is checked first; if any row is wrong nothing is saved and each problem is
     reported with its line number. Existing organisations (same name) are updated. Raises
     UploadRefused when the file as a whole cannot be read (app/uploads.py: too large, not UTF-8,
-    not CSV): the message is for the upload page.
+    not CSV): the message is for the upload page. The import is recorded as done by `by`.
     """
     result = ImportResult()
     rows = _parse(csv_table(csv_text(data)), result)
@@ -130,5 +140,11 @@ def import_organisations_csv(data: bytes) -> ImportResult:
             else:
                 org.region, org.council_type, org.contact_email = row.region, row.council_type, row.contact_email
                 result.updated += 1
-        record("organisations.imported", object_type="organisation", created=result.created, updated=result.updated)
+        record(
+            "organisations.imported",
+            actor=by,
+            object_type="organisation",
+            created=result.created,
+            updated=result.updated,
+        )
     return result

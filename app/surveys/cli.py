@@ -21,7 +21,7 @@ from app.surveys.authoring.xlsform import XLSFormError
 from app.surveys.invitations.services import due_for_reminder, send_reminders
 from app.surveys.models import Survey
 from app.surveys.results.exports import export_to_file, record_export, submitted_count
-from app.surveys.services import DEFAULT_SLUG, ensure_default_survey, find_survey, is_open
+from app.surveys.services import DEFAULT_SLUG, ensure_default_survey, find_survey, is_open, update_default_survey
 
 
 @click.group("surveys", cls=AppGroup)
@@ -31,10 +31,15 @@ def surveys() -> None:
 
 @surveys.command("install-default")
 def install_default() -> None:
-    """Install "Delivery of ICT services to schools" (slug schools-ict), published, if it is missing."""
+    """Install "Delivery of ICT services to schools" (slug schools-ict), published, if it is missing; bring an
+    installed copy that organisers have not changed up to the shipped definition as its next version."""
     existed = find_survey(DEFAULT_SLUG) is not None
     survey = ensure_default_survey()
-    click.echo(f"'{survey.title}' ({survey.slug}) " + ("was already installed." if existed else "installed."))
+    updated = update_default_survey() if existed else None
+    if updated is not None:
+        click.echo(f"'{survey.title}' ({survey.slug}) was updated: version {updated.number} published.")
+    else:
+        click.echo(f"'{survey.title}' ({survey.slug}) " + ("was already installed." if existed else "installed."))
 
 
 def _open_surveys(slug: str | None) -> list[Survey]:

@@ -14,7 +14,17 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.extensions import db
 from app.organisations.models import Organisation
-from app.surveys.answering.pages import DONT_KNOW, relevant_answers
+from app.surveys.answering.pages import DONT_KNOW, other_key, relevant_answers
+from app.surveys.demo_text import (
+    FUNDING_OTHER,
+    SERVICES_OTHER,
+    SETTINGS_OTHER,
+    profile_of,
+    pupils_reason,
+    service_differences,
+    specify,
+    users_counting,
+)
 from app.surveys.models import Answer, Invitation, PageVisit, Response, ResponseSnapshot, Survey
 from app.surveys.services import definition_for
 
@@ -26,18 +36,10 @@ EDUCATION_LIKELY = {
     "london-borough": 0.75,
     "scottish": 0.9,
     "welsh": 0.8,
-    "district": 0.05,
-    "northern-ireland-district": 0.05,
+    "district": 0.0,  # in two-tier areas the county runs education
+    "northern-ireland-district": 0.0,  # in Northern Ireland the Education Authority does
     "other-public-body": 0.0,
 }
-REASONS = [
-    "Pupils generate a large share of our service desk calls during term time, so leaving them out understates demand.",
-    "Pupils are supported under a separate traded agreement and should be reported separately, not as users.",
-    "Our school staff and pupils use the same network and identity platform, so they are real users of our service.",
-    "Counting pupils would make our cost per user look artificially low compared with councils without schools.",
-    "We do not support schools, but residents using library PCs and public Wi-Fi should count somewhere.",
-    "A weighted count would be fairer: a pupil does not need the same support as an office worker.",
-]
 SKIP = {"Kent County Council"}  # the demo member's organisation is invited with nothing answered, to try the survey
 
 
@@ -50,13 +52,14 @@ def _answers(rng: random.Random, org: Organisation) -> dict[str, Any]:
     answers["users"] = {
         "office_staff": staff,
         "frontline_staff": int(staff * rng.uniform(0.2, 0.8)),
-        "councillors": rng.randrange(30, 120),
+        # Fire and park authorities have a few members, police none; councils dozens.
+        "councillors": rng.randrange(0, 25) if org.council_type == "other-public-body" else rng.randrange(30, 120),
         "school_staff": school_staff,
         "pupils": pupils,
         "partners": rng.randrange(0, 800, 10),
         "contractors": rng.randrange(20, 400, 10),
         "volunteers": rng.randrange(0, 200, 5),
-        "residents": rng.choice([0, 0, 500, 2500, 12000]),
+        "residents": 0 if org.council_type == "other-public-body" else rng.choice([0, 0, 500, 2500, 12000]),
     }
     counted = ["office_staff", "frontline_staff", "councillors"]
     if schools and rng.random() < 0.4:
@@ -70,13 +73,13 @@ def _answers(rng: random.Random, org: Organisation) -> dict[str, Any]:
                     "maintained-secondary",
                     "special",
                     "pru",
-                    "single-academy",
-                    "mat",
-                    "free-school",
                     "early-years",
+                    # Academies and free schools are English: Scottish and Welsh councils run every school.
+                    *(["single-academy", "mat", "free-school"] if org.region not in ("scotland", "wales") else []),
                 ],
-                rng.randint(2, 6),
+                rng.randint(2, 5),
             )
+            + (["other"] if rng.random() < 0.3 else [])
         )
         answers["settings_supported"] = rng.randrange(15, 450)
         answers["services_to_schools"] = sorted(
@@ -96,12 +99,15 @@ def _answers(rng: random.Random, org: Organisation) -> dict[str, Any]:
                 ],
                 rng.randint(3, 9),
             )
+            + (["other"] if rng.random() < 0.35 else [])
         )
         answers["service_level"] = {
             "school_staff": rng.choice(["same", "separate", "separate", "best-efforts"]),
             "pupils": rng.choice(["separate", "best-efforts", "none", "same"]),
         }
-        answers["pupil_funding"] = rng.choice(["traded", "traded", "council-budget", "grant", "mixed", "dont-know"])
+        answers["pupil_funding"] = rng.choice(
+            ["traded", "traded", "council-budget", "grant", "mixed", "other", "dont-know"]
+        )
         school_share = rng.choice([5, 10, 15, 20, 30, DONT_KNOW])
         pupil_share = rng.choice([5, 10, 20, 25, DONT_KNOW])
         if isinstance(school_share, int) and isinstance(pupil_share, int) and school_share + pupil_share > 100:
@@ -118,10 +124,29 @@ def _answers(rng: random.Random, org: Organisation) -> dict[str, Any]:
         if schools
         else ["neither", "disagree", "agree", "neither"]
     )
-    if rng.random() < 0.7:
-        answers["pupils_reason"] = rng.choice(REASONS)
     answers["focus_group_interest"] = rng.choice(["yes", "no", "yes"])
+    _write_free_text(rng, org, answers)
     return answers
+
+
+def _write_free_text(rng: random.Random, org: Organisation, answers: dict[str, Any]) -> None:
+    """The free-text answers, in keeping with the organisation and its other answers (`app.surveys.demo_text`)."""
+    profile = profile_of(org.name, org.region, org.council_type, answers)
+    for question, pool in (
+        ("education_settings", SETTINGS_OTHER),
+        ("services_to_schools", SERVICES_OTHER),
+        ("pupil_funding", FUNDING_OTHER),
+    ):
+        chosen = answers.get(question)
+        if chosen == "other" or (isinstance(chosen, list) and "other" in chosen):
+            answers[other_key(question)] = specify(rng, pool, profile)
+    for question, write, share in (
+        ("pupils_reason", pupils_reason, 0.9),
+        ("users_counting", users_counting, 0.85),
+        ("service_differences", service_differences, 0.8),
+    ):
+        if rng.random() < share:
+            answers[question] = write(rng, profile)
 
 
 def load_demo_responses(survey: Survey) -> int:

@@ -11,7 +11,7 @@ This module is plain data with no imports, on purpose: the Locust file loads it 
 load generator never imports the app (Flask, SQLAlchemy) into its gevent process.
 """
 
-# The short route: no services to schools, so six pages.
+# The short route: no services to schools, so seven pages.
 NO_SCHOOLS = {
     "provides": {"provides_education": "no"},
     "user_counts": {
@@ -28,6 +28,7 @@ NO_SCHOOLS = {
     "benchmark_counting": {"counted_in_benchmark": ["office_staff", "frontline_staff", "councillors"]},
     "size": {"ict_revenue_spend": "4,200,000", "ict_staff_fte": "38.5"},
     "pupils_as_users": {"pupils_should_count": "disagree", "pupils_reason": "Pupils are not our users."},
+    "users_and_service": {},  # optional: left unanswered
     "focus_group": {},  # optional: left unanswered, so nothing is stored for it
 }
 
@@ -66,6 +67,10 @@ WITH_SCHOOLS = {
     },
     "size": {"ict_revenue_spend": "9,800,000", "ict_staff_fte": "71.5"},
     "pupils_as_users": {"pupils_should_count": "agree", "pupils_reason": "Pupils make a third of our calls."},
+    "users_and_service": {
+        "users_counting": "Named accounts, with pupils on a line of their own.",
+        "service_differences": "Councillors get a VIP line; schools get the tier they buy.",
+    },
     "focus_group": {"focus_group_interest": "yes"},
 }
 

@@ -5,6 +5,7 @@ submitting answers live in `app.surveys.answering.services`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import UTC, date, datetime, time
@@ -27,6 +28,15 @@ from app.surveys.models import Answer, Invitation, PageVisit, Response, Response
 
 DEFAULT_SLUG = "schools-ict"
 DEFAULT_DEFINITION = Path(__file__).parent / "authoring" / "definitions" / "schools-ict.json"
+# Fingerprints (`definition_fingerprint`) of the default definitions shipped before the current one. A
+# default survey still running one of them, untouched by organisers, is brought up to date by publishing
+# the shipped definition as its next version (`update_default_survey`).
+EARLIER_DEFAULT_DEFINITIONS = frozenset(
+    {
+        # Version 1: before the two questions on counting users and on groups given a different service.
+        "2ecceb14bb812c12e9692aaf620f033216d6ca292aadce5a90ae63c8e48ea0e4",
+    }
+)
 
 
 def is_open(survey: Survey, now: datetime | None = None) -> bool:
@@ -52,6 +62,31 @@ def ensure_default_survey(published_by=None) -> Survey:
         survey.versions.append(SurveyVersion(number=1, definition=data, published_by_id=published_by_id))
         db.session.add(survey)
     return survey
+
+
+def definition_fingerprint(data: dict) -> str:
+    """A fingerprint of a definition's content, the same however its keys are ordered or stored."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def update_default_survey(by=None) -> SurveyVersion | None:
+    """Publish the shipped definition of the default survey as its next version, when the survey still runs
+    an earlier shipped definition that organisers have not changed (its draft neither); returns the new
+    version, or None when there is nothing to update or organisers have made the survey their own.
+
+    Responses keep the version they answered, as with any publication (`publish_draft`)."""
+    survey = db.session.scalar(select(Survey).where(Survey.slug == DEFAULT_SLUG))
+    if survey is None or survey.current_version is None:
+        return None
+    current = definition_fingerprint(survey.current_version.definition)
+    if current not in EARLIER_DEFAULT_DEFINITIONS or definition_fingerprint(survey.draft) != current:
+        return None
+    data = json.loads(DEFAULT_DEFINITION.read_text(encoding="utf-8"))
+    load_definition(data)  # refuse to publish a broken default
+    with write_transaction():
+        survey.draft = data
+    return publish_draft(survey, by=by)
 
 
 def unique_slug(title: str) -> str:

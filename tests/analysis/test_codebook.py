@@ -75,6 +75,8 @@ def test_the_dict_form_round_trips_and_is_json():
         ("word", "2019", 0, "would match almost anything"),
         ("phrase", "of the", 0, "only words too common"),
         ("phrase", "<number>", 0, "would match almost anything"),
+        ("phrase", "the council", 0, "would match almost anything"),
+        ("near", "council|ICT service|services", 20, "would match almost anything"),
         ("word", "two words", 0, "must be one word"),
         ("near", "pupils", 4, "exactly two terms"),
         ("near", "pupils devices", 0, "window of 1 to 20"),

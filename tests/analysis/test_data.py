@@ -1,8 +1,10 @@
 """The labelled sets that measure the theme tagger are well formed (tests/analysis/data/README.md).
 
 dev.jsonl is the development set the tagger may be tuned on; seeds_heldout.jsonl is real public text that is
-only ever reported as held-out. These checks keep both honest: ids unique, slugs only from the eight default
-themes, enough examples of every theme, enough theme-less passages, and no text repeated or shared between sets.
+only ever reported as held-out; public_style.jsonl is a second set written by another author in the style of
+public council documents (data/PUBLIC_STYLE.md), never tuned on. These checks keep all three honest: ids
+unique, slugs only from the eight default themes, enough examples of every theme, enough theme-less passages,
+and no text repeated or shared between sets.
 """
 
 from __future__ import annotations
@@ -30,6 +32,18 @@ VOICES = {"member-survey", "facilitator-note", "quote", "report"}
 MIN_DEV_LINES = 300
 MIN_PER_THEME = 45
 MIN_NONE_SHARE = 0.35
+GENRES = {
+    "committee-report",
+    "audit-report",
+    "schools-guidance",
+    "licensing",
+    "benchmarking-report",
+    "strategy",
+    "minutes",
+}
+MIN_PUBLIC_LINES = 400
+MIN_PUBLIC_PER_THEME = 40
+MIN_PUBLIC_NONE_SHARE = 0.40
 
 
 def _read(name: str) -> list[dict]:
@@ -53,6 +67,16 @@ def dev() -> list[dict]:
 def heldout() -> list[dict]:
     """The held-out set of real public sentences."""
     return _read("seeds_heldout.jsonl")
+
+
+@pytest.fixture(scope="module")
+def public() -> list[dict]:
+    """The second author's set in the style of public council documents."""
+    return _read("public_style.jsonl")
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def _check_common(rows: list[dict], prefix: str) -> None:
@@ -127,3 +151,49 @@ def test_readme_counts_match_the_data(dev: list[dict], heldout: list[dict]) -> N
     held_none = sum(1 for row in heldout if not row["themes"])
     assert f"{dev_none} of {len(dev)} ({dev_none / len(dev):.1%})" in readme
     assert f"{held_none} of {len(heldout)} ({held_none / len(heldout):.1%})" in readme
+
+
+def test_public_lines_are_well_formed(public: list[dict]) -> None:
+    """Each line carries exactly id, text, themes and a known genre; ids and texts are unique; slugs are the eight."""
+    _check_common(public, "pub")
+    for row in public:
+        assert set(row) == {"id", "text", "themes", "genre"}, row["id"]
+        assert row["genre"] in GENRES, row["id"]
+
+
+def test_public_is_large_enough_and_covers_every_theme(public: list[dict]) -> None:
+    """At least 400 passages and at least 40 of every theme, so each per-theme figure rests on real support."""
+    assert len(public) >= MIN_PUBLIC_LINES
+    counts = Counter(slug for row in public for slug in row["themes"])
+    thin = {slug: counts[slug] for slug in SLUGS if counts[slug] < MIN_PUBLIC_PER_THEME}
+    assert not thin, thin
+
+
+def test_public_is_mostly_boilerplate_with_realistic_overlaps(public: list[dict]) -> None:
+    """At least 40% carry no theme, as in real reports; some carry two or more; every genre is represented."""
+    none = sum(1 for row in public if not row["themes"])
+    assert none / len(public) >= MIN_PUBLIC_NONE_SHARE
+    several = sum(1 for row in public if len(row["themes"]) >= 2)
+    assert several / len(public) >= 0.15
+    genres = Counter(row["genre"] for row in public)
+    assert set(genres) == GENRES
+    assert min(genres.values()) >= 40, genres
+    assert all(len(row["text"]) <= 400 and "\n" not in row["text"] for row in public)
+
+
+def test_public_shares_no_text_with_the_other_sets(public: list[dict], dev: list[dict], heldout: list[dict]) -> None:
+    """No sentence of the second author's set appears in the development set or the held-out seeds."""
+    others = {_normal(row["text"]) for row in dev + heldout}
+    assert not [row["id"] for row in public if _normal(row["text"]) in others]
+
+
+def test_public_style_counts_match_the_data(public: list[dict]) -> None:
+    """The per-theme and per-genre counts written in data/PUBLIC_STYLE.md are the counts the file holds."""
+    notes = (DATA / "PUBLIC_STYLE.md").read_text(encoding="utf-8")
+    counts = Counter(slug for row in public for slug in row["themes"])
+    for slug in SLUGS:
+        assert f"| `{slug}` | {counts[slug]} |" in notes, slug
+    for genre, count in Counter(row["genre"] for row in public).items():
+        assert f"| `{genre}` | {count} |" in notes, genre
+    none = sum(1 for row in public if not row["themes"])
+    assert f"{none} of {len(public)} ({none / len(public):.1%})" in notes

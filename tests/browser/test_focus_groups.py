@@ -1,6 +1,6 @@
 """In a real browser: an organiser sets up the focus-group study and plans the groups.
 
-The demo data holds the "Who are our users?" study with its volunteers, one confirmed group and one
+The demo data holds the "Who are our users?" study with its volunteers, three confirmed groups and one
 proposed; other browser tests may add volunteers, so counts are read from the pages, never assumed.
 """
 

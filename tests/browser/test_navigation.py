@@ -18,11 +18,13 @@ EXPECTED_MENU = {
     "member": ["Home", "Your surveys", "Your account"],
     "organiser": ["Home", "Surveys", "Results", "Focus groups", "Organisations", "Your account"],
     "facilitator": ["Home", "Your sessions", "Your account"],
-    "analyst": ["Home", "Results", "Your account"],
+    "analyst": ["Home", "Results", "Analysis", "Your account"],
+    "lead_analyst": ["Home", "Results", "Analysis", "Your account"],
     "admin": [
         "Home",
         "Surveys",
         "Results",
+        "Analysis",
         "Focus groups",
         "Organisations",
         "People",
@@ -94,7 +96,7 @@ def admin_ids(browser, live_server) -> Iterator[dict[str, int]]:
         page.goto("/admin/people/invite")
         page.get_by_label("Full name").fill("Robin Browser")
         page.get_by_label("Email address").fill("robin.browser@example.org")
-        page.get_by_role("checkbox", name="Analyst").check()
+        page.get_by_role("checkbox", name="Analyst", exact=True).check()
         page.get_by_role("button", name="Send invitation").click()
         expect(page.get_by_role("alert")).to_contain_text("Invitation sent to robin.browser@example.org")
         yield {

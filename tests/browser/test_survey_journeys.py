@@ -90,6 +90,11 @@ SPEND = "Total annual ICT revenue spend"
 FTE = "ICT staff, full-time equivalent"
 AGREE = "Pupils should be counted as users when benchmarking council ICT services. Do you agree?"
 REASON = "Why do you say that?"
+COUNTING = 'How do you think "users" should be counted when benchmarking council ICT services?'
+DIFFERENT = (
+    "Do any groups of users receive a markedly different service from you, in quality, priority or attention? "
+    "If so, which groups, and why?"
+)
 FOCUS_GROUP = "Would you like to hear about taking part in a focus group?"
 
 
@@ -260,6 +265,9 @@ def answer_short_path(page: Page) -> None:
     page.get_by_role("radio", name="Strongly disagree", exact=True).check()
     press(page, "Continue")
 
+    arrive(page, question_path("users_and_service"))  # optional: left blank
+    press(page, "Continue")
+
     arrive(page, question_path("focus_group"))  # optional: left blank
     press(page, "Continue")
     arrive(page, CHECK)
@@ -377,6 +385,12 @@ def test_phone_from_invitation_email_to_confirmation(mobile_page, live_app):
     phone.check()
     press(page, "Continue")
 
+    arrive(page, question_path("users_and_service"))
+    expect(heading(page)).to_have_text("Counting users, and the service they receive")
+    page.get_by_label(COUNTING).fill("Named accounts, with pupils on a line of their own.")
+    phone.check()
+    press(page, "Continue")
+
     arrive(page, question_path("focus_group"))
     expect(heading(page)).to_have_text("Focus groups")
     page.get_by_role("radio", name="Yes", exact=True).check()
@@ -408,6 +422,8 @@ def test_phone_from_invitation_email_to_confirmation(mobile_page, live_app):
         FTE: "42.5 FTE",
         AGREE: "Agree",
         REASON: "Pupils raise a third of our tickets.",
+        COUNTING: "Named accounts, with pupils on a line of their own.",
+        DIFFERENT: "Not answered",
         FOCUS_GROUP: "Yes",
     }
     for label, value in expected.items():
@@ -577,14 +593,22 @@ def test_short_path_skips_the_schools_pages(page, live_app):
     answer_short_path(page)
 
     seen = {url.split("/questions/")[1].split("?")[0] for url in visited if "/questions/" in url}
-    assert seen == {"provides", "user_counts", "benchmark_counting", "size", "pupils_as_users", "focus_group"}
+    assert seen == {
+        "provides",
+        "user_counts",
+        "benchmark_counting",
+        "size",
+        "pupils_as_users",
+        "users_and_service",
+        "focus_group",
+    }
     assert not seen & SCHOOLS_PAGES
 
     expect(page.locator("main h2.govuk-heading-m")).to_have_text(
         ["Services to schools", "Your users", "Your ICT service", "Your views", "Now send your response"]
     )
     expect(page.locator(".govuk-summary-list__key")).to_have_text(
-        [PROVIDES, USERS_GRID, BENCHMARK, SPEND, FTE, AGREE, REASON, FOCUS_GROUP]
+        [PROVIDES, USERS_GRID, BENCHMARK, SPEND, FTE, AGREE, REASON, COUNTING, DIFFERENT, FOCUS_GROUP]
     )
     expect(answer_on_check_page(page, PROVIDES)).to_have_text("No")
     expect(answer_on_check_page(page, USERS_GRID)).to_contain_text("Total users: 945")

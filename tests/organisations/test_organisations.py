@@ -1,4 +1,5 @@
-"""Organisations: the CSV import (all or nothing, errors row by row) and the pages."""
+"""Organisations: saving and deleting (each its own transaction), the CSV import (all or nothing, errors
+row by row) and the pages."""
 
 import io
 
@@ -7,7 +8,12 @@ import pytest
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.organisations.models import Organisation
-from app.organisations.services import import_organisations_csv
+from app.organisations.services import (
+    OrganisationError,
+    delete_organisation,
+    import_organisations_csv,
+    save_organisation,
+)
 from app.uploads import UploadRefused
 from tests.conftest import page_text
 
@@ -147,3 +153,41 @@ def test_an_organisation_with_members_cannot_be_deleted(client, signed_in, make_
     assert "Delete Old Shared Service?" in page_text(client.get(f"/organisations/{empty.id}/delete"))
     client.post(f"/organisations/{empty.id}/delete")
     assert db.session.get(Organisation, empty.id) is None
+
+
+def test_saving_commits_the_organisation_and_its_audit_event_without_the_caller(app, make_user):
+    organiser = make_user("organiser")
+    saved = save_organisation(
+        None,
+        name=" Medway Council ",
+        region="south-east",
+        council_type="unitary",
+        contact_email="ICT@Medway.example",
+        by=organiser,
+    )
+    db.session.rollback()  # nothing was left for the caller to commit
+    stored = db.session.get(Organisation, saved.id)
+    assert (stored.name, stored.contact_email) == ("Medway Council", "ict@medway.example")
+    event = db.session.query(AuditEvent).filter_by(action="organisations.organisation_created").one()
+    assert (event.actor_id, event.object_id, event.detail) == (organiser.id, str(saved.id), {"name": "Medway Council"})
+
+
+def test_a_clashing_name_or_members_leave_everything_as_it_was(app, make_organisation, make_user):
+    kent = make_organisation(name="Kent County Council")
+    medway = make_organisation(name="Medway Council", region="south-east", council_type="unitary")
+    with pytest.raises(OrganisationError, match="already exists") as caught:
+        save_organisation(
+            medway, name="kent county council", region="london", council_type="county", contact_email=None
+        )
+    assert caught.value.field == "name"
+    db.session.rollback()
+    unchanged = db.session.get(Organisation, medway.id)
+    assert (unchanged.name, unchanged.region) == ("Medway Council", "south-east")
+    make_user("member", organisation=kent)
+    with pytest.raises(OrganisationError, match="still has 1 member account"):
+        delete_organisation(kent)
+    delete_organisation(medway)
+    db.session.rollback()
+    assert db.session.get(Organisation, kent.id) is not None and db.session.get(Organisation, medway.id) is None
+    deleted = db.session.query(AuditEvent).filter_by(action="organisations.organisation_deleted").one()
+    assert deleted.detail == {"name": "Medway Council"}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import select
-
 from app.audit.services import record
 from app.database import write_transaction
 from app.email.sender import send_email
@@ -14,21 +12,8 @@ from app.focus_groups.models import Study
 from app.focus_groups.recruitment.volunteering import open_slots, volunteer_form_link
 from app.organisations.invitations import InvitationOutcome, invite_each, recipient_for
 from app.organisations.models import Organisation
-from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 
 # --- Recruitment invitations to member organisations -------------------------------------------
-
-
-def organisations_matching(regions: Iterable[str] = (), council_types: Iterable[str] = ()) -> list[Organisation]:
-    """Member organisations in any of `regions` and any of `council_types` (all when a list is empty)."""
-    query = select(Organisation).order_by(Organisation.name)
-    regions = [r for r in regions if r in REGIONS]
-    council_types = [t for t in council_types if t in COUNCIL_TYPES]
-    if regions:
-        query = query.where(Organisation.region.in_(regions))
-    if council_types:
-        query = query.where(Organisation.council_type.in_(council_types))
-    return db.session.scalars(query).all()
 
 
 def invite_organisation_to_volunteer(study: Study, organisation: Organisation, by=None) -> str | None:

@@ -21,10 +21,7 @@ from app.focus_groups.models import (
 from app.focus_groups.recruitment.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from app.focus_groups.recruitment.forms import VolunteerImportForm, slot_field_name, volunteer_form
 from app.focus_groups.recruitment.importing import IMPORT_COLUMNS, IMPORTED_CONSENT_VERSION, import_volunteers_csv
-from app.focus_groups.recruitment.invitations import (
-    organisations_matching,
-    recruitment_invitations_job,
-)
+from app.focus_groups.recruitment.invitations import recruitment_invitations_job
 from app.focus_groups.recruitment.pool import (
     consent_text,
     deletable,
@@ -48,6 +45,7 @@ from app.focus_groups.services import email_fingerprint, slot_ends_at, study_or_
 from app.identifiers import parse_id
 from app.jobs.runner import start_job
 from app.numbers import requested_page
+from app.organisations.invitations import chosen_organisation_ids, organisations_matching
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.uploads import CSV_LIMITS, UploadRefused, read_upload
@@ -192,6 +190,22 @@ def confirm_volunteer_change(study_id: int, token: str):
     )
 
 
+def _sending_recruitment_invitations(study, organisation_ids: list[int]):
+    """Email the chosen organisations the volunteer form in the background, and show the job's progress."""
+    job = start_job(
+        "invitations",
+        f"Sending recruitment invitations for '{study.title}'",
+        len(organisation_ids),
+        recruitment_invitations_job,
+        study.id,
+        organisation_ids,
+        current_user.id,
+        created_by=current_user,
+        return_url=url_for("focus_groups.pool", study_id=study.id),
+    )
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
 @bp.route("/<int:study_id>/recruit", methods=["GET", "POST"])
 @role_required(*MANAGERS)
 def recruit(study_id: int):
@@ -206,23 +220,10 @@ def recruit(study_id: int):
     organisations = organisations_matching(selected_regions, selected_types)
     error = None
     if request.method == "POST" and form.validate_on_submit():
-        chosen = {number for v in request.form.getlist("organisation") if (number := parse_id(v)) is not None}
-        known = sorted(o.id for o in organisations_matching() if o.id in chosen)
-        if not known:
-            error = "Select at least one organisation to invite"
-        else:
-            job = start_job(
-                "invitations",
-                f"Sending recruitment invitations for '{study.title}'",
-                len(known),
-                recruitment_invitations_job,
-                study.id,
-                known,
-                current_user.id,
-                created_by=current_user,
-                return_url=url_for("focus_groups.pool", study_id=study.id),
-            )
-            return redirect(url_for("jobs.show", job_id=job.id))
+        known = chosen_organisation_ids(request.form.getlist("organisation"))
+        if known:
+            return _sending_recruitment_invitations(study, known)
+        error = "Select at least one organisation to invite"
     return render_template(
         "focus_groups/recruitment/recruit.html",
         study=study,

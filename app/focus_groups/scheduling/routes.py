@@ -15,7 +15,7 @@ from app.auth.decorators import public, role_required
 from app.auth.roles import ADMIN, FACILITATOR, MANAGERS, ORGANISER
 from app.clock import from_london, london, utcnow
 from app.focus_groups import bp
-from app.focus_groups.models import ATTENDANCE, PLACEMENT_ROLES, PLACEMENT_STATUSES, SLOT_STATUSES, Placement
+from app.focus_groups.models import ATTENDANCE, PLACEMENT_ROLES, PLACEMENT_STATUSES, SLOT_STATUSES, Placement, Slot
 from app.focus_groups.scheduling.access import can_see_session, sessions_for
 from app.focus_groups.scheduling.changes import (
     attendance_rows,
@@ -173,6 +173,15 @@ class RescheduleForm(SlotForm):
 
     capacity = None
 
+    def fill_from(self, slot: Slot) -> None:
+        """Show the session's current date, time, length and place, to be changed."""
+        local = london(slot.starts_at)
+        self.day.data, self.month.data, self.year.data = str(local.day), str(local.month), str(local.year)
+        self.start_time.data = local.strftime("%H:%M")
+        self.duration_minutes.data = slot.duration_minutes
+        self.location.data = slot.location
+        self.online.data = "online" if slot.online else "venue"
+
 
 def _new_start(form: RescheduleForm) -> datetime | None:
     """The form's new start (UTC) when it is a real, future UK time; otherwise None, with the error on its field.
@@ -200,12 +209,7 @@ def reschedule(study_id: int, slot_id: int):
         return redirect(url_for("focus_groups.slot_detail", study_id=study_id, slot_id=slot_id))
     form = RescheduleForm()
     if request.method == "GET":
-        local = london(slot.starts_at)
-        form.day.data, form.month.data, form.year.data = str(local.day), str(local.month), str(local.year)
-        form.start_time.data = local.strftime("%H:%M")
-        form.duration_minutes.data = slot.duration_minutes
-        form.location.data = slot.location
-        form.online.data = "online" if slot.online else "venue"
+        form.fill_from(slot)
     else:
         valid = form.validate()
         starts_at = _new_start(form)
@@ -309,8 +313,6 @@ def my_sessions():
 @role_required(*SESSION_STAFF)
 def session_detail(slot_id: int):
     """A session for its facilitator: the discussion guide and the participants, by pseudonym."""
-    from app.focus_groups.models import Slot
-
     slot = get_or_404(Slot, slot_id)
     if not can_see_session(current_user, slot):
         abort(403)

@@ -1,5 +1,6 @@
 """Editing a survey's draft definition: plain functions over the draft's JSON, checked as a whole
-after every change so a draft can always be published or previewed."""
+after every change so a draft can always be published or previewed; and the preview's steps, which
+answer the draft page by page as a respondent would, keeping the answers wherever the caller does."""
 
 from __future__ import annotations
 
@@ -7,10 +8,20 @@ import copy
 import hashlib
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.numbers import MAX_PLACES, NumberError, parse_decimal, parse_whole_number
-from app.surveys.authoring.definition import definition_problems
+from app.surveys.answering.check import check_sections
+from app.surveys.answering.pages import (
+    form_values,
+    next_page,
+    previous_page,
+    read_page,
+    route,
+    visible_questions,
+)
+from app.surveys.authoring.definition import Definition, Page, Question, definition_problems
 
 QUESTION_TYPES: dict[str, str] = {
     "single_choice": "One answer from a list (radios, or a select for long lists)",
@@ -38,9 +49,20 @@ class BuilderError(ValueError):
         self.errors = errors
 
 
+STALE_MESSAGE = (
+    "Someone else changed this draft while you were editing. Your changes are below: check them "
+    "against the latest draft and save again."
+)
+
+
 def draft_digest(draft: dict[str, Any]) -> str:
     """A fingerprint of the draft, so a save from a stale page is caught."""
     return hashlib.sha256(json.dumps(draft, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def is_stale(draft: dict[str, Any], submitted_digest: str | None) -> bool:
+    """Whether an editor page was filled in against an older draft than this one."""
+    return submitted_digest != draft_digest(draft)
 
 
 def slugify(text: str, limit: int = 40) -> str:
@@ -372,9 +394,80 @@ def new_draft(title: str, section_title: str, question: dict | None) -> dict:
     return add_section({"title": title, "sections": []}, section_title, question)
 
 
+def change_for_question(
+    draft: dict, mode: str, form, *, question_id: str | None, page_id: str | None, section_id: str | None
+) -> tuple[dict, dict]:
+    """The question read from the builder form and the new draft holding it, for one of the question
+    editor's modes: "edit" (question_id), "add" (to the end of page_id), "add-page" (a new page at the end of
+    section_id) or "add-section" (a new section titled by the form's section_title).
+    Raises BuilderError with each field's problem."""
+    question = question_from_form(form, question_id, draft)
+    section_title = form.get("section_title", "").strip()
+    if mode == "add-section" and not section_title:
+        raise BuilderError({"section_title": "Enter a title for the new section"})
+    if mode == "edit":
+        return question, save_question(draft, "", question, question_id)
+    if mode == "add":
+        return question, save_question(draft, page_id, question, None)
+    if mode == "add-page":
+        return question, add_page(draft, section_id, question)
+    return question, add_section(draft, section_title, question)
+
+
 def _fresh_id(draft: dict, base: str) -> str:
     taken = _all_ids(draft)
     candidate, number = base, 2
     while candidate in taken:
         candidate, number = f"{base[:36]}_{number}", number + 1
     return candidate
+
+
+# --- the preview ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewStep:
+    """One preview page, shown or answered.
+
+    When the page was answered, `answers` holds every answer so far and `next_page_id` is the page to go
+    to ("check" after the last one). Otherwise the page is shown again with what was typed (`raw`), its
+    `errors` by field id, the questions on it, the page before it on the route (None: go back to the
+    builder) and whether the page is on the route the answers so far take.
+    """
+
+    answers: dict[str, Any]
+    next_page_id: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    questions: list[Question] = field(default_factory=list)
+    back_page_id: str | None = None
+    applies: bool = True
+
+
+def preview_step(definition: Definition, page: Page, answers: dict[str, Any], form=None) -> PreviewStep:
+    """Show a preview page (form=None) or answer it from a submitted form, as the respondent's pages do.
+
+    Raises TamperedAnswer (app.surveys.answering.pages) when the form holds an answer no field offers.
+    """
+    raw, errors = form_values(page, answers), {}
+    if form is not None:
+        result = read_page(definition, page, form, answers)
+        if result.ok:
+            answered = {**answers, **result.values}
+            following = next_page(definition, answered, page.id)
+            return PreviewStep(answers=answered, next_page_id=following.id if following else "check")
+        raw, errors = result.raw, result.errors
+    back = previous_page(definition, answers, page.id)
+    return PreviewStep(
+        answers=answers,
+        raw=raw,
+        errors=errors,
+        questions=visible_questions(page, answers),
+        back_page_id=back.id if back else None,
+        applies=page in route(definition, answers),
+    )
+
+
+def preview_check_rows(definition: Definition, answers: dict[str, Any]) -> list[tuple[str, str]]:
+    """The preview's 'check your answers' list: (question, answer) in the order respondents see them."""
+    return [(row["label"], row["value"]) for part in check_sections(definition, answers) for row in part["rows"]]

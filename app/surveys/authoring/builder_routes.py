@@ -11,50 +11,37 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from app.auth.decorators import role_required
 from app.auth.roles import MANAGERS
 from app.surveys import bp
-from app.surveys.answering.check import check_sections
-from app.surveys.answering.pages import (
-    DONT_KNOW,
-    TamperedAnswer,
-    field_id,
-    form_values,
-    next_page,
-    other_key,
-    pipe,
-    previous_page,
-    read_page,
-    route,
-    visible_questions,
-)
+from app.surveys.answering.pages import DONT_KNOW, TamperedAnswer, field_id, other_key, pipe
 from app.surveys.authoring.builder import (
     QUESTION_TYPES,
+    STALE_MESSAGE,
     BuilderError,
-    add_page,
-    add_section,
     delete_question,
     draft_digest,
+    is_stale,
     locate,
     locate_page,
     move_question,
     new_draft,
+    preview_check_rows,
+    preview_step,
     question_form_values,
     question_from_form,
     save_page,
-    save_question,
 )
 from app.surveys.authoring.definition import DefinitionError, load_definition
-from app.surveys.authoring.services import change_draft, create_draft_from_xlsform, create_draft_survey
+from app.surveys.authoring.services import (
+    change_draft,
+    create_draft_from_xlsform,
+    create_draft_survey,
+    save_question_form,
+)
 from app.surveys.authoring.xlsform import XLSFormError
 from app.surveys.services import survey_or_404
 
 
 def _stale(survey) -> bool:
-    return request.form.get("draft_digest") != draft_digest(survey.draft)
-
-
-STALE_MESSAGE = (
-    "Someone else changed this draft while you were editing. Your changes are below: check them "
-    "against the latest draft and save again."
-)
+    return is_stale(survey.draft, request.form.get("draft_digest"))
 
 
 @bp.route("/manage/<slug>/build")
@@ -81,58 +68,49 @@ def build(slug: str):
     )
 
 
+def _question_form(survey, **context):
+    """The question editor's page (also the new-survey page: survey=None)."""
+    return render_template(
+        "surveys/authoring/question.html",
+        survey=survey,
+        types=QUESTION_TYPES,
+        digest=draft_digest(survey.draft) if survey else "",
+        form=FlaskForm(),
+        **context,
+    )
+
+
 def _question_page(
     survey, *, mode: str, question_id: str | None = None, page_id: str | None = None, section_id: str | None = None
 ):
     """Add or edit a question (mode: edit, add, add-page, add-section)."""
-    draft = survey.draft
     existing = None
     if question_id:
         try:
-            si, pi, qi = locate(draft, question_id)
+            si, pi, qi = locate(survey.draft, question_id)
         except KeyError:
             abort(404)
-        existing = draft["sections"][si]["pages"][pi]["questions"][qi]
+        existing = survey.draft["sections"][si]["pages"][pi]["questions"][qi]
     errors: dict[str, str] = {}
     values = question_form_values(existing) if existing else {"type": request.args.get("type", ""), "required": "yes"}
-    section_title = ""
     if request.method == "POST":
         if not FlaskForm().validate_on_submit():
             abort(400)
         values = {key: request.form.get(key, "") for key in request.form}
-        section_title = request.form.get("section_title", "").strip()
-        if _stale(survey):
-            errors["draft"] = STALE_MESSAGE
-        else:
-            try:
-                question = question_from_form(request.form, question_id, draft)
-                if mode == "add-section" and not section_title:
-                    raise BuilderError({"section_title": "Enter a title for the new section"})
-                if mode == "edit":
-                    new = save_question(draft, "", question, question_id)
-                elif mode == "add":
-                    new = save_question(draft, page_id, question, None)
-                elif mode == "add-page":
-                    new = add_page(draft, section_id, question)
-                else:
-                    new = add_section(draft, section_title, question)
-            except BuilderError as exc:
-                errors.update(exc.errors)
-            else:
-                change_draft(survey, new, f"{mode} question {question['id']}", by=current_user)
-                flash(f"Question '{question['label']}' saved in the draft.", "success")
-                return redirect(url_for("surveys.build", slug=survey.slug) + f"#question-{question['id']}")
-    return render_template(
-        "surveys/authoring/question.html",
-        survey=survey,
+        saved = save_question_form(
+            survey, mode, request.form, question_id=question_id, page_id=page_id, section_id=section_id, by=current_user
+        )
+        if saved.question is not None:
+            flash(f"Question '{saved.question['label']}' saved in the draft.", "success")
+            return redirect(url_for("surveys.build", slug=survey.slug) + f"#question-{saved.question['id']}")
+        errors = saved.errors
+    return _question_form(
+        survey,
         mode=mode,
         values=values,
         errors=errors,
         existing=existing,
-        types=QUESTION_TYPES,
-        digest=draft_digest(survey.draft),
-        form=FlaskForm(),
-        section_title=section_title,
+        section_title=values.get("section_title", "").strip(),
         page_id=page_id,
         section_id=section_id,
     )
@@ -164,16 +142,12 @@ def create_survey():
             survey = create_draft_survey(title, draft, by=current_user)
             flash(f"Draft survey '{title}' created. Add its other questions, preview it, then publish it.", "success")
             return redirect(url_for("surveys.build", slug=survey.slug))
-    return render_template(
-        "surveys/authoring/question.html",
-        survey=None,
+    return _question_form(
+        None,
         mode="new-survey",
         values=values,
         errors=errors,
         existing=None,
-        types=QUESTION_TYPES,
-        digest="",
-        form=FlaskForm(),
         section_title=values.get("section_title", ""),
         page_id=None,
         section_id=None,
@@ -324,44 +298,42 @@ def preview(slug: str, page_id: str | None):
         session.pop(_preview_key(survey), None)
         return redirect(url_for("surveys.preview", slug=slug, page_id=definition.pages[0].id))
     if page_id == "check":
-        rows = [(row["label"], row["value"]) for part in check_sections(definition, answers) for row in part["rows"]]
+        rows = preview_check_rows(definition, answers)
         return render_template("surveys/authoring/preview_check.html", survey=survey, rows=rows)
     current = definition.page(page_id)
     if current is None:
         abort(404)
-    raw, errors = form_values(current, answers), {}
-    if request.method == "POST":
-        if not FlaskForm().validate_on_submit():
-            abort(400)
-        try:
-            result = read_page(definition, current, request.form, answers)
-        except TamperedAnswer:
-            abort(400)
-        if result.ok:
-            answers.update(result.values)
-            session[_preview_key(survey)] = answers
-            following = next_page(definition, answers, current.id)
-            return redirect(url_for("surveys.preview", slug=slug, page_id=following.id if following else "check"))
-        raw, errors = result.raw, result.errors
-    back = previous_page(definition, answers, current.id)
+    if request.method == "POST" and not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        step = preview_step(definition, current, answers, request.form if request.method == "POST" else None)
+    except TamperedAnswer:
+        abort(400)
+    if step.next_page_id:
+        session[_preview_key(survey)] = step.answers
+        return redirect(url_for("surveys.preview", slug=slug, page_id=step.next_page_id))
+    return _preview_page(survey, definition, current, step)
+
+
+def _preview_page(survey, definition, page, step):
+    """One preview page, as the respondent's page shows it."""
+    back = url_for("surveys.preview", slug=survey.slug, page_id=step.back_page_id) if step.back_page_id else None
     return render_template(
         "surveys/authoring/preview.html",
         survey=survey,
         definition=definition,
-        page=current,
-        questions=visible_questions(current, answers),
-        raw=raw,
-        errors=errors,
-        error_list=[(f"#{k}", m) for k, m in errors.items()],
-        back_url=url_for("surveys.preview", slug=slug, page_id=back.id)
-        if back
-        else url_for("surveys.build", slug=slug),
-        label=lambda text: pipe(text, definition, answers),
+        page=page,
+        questions=step.questions,
+        raw=step.raw,
+        errors=step.errors,
+        error_list=[(f"#{k}", m) for k, m in step.errors.items()],
+        back_url=back or url_for("surveys.build", slug=survey.slug),
+        label=lambda text: pipe(text, definition, step.answers),
         field_id=field_id,
         other_key=other_key,
         DONT_KNOW=DONT_KNOW,
         form=FlaskForm(),
-        applies=current in route(definition, answers),
+        applies=step.applies,
     )
 
 

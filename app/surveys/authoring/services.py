@@ -3,6 +3,7 @@ change to a draft, every one stored with its audit event in one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from os import PathLike
 from typing import IO, Any
@@ -10,6 +11,7 @@ from typing import IO, Any
 from app.audit.services import record
 from app.database import write_transaction
 from app.extensions import db
+from app.surveys.authoring.builder import STALE_MESSAGE, BuilderError, change_for_question, is_stale
 from app.surveys.authoring.xlsform import UnmappedRow, import_xlsform
 from app.surveys.models import Survey
 from app.surveys.services import unique_slug
@@ -23,11 +25,44 @@ class XLSFormDraft:
     unmapped: list[UnmappedRow]
 
 
+@dataclass(frozen=True)
+class QuestionSaved:
+    """What the question editor's save did: the question now in the draft, or the problems to show."""
+
+    question: dict[str, Any] | None
+    errors: dict[str, str]
+
+
 def change_draft(survey: Survey, draft: dict[str, Any], change: str, *, by: Any = None) -> None:
     """Replace a survey's draft and record the change ("moved question q3") as `by`, in one transaction."""
     with write_transaction():
         survey.draft = draft
         record("surveys.draft_changed", survey, actor=by, change=change)
+
+
+def save_question_form(
+    survey: Survey,
+    mode: str,
+    form: Mapping[str, str],
+    *,
+    question_id: str | None = None,
+    page_id: str | None = None,
+    section_id: str | None = None,
+    by: Any = None,
+) -> QuestionSaved:
+    """Save the question editor's form into the survey's draft (mode: edit, add, add-page, add-section;
+    see `change_for_question`), recorded as `by`. Nothing is saved when the form was filled in against an
+    older draft (its draft_digest) or a field is wrong: the outcome's errors say why."""
+    if is_stale(survey.draft, form.get("draft_digest")):
+        return QuestionSaved(None, {"draft": STALE_MESSAGE})
+    try:
+        question, new = change_for_question(
+            survey.draft, mode, form, question_id=question_id, page_id=page_id, section_id=section_id
+        )
+    except BuilderError as exc:
+        return QuestionSaved(None, dict(exc.errors))
+    change_draft(survey, new, f"{mode} question {question['id']}", by=by)
+    return QuestionSaved(question, {})
 
 
 def _new_draft(title: str, draft: dict[str, Any], action: str, by: Any, detail: dict[str, Any]) -> Survey:

@@ -11,13 +11,14 @@ from sqlalchemy import select
 from app.auth.decorators import role_required
 from app.auth.roles import MANAGERS
 from app.extensions import db
-from app.identifiers import parse_id
 from app.jobs.runner import start_job
+from app.organisations.invitations import chosen_organisation_ids, organisations_matching
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys import bp
 from app.surveys.invitations.services import (
     accepting_invitations,
+    invitations_by_organisation,
     revoke_invitation,
     send_invitations,
     send_reminders,
@@ -42,17 +43,6 @@ def dashboard(slug: str):
     )
 
 
-def _filtered_organisations(args) -> list[Organisation]:
-    query = select(Organisation).order_by(Organisation.name)
-    regions = [r for r in args.getlist("region") if r in REGIONS]
-    types = [t for t in args.getlist("council_type") if t in COUNCIL_TYPES]
-    if regions:
-        query = query.where(Organisation.region.in_(regions))
-    if types:
-        query = query.where(Organisation.council_type.in_(types))
-    return db.session.scalars(query).all()
-
-
 @bp.route("/manage/<slug>/invite", methods=["GET", "POST"])
 @role_required(*MANAGERS)
 def invite(slug: str):
@@ -62,34 +52,17 @@ def invite(slug: str):
         flash("Invitations can only be sent while the survey is published and not closed.", "important")
         return redirect(url_for("surveys.dashboard", slug=slug))
     form = FlaskForm()
-    organisations = _filtered_organisations(request.args)
-    invited = {
-        i.organisation_id: i for i in db.session.scalars(select(Invitation).where(Invitation.survey_id == survey.id))
-    }
     error = None
     if request.method == "POST" and form.validate_on_submit():
-        chosen = {number for v in request.form.getlist("organisation") if (number := parse_id(v)) is not None}
-        known = {o.id for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(chosen)))}
-        if not known:
-            error = "Select at least one organisation to invite"
-        else:
-            job = start_job(
-                "invitations",
-                f"Sending invitations to '{survey.title}'",
-                len(known),
-                _invitation_work,
-                survey.id,
-                sorted(known),
-                current_user.id,
-                created_by=current_user,
-                return_url=url_for("surveys.dashboard", slug=slug),
-            )
-            return redirect(url_for("jobs.show", job_id=job.id))
+        known = chosen_organisation_ids(request.form.getlist("organisation"))
+        if known:
+            return _sending_invitations(survey, known)
+        error = "Select at least one organisation to invite"
     return render_template(
         "surveys/invitations/invite.html",
         survey=survey,
-        organisations=organisations,
-        invited=invited,
+        organisations=organisations_matching(request.args.getlist("region"), request.args.getlist("council_type")),
+        invited=invitations_by_organisation(survey),
         regions=REGIONS,
         council_types=COUNCIL_TYPES,
         form=form,
@@ -97,6 +70,22 @@ def invite(slug: str):
         selected_regions=request.args.getlist("region"),
         selected_types=request.args.getlist("council_type"),
     )
+
+
+def _sending_invitations(survey: Survey, organisation_ids: list[int]):
+    """Send the chosen organisations their invitations in the background, and show the job's progress."""
+    job = start_job(
+        "invitations",
+        f"Sending invitations to '{survey.title}'",
+        len(organisation_ids),
+        _invitation_work,
+        survey.id,
+        organisation_ids,
+        current_user.id,
+        created_by=current_user,
+        return_url=url_for("surveys.dashboard", slug=survey.slug),
+    )
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 def _invitation_work(progress, survey_id: int, organisation_ids: list[int], user_id: int) -> dict:

@@ -53,6 +53,12 @@ def accepting_invitations(survey: Survey) -> bool:
     return survey.current_version is not None and not (closes and utcnow() >= closes)
 
 
+def invitations_by_organisation(survey: Survey) -> dict[int, Invitation]:
+    """The survey's invitations, by the id of the organisation each went to."""
+    invitations = db.session.scalars(select(Invitation).where(Invitation.survey_id == survey.id))
+    return {invitation.organisation_id: invitation for invitation in invitations}
+
+
 def _expiry(survey: Survey) -> datetime:
     return aware(survey.closes_at) if survey.closes_at else utcnow() + DEFAULT_LIFETIME
 

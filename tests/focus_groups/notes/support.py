@@ -1,4 +1,5 @@
-"""Helpers for the session-notes tests: a confirmed session with named participants P1, P2, ..."""
+"""Helpers for the session-notes tests: a confirmed session with named participants P1, P2, ..., and a guide
+question's id by its number."""
 
 from __future__ import annotations
 
@@ -39,3 +40,8 @@ def make_session(make_study, make_volunteer, *, facilitator=None, note_taker=Non
         )
     db.session.commit()
     return slot
+
+
+def q(slot, position: int) -> int:
+    """The id of the session's guide question at this position (1 for the first)."""
+    return slot.study.questions[position - 1].id

@@ -15,7 +15,7 @@ from app.focus_groups.recruitment.models import VolunteerFormEmail
 from app.focus_groups.recruitment.volunteering import save_volunteer
 from app.focus_groups.studies.services import add_slot
 from tests.conftest import link_in, page_text, text_part
-from tests.focus_groups.recruitment.test_recruitment import HEADER, details
+from tests.focus_groups.recruitment.support import HEADER, details
 
 
 def form_data(study, org, **overrides) -> dict:

@@ -21,7 +21,7 @@ from app.focus_groups.recruitment.models import VolunteerChange, VolunteerFormEm
 from app.focus_groups.recruitment.volunteering import confirm_change, purge_volunteer_changes, volunteer_from_form
 from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 from tests.conftest import link_in, page_text, text_part
-from tests.focus_groups.recruitment.test_recruitment import details
+from tests.focus_groups.recruitment.support import details
 from tests.focus_groups.recruitment.test_recruitment_routes import an_hour_passes, form_data
 
 HOSTILE = {

@@ -21,7 +21,7 @@ from app.focus_groups.scheduling.reminders import send_session_reminders
 from app.focus_groups.scheduling.withdrawal import withdraw_volunteer
 from app.focus_groups.services import volunteer_token
 from tests.conftest import text_part
-from tests.focus_groups.scheduling.test_scheduling import calendar_in, move_to, place, soon, to
+from tests.focus_groups.scheduling.support import calendar_in, move_to, place, soon, to
 
 PHISH = "Click http://evil.example to claim"
 

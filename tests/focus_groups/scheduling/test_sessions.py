@@ -10,11 +10,7 @@ import pytest
 from app.clock import utcnow
 from app.extensions import db
 from tests.conftest import page_text, sign_in
-from tests.focus_groups.scheduling import test_scheduling as scheduling
-from tests.focus_groups.scheduling.test_scheduling import confirm
-
-# The scheduling tests' fixtures: a group ready to confirm, and the volunteer factory it uses.
-group, volunteer = scheduling.group, scheduling.volunteer
+from tests.focus_groups.scheduling.support import confirm
 
 
 @pytest.fixture

@@ -29,7 +29,15 @@ def _read(page_id, form, answers=None):
 
 def test_an_organisation_without_education_services_gets_the_short_path():
     pages = [p.id for p in route(SURVEY, {"provides_education": "no"})]
-    assert pages == ["provides", "user_counts", "benchmark_counting", "size", "pupils_as_users", "focus_group"]
+    assert pages == [
+        "provides",
+        "user_counts",
+        "benchmark_counting",
+        "size",
+        "pupils_as_users",
+        "users_and_service",
+        "focus_group",
+    ]
     assert next_page(SURVEY, {"provides_education": "no"}, "provides").id == "user_counts"
     assert previous_page(SURVEY, {"provides_education": "no"}, "user_counts").id == "provides"
 

@@ -13,13 +13,17 @@ from app.extensions import db
 from app.surveys.authoring.builder import (
     BuilderError,
     delete_question,
+    draft_digest,
     format_options,
     move_question,
     parse_options,
+    preview_check_rows,
+    preview_step,
     question_from_form,
     save_question,
 )
-from app.surveys.authoring.definition import definition_problems
+from app.surveys.authoring.definition import definition_problems, load_definition
+from app.surveys.authoring.services import save_question_form
 from app.surveys.models import Survey
 from app.surveys.services import DEFAULT_DEFINITION
 from tests.conftest import page_text
@@ -85,8 +89,8 @@ def test_moving_questions_within_and_across_pages():
     moved = move_question(DRAFT, "ict_staff_fte", -1)
     assert _ids(moved).index("ict_staff_fte") < _ids(moved).index("ict_revenue_spend")
     across = move_question(DRAFT, "pupils_reason", 1)  # last on its page: goes to the start of the next page
-    page = [p for s in across["sections"] for p in s["pages"] if p["id"] == "focus_group"][0]
-    assert [q["id"] for q in page["questions"]] == ["pupils_reason", "focus_group_interest"]
+    page = [p for s in across["sections"] for p in s["pages"] if p["id"] == "users_and_service"][0]
+    assert [q["id"] for q in page["questions"]] == ["pupils_reason", "users_counting", "service_differences"]
     assert move_question(DRAFT, "provides_education", -1) == DRAFT  # already first
 
 
@@ -102,6 +106,34 @@ def test_deleting_the_last_question_of_a_page_removes_the_page():
 def test_deleting_a_question_others_depend_on_is_refused():
     with pytest.raises(BuilderError, match="provides_education"):
         delete_question(DRAFT, "provides_education")
+
+
+def test_saving_the_question_form_adds_a_section_or_says_what_is_wrong(survey):
+    form = {"id": "laptops", "type": "integer", "label": "How many laptops?", "min": "0"}
+    missing_title = save_question_form(survey, "add-section", {**form, "draft_digest": draft_digest(survey.draft)})
+    assert missing_title.question is None
+    assert missing_title.errors == {"section_title": "Enter a title for the new section"}
+    stale = save_question_form(survey, "add-section", {**form, "section_title": "Devices", "draft_digest": "old"})
+    assert stale.question is None and "Someone else changed this draft" in stale.errors["draft"]
+    saved = save_question_form(
+        survey, "add-section", {**form, "section_title": "Devices", "draft_digest": draft_digest(survey.draft)}
+    )
+    assert saved.errors == {} and saved.question["id"] == "laptops"
+    stored = db.session.scalar(select(Survey)).draft
+    assert stored["sections"][-1]["title"] == "Devices" and _ids(stored)[-1] == "laptops"
+
+
+def test_the_preview_steps_through_the_route_without_a_request():
+    definition = load_definition(DRAFT)
+    provides = definition.page("provides")
+    shown = preview_step(definition, provides, {})
+    assert shown.next_page_id is None and shown.back_page_id is None and shown.applies
+    assert [q.id for q in shown.questions] == ["provides_education"]
+    refused = preview_step(definition, provides, {}, {})
+    assert refused.next_page_id is None and "provides_education" in refused.errors
+    answered = preview_step(definition, provides, {}, {"provides_education": "no"})
+    assert answered.next_page_id == "user_counts" and answered.answers == {"provides_education": "no"}
+    assert preview_check_rows(definition, answered.answers)[0][1] == "No"
 
 
 def _digest(page):

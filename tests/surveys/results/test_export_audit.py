@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from tests.surveys.results.test_exports import made  # noqa: F401 - three submitted responses and one in progress
 
 
 def _exported() -> list[AuditEvent]:
@@ -20,7 +19,7 @@ def _exported() -> list[AuditEvent]:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_a_streamed_export_is_logged_with_its_true_row_count(client, signed_in, made, fmt):  # noqa: F811
+def test_a_streamed_export_is_logged_with_its_true_row_count(client, signed_in, made, fmt):
     analyst = signed_in("analyst")
     response = client.get(f"/surveys/results/schools-ict/export?format={fmt}")
     body = response.get_data(as_text=True)
@@ -34,7 +33,7 @@ def test_a_streamed_export_is_logged_with_its_true_row_count(client, signed_in, 
     assert event.detail == {"format": fmt, "rows": 3, "labels": False, "via": "web"}
 
 
-def test_a_filtered_export_counts_only_what_it_sent(client, signed_in, made):  # noqa: F811
+def test_a_filtered_export_counts_only_what_it_sent(client, signed_in, made):
     signed_in("analyst")
     response = client.get("/surveys/results/schools-ict/export?format=csv&region=wales")
     body = response.get_data(as_text=True)
@@ -44,7 +43,7 @@ def test_a_filtered_export_counts_only_what_it_sent(client, signed_in, made):  #
     assert event.detail["rows"] == 1 and event.detail["filters"] == {"region": ["wales"]}
 
 
-def test_a_download_cut_short_is_still_logged_and_says_so(client, signed_in, made):  # noqa: F811
+def test_a_download_cut_short_is_still_logged_and_says_so(client, signed_in, made):
     signed_in("analyst")
     response = client.get("/surveys/results/schools-ict/export?format=json")
     first = next(iter(response.response))  # the survey's details only: the browser goes away here

@@ -1,11 +1,11 @@
-"""Exports: CSV, XLSX and JSON read back and compared cell by cell with hand-written expectations,
-formula neutralising, filters, older versions, streaming, the audit log and `flask surveys export`."""
+"""Exports (results/exports.py): CSV, XLSX and JSON read back and compared cell by cell with hand-written
+expectations, formula neutralising, filters, older versions, streaming, the audit log and `flask surveys export`."""
 
 import copy
 import csv
 import io
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import openpyxl
 import pandas as pd
@@ -14,11 +14,9 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.extensions import db
-from app.surveys.authoring.definition import load_definition
 from app.surveys.models import Response, SurveyVersion
 from app.surveys.results import export_columns, exports
 from app.surveys.results.dataset import Filters
-from app.surveys.results.export_columns import columns
 from app.surveys.results.exports import (
     export_to_file,
     iter_csv,
@@ -26,316 +24,16 @@ from app.surveys.results.exports import (
     record_export,
     write_xlsx,
 )
-from app.surveys.services import definition_for
-from app.tables import neutralise
-
-STARTED = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-SUBMITTED = datetime(2025, 3, 2, 10, 30, 15, tzinfo=UTC)
-
-EDUCATION_SETTINGS = [
-    "maintained-primary",
-    "maintained-secondary",
-    "special",
-    "pru",
-    "single-academy",
-    "mat",
-    "free-school",
-    "independent",
-    "fe-college",
-    "early-years",
-    "other",
-]
-SERVICES = [
-    "connectivity",
-    "filtering",
-    "email",
-    "curriculum-devices",
-    "mis",
-    "service-desk",
-    "technicians",
-    "cyber",
-    "licensing",
-    "procurement",
-    "data-protection",
-    "other",
-]
-GROUPS = [
-    "office_staff",
-    "frontline_staff",
-    "councillors",
-    "school_staff",
-    "pupils",
-    "partners",
-    "contractors",
-    "volunteers",
-    "residents",
-]
-COUNTED = [*GROUPS, "no-return"]
-
-ANSWERS = {
-    "EXP-1": {
-        "provides_education": "yes",
-        "education_settings": ["maintained-primary", "other"],
-        "education_settings__other": "=SUM(A1)",
-        "settings_supported": 42,
-        "services_to_schools": ["connectivity", "filtering"],
-        "service_level": {"school_staff": "same", "pupils": "separate"},
-        "pupil_funding": "traded",
-        "users": dict(zip(GROUPS, [2400, 900, 70, 3000, 20000, 150, 80, 0, 0], strict=True)),
-        "counted_in_benchmark": ["office_staff", "frontline_staff", "councillors"],
-        "incidents_school_staff": "dont_know",
-        "incidents_pupils": 12.5,
-        "share_devices": 40,
-        "ict_revenue_spend": 4200000.0,
-        "ict_staff_fte": 38.5,
-        "pupils_should_count": "agree",
-        "pupils_reason": "@cmd",
-        "focus_group_interest": "yes",
-    },
-    "EXP-2": {
-        "provides_education": "no",
-        "users": dict(zip(GROUPS, [500, 100, 40, 0, 0, 0, 10, 0, 0], strict=True)),
-        "counted_in_benchmark": ["office_staff", "no-return"],
-        "ict_revenue_spend": 900000,
-        "ict_staff_fte": -1.5,
-        "pupils_should_count": "disagree",
-        "pupils_reason": "Pupils are not our users.",
-        "focus_group_interest": "no",
-    },
-    "EXP-3": {
-        "provides_education": "yes",
-        "education_settings": ["special"],
-        "settings_supported": 7,
-        "services_to_schools": ["other"],
-        "services_to_schools__other": "+44 helpline",
-        "service_level": {"school_staff": "best-efforts"},
-        "pupil_funding": "other",
-        "pupil_funding__other": "Paid by the parish",
-        "users": {"office_staff": 300, "school_staff": 120},
-        "incidents_school_staff": 5,
-        "pupils_reason": 'Line one\nline two, with a comma and "quotes"',
-        "focus_group_interest": "yes",
-    },
-}
-ORGANISATIONS = {
-    "EXP-1": ("Aberton Council", "london", "london-borough"),
-    "EXP-2": ("@Home Council", "wales", "welsh"),
-    "EXP-3": ("Northby Council", "north-east", "unitary"),
-}
-
-
-def _flags(prefix, values, chosen):
-    return {f"{prefix}__{v}": int(v in chosen) for v in values}
-
-
-def expected_rows(made, labels=False):
-    """Every non-blank cell of each response's row, written out by hand (typed as XLSX holds them)."""
-    one, two, three = made["EXP-1"], made["EXP-2"], made["EXP-3"]
-    rows = [
-        {
-            "response_id": one.id,
-            "reference": "EXP-1",
-            "organisation": "Aberton Council",
-            "region": "London" if labels else "london",
-            "council_type": "London borough" if labels else "london-borough",
-            "status": "submitted",
-            "started_at": STARTED,
-            "submitted_at": SUBMITTED,
-            "survey_version": 1,
-            "provides_education": "Yes" if labels else "yes",
-            **_flags("education_settings", EDUCATION_SETTINGS, ["maintained-primary", "other"]),
-            "education_settings__other_text": "'=SUM(A1)",
-            "settings_supported": 42,
-            **_flags("services_to_schools", SERVICES, ["connectivity", "filtering"]),
-            "service_level__school_staff": "The same service levels" if labels else "same",
-            "service_level__pupils": "A separate (often traded) agreement" if labels else "separate",
-            "pupil_funding": "Schools buy them from us as a traded service" if labels else "traded",
-            **{f"users__{g}": n for g, n in zip(GROUPS, [2400, 900, 70, 3000, 20000, 150, 80, 0, 0], strict=True)},
-            "users__total": 26600,
-            **_flags("counted_in_benchmark", COUNTED, ["office_staff", "frontline_staff", "councillors"]),
-            "incidents_school_staff": "I do not know" if labels else "dont_know",
-            "incidents_pupils": 12.5,
-            "share_devices": 40,
-            "ict_revenue_spend": 4200000.0,
-            "ict_staff_fte": 38.5,
-            "pupils_should_count": "Agree" if labels else "agree",
-            "pupils_reason": "'@cmd",
-            "focus_group_interest": "Yes" if labels else "yes",
-        },
-        {
-            "response_id": two.id,
-            "reference": "EXP-2",
-            "organisation": "'@Home Council",
-            "region": "Wales" if labels else "wales",
-            "council_type": "Welsh council" if labels else "welsh",
-            "status": "submitted",
-            "started_at": STARTED,
-            "submitted_at": SUBMITTED,
-            "survey_version": 1,
-            "provides_education": "No" if labels else "no",
-            **{f"users__{g}": n for g, n in zip(GROUPS, [500, 100, 40, 0, 0, 0, 10, 0, 0], strict=True)},
-            "users__total": 650,
-            **_flags("counted_in_benchmark", COUNTED, ["office_staff", "no-return"]),
-            "ict_revenue_spend": 900000,
-            "ict_staff_fte": -1.5,
-            "pupils_should_count": "Disagree" if labels else "disagree",
-            "pupils_reason": "Pupils are not our users.",
-            "focus_group_interest": "No" if labels else "no",
-        },
-        {
-            "response_id": three.id,
-            "reference": "EXP-3",
-            "organisation": "Northby Council",
-            "region": "North East" if labels else "north-east",
-            "council_type": "Unitary authority" if labels else "unitary",
-            "status": "submitted",
-            "started_at": STARTED,
-            "submitted_at": SUBMITTED,
-            "survey_version": 1,
-            "provides_education": "Yes" if labels else "yes",
-            **_flags("education_settings", EDUCATION_SETTINGS, ["special"]),
-            "settings_supported": 7,
-            **_flags("services_to_schools", SERVICES, ["other"]),
-            "services_to_schools__other_text": "'+44 helpline",
-            "service_level__school_staff": "Best efforts only" if labels else "best-efforts",
-            "pupil_funding": "Another way" if labels else "other",
-            "pupil_funding__other": "Paid by the parish",
-            "users__office_staff": 300,
-            "users__school_staff": 120,
-            "users__total": 420,
-            "incidents_school_staff": 5,
-            "pupils_reason": 'Line one\nline two, with a comma and "quotes"',
-            "focus_group_interest": "Yes" if labels else "yes",
-        },
-    ]
-    return rows
-
-
-def as_csv_text(value):
-    """How a typed cell is written in CSV."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    return str(value)
-
-
-def as_xlsx(value):
-    """How a typed cell is held in XLSX (times in UTC without a zone)."""
-    return value.replace(tzinfo=None) if isinstance(value, datetime) else value
-
-
-@pytest.fixture
-def made(survey, make_organisation):
-    """Three submitted responses (and one in progress, which exports leave out), by reference."""
-    found = {}
-    for reference, answers in ANSWERS.items():
-        name, region, council_type = ORGANISATIONS[reference]
-        org = make_organisation(name=name, region=region, council_type=council_type)
-        response = Response(
-            survey_id=survey.id,
-            version_id=survey.current_version.id,
-            organisation_id=org.id,
-            reference=reference,
-            status="submitted",
-            started_at=STARTED,
-            submitted_at=SUBMITTED,
-            submitted_answers=copy.deepcopy(answers),
-        )
-        db.session.add(response)
-        found[reference] = response
-    draft = make_organisation(name="Drafting Council")
-    db.session.add(
-        Response(
-            survey_id=survey.id,
-            version_id=survey.current_version.id,
-            organisation_id=draft.id,
-            reference="EXP-4",
-            status="in_progress",
-            submitted_answers={"provides_education": "yes"},
-        )
-    )
-    db.session.commit()
-    return found
-
-
-def column_names(survey):
-    return [c.name for c in columns(definition_for(survey.current_version))]
-
-
-def read_csv_text(text):
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-
-
-def assert_frame_matches(frame, names, expected, convert):
-    """Every cell: the expected value where one is given, blank everywhere else."""
-    assert list(frame.columns) == names
-    assert len(frame) == len(expected)
-    for index, row in enumerate(expected):
-        assert set(row) <= set(names), set(row) - set(names)
-        for name in names:
-            want = convert(row[name]) if name in row else ""
-            assert frame.at[index, name] == want, (index, name)
-
-
-# --- columns and neutralising ---------------------------------------------------------------------
-
-
-def test_columns_are_stable_names_from_question_ids(survey):
-    definition = definition_for(survey.current_version)
-    found = columns(definition)
-    names = [c.name for c in found]
-    assert names[:9] == list(export_columns.META_COLUMNS)
-    assert names[9:11] == ["provides_education", "education_settings__maintained-primary"]
-    assert names.index("education_settings__other") == names.index("education_settings__early-years") + 1
-    assert names[names.index("education_settings__other") + 1] == "education_settings__other_text"
-    assert ["service_level__school_staff", "service_level__pupils"] == [n for n in names if n.startswith("service_")]
-    assert [n for n in names if n.startswith("users__")] == [f"users__{g}" for g in GROUPS] + ["users__total"]
-    assert names[names.index("pupil_funding") + 1] == "pupil_funding__other"
-    assert len(names) == len(set(names)) == 9 + 1 + 12 + 1 + 13 + 2 + 2 + 10 + 10 + 6 + 2 + 3
-    by_name = {c.name: c for c in found}
-    assert by_name["pupil_funding"].codes_text().startswith("traded = Schools buy them from us as a traded service; ")
-    assert by_name["incidents_pupils"].codes_text() == "dont_know = I do not know"
-    assert by_name["service_level__pupils"].label.endswith(": Pupils")
-    assert by_name["region"].codes[0] == ("north-east", "North East")
-
-
-def test_specify_text_is_named_other_text_only_when_an_option_is_valued_other(survey):
-    found = {c.name: c for c in columns(definition_for(survey.current_version))}
-    assert found["education_settings__other"].type == "multiple_choice"
-    assert found["education_settings__other_text"].type == "specify_text"
-    assert found["pupil_funding__other"].type == "specify_text"  # single choice: no 0/1 column to clash with
-    assert "pupil_funding__other_text" not in found
-
-
-def test_column_names_that_would_repeat_get_a_number(survey):
-    data = copy.deepcopy(survey.current_version.definition)
-    data["sections"][-1]["pages"][-1]["questions"].append(
-        {"id": "service_level__pupils", "type": "short_text", "label": "Clash", "required": False}
-    )
-    names = [c.name for c in columns(load_definition(data))]
-    assert names[-1] == "service_level__pupils__2" and len(names) == len(set(names))
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("=SUM(A1)", "'=SUM(A1)"),
-        ("+44", "'+44"),
-        ("-2+3", "'-2+3"),
-        ("@cmd", "'@cmd"),
-        ("\tx", "'\tx"),
-        ("\rx", "'\rx"),
-        ("plain", "plain"),
-        ("", ""),
-        (-5, -5),
-        (-1.5, -1.5),
-        (None, None),
-    ],
+from tests.surveys.results.support import (
+    ANSWERS,
+    SUBMITTED,
+    as_csv_text,
+    as_xlsx,
+    assert_frame_matches,
+    column_names,
+    expected_rows,
+    read_csv_text,
 )
-def test_neutralise(value, expected):
-    assert neutralise(value) == expected
-
-
-# --- CSV ------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("labels", [False, True])
@@ -406,9 +104,6 @@ def test_an_empty_survey_exports_just_the_header(survey, tmp_path):
     assert list(sheet.iter_rows(values_only=True)) == [tuple(column_names(survey))]
 
 
-# --- XLSX -----------------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("labels", [False, True])
 def test_xlsx_data_sheet_matches_the_answers(survey, made, labels, tmp_path):
     path = tmp_path / "export.xlsx"
@@ -466,9 +161,6 @@ def test_xlsx_codebook_describes_every_column(survey, tmp_path):
     assert frame["column"].tolist() == column_names(survey)
 
 
-# --- JSON -----------------------------------------------------------------------------------------
-
-
 def test_json_holds_the_answers_as_stored(survey, made):
     document = json.loads("".join(iter_json(survey, Filters(), False)))
     assert document["survey"] == "schools-ict" and document["version"] == 1 and document["labels"] is False
@@ -507,9 +199,6 @@ def test_json_labels_replace_codes(survey, made):
     assert answers["incidents_school_staff"] == "I do not know"
     assert answers["incidents_pupils"] == 12.5
     assert answers["pupils_reason"] == "@cmd"
-
-
-# --- versions, files and the audit log ------------------------------------------------------------
 
 
 def test_responses_to_older_versions_fill_the_current_columns(survey, made, make_organisation):
@@ -606,9 +295,6 @@ def test_record_export_adds_an_audit_event_for_the_caller_to_commit(survey, make
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "surveys.exported"))
     assert (event.actor_id, event.object_type, event.object_id) == (user.id, "survey", str(survey.id))
     assert event.detail == {"format": "xlsx", "rows": 12, "labels": True, "filters": {"council_type": ["welsh"]}}
-
-
-# --- the command ----------------------------------------------------------------------------------
 
 
 def test_cli_exports_to_a_file_and_audit_logs_it(runner, survey, made, tmp_path):

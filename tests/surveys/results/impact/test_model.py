@@ -1,22 +1,9 @@
-"""The 'service user' impact model, checked against hand arithmetic.
-
-The fixture: six organisations (ids 10-60, given out of order). Users are office + frontline + councillors
-(current), school staff and pupils:
-
-    id  code     type      region       current  school  pupils  spend      FTE   incidents from pupils
-    10  Org 001  county    north-west   1,000    500     4,000   1,000,000  20    22%
-    20  Org 002  county    london       2,000    0       0       3,000,000  40    (not asked)
-    30  Org 003  district  south-east   500      0       0       400,000    -     (not asked)
-    40  Org 004  unitary   wales        1,500    1,000   7,500   2,000,000  25    30%
-    50  Org 005  county    north-east   1,000    500     3,500   -          10    don't know
-    60  Org 006  unitary   scotland     800      200     3,000   1,200,000  16    15%
-"""
+"""The 'service user' impact model (results/impact/model.py), checked against hand arithmetic (the fixture is in
+conftest.py): users and metrics, rank shifts, the export rows and edge cases."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -24,7 +11,6 @@ from hypothesis import strategies as st
 
 from app.surveys.results.dataset import Row
 from app.surveys.results.impact.model import (
-    ASSUMED_WEIGHT,
     DEFINITION_KEYS,
     TOP_MOVERS,
     impact,
@@ -33,139 +19,7 @@ from app.surveys.results.impact.model import (
 )
 from app.surveys.results.impact.weight import default_weight
 from app.surveys.results.impact.wording import evidence
-
-
-@dataclass
-class Org:
-    organisation_id: Any
-    region: Any
-    council_type: Any
-    answers: Any = field(default_factory=dict)
-
-
-def users(office=0, frontline=0, councillors=0, school_staff=0, pupils=0, **others) -> dict:
-    grid = {
-        "office_staff": office,
-        "frontline_staff": frontline,
-        "councillors": councillors,
-        "school_staff": school_staff,
-        "pupils": pupils,
-        "partners": 0,
-        "contractors": 0,
-        "volunteers": 0,
-        "residents": 0,
-    }
-    grid.update(others)
-    return grid
-
-
-def org(
-    ident,
-    council_type="county",
-    region="london",
-    *,
-    current=0,
-    school=0,
-    pupils=0,
-    spend=None,
-    fte=None,
-    incidents=None,
-    education=None,
-) -> Org:
-    """An organisation whose current users are all office staff."""
-    answers = {
-        "users": users(office=current, school_staff=school, pupils=pupils),
-        "ict_revenue_spend": spend,
-        "ict_staff_fte": fte,
-    }
-    if education is not None:
-        answers["provides_education"] = education
-    if incidents is not None:
-        answers["incidents_pupils"] = incidents
-    return Org(ident, region, council_type, answers)
-
-
-@pytest.fixture
-def rows() -> list[Org]:
-    return [
-        Org(
-            40,
-            "wales",
-            "unitary",
-            {
-                "provides_education": "yes",
-                "users": users(1000, 450, 50, 1000, 7500),
-                "ict_revenue_spend": 2_000_000.0,
-                "ict_staff_fte": 25.0,
-                "incidents_pupils": 30,
-            },
-        ),
-        Org(
-            10,
-            "north-west",
-            "county",
-            {
-                "provides_education": "yes",
-                "users": users(800, 150, 50, 500, 4000),
-                "ict_revenue_spend": 1_000_000.0,
-                "ict_staff_fte": 20.0,
-                "incidents_pupils": 22,
-            },
-        ),
-        Org(
-            60,
-            "scotland",
-            "unitary",
-            {
-                "provides_education": "yes",
-                "users": users(600, 150, 50, 200, 3000),
-                "ict_revenue_spend": 1_200_000.0,
-                "ict_staff_fte": 16.0,
-                "incidents_pupils": 15.0,
-            },
-        ),
-        Org(
-            20,
-            "london",
-            "county",
-            {
-                "provides_education": "no",
-                "users": users(1500, 400, 100),
-                "ict_revenue_spend": 3_000_000.0,
-                "ict_staff_fte": 40.0,
-            },
-        ),
-        Org(
-            50,
-            "north-east",
-            "county",
-            {
-                "provides_education": "yes",
-                "users": users(700, 250, 50, 500, 3500),
-                "ict_revenue_spend": None,
-                "ict_staff_fte": 10.0,
-                "incidents_pupils": "dont_know",
-            },
-        ),
-        Org(
-            30,
-            "south-east",
-            "district",
-            {"provides_education": "no", "users": users(400, 80, 20), "ict_revenue_spend": 400_000.0},
-        ),
-    ]
-
-
-@pytest.fixture
-def model(rows):
-    return impact(rows, 0.2)
-
-
-def by_code(model):
-    return {o.code: o for o in model.organisations}
-
-
-# --- users and metrics -----------------------------------------------------------------------------
+from tests.surveys.results.impact.support import Org, by_code, org, users
 
 
 def test_codes_follow_ascending_organisation_id(model):
@@ -311,91 +165,6 @@ def test_zero_spend_is_a_figure_not_a_gap():
     assert model.organisations[0].spend_per_user["current"] == 0
 
 
-# --- the pupil weight ------------------------------------------------------------------------------
-
-
-def test_default_weight_is_the_median_ratio(rows):
-    derivation = default_weight(rows)
-    # Org 001: pupils are 100 x 4,000 / 5,500 = 72.73% of users; 22 / 72.73 = 0.3025
-    # Org 004: 100 x 7,500 / 10,000 = 75%; 30 / 75 = 0.4.  Org 006: 75%; 15 / 75 = 0.2.  Org 005 did not know.
-    assert derivation.ratios == pytest.approx([0.2, 0.3025, 0.4])
-    assert derivation.n == 3
-    assert derivation.median_ratio == pytest.approx(0.3025)
-    assert derivation.q1_ratio == pytest.approx(0.25125)  # 0.2 + 0.5 x 0.1025
-    assert derivation.q3_ratio == pytest.approx(0.35125)  # 0.3025 + 0.5 x 0.0975
-    assert derivation.weight == 0.3
-    assert not derivation.assumed and not derivation.clamped
-    assert derivation.dont_know == 1
-    assert derivation.explanation == (
-        "Based on 3 organisations that support pupils and estimated the share of incidents from pupils: a pupil "
-        "generates a median of 0.30 times the incidents of an average user, so a pupil counts as 0.30 of a user."
-    )
-
-
-def test_default_weight_is_clamped_to_one():
-    # pupils are 100 / 1,000 = 10% of users but 30% of incidents: ratio 3; the other 40% / 10% = 4
-    rows = [
-        org(1, current=800, school=100, pupils=100, incidents=30),
-        org(2, current=800, school=100, pupils=100, incidents=40),
-    ]
-    derivation = default_weight(rows)
-    assert derivation.median_ratio == pytest.approx(3.5)
-    assert (derivation.weight, derivation.clamped, derivation.n) == (1.0, True, 2)
-    assert "Based on 2 organisations" in derivation.explanation
-    assert "a median of 3.50 times" in derivation.explanation
-    assert "at most one user" in derivation.explanation
-
-
-def test_default_weight_from_one_organisation_rounds_to_two_places():
-    # 12% of incidents; pupils 3,000 of 9,000 users = 33.33%: ratio 0.36
-    derivation = default_weight([org(7, current=5000, school=1000, pupils=3000, incidents=12)])
-    assert derivation.weight == 0.36 and derivation.n == 1
-    assert derivation.explanation.startswith("Based on 1 organisation that supports pupils and estimated")
-
-
-def test_default_weight_of_zero_when_pupils_cause_no_incidents():
-    derivation = default_weight([org(1, current=100, pupils=100, incidents=0)])
-    assert (derivation.weight, derivation.median_ratio, derivation.clamped) == (0, 0, False)
-
-
-def test_default_weight_is_assumed_when_nobody_knows():
-    rows = [org(i, current=100, pupils=100, incidents="dont_know") for i in range(3)]
-    derivation = default_weight(rows)
-    assert (derivation.weight, derivation.assumed, derivation.n, derivation.dont_know) == (ASSUMED_WEIGHT, True, 0, 3)
-    assert derivation.median_ratio is None and derivation.q1_ratio is None and derivation.q3_ratio is None
-    assert "assumed" in derivation.explanation and "0.25" in derivation.explanation
-    assert "3 organisations with pupils did not know" in derivation.explanation
-
-
-def test_default_weight_ignores_organisations_without_pupils_or_an_estimate():
-    rows = [
-        org(1, current=100, pupils=0, incidents=10),  # no pupils
-        org(2, current=100, pupils=100),  # not asked
-        Org(3, None, None, {"users": None, "incidents_pupils": 10}),
-        Org(4, None, None, None),
-        org(5, current=100, pupils=100, incidents="12"),  # not a number
-    ]
-    derivation = default_weight(rows)
-    assert derivation.assumed and derivation.n == 0 and derivation.dont_know == 0
-    assert derivation.explanation == (
-        "No organisation that supports pupils gave both its number of pupils and the share of incidents from "
-        "pupils, so a pupil is assumed to count as 0.25 of a user. This is an assumed default, not a figure from "
-        "the survey."
-    )
-
-
-def test_the_weight_given_is_kept_within_zero_and_one(rows):
-    assert impact(rows, 1.5).weight == 1
-    assert impact(rows, -1).weight == 0
-    assert impact(rows, None).weight == ASSUMED_WEIGHT
-    assert impact(rows, float("nan")).weight == ASSUMED_WEIGHT
-    assert by_code(impact(rows, 0))["Org 001"].users["weighted"] == 1500
-    assert by_code(impact(rows, 1))["Org 001"].users["weighted"] == 5500
-
-
-# --- rank shifts -----------------------------------------------------------------------------------
-
-
 def ranks(shift) -> dict[str, tuple[float, float, float]]:
     return {e.code: (e.rank_current, e.rank_other, e.shift) for e in shift.entries}
 
@@ -509,9 +278,6 @@ def test_rank_shift_by_council_type_has_its_own_ranks():
     assert ranks(county) == {"Org 004": (2, 2, 0), "Org 005": (1, 1, 0)}
 
 
-# --- export and evidence ---------------------------------------------------------------------------
-
-
 def test_export_rows(model):
     exported = impact_rows_for_export(model)
     assert len(exported) == 6
@@ -553,57 +319,6 @@ def test_organisation_names_never_appear():
     assert model.organisations[0].code == "Org 001"
     text = repr(model) + repr(impact_rows_for_export(model)) + " ".join(evidence(model))
     assert "Borsetshire" not in text and "R-1" not in text
-
-
-def test_evidence(model):
-    sentences = evidence(model)
-    assert sentences[0] == (
-        "Counting school staff lowers the median ICT spend per user from £1,333 to £800 (−40%) across 5 "
-        "organisations; Spearman's ρ between the rankings is 0.79."
-    )
-    # £1,333.33 -> £300 is -77.5%
-    assert sentences[1] == (
-        "Counting school staff and pupils lowers the median ICT spend per user from £1,333 to £300 (−78%) across 5 "
-        "organisations; Spearman's ρ between the rankings is 0.31."
-    )
-    assert sentences[2].startswith(
-        "Counting school staff and pupils (each pupil as 0.20 of a user) lowers the "
-        "median ICT spend per user from £1,333 to £750 (−44%)"
-    )
-    assert sentences[4] == (
-        "Counting school staff and pupils raises the median number of users per ICT FTE from 50 to 275 (+450%) "
-        "across 5 organisations."
-    )
-    assert sentences[6] == (
-        "Counting school staff and pupils moves 5 of 5 organisations in the ICT spend per user ranking; the largest "
-        "move is 3 places (Org 003, District council, South East)."
-    )
-    # within type: unitary £1,416.67 -> £250 (-82%), county £1,250 -> £840.91 (-33%), district unchanged
-    assert sentences[7] == (
-        "By council type, the change in the median ICT spend per user when school staff and pupils count ranges "
-        "from −82% for unitary authorities (2 organisations, a small group) to 0% for district councils "
-        "(1 organisation, a small group)."
-    )
-    assert sentences[8] == (
-        "1 organisation gave no ICT revenue spend and 1 organisation gave no ICT staff FTE, so they are left out "
-        "of those figures."
-    )
-
-
-def test_evidence_compares_medians_over_the_same_organisations():
-    # Org 002 has no current users, so it counts only under the wider definitions and is left out of the change
-    rows = [org(1, current=100, spend=1000.0), org(2, current=0, school=10, spend=1_000_000.0)]
-    model = impact(rows, 0.25)
-    assert model.result("plus_school_staff", "spend_per_user").overall.median == pytest.approx(50_005)
-    change = model.change("plus_school_staff", "spend_per_user")
-    assert (change.n, change.median_current, change.median_other, change.percent_change) == (1, 10, 10, 0)
-    assert evidence(model)[0] == (
-        "Counting school staff leaves the median ICT spend per user unchanged at £10.00 across 1 organisation; "
-        "there are too few organisations, or too little variation, to correlate the rankings."
-    )
-
-
-# --- edge cases ------------------------------------------------------------------------------------
 
 
 def test_no_rows():

@@ -288,7 +288,7 @@ def create_round(
         problems["coder_b"] = "Choose two different people: coder B cannot also be coder A"
     if problems:
         raise RoundError(problems)
-    version = services.current_version(study)
+    version = services.saved_version(study)  # the round points at a saved version, never a default in memory
     with write_transaction():
         coding_round = CodingRound(
             study_id=study.id,

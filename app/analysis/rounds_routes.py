@@ -46,7 +46,7 @@ def _may_compare(coding_round, round_progress) -> bool:
     return rounds.coder_side(coding_round, current_user) is None or round_progress.complete
 
 
-@bp.route("/<int:study_id>/rounds")
+@bp.route("/<int:study_id>/rounds", endpoint="rounds")
 @role_required(*ANALYSTS)
 def rounds_index(study_id: int):
     """The study's double-coding rounds with each coder's progress; the rounds the viewer codes in first."""
@@ -69,7 +69,7 @@ def rounds_index(study_id: int):
 
 @bp.route("/<int:study_id>/rounds/new", methods=["GET", "POST"])
 @role_required(*ANALYSIS_LEADS)
-def new_round(study_id: int):
+def rounds_new(study_id: int):
     """Set up a round: a title, a sample size and two coders."""
     study = study_or_404(study_id)
     available = len(rounds.present_passages(study.id))
@@ -87,20 +87,20 @@ def new_round(study_id: int):
                 getattr(form, name).errors.append(message)
         else:
             flash(f"Round ‘{coding_round.title}’ set up with {coding_round.sample_size:,} passages.", "success")
-            return redirect(url_for("analysis.rounds_index", study_id=study.id))
+            return redirect(url_for("analysis.rounds", study_id=study.id))
     return render_template("analysis/rounds/new.html", study=study, form=form, available=available)
 
 
 @bp.route("/<int:study_id>/rounds/<int:round_id>/delete", methods=["GET", "POST"])
 @role_required(*ANALYSIS_LEADS)
-def delete_round(study_id: int, round_id: int):
+def rounds_delete(study_id: int, round_id: int):
     """Delete a round after confirmation (codes its resolutions applied stay on their passages)."""
     study = study_or_404(study_id)
     coding_round = rounds.round_or_404(study, round_id)
     if request.method == "POST":
         title = rounds.delete_round(coding_round, by=current_user)
         flash(f"Round ‘{title}’ deleted.", "success")
-        return redirect(url_for("analysis.rounds_index", study_id=study.id))
+        return redirect(url_for("analysis.rounds", study_id=study.id))
     return render_template(
         "analysis/rounds/delete.html", study=study, round=coding_round, progress=rounds.progress(coding_round)
     )
@@ -115,7 +115,7 @@ def _coder_or_403(coding_round) -> str:
 
 @bp.route("/<int:study_id>/rounds/<int:round_id>/code")
 @role_required(*ANALYSTS)
-def code_round(study_id: int, round_id: int):
+def rounds_code(study_id: int, round_id: int):
     """The coder's next uncoded passage, or what is left to do once they have coded them all."""
     study = study_or_404(study_id)
     coding_round = rounds.round_or_404(study, round_id)
@@ -135,7 +135,7 @@ def code_round(study_id: int, round_id: int):
 
 @bp.route("/<int:study_id>/rounds/<int:round_id>/items/<int:item_id>/code", methods=["GET", "POST"])
 @role_required(*ANALYSTS)
-def code_item(study_id: int, round_id: int, item_id: int):
+def rounds_code_item(study_id: int, round_id: int, item_id: int):
     """Code one passage of the round (or change one's own earlier coding), blind."""
     study = study_or_404(study_id)
     coding_round = rounds.round_or_404(study, round_id)
@@ -153,7 +153,7 @@ def code_item(study_id: int, round_id: int, item_id: int):
         except rounds.RoundError as error:
             form.themes.errors = [*form.themes.errors, *error.problems.values()]
         else:
-            return redirect(url_for("analysis.code_round", study_id=study.id, round_id=coding_round.id))
+            return redirect(url_for("analysis.rounds_code", study_id=study.id, round_id=coding_round.id))
     return _coding_page(study, coding_round, side, item, form)
 
 
@@ -180,7 +180,7 @@ def _coding_page(study, coding_round, side, item, form):
 
 @bp.route("/<int:study_id>/rounds/<int:round_id>/agreement")
 @role_required(*ANALYSTS)
-def round_agreement(study_id: int, round_id: int):
+def rounds_agreement(study_id: int, round_id: int):
     """Agreement figures over the items both coders have coded; for leads, the disagreements to resolve."""
     study = study_or_404(study_id)
     coding_round = rounds.round_or_404(study, round_id)
@@ -226,7 +226,7 @@ def _resolution_form(item, codebook, formdata=None) -> ResolutionForm:
 
 @bp.route("/<int:study_id>/rounds/<int:round_id>/items/<int:item_id>/resolve", methods=["GET", "POST"])
 @role_required(*ANALYSIS_LEADS)
-def resolve_item(study_id: int, round_id: int, item_id: int):
+def rounds_resolve(study_id: int, round_id: int, item_id: int):
     """Resolve one item both coders have coded: the agreed themes become the passage's accepted codes."""
     study = study_or_404(study_id)
     coding_round = rounds.round_or_404(study, round_id)
@@ -254,4 +254,4 @@ def resolve_item(study_id: int, round_id: int, item_id: int):
 def _agreement_url(study, coding_round, page: int = 1) -> str:
     """The agreement page's list of disagreements (on the page the lead resolved from)."""
     args = {"page": page} if page > 1 else {}
-    return url_for("analysis.round_agreement", study_id=study.id, round_id=coding_round.id, **args) + "#disagreements"
+    return url_for("analysis.rounds_agreement", study_id=study.id, round_id=coding_round.id, **args) + "#disagreements"

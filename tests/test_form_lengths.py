@@ -35,6 +35,13 @@ BOUNDED_ELSEWHERE = {
     ("app.auth.forms", "ChangePasswordForm", "password"): "app/auth/passwords.py",
     ("app.auth.forms", "ChangePasswordForm", "confirm"): "compared with password",
     ("app.auth.mfa.forms", "ConfirmIdentityForm", "password"): "request size",
+    # Read as ids or offsets by their filters before any validator: parse_id() and at most 7 digits.
+    ("app.analysis.forms", "ReviewForm", "code_id"): "app/identifiers.py",
+    ("app.analysis.forms", "HandCodeForm", "start"): "the offset filter (7 digits)",
+    ("app.analysis.forms", "HandCodeForm", "end"): "the offset filter (7 digits)",
+    # Only compared with the current version number; any other text is a conflict, said in words.
+    ("app.analysis.codebook_forms", "ThemeForm", "base_version"): "compared, never parsed",
+    ("app.analysis.codebook_forms", "VersionNoteForm", "base_version"): "compared, never parsed",
 }
 
 

@@ -7,7 +7,7 @@ import re
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
 from app.analysis.codebook import MAX_EXAMPLES, MAX_TEXT, SLUG, Codebook, Theme
 from app.analysis.codebook_editing import descendants, format_patterns, parse_lines, parse_patterns
@@ -209,7 +209,8 @@ class VersionNoteForm(FlaskForm):
 
     note = _note_field()
     base_version = HiddenField()
-    document = HiddenField()  # an import's codebook, signed (see codebook_routes.import_token)
+    # An import's codebook, signed (see codebook_routes.import_token), at most IMPORT_TOKEN_LIMIT characters.
+    document = HiddenField(validators=[Length(max=400_000)])
 
 
 class ImportForm(FlaskForm):

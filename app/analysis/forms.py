@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
-from wtforms.validators import ValidationError
+from wtforms.validators import Length, ValidationError
 
 from app.analysis.codebook import Codebook
 from app.forms import options, required
@@ -49,7 +49,7 @@ class HandCodeForm(FlaskForm):
     theme = SelectField("Theme", validators=[required("Choose a theme")], validate_choice=False)
     start = HiddenField(filters=[_offset])
     end = HiddenField(filters=[_offset])
-    selection = StringField("Selected text", render_kw={"readonly": True})
+    selection = StringField("Selected text", validators=[Length(max=4000)], render_kw={"readonly": True})
 
     def __init__(self, *args, codebook: Codebook, length: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,7 +81,7 @@ class ReviewForm(FlaskForm):
     """One review decision: accept, reject, skip, or change the theme of a code."""
 
     code_id = HiddenField(filters=[lambda value: parse_id(value) if value not in (None, "") else None])
-    action = HiddenField()
+    action = HiddenField(validators=[Length(max=10)])
     new_theme = SelectField("Change the theme to", validate_choice=False)
 
     def __init__(self, *args, codebook: Codebook, **kwargs):

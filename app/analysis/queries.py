@@ -133,15 +133,20 @@ def _pending(study_id: int, theme: str):
     return query.where(Code.theme == theme) if theme else query
 
 
-def next_for_review(study_id: int, theme: str = "", skipped: tuple[int, ...] = ()) -> Code | None:
+def next_for_review(
+    study_id: int, theme: str = "", skipped: tuple[int, ...] = (), hidden: frozenset[int] = frozenset()
+) -> Code | None:
     """The next code to decide: one whose sentence changed first, then the suggestion the tagger is least
-    sure of (confidence nearest its threshold, read in order from an index), leaving out `skipped`."""
+    sure of (confidence nearest its threshold, read in order from an index), leaving out `skipped` codes
+    and the passages in `hidden` (those the reviewer is double-coding blind)."""
     for query in (
         _recheck(study_id, theme).order_by(Code.id),
         _pending(study_id, theme).order_by(Code.uncertainty, Code.id),
     ):
         if skipped:
             query = query.where(Code.id.not_in(skipped))
+        if hidden:
+            query = query.where(Code.passage_id.not_in(hidden))
         code = db.session.scalar(query.limit(1))
         if code is not None:
             return code

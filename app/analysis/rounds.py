@@ -175,6 +175,20 @@ def both_coded(item: RoundItem) -> bool:
     return item.coded_a_at is not None and item.coded_b_at is not None
 
 
+def blind_passage_ids(study_id: int, user_id: int) -> set[int]:
+    """The passages `user_id` is double-coding that are not yet coded by both coders: everywhere else in
+    the analysis their codes and suggestions stay hidden from this person, so the coding stays blind."""
+    rows = db.session.execute(
+        select(RoundItem.passage_id, RoundItem.coded_a_at, RoundItem.coded_b_at)
+        .join(CodingRound, CodingRound.id == RoundItem.round_id)
+        .where(
+            CodingRound.study_id == study_id,
+            or_(CodingRound.coder_a_id == user_id, CodingRound.coder_b_id == user_id),
+        )
+    ).all()
+    return {passage_id for passage_id, coded_a, coded_b in rows if coded_a is None or coded_b is None}
+
+
 # Progress and the list of rounds
 
 

@@ -26,6 +26,7 @@ from app.analysis.queries import (
     study_sections,
     theme_figures,
 )
+from app.analysis.rounds import blind_passage_ids
 from app.analysis.services import (
     ReviewError,
     change_theme,
@@ -133,6 +134,7 @@ def passages(study_id: int):
     sections = study_sections(study.id)
     filters = PassageFilters.from_args(request.args, codebook, sections)
     with_suggestions = request.args.get("suggestions") == "1"
+    blind = blind_passage_ids(study.id, current_user.id)
     page = db.paginate(
         passage_query(study.id, filters, with_suggestions), page=_page_number(), per_page=PER_PAGE, error_out=False
     )
@@ -143,7 +145,8 @@ def passages(study_id: int):
         filters=filters,
         with_suggestions=with_suggestions,
         page=page,
-        rows=[(passage, _shown_codes(passage, with_suggestions)) for passage in page.items],
+        rows=[(passage, _shown_codes(passage, with_suggestions, blind)) for passage in page.items],
+        blind=blind,
         page_args={**request.args.to_dict(), "study_id": study.id},
         choices={
             "source": SOURCE_KINDS,
@@ -162,7 +165,9 @@ def _page_number() -> int:
     return int(value) if value.isdigit() and len(value) <= 6 and int(value) > 0 else 1
 
 
-def _shown_codes(passage: AnalysisPassage, with_suggestions: bool) -> list[Code]:
+def _shown_codes(passage: AnalysisPassage, with_suggestions: bool, blind: set[int]) -> list[Code]:
+    if passage.id in blind:
+        return []  # being double-coded blind by this person
     statuses = ("accepted", "suggested") if with_suggestions else ("accepted",)
     return [code for code in passage.codes if code.status in statuses]
 
@@ -192,6 +197,9 @@ def passage(study_id: int, passage_id: int):
     version = saved_version(study) if request.method == "POST" else current_version(study)
     codebook = codebook_of(version)
     form = HandCodeForm(codebook=codebook, length=len(passage.text))
+    blind = passage.id in blind_passage_ids(study.id, current_user.id)
+    if blind:
+        return render_template("analysis/passage_blind.html", study=study, passage=passage)
     if form.validate_on_submit():
         try:
             code_by_hand(passage, form.theme.data, form.span(), codebook, version.number, by=current_user)
@@ -252,7 +260,7 @@ def review(study_id: int):
     if request.args.get("restart") == "1":
         session.pop(skipped_key, None)
     skipped = tuple(session.get(skipped_key, []))
-    code = next_for_review(study.id, theme, skipped)
+    code = next_for_review(study.id, theme, skipped, frozenset(blind_passage_ids(study.id, current_user.id)))
     return render_template(
         "analysis/review.html",
         study=study,

@@ -349,3 +349,33 @@ def test_disagreements_are_paginated(app, client, make_user):
     assert "Showing 11 to 14 of 14" in second and "Passage 11 of 14" in second
     hostile = client.get(f"{base(study, coding_round)}/agreement?page=1e1000000")
     assert hostile.status_code == 200 and "Showing 1 to 10 of 14" in page_text(hostile)
+
+
+def test_a_coder_sees_no_codes_or_suggestions_of_their_blind_passages_anywhere(client, make_user, study_with_notes):
+    """Until both coders have coded a passage of their round, the passage and review pages hide its codes."""
+    from sqlalchemy import select
+
+    from app.analysis.models import AnalysisPassage, Code
+    from app.analysis.rounds import create_round
+    from app.analysis.services import tag_study
+    from app.extensions import db
+    from tests.conftest import sign_in
+
+    study, _slot, _notes = study_with_notes
+    tag_study(study.id)
+    coder, other, lead = make_user("analyst"), make_user("analyst"), make_user("lead_analyst")
+    passages = db.session.scalars(select(AnalysisPassage).where(AnalysisPassage.study_id == study.id)).all()
+    coding_round = create_round(study, "Blind", len(passages), coder.id, other.id, by=lead)
+    suggested = db.session.scalar(select(Code).where(Code.study_id == study.id, Code.status == "suggested"))
+    sign_in(client, coder.email)
+    page = client.get(f"/analysis/{study.id}/passages/{suggested.passage_id}").get_data(as_text=True)
+    assert "double-coding this passage blind" in page and "Unreviewed suggestion" not in page
+    listing = client.get(f"/analysis/{study.id}/passages?suggestions=1").get_data(as_text=True)
+    assert "(unreviewed)" not in listing and "Codes hidden while you double-code" in listing
+    assert 'name="code_id"' not in client.get(f"/analysis/{study.id}/review").get_data(as_text=True)
+    client.post("/sign-out")
+    sign_in(client, lead.email)  # not a coder of the round: sees everything
+    assert "Unreviewed suggestion" in client.get(f"/analysis/{study.id}/passages/{suggested.passage_id}").get_data(
+        as_text=True
+    )
+    assert coding_round.id

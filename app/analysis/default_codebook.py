@@ -122,7 +122,7 @@ USER_DEFINITIONS = Theme(
             "within scope; scope benchmarking; concurrent user; unique user; qualified user; "
             "knowledge worker; licensed user; qualified device; organisation wide count; per user basis; "
             "user definition; user count; user numbers definition; "
-            "full time equivalent; full-time equivalent; current definition; user total; in count; "
+            "full time equivalent; full-time equivalent; current definition; user total; "
             "count everyone; count anyone; count everybody; headcount fte; fte headcount; person device account",
         ),
         *_each("word", STRONG, "definition definitions denominator"),
@@ -174,6 +174,7 @@ USER_CATEGORIES = Theme(
     patterns=(
         *_each("stem", STRONG, "contractor volunteer apprentice trainee locum temps casuals"),
         *_each("word", STRONG, "NHS CCG cllrs Cllrs pupils"),
+        *_each("phrase", MEDIUM, "third party"),
         *_near(STRONG, 8, (GROUPS, ICT_CONTEXT)),
         *_near(
             STRONG,
@@ -196,7 +197,7 @@ USER_CATEGORIES = Theme(
             "health partners; police colleagues; care worker; social worker; care staff; library user; "
             "user base; user population; mix user; user mix; range user; breadth user; proportion user; "
             "proportion staff; proportion pupils; share user; number staff; number pupils; "
-            "number councillors; user numbers; staff numbers; pupil numbers; third party; third-party; "
+            "number councillors; user numbers; staff numbers; pupil numbers; "
             "different categories; categories user; non-corporate; non corporate; non-staff",
         ),
         *_near(
@@ -312,7 +313,7 @@ SERVICE_QUALITY = Theme(
             4,
             (
                 "different|differently|difference|differences|differs|differ|differential|same|equal|equally|"
-                "equivalent|parity|equitable|identical|inconsistent|uniform|lesser|inferior|second-class|"
+                "equivalent|parity|equitable|inconsistent|uniform|lesser|inferior|second-class|"
                 "prioritised|prioritized|prioritise|preferential",
                 SERVICE_WORDS,
             ),
@@ -322,10 +323,10 @@ SERVICE_QUALITY = Theme(
             ),
             ("less|more|extra|little|least|same|equal|special|priority", "attention"),
             (
-                "longer|shorter|faster|slower|quicker|sooner|later|<number>|same-day|today",
+                "longer|shorter|faster|slower|quicker|sooner|later|same-day|today",
                 "response|fix|fixed|resolution|visit|visits|wait|waits|waiting|turnaround",
             ),
-            ("named|dedicated|own", "engineer|technician|contact|officer|line|team|analyst|manager|catalogue"),
+            ("named|dedicated|own", "engineer|technician|contact|officer|line|team|analyst|catalogue"),
             ("hour|hours|hr|hrs|day|days|minute|minutes", "response|fix|resolution|visit|turnaround"),
         ),
         *_near(
@@ -358,7 +359,8 @@ SERVICE_QUALITY = Theme(
             STRONG,
             "attention drawn; draw attention; brought attention; bring attention; corporate priority; "
             "council priority; strategic priority; key priority; priority area; priority outcome; "
-            "political priority; spending priority; budget priority; priority project",
+            "political priority; spending priority; budget priority; priority project; priority <number> recommendation; "
+            "priority recommendation; high priority recommendation; response rate",
         ),
         *_each("stem", WEAK, "satisfaction dedicated bespoke"),
     ),

@@ -282,7 +282,7 @@ PUPILS_AND_SCHOOLS = Theme(
             STRONG,
             "school thought; old school; children services; adult social; school transport; school meals; "
             "school admissions; admissions; crossing patrol; school crossing; school improvement; school places; "
-            "place planning; school run; term dates",
+            "place planning; school run; term dates; polling station; polling day; school reception",
         ),
         *(Pattern("exclude", value, 3, STRONG) for value in ("son", "daughter", "own kids", "grandchildren")),
     ),
@@ -394,11 +394,11 @@ DEMAND_AND_STRAIN = Theme(
                 "incident|incidents|ticket|tickets|call|calls|request|requests|fault|faults|resets|reset|"
                 "volume|volumes|workload|ratio|ratios",
                 "volume|volumes|number|numbers|proportion|percent|increase|increased|increasing|rise|rising|risen|"
-                "spike|peak|generate|generates|generated|logged|account|accounted|<number>|up|grown|grew|"
+                "spike|peak|generate|generates|generated|logged|account|accounted|<number>|grown|grew|"
                 "doubled|tripled|added|more|fewer|majority|half|third|quarter|driver|drive|driving|class|per",
             ),
             (
-                "cost|costs|costing|spend|spending|resource|resources|money|budget|expenditure|expense",
+                "cost|costs|costing|spend|spending|money|budget|expenditure|expense",
                 "support|supporting|supported|serve|serving|user|users|device|devices|licensing|licences",
             ),
             (
@@ -417,10 +417,11 @@ DEMAND_AND_STRAIN = Theme(
                 "calls|tickets|busy|busier|busiest|swamped|inundated|flooded|pressure|stretched|queue|queues",
             ),
             (
-                "account|accounts|accounted|represents|represent|generate|generates",
+                "accounted|represents|represent|generate|generates",
                 "<number>|share|proportion|percent|largest|majority|half|third|quarter",
             ),
         ),
+        *_near(MEDIUM, 3, ("account|accounts", "<number>|share|proportion|percent|largest|majority|half|third|quarter")),
         *_each(
             "phrase",
             STRONG,
@@ -432,7 +433,8 @@ DEMAND_AND_STRAIN = Theme(
             "demand ict; pressure ict; pressure service; support burden; service desk demand; users per engineer; "
             "users per technician; per device; start term; licence cost; licensing cost; device refresh",
         ),
-        *_each("stem", MEDIUM, "demand load pressure capacity incident ticket volume resourcing overhead headroom"),
+        *_each("stem", MEDIUM, "demand load pressure capacity incident ticket volume overhead headroom"),
+        *_each("word", MEDIUM, "resourcing"),
         *_each("stem", MEDIUM, "stretch expensive bandwidth peak spike slack busy"),
         *_each("phrase", MEDIUM, "cost per user; cost user; ict spend"),
         *_each("phrase", WEAK, "service desk; help desk; helpdesk; support team"),
@@ -528,8 +530,8 @@ DATA_VERBS = (
     "don't|doesn't|didn't|can't|couldn't|cannot|unable|poor|patchy|date|guess|guessing|apportion|apportioned"
 )
 INFORMATION_VERBS = (
-    "collect|collecting|collected|collection|hold|held|holds|capture|captured|record|recorded|track|tracked|"
-    "available|availability|accurate|reliable|missing|incomplete|gap|gaps|paucity|lack|don't|doesn't|"
+    "collect|collecting|collected|collection|hold|held|holds|capture|captured|track|tracked|"
+    "accurate|reliable|missing|incomplete|gap|gaps|paucity|lack|don't|doesn't|"
     "can't|cannot|unable|routinely|systematically"
 )
 
@@ -587,10 +589,14 @@ DATA_AVAILABILITY = Theme(
             "collect data; data request; manual count; count manually; time consuming; burden collecting",
         ),
         *_each("word", STRONG, "CMDB CMDBs paucity disaggregate disaggregated disaggregation"),
-        *_each("stem", STRONG, "estimate guess breakdown"),
+        *_each("stem", STRONG, "guess breakdown"),
+        *_each("stem", MEDIUM, "estimate"),
+        *_near(STRONG, 4, ("estimate|estimated|estimates|estimating|estimation", "users|numbers|number|figures|count|counts|accounts|devices|licences|tickets|calls|time|effort|split|proportion|headcount|staff|pupils")),
         *_each("stem", MEDIUM, "approximate accuracy accurate inventory spreadsheet categorise caution"),
-        *_each("phrase", MEDIUM, "active directory; HR system; payroll system; improve return; template"),
-        *_each("word", MEDIUM, "HR return returns"),
+        *_each("phrase", MEDIUM, "active directory; improve return; template"),
+        *_each("phrase", WEAK, "HR system; payroll system"),
+        *_each("word", MEDIUM, "return returns"),
+        *_each("word", WEAK, "HR"),
         *_each("phrase", MEDIUM, "don't know; do not know; not known; break down"),
         *_each("word", MEDIUM, "approx unknown ITSM ServiceNow TopDesk Ivanti burden attributable attribute"),
         *_each("stem", WEAK, "data record track capture figures available manual count report numbers"),
@@ -598,7 +604,8 @@ DATA_AVAILABILITY = Theme(
             "exclude",
             STRONG,
             "data protection; data centre; data center; mobile data; data breach; data breaches; data sharing "
-            "agreement; track record; off track; record time",
+            "agreement; track record; off track; record time; personal data; data controller; data processor; "
+            "data led; data driven; customer record; health record; information governance",
         ),
     ),
 )
@@ -664,7 +671,8 @@ NEW_TECHNOLOGY = Theme(
             "exclude",
             STRONG,
             "council tenant; housing tenant; web filtering; web filter; tenancy agreement; secure tenancy; "
-            "tenancy sustainment; cloud over",
+            "tenancy sustainment; cloud over; public services network; PSN; health record; cloud framework; "
+            "cloud <number> framework; significant|large|larger|largest|small|smaller|greater|fair|disproportionate|high|higher share",
         ),
     ),
 )

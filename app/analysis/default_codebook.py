@@ -629,30 +629,36 @@ NEW_TECHNOLOGY = Theme(
         "The shared service means our network carries users from three other councils.",
     ),
     patterns=(
+        *_each("stem", STRONG, "chatbot federation federated byod"),
+        *_each("word", STRONG, "B2B"),
+        # A technology's name alone is not the theme: who reaches the service through it is (near TECH, WHO).
+        *_each("stem", MEDIUM, "cloud smartphone saas iot automation"),
+        *_each("word", MEDIUM, "M365 O365 SSO RPA AI 5G Azure Entra SharePoint Intune Teams Zoom"),
         *_each(
-            "stem",
-            STRONG,
-            "cloud smartphone chatbot federation federated byod saas iot automation",
+            "phrase",
+            MEDIUM,
+            "microsoft 365; office 365; google workspace; gsuite; digital transformation; digital strategy; "
+            "exchange online; sharepoint online; microsoft teams; onedrive; new technology; new technologies; "
+            "emerging technology; artificial intelligence; internet things; software service; M365 tenant; "
+            "365 tenant; microsoft tenant; cloud tenant",
         ),
-        *_each("word", STRONG, "M365 O365 B2B SSO RPA AI 5G Azure Entra SharePoint Intune Teams Zoom"),
+
         *_each(
             "phrase",
             STRONG,
-            "microsoft 365; office 365; google workspace; gsuite; online account; customer account; "
+            "online account; customer account; "
             "citizen account; resident account; self service; self-service; channel shift; "
-            "digital default; digital channel; digital transformation; digital strategy; exchange online; "
-            "sharepoint online; microsoft teams; onedrive; "
-            "new technology; new technologies; emerging technology; public wifi; public wi fi; guest wifi; "
+            "digital default; digital channel; "
+            "public wifi; public wi fi; guest wifi; "
             "guest wi fi; guest access; guest account; bring own device; remote access; remote working; "
             "home working; hybrid working; agile working; flexible working; work flexibly; shared service; "
             "shared services; shared arrangement; shared platform; shared ict; external user; external users; "
             "outside organisation; external partner; "
-            "external access; single sign on; single sign-on; artificial intelligence; internet things; "
-            "social media; mobile device; mobile app; mobile working; software service; M365 tenant; 365 tenant; "
-            "microsoft tenant; cloud tenant; "
+            "external access; single sign on; single sign-on; "
+            "social media; mobile device; mobile app; mobile working; "
             "public access; library pcs; library computers; online service; online services; go online; web chat",
         ),
-        *_each("stem", STRONG, "app apps"),
+        *_each("stem", MEDIUM, "app"),
         *_each("stem", MEDIUM, "mobile online digital website tablet wifi remote hybrid partnership channel portal"),
         *_each("word", MEDIUM, "web external sensors sensor platform platforms guests tenancy"),
         *_near(

@@ -588,6 +588,23 @@ DATA_AVAILABILITY = Theme(
             "no figures; no breakdown; split out; separate out; broken down; data return; data collection; "
             "collect data; data request; manual count; count manually; time consuming; burden collecting",
         ),
+        *_near(
+            STRONG,
+            3,
+            (
+                "count|counts|headcount|headcounts|register|registers",
+                "accurate|accuracy|inaccurate|reliable|unreliable|reconcile|reconciled|reconciling|inflating|"
+                "overstated|understated|incomplete|duplicate|duplicates",
+            ),
+        ),
+        *_near(
+            STRONG,
+            3,
+            (
+                "distinguish|distinguished|distinguishes|differentiate|differentiated",
+                "figures|data|tickets|calls|counts|users|accounts|employees|costs|records|telemetry",
+            ),
+        ),
         *_each("word", STRONG, "CMDB CMDBs paucity disaggregate disaggregated disaggregation"),
         *_each("stem", STRONG, "guess breakdown"),
         *_each("stem", MEDIUM, "estimate"),
@@ -604,7 +621,7 @@ DATA_AVAILABILITY = Theme(
             "exclude",
             STRONG,
             "data protection; data centre; data center; mobile data; data breach; data breaches; data sharing "
-            "agreement; track record; off track; record time; personal data; data controller; data processor; "
+            "agreement; track record; off track; personal data; data controller; data processor; "
             "data led; data driven; customer record; health record; information governance",
         ),
     ),

@@ -126,6 +126,24 @@ USER_DEFINITIONS = Theme(
             "count everyone; count anyone; count everybody; headcount fte; fte headcount; person device account",
         ),
         *_each("word", STRONG, "definition definitions denominator"),
+        *_near(
+            STRONG,
+            4,
+            (
+                "charge|charged|charges|charging|calculated|priced|pricing|recharge|recharging|basis",
+                "roll|fte|headcount|named|individuals|mailbox|mailboxes",
+            ),
+        ),
+        *_near(
+            MEDIUM,
+            4,
+            (
+                "eligible|eligibility|ineligible|entitled|entitlement|licensed|licenses|require|requires|cal|cals|"
+                "assigned|designate|designated",
+                "users|user|employees|contractors|staff|students|pupils|faculty|guests|public|individuals|"
+                "affiliate|affiliates|persons|person",
+            ),
+        ),
         *_each("stem", MEDIUM, "define redefine scope count headcount identity credential entitled"),
         *_each("word", MEDIUM, "FTE FTEs"),
         *_each("phrase", MEDIUM, "service user; active user; account holder; per head; per FTE; named user"),
@@ -332,7 +350,12 @@ SERVICE_QUALITY = Theme(
         *_near(
             MEDIUM,
             3,
-            ("lower|higher|better|worse|poorer|enhanced|premium|superior|faster|slower|quicker", SERVICE_WORDS),
+            ("higher|better|enhanced|premium|superior|faster|quicker", SERVICE_WORDS),
+        ),
+        *_near(
+            STRONG,
+            3,
+            ("lower|worse|poorer|lesser|slower|inferior", SERVICE_WORDS),
         ),
         *_each(
             "phrase",

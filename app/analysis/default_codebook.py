@@ -242,6 +242,12 @@ USER_CATEGORIES = Theme(
             "user satisfaction; ICT staff; staff time; member survey; Socitm member; per <number>; "
             "desk staff; service desk staff",
         ),
+        *(Pattern("exclude", value, 6, STRONG) for value in ("thanked", "apologies", "attendance", "engagement")),
+        *_each(
+            "exclude",
+            STRONG,
+            "digital skills",
+        ),
     ),
 )
 
@@ -288,7 +294,7 @@ PUPILS_AND_SCHOOLS = Theme(
             "traded service; traded services; traded ict; buy back; buy-back; buyback; traded offer; "
             "department education; education network; education service; education ict; web filtering; "
             "content filtering; term start; start term; student use benefit; "
-            "student use; education licensing; academic licensing; schools forum; school business manager",
+            "student use; education licensing; academic licensing; school business manager",
         ),
         *_each("stem", MEDIUM, "school academy nursery teacher student learner education educational bursar college"),
         *_each("word", MEDIUM, "MIS EES A3 A5 A1 FE PRU PRUs trust trusts safeguarding filtering governors Ofsted"),
@@ -300,7 +306,7 @@ PUPILS_AND_SCHOOLS = Theme(
             STRONG,
             "school thought; old school; children services; adult social; school transport; school meals; "
             "school admissions; admissions; crossing patrol; school crossing; school improvement; school places; "
-            "place planning; school run; term dates; polling station; polling day; school reception",
+            "place planning; school run; term dates; schools forum; education welfare; polling station; polling day; school reception",
         ),
         *(Pattern("exclude", value, 3, STRONG) for value in ("son", "daughter", "own kids", "grandchildren")),
     ),
@@ -717,7 +723,7 @@ NEW_TECHNOLOGY = Theme(
             "exclude",
             STRONG,
             "council tenant; housing tenant; web filtering; web filter; tenancy agreement; secure tenancy; "
-            "tenancy sustainment; cloud over; public services network; PSN; health record; cloud framework; "
+            "tenancy sustainment; cloud over; digital skills; public services network; PSN; health record; cloud framework; "
             "cloud <number> framework; significant|large|larger|largest|small|smaller|greater|fair|disproportionate|high|higher share",
         ),
     ),

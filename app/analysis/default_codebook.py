@@ -153,7 +153,8 @@ USER_DEFINITIONS = Theme(
             "exclude",
             STRONG,
             "per user; user satisfaction; end user; user experience; user needs; user research; user name; "
-            "user acceptance; count tickets; count calls; count incidents; ticket count; incident count",
+            "user acceptance; rating definition; assurance definition; count tickets; count calls; count incidents; "
+            "ticket count; incident count",
         ),
     ),
 )
@@ -306,7 +307,8 @@ PUPILS_AND_SCHOOLS = Theme(
             STRONG,
             "school thought; old school; children services; adult social; school transport; school meals; "
             "school admissions; admissions; crossing patrol; school crossing; school improvement; school places; "
-            "place planning; school run; term dates; schools forum; education welfare; polling station; polling day; school reception",
+            "place planning; school run; term dates; schools forum; education welfare; polling station; "
+            "polling day; school reception",
         ),
         *(Pattern("exclude", value, 3, STRONG) for value in ("son", "daughter", "own kids", "grandchildren")),
     ),
@@ -388,8 +390,9 @@ SERVICE_QUALITY = Theme(
             STRONG,
             "attention drawn; draw attention; brought attention; bring attention; corporate priority; "
             "council priority; strategic priority; key priority; priority area; priority outcome; "
-            "political priority; spending priority; budget priority; priority project; priority <number> recommendation; "
-            "priority recommendation; high priority recommendation; response rate",
+            "political priority; spending priority; budget priority; priority project; "
+            "priority <number> recommendation; priority recommendation; high priority recommendation; "
+            "response rate; service level service credit",
         ),
         *_each("stem", WEAK, "satisfaction dedicated bespoke"),
     ),
@@ -450,7 +453,9 @@ DEMAND_AND_STRAIN = Theme(
                 "<number>|share|proportion|percent|largest|majority|half|third|quarter",
             ),
         ),
-        *_near(MEDIUM, 3, ("account|accounts", "<number>|share|proportion|percent|largest|majority|half|third|quarter")),
+        *_near(
+            MEDIUM, 3, ("account|accounts", "<number>|share|proportion|percent|largest|majority|half|third|quarter")
+        ),
         *_each(
             "phrase",
             STRONG,
@@ -547,6 +552,18 @@ BENCHMARKING = Theme(
             "report fault; report problem; report issue; reporting fault; reporting issue; benchmark rate; "
             "benchmark interest; compared notes",
         ),
+        # Other council services' figures compared year on year are not ICT benchmarking.
+        *(
+            Pattern("exclude", value, 8, STRONG)
+            for value in (
+                "council tax",
+                "business rates",
+                "parking",
+                "collection rate",
+                "housing benefit",
+                "planning applications",
+            )
+        ),
     ),
 )
 
@@ -637,7 +654,14 @@ DATA_AVAILABILITY = Theme(
         *_each("word", STRONG, "CMDB CMDBs paucity disaggregate disaggregated disaggregation"),
         *_each("stem", STRONG, "guess breakdown"),
         *_each("stem", MEDIUM, "estimate"),
-        *_near(STRONG, 4, ("estimate|estimated|estimates|estimating|estimation", "users|numbers|number|figures|count|counts|accounts|devices|licences|tickets|calls|time|effort|split|proportion|headcount|staff|pupils")),
+        *_near(
+            STRONG,
+            4,
+            (
+                "estimate|estimated|estimates|estimating|estimation",
+                "users|numbers|number|figures|count|counts|accounts|devices|licences|tickets|calls|time|effort|split|proportion|headcount|staff|pupils",
+            ),
+        ),
         *_each("stem", MEDIUM, "approximate accuracy accurate inventory spreadsheet categorise caution"),
         *_each("phrase", MEDIUM, "active directory; improve return; template"),
         *_each("phrase", WEAK, "HR system; payroll system"),
@@ -688,7 +712,6 @@ NEW_TECHNOLOGY = Theme(
             "emerging technology; artificial intelligence; internet things; software service; M365 tenant; "
             "365 tenant; microsoft tenant; cloud tenant",
         ),
-
         *_each(
             "phrase",
             STRONG,
@@ -723,8 +746,9 @@ NEW_TECHNOLOGY = Theme(
             "exclude",
             STRONG,
             "council tenant; housing tenant; web filtering; web filter; tenancy agreement; secure tenancy; "
-            "tenancy sustainment; cloud over; digital skills; public services network; PSN; health record; cloud framework; "
-            "cloud <number> framework; significant|large|larger|largest|small|smaller|greater|fair|disproportionate|high|higher share",
+            "tenancy sustainment; cloud over; digital skills; public services network; PSN; health record; "
+            "cloud framework; cloud <number> framework; "
+            "significant|large|larger|largest|small|smaller|greater|fair|disproportionate|high|higher share",
         ),
     ),
 )

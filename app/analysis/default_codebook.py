@@ -147,6 +147,7 @@ USER_DEFINITIONS = Theme(
         *_each("stem", MEDIUM, "define redefine scope count headcount identity credential entitled"),
         *_each("word", MEDIUM, "FTE FTEs"),
         *_each("phrase", MEDIUM, "service user; active user; account holder; per head; per FTE; named user"),
+        *_each("phrase", STRONG, "monthly active user; active mailbox; per seat; concurrent licence"),
         *_each("stem", WEAK, "criteria categorise eligible eligibility login logon mailbox person unit"),
         *_each("word", WEAK, "user"),
         *_each(
@@ -162,7 +163,8 @@ USER_DEFINITIONS = Theme(
 GROUPS = (
     "councillor|councillors|cllrs|staff|employees|workforce|pupils|pupil|students|"
     "teachers|contractors|contractor|volunteers|volunteer|residents|resident|citizens|"
-    "nhs|police|agency|temps|casuals|apprentices|trainees|visitors|guests|governors|carers"
+    "nhs|police|agency|temps|casuals|apprentices|trainees|visitors|guests|governors|carers|"
+    "officers|colleagues|workers|partners|icb"
 )
 ICT_CONTEXT = (
     "users|user|accounts|account|logins|login|network|domain|tenancy|devices|device|laptop|laptops|kit|"
@@ -192,7 +194,7 @@ USER_CATEGORIES = Theme(
     ),
     patterns=(
         *_each("stem", STRONG, "contractor volunteer apprentice trainee locum temps casuals"),
-        *_each("word", STRONG, "NHS CCG cllrs Cllrs pupils"),
+        *_each("word", STRONG, "NHS CCG ICB ICBs cllrs Cllrs pupils"),
         *_each("phrase", MEDIUM, "third party"),
         *_near(STRONG, 8, (GROUPS, ICT_CONTEXT)),
         *_near(
@@ -272,7 +274,7 @@ PUPILS_AND_SCHOOLS = Theme(
     ),
     patterns=(
         *_each("stem", STRONG, "pupil academisation curriculum headteacher classroom chromebook edtech"),
-        *_each("word", STRONG, "MAT MATs SIMS SEND SEN DfE LGfL lgfl SENCO primaries secondaries"),
+        *_each("word", STRONG, "MAT MATs SIMS SEND SEN DfE ESFA KCSIE LGfL lgfl SENCO primaries secondaries"),
         *_near(
             STRONG,
             8,
@@ -511,7 +513,9 @@ BENCHMARKING = Theme(
             "management report; reporting framework; annual report; improve report; socitm improve; "
             "benchmarking service; ratio ict staff; trend data; time series; year year; "
             "amend reporting; reporting figures; red amber green; standardise metrics; standardised per; "
-            "new module; education module; benchmarking club; comparison group; comparator group",
+            "new module; education module; benchmarking club; comparison group; comparator group; "
+            "statistical neighbour; nearest neighbour; national average; best class; family group; upper quartile; "
+            "lower quartile",
         ),
         *_near(
             STRONG,
@@ -544,7 +548,11 @@ BENCHMARKING = Theme(
         ),
         *_each("word", WEAK, "socitm"),
         *_each("word", MEDIUM, "normalize normalized standardise standardised standardize standardized"),
-        *_each("stem", MEDIUM, "compare comparison peer median ratio baseline trend measurement guidance"),
+        *_each(
+            "stem",
+            MEDIUM,
+            "compare comparison peer median ratio baseline trend measurement guidance percentile ranking",
+        ),
         *_each("stem", WEAK, "report performance measure average target index statistic participate figures"),
         *_each(
             "exclude",
@@ -662,7 +670,9 @@ DATA_AVAILABILITY = Theme(
                 "users|numbers|number|figures|count|counts|accounts|devices|licences|tickets|calls|time|effort|split|proportion|headcount|staff|pupils",
             ),
         ),
-        *_each("stem", MEDIUM, "approximate accuracy accurate inventory spreadsheet categorise caution"),
+        *_each("stem", MEDIUM, "approximate accuracy accurate inventory spreadsheet categorise caution reconcile"),
+        *_each("stem", MEDIUM, "reconciliation discrepancy"),
+        *_each("phrase", STRONG, "audit trail; source data; not retained; record keeping; data cleanse; asset records"),
         *_each("phrase", MEDIUM, "active directory; improve return; template"),
         *_each("phrase", WEAK, "HR system; payroll system"),
         *_each("word", MEDIUM, "return returns"),
@@ -725,7 +735,8 @@ NEW_TECHNOLOGY = Theme(
             "outside organisation; external partner; "
             "external access; single sign on; single sign-on; "
             "social media; mobile device; mobile app; mobile working; "
-            "public access; library pcs; library computers; online service; online services; go online; web chat",
+            "public access; library pcs; library computers; online service; online services; go online; web chat; "
+            "self serve; work anywhere; customer portal; citizen portal; digital first; smart working",
         ),
         *_each("stem", MEDIUM, "app"),
         *_each("stem", MEDIUM, "mobile online digital website tablet wifi remote hybrid partnership channel portal"),

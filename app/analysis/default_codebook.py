@@ -128,6 +128,14 @@ USER_DEFINITIONS = Theme(
         *_each("word", STRONG, "definition definitions denominator"),
         *_near(
             STRONG,
+            3,
+            (
+                "count|counts|counted|counting",
+                "way|ways|only|whether|basis|rule|rules|method|everyone|anyone|consistently|differently",
+            ),
+        ),
+        *_near(
+            STRONG,
             4,
             (
                 "charge|charged|charges|charging|calculated|priced|pricing|recharge|recharging|basis",

@@ -379,7 +379,7 @@ SERVICE_QUALITY = Theme(
             "phrase",
             STRONG,
             "best efforts; best effort; best endeavours; reasonable endeavours; response time; resolution time; "
-            "fix time; time fix; quality service; service quality; two tier; two-tier; second class; second-class; "
+            "fix time; time fix; two tier; two-tier; second class; second-class; "
             "jump queue; "
             "fast track; fast-track; queue jumping; markedly different; same service; same level; same support; "
             "different service; different level; VIP service; VIP treatment; white glove; out hours support; "
@@ -393,6 +393,7 @@ SERVICE_QUALITY = Theme(
         *_each("phrase", MEDIUM, "service level; level service; service levels; levels service"),
         *_each("word", STRONG, "priority"),  # a ticket's or a group's priority; the plural is mostly strategy talk
         *_each("stem", MEDIUM, "prioritise prioritisation attention turnaround unequal inequality expectation"),
+        *_each("phrase", MEDIUM, "quality service; service quality"),
         *_each("word", MEDIUM, "SLA differently equally tier tiers gold silver bronze platinum queue"),
         *_each("phrase", MEDIUM, "first time fix; on site technician; on-site technician; out hours; same day"),
         *_each(
@@ -477,9 +478,11 @@ DEMAND_AND_STRAIN = Theme(
             "demand ict; pressure ict; pressure service; support burden; service desk demand; users per engineer; "
             "users per technician; per device; start term; licence cost; licensing cost; device refresh",
         ),
-        *_each("stem", MEDIUM, "demand load pressure capacity incident ticket volume overhead headroom"),
+        *_each("stem", MEDIUM, "load incident ticket volume overhead headroom"),
+        *_each("stem", WEAK, "demand pressure capacity"),
         *_each("word", MEDIUM, "resourcing"),
-        *_each("stem", MEDIUM, "stretch expensive bandwidth peak spike slack busy"),
+        *_each("stem", MEDIUM, "stretch bandwidth peak spike slack busy"),
+        *_each("stem", WEAK, "expensive"),
         *_each("phrase", MEDIUM, "cost per user; cost user; ict spend"),
         *_each("phrase", WEAK, "service desk; help desk; helpdesk; support team"),
         *_each(

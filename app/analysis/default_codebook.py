@@ -172,7 +172,7 @@ GROUPS = (
     "councillor|councillors|cllrs|staff|employees|workforce|pupils|pupil|students|"
     "teachers|contractors|contractor|volunteers|volunteer|residents|resident|citizens|"
     "nhs|police|agency|temps|casuals|apprentices|trainees|visitors|guests|governors|carers|"
-    "officers|colleagues|workers|partners|icb"
+    "colleagues|workers|partners|icb"
 )
 ICT_CONTEXT = (
     "users|user|accounts|account|logins|login|network|domain|tenancy|devices|device|laptop|laptops|kit|"
@@ -484,6 +484,7 @@ DEMAND_AND_STRAIN = Theme(
         *_each("stem", MEDIUM, "stretch bandwidth peak spike slack busy"),
         *_each("stem", WEAK, "expensive"),
         *_each("phrase", MEDIUM, "cost per user; cost user; ict spend"),
+        *_near(STRONG, 2, ("fee|fees|subscription|subscriptions|price|priced|charged|charge|charges", "per")),
         *_each("phrase", WEAK, "service desk; help desk; helpdesk; support team"),
         *_each(
             "stem",

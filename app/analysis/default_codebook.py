@@ -203,6 +203,15 @@ USER_CATEGORIES = Theme(
     patterns=(
         *_each("stem", STRONG, "contractor volunteer apprentice trainee locum temps casuals"),
         *_each("word", STRONG, "NHS CCG ICB ICBs cllrs Cllrs pupils"),
+        *_near(
+            MEDIUM,
+            3,
+            (
+                "staff|workers|team|teams|employees|colleagues",
+                "care|depot|depots|libraries|library|homes|site|sites|satellite|headquarters|leisure|crematorium|"
+                "control|duty|hubs|outlying|remote|field|frontline",
+            ),
+        ),
         *_each("phrase", MEDIUM, "third party"),
         *_near(STRONG, 8, (GROUPS, ICT_CONTEXT)),
         *_near(
@@ -224,6 +233,7 @@ USER_CATEGORIES = Theme(
             "agency worker; temporary staff; temporary worker; casual staff; seasonal staff; partner organisation; "
             "partner staff; partner agencies; partner agency; NHS staff; NHS colleagues; health colleagues; "
             "health partners; police colleagues; care worker; social worker; care staff; library user; "
+            "library customer; library member; library visitor; "
             "user base; user population; mix user; user mix; range user; breadth user; proportion user; "
             "proportion staff; proportion pupils; share user; number staff; number pupils; "
             "number councillors; user numbers; staff numbers; pupil numbers; "

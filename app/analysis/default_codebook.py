@@ -400,6 +400,16 @@ SERVICE_QUALITY = Theme(
             "basic service; lower priority; higher priority; top priority; priority support; priority list",
         ),
         *_each("word", STRONG, "VIP VIPs vip vips disparity disparities preferential parity"),
+        *_near(MEDIUM, 3, ("eligible|ineligible|entitled|entitlement", "sla|support|service|services|package")),
+        *_near(MEDIUM, 3, ("only", "support|supported|visited|visit|visits|remote|remotely|best")),
+        *_near(
+            MEDIUM,
+            3,
+            (
+                "receive|receives|received|receiving|get|gets|given",
+                "service|support|response|visits|visit|priority|level|levels|attention",
+            ),
+        ),
         *_each("phrase", MEDIUM, "service level; level service; service levels; levels service"),
         *_each("word", STRONG, "priority"),  # a ticket's or a group's priority; the plural is mostly strategy talk
         *_each("stem", MEDIUM, "prioritise prioritisation attention turnaround unequal inequality expectation"),
@@ -758,7 +768,8 @@ NEW_TECHNOLOGY = Theme(
             "external access; single sign on; single sign-on; "
             "social media; mobile device; mobile app; mobile working; "
             "public access; library pcs; library computers; online service; online services; go online; web chat; "
-            "self serve; work anywhere; customer portal; citizen portal; digital first; smart working",
+            "self serve; work anywhere; customer portal; citizen portal; digital first; smart working; "
+            "working home; work home; work remotely; working remotely; public pc; public pcs; public computers",
         ),
         *_each("stem", MEDIUM, "app"),
         *_each("stem", MEDIUM, "mobile online digital website tablet wifi remote hybrid partnership channel portal"),

@@ -304,7 +304,8 @@ PUPILS_AND_SCHOOLS = Theme(
                 "technician|technicians|engineer|engineers|kit|servers|backup|cyber|wifi|software|users|traded|"
                 "portal|google|microsoft|domain|tenancy|estate|cloud|tickets|incidents|calls|contract|buy|"
                 "bought|provide|provision|techies|technical|digital|data|internet|online|monitoring|technology|"
-                "purchase|purchasing|procure|procurement|commission",
+                "purchase|purchasing|procure|procurement|commission|package|packages|subscription|subscribers|"
+                "subscribing|subscribe",
             ),
         ),
         *_each(

@@ -587,6 +587,8 @@ BENCHMARKING = Theme(
             "compare comparison peer median ratio baseline trend measurement guidance percentile ranking",
         ),
         *_each("stem", WEAK, "report performance measure average target index statistic participate figures"),
+        *_each("word", WEAK, "table tables chart charts asterisk club range"),
+        *_each("stem", MEDIUM, "methodology"),
         *_each(
             "exclude",
             STRONG,

@@ -9,6 +9,12 @@ self-service portals and shared services.
 Weights: STRONG (1.0) indicators suggest a theme on their own; MEDIUM (0.6) and WEAK (0.3) ones need
 company (the threshold is a score of 1.0; see app/analysis/tagging.py).
 
+Formal public prose (committee and audit reports, licence terms) uses the themes' words in passing, so
+a word that is only a topic is not strong evidence on its own: a technology's name needs who reaches the
+service through it, "demand" or "pressure" needs an ICT object, an estimate needs something countable, and
+boilerplate (audit priorities, contract service credits, meeting courtesies, other council services'
+figures) is excluded.
+
 Longer than 500 lines because it is data, not logic: eight themes' vocabularies, which an analyst reviews
 best side by side in one file.
 

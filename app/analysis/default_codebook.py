@@ -487,13 +487,11 @@ DEMAND_AND_STRAIN = Theme(
                 "calls|tickets|busy|busier|busiest|swamped|inundated|flooded|pressure|stretched|queue|queues",
             ),
             (
-                "accounted|represents|represent|generate|generates",
+                "represents|represent|generate|generates",
                 "<number>|share|proportion|percent|largest|majority|half|third|quarter",
             ),
         ),
-        *_near(
-            MEDIUM, 3, ("account|accounts", "<number>|share|proportion|percent|largest|majority|half|third|quarter")
-        ),
+        *_near(MEDIUM, 3, ("account|accounts", "<number>|proportion|percent|largest|majority|half|third|quarter")),
         *_each(
             "phrase",
             STRONG,

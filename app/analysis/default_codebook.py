@@ -9,6 +9,12 @@ self-service portals and shared services.
 Weights: STRONG (1.0) indicators suggest a theme on their own; MEDIUM (0.6) and WEAK (0.3) ones need
 company (the threshold is a score of 1.0; see app/analysis/tagging.py).
 
+Formal public prose (committee and audit reports, licence terms) uses the themes' words in passing, so
+a word that is only a topic is not strong evidence on its own: a technology's name needs who reaches the
+service through it, "demand" or "pressure" needs an ICT object, an estimate needs something countable, and
+boilerplate (audit priorities, contract service credits, meeting courtesies, other council services'
+figures) is excluded.
+
 Longer than 500 lines because it is data, not logic: eight themes' vocabularies, which an analyst reviews
 best side by side in one file.
 
@@ -122,20 +128,48 @@ USER_DEFINITIONS = Theme(
             "within scope; scope benchmarking; concurrent user; unique user; qualified user; "
             "knowledge worker; licensed user; qualified device; organisation wide count; per user basis; "
             "user definition; user count; user numbers definition; "
-            "full time equivalent; full-time equivalent; current definition; user total; in count; "
+            "full time equivalent; full-time equivalent; current definition; user total; "
             "count everyone; count anyone; count everybody; headcount fte; fte headcount; person device account",
         ),
         *_each("word", STRONG, "definition definitions denominator"),
+        *_near(
+            STRONG,
+            3,
+            (
+                "count|counts|counted|counting",
+                "way|ways|only|whether|basis|rule|rules|method|everyone|anyone|consistently|differently",
+            ),
+        ),
+        *_near(
+            STRONG,
+            4,
+            (
+                "charge|charged|charges|charging|calculated|priced|pricing|recharge|recharging|basis",
+                "roll|fte|headcount|named|individuals|mailbox|mailboxes",
+            ),
+        ),
+        *_near(
+            MEDIUM,
+            4,
+            (
+                "eligible|eligibility|ineligible|entitled|entitlement|licensed|licenses|require|requires|cal|cals|"
+                "assigned|designate|designated",
+                "users|user|employees|contractors|staff|students|pupils|faculty|guests|public|individuals|"
+                "affiliate|affiliates|persons|person",
+            ),
+        ),
         *_each("stem", MEDIUM, "define redefine scope count headcount identity credential entitled"),
         *_each("word", MEDIUM, "FTE FTEs"),
         *_each("phrase", MEDIUM, "service user; active user; account holder; per head; per FTE; named user"),
+        *_each("phrase", STRONG, "monthly active user; active mailbox; per seat; concurrent licence"),
         *_each("stem", WEAK, "criteria categorise eligible eligibility login logon mailbox person unit"),
         *_each("word", WEAK, "user"),
         *_each(
             "exclude",
             STRONG,
             "per user; user satisfaction; end user; user experience; user needs; user research; user name; "
-            "user acceptance; count tickets; count calls; count incidents; ticket count; incident count",
+            "user acceptance; rating definition; assurance definition; count tickets; count calls; count incidents; "
+            "ticket count; incident count",
         ),
     ),
 )
@@ -143,7 +177,8 @@ USER_DEFINITIONS = Theme(
 GROUPS = (
     "councillor|councillors|cllrs|staff|employees|workforce|pupils|pupil|students|"
     "teachers|contractors|contractor|volunteers|volunteer|residents|resident|citizens|"
-    "nhs|police|agency|temps|casuals|apprentices|trainees|visitors|guests|governors|carers"
+    "nhs|police|agency|temps|casuals|apprentices|trainees|visitors|guests|governors|carers|"
+    "colleagues|workers|partners|icb"
 )
 ICT_CONTEXT = (
     "users|user|accounts|account|logins|login|network|domain|tenancy|devices|device|laptop|laptops|kit|"
@@ -173,7 +208,17 @@ USER_CATEGORIES = Theme(
     ),
     patterns=(
         *_each("stem", STRONG, "contractor volunteer apprentice trainee locum temps casuals"),
-        *_each("word", STRONG, "NHS CCG cllrs Cllrs pupils"),
+        *_each("word", STRONG, "NHS CCG ICB ICBs cllrs Cllrs pupils"),
+        *_near(
+            MEDIUM,
+            3,
+            (
+                "staff|workers|team|teams|employees|colleagues",
+                "care|depot|depots|libraries|library|homes|site|sites|satellite|headquarters|leisure|crematorium|"
+                "control|duty|hubs|outlying|remote|field|frontline",
+            ),
+        ),
+        *_each("phrase", MEDIUM, "third party"),
         *_near(STRONG, 8, (GROUPS, ICT_CONTEXT)),
         *_near(
             STRONG,
@@ -194,9 +239,10 @@ USER_CATEGORIES = Theme(
             "agency worker; temporary staff; temporary worker; casual staff; seasonal staff; partner organisation; "
             "partner staff; partner agencies; partner agency; NHS staff; NHS colleagues; health colleagues; "
             "health partners; police colleagues; care worker; social worker; care staff; library user; "
+            "library customer; library member; library visitor; "
             "user base; user population; mix user; user mix; range user; breadth user; proportion user; "
             "proportion staff; proportion pupils; share user; number staff; number pupils; "
-            "number councillors; user numbers; staff numbers; pupil numbers; third party; third-party; "
+            "number councillors; user numbers; staff numbers; pupil numbers; "
             "different categories; categories user; non-corporate; non corporate; non-staff",
         ),
         *_near(
@@ -223,6 +269,12 @@ USER_CATEGORIES = Theme(
             "user satisfaction; ICT staff; staff time; member survey; Socitm member; per <number>; "
             "desk staff; service desk staff",
         ),
+        *(Pattern("exclude", value, 6, STRONG) for value in ("thanked", "apologies", "attendance", "engagement")),
+        *_each(
+            "exclude",
+            STRONG,
+            "digital skills",
+        ),
     ),
 )
 
@@ -246,7 +298,7 @@ PUPILS_AND_SCHOOLS = Theme(
     ),
     patterns=(
         *_each("stem", STRONG, "pupil academisation curriculum headteacher classroom chromebook edtech"),
-        *_each("word", STRONG, "MAT MATs SIMS SEND SEN DfE LGfL lgfl SENCO primaries secondaries"),
+        *_each("word", STRONG, "MAT MATs SIMS SEND SEN DfE ESFA KCSIE LGfL lgfl SENCO primaries secondaries"),
         *_near(
             STRONG,
             8,
@@ -258,7 +310,8 @@ PUPILS_AND_SCHOOLS = Theme(
                 "technician|technicians|engineer|engineers|kit|servers|backup|cyber|wifi|software|users|traded|"
                 "portal|google|microsoft|domain|tenancy|estate|cloud|tickets|incidents|calls|contract|buy|"
                 "bought|provide|provision|techies|technical|digital|data|internet|online|monitoring|technology|"
-                "purchase|purchasing|procure|procurement|commission",
+                "purchase|purchasing|procure|procurement|commission|package|packages|subscription|subscribers|"
+                "subscribing|subscribe",
             ),
         ),
         *_each(
@@ -269,7 +322,7 @@ PUPILS_AND_SCHOOLS = Theme(
             "traded service; traded services; traded ict; buy back; buy-back; buyback; traded offer; "
             "department education; education network; education service; education ict; web filtering; "
             "content filtering; term start; start term; student use benefit; "
-            "student use; education licensing; academic licensing; schools forum; school business manager",
+            "student use; education licensing; academic licensing; school business manager",
         ),
         *_each("stem", MEDIUM, "school academy nursery teacher student learner education educational bursar college"),
         *_each("word", MEDIUM, "MIS EES A3 A5 A1 FE PRU PRUs trust trusts safeguarding filtering governors Ofsted"),
@@ -281,7 +334,8 @@ PUPILS_AND_SCHOOLS = Theme(
             STRONG,
             "school thought; old school; children services; adult social; school transport; school meals; "
             "school admissions; admissions; crossing patrol; school crossing; school improvement; school places; "
-            "place planning; school run; term dates",
+            "place planning; school run; term dates; schools forum; education welfare; polling station; "
+            "polling day; school reception",
         ),
         *(Pattern("exclude", value, 3, STRONG) for value in ("son", "daughter", "own kids", "grandchildren")),
     ),
@@ -312,7 +366,7 @@ SERVICE_QUALITY = Theme(
             4,
             (
                 "different|differently|difference|differences|differs|differ|differential|same|equal|equally|"
-                "equivalent|parity|equitable|identical|inconsistent|uniform|lesser|inferior|second-class|"
+                "equivalent|parity|equitable|inconsistent|uniform|lesser|inferior|second-class|"
                 "prioritised|prioritized|prioritise|preferential",
                 SERVICE_WORDS,
             ),
@@ -322,22 +376,27 @@ SERVICE_QUALITY = Theme(
             ),
             ("less|more|extra|little|least|same|equal|special|priority", "attention"),
             (
-                "longer|shorter|faster|slower|quicker|sooner|later|<number>|same-day|today",
+                "longer|shorter|faster|slower|quicker|sooner|later|same-day|today",
                 "response|fix|fixed|resolution|visit|visits|wait|waits|waiting|turnaround",
             ),
-            ("named|dedicated|own", "engineer|technician|contact|officer|line|team|analyst|manager|catalogue"),
+            ("named|dedicated|own", "engineer|technician|contact|officer|line|team|analyst|catalogue"),
             ("hour|hours|hr|hrs|day|days|minute|minutes", "response|fix|resolution|visit|turnaround"),
         ),
         *_near(
             MEDIUM,
             3,
-            ("lower|higher|better|worse|poorer|enhanced|premium|superior|faster|slower|quicker", SERVICE_WORDS),
+            ("higher|better|enhanced|premium|superior|faster|quicker", SERVICE_WORDS),
+        ),
+        *_near(
+            STRONG,
+            3,
+            ("lower|worse|poorer|lesser|slower|inferior", SERVICE_WORDS),
         ),
         *_each(
             "phrase",
             STRONG,
             "best efforts; best effort; best endeavours; reasonable endeavours; response time; resolution time; "
-            "fix time; time fix; quality service; service quality; two tier; two-tier; second class; second-class; "
+            "fix time; time fix; two tier; two-tier; second class; second-class; "
             "jump queue; "
             "fast track; fast-track; queue jumping; markedly different; same service; same level; same support; "
             "different service; different level; VIP service; VIP treatment; white glove; out hours support; "
@@ -348,9 +407,20 @@ SERVICE_QUALITY = Theme(
             "basic service; lower priority; higher priority; top priority; priority support; priority list",
         ),
         *_each("word", STRONG, "VIP VIPs vip vips disparity disparities preferential parity"),
+        *_near(MEDIUM, 3, ("eligible|ineligible|entitled|entitlement", "sla|support|service|services|package")),
+        *_near(MEDIUM, 3, ("only", "support|supported|visited|visit|visits|remote|remotely|best")),
+        *_near(
+            MEDIUM,
+            3,
+            (
+                "receive|receives|received|receiving|get|gets|given",
+                "service|support|response|visits|visit|priority|level|levels|attention",
+            ),
+        ),
         *_each("phrase", MEDIUM, "service level; level service; service levels; levels service"),
         *_each("word", STRONG, "priority"),  # a ticket's or a group's priority; the plural is mostly strategy talk
         *_each("stem", MEDIUM, "prioritise prioritisation attention turnaround unequal inequality expectation"),
+        *_each("phrase", MEDIUM, "quality service; service quality"),
         *_each("word", MEDIUM, "SLA differently equally tier tiers gold silver bronze platinum queue"),
         *_each("phrase", MEDIUM, "first time fix; on site technician; on-site technician; out hours; same day"),
         *_each(
@@ -358,7 +428,9 @@ SERVICE_QUALITY = Theme(
             STRONG,
             "attention drawn; draw attention; brought attention; bring attention; corporate priority; "
             "council priority; strategic priority; key priority; priority area; priority outcome; "
-            "political priority; spending priority; budget priority; priority project",
+            "political priority; spending priority; budget priority; priority project; "
+            "priority <number> recommendation; priority recommendation; high priority recommendation; "
+            "response rate; service level service credit",
         ),
         *_each("stem", WEAK, "satisfaction dedicated bespoke"),
     ),
@@ -392,11 +464,11 @@ DEMAND_AND_STRAIN = Theme(
                 "incident|incidents|ticket|tickets|call|calls|request|requests|fault|faults|resets|reset|"
                 "volume|volumes|workload|ratio|ratios",
                 "volume|volumes|number|numbers|proportion|percent|increase|increased|increasing|rise|rising|risen|"
-                "spike|peak|generate|generates|generated|logged|account|accounted|<number>|up|grown|grew|"
+                "spike|peak|generate|generates|generated|logged|account|accounted|<number>|grown|grew|"
                 "doubled|tripled|added|more|fewer|majority|half|third|quarter|driver|drive|driving|class|per",
             ),
             (
-                "cost|costs|costing|spend|spending|resource|resources|money|budget|expenditure|expense",
+                "cost|costs|costing|spend|spending|money|budget|expenditure|expense",
                 "support|supporting|supported|serve|serving|user|users|device|devices|licensing|licences",
             ),
             (
@@ -415,10 +487,11 @@ DEMAND_AND_STRAIN = Theme(
                 "calls|tickets|busy|busier|busiest|swamped|inundated|flooded|pressure|stretched|queue|queues",
             ),
             (
-                "account|accounts|accounted|represents|represent|generate|generates",
+                "represents|represent|generate|generates",
                 "<number>|share|proportion|percent|largest|majority|half|third|quarter",
             ),
         ),
+        *_near(MEDIUM, 3, ("account|accounts", "<number>|proportion|percent|largest|majority|half|third|quarter")),
         *_each(
             "phrase",
             STRONG,
@@ -430,9 +503,13 @@ DEMAND_AND_STRAIN = Theme(
             "demand ict; pressure ict; pressure service; support burden; service desk demand; users per engineer; "
             "users per technician; per device; start term; licence cost; licensing cost; device refresh",
         ),
-        *_each("stem", MEDIUM, "demand load pressure capacity incident ticket volume resourcing overhead headroom"),
-        *_each("stem", MEDIUM, "stretch expensive bandwidth peak spike slack busy"),
+        *_each("stem", MEDIUM, "load incident ticket volume overhead headroom"),
+        *_each("stem", WEAK, "demand pressure capacity"),
+        *_each("word", MEDIUM, "resourcing"),
+        *_each("stem", MEDIUM, "stretch bandwidth peak spike slack busy"),
+        *_each("stem", WEAK, "expensive"),
         *_each("phrase", MEDIUM, "cost per user; cost user; ict spend"),
+        *_near(STRONG, 2, ("fee|fees|subscription|subscriptions|price|priced|charged|charge|charges", "per")),
         *_each("phrase", WEAK, "service desk; help desk; helpdesk; support team"),
         *_each(
             "stem",
@@ -473,7 +550,9 @@ BENCHMARKING = Theme(
             "management report; reporting framework; annual report; improve report; socitm improve; "
             "benchmarking service; ratio ict staff; trend data; time series; year year; "
             "amend reporting; reporting figures; red amber green; standardise metrics; standardised per; "
-            "new module; education module; benchmarking club; comparison group; comparator group",
+            "new module; education module; benchmarking club; comparison group; comparator group; "
+            "statistical neighbour; nearest neighbour; national average; best class; family group; upper quartile; "
+            "lower quartile",
         ),
         *_near(
             STRONG,
@@ -506,13 +585,31 @@ BENCHMARKING = Theme(
         ),
         *_each("word", WEAK, "socitm"),
         *_each("word", MEDIUM, "normalize normalized standardise standardised standardize standardized"),
-        *_each("stem", MEDIUM, "compare comparison peer median ratio baseline trend measurement guidance"),
+        *_each(
+            "stem",
+            MEDIUM,
+            "compare comparison peer median ratio baseline trend measurement guidance percentile ranking",
+        ),
         *_each("stem", WEAK, "report performance measure average target index statistic participate figures"),
+        *_each("word", WEAK, "table tables chart charts asterisk club range"),
+        *_each("stem", MEDIUM, "methodology"),
         *_each(
             "exclude",
             STRONG,
             "report fault; report problem; report issue; reporting fault; reporting issue; benchmark rate; "
             "benchmark interest; compared notes",
+        ),
+        # Other council services' figures compared year on year are not ICT benchmarking.
+        *(
+            Pattern("exclude", value, 8, STRONG)
+            for value in (
+                "council tax",
+                "business rates",
+                "parking",
+                "collection rate",
+                "housing benefit",
+                "planning applications",
+            )
         ),
     ),
 )
@@ -526,8 +623,8 @@ DATA_VERBS = (
     "don't|doesn't|didn't|can't|couldn't|cannot|unable|poor|patchy|date|guess|guessing|apportion|apportioned"
 )
 INFORMATION_VERBS = (
-    "collect|collecting|collected|collection|hold|held|holds|capture|captured|record|recorded|track|tracked|"
-    "available|availability|accurate|reliable|missing|incomplete|gap|gaps|paucity|lack|don't|doesn't|"
+    "collect|collecting|collected|collection|hold|held|holds|capture|captured|track|tracked|"
+    "accurate|reliable|missing|incomplete|gap|gaps|paucity|lack|don't|doesn't|"
     "can't|cannot|unable|routinely|systematically"
 )
 
@@ -584,11 +681,41 @@ DATA_AVAILABILITY = Theme(
             "no figures; no breakdown; split out; separate out; broken down; data return; data collection; "
             "collect data; data request; manual count; count manually; time consuming; burden collecting",
         ),
+        *_near(
+            STRONG,
+            3,
+            (
+                "count|counts|headcount|headcounts|register|registers",
+                "accurate|accuracy|inaccurate|reliable|unreliable|reconcile|reconciled|reconciling|inflating|"
+                "overstated|understated|incomplete|duplicate|duplicates",
+            ),
+        ),
+        *_near(
+            STRONG,
+            3,
+            (
+                "distinguish|distinguished|distinguishes|differentiate|differentiated",
+                "figures|data|tickets|calls|counts|users|accounts|employees|costs|records|telemetry",
+            ),
+        ),
         *_each("word", STRONG, "CMDB CMDBs paucity disaggregate disaggregated disaggregation"),
-        *_each("stem", STRONG, "estimate guess breakdown"),
-        *_each("stem", MEDIUM, "approximate accuracy accurate inventory spreadsheet categorise caution"),
-        *_each("phrase", MEDIUM, "active directory; HR system; payroll system; improve return; template"),
-        *_each("word", MEDIUM, "HR return returns"),
+        *_each("stem", STRONG, "guess breakdown"),
+        *_each("stem", MEDIUM, "estimate"),
+        *_near(
+            STRONG,
+            4,
+            (
+                "estimate|estimated|estimates|estimating|estimation",
+                "users|numbers|number|figures|count|counts|accounts|devices|licences|tickets|calls|time|effort|split|proportion|headcount|staff|pupils",
+            ),
+        ),
+        *_each("stem", MEDIUM, "approximate accuracy accurate inventory spreadsheet categorise caution reconcile"),
+        *_each("stem", MEDIUM, "reconciliation discrepancy"),
+        *_each("phrase", STRONG, "audit trail; source data; not retained; record keeping; data cleanse; asset records"),
+        *_each("phrase", MEDIUM, "active directory; improve return; template"),
+        *_each("phrase", WEAK, "HR system; payroll system"),
+        *_each("word", MEDIUM, "return returns"),
+        *_each("word", WEAK, "HR"),
         *_each("phrase", MEDIUM, "don't know; do not know; not known; break down"),
         *_each("word", MEDIUM, "approx unknown ITSM ServiceNow TopDesk Ivanti burden attributable attribute"),
         *_each("stem", WEAK, "data record track capture figures available manual count report numbers"),
@@ -596,7 +723,8 @@ DATA_AVAILABILITY = Theme(
             "exclude",
             STRONG,
             "data protection; data centre; data center; mobile data; data breach; data breaches; data sharing "
-            "agreement; track record; off track; record time",
+            "agreement; track record; off track; personal data; data controller; data processor; "
+            "data led; data driven; customer record; health record; information governance",
         ),
     ),
 )
@@ -620,30 +748,37 @@ NEW_TECHNOLOGY = Theme(
         "The shared service means our network carries users from three other councils.",
     ),
     patterns=(
+        *_each("stem", STRONG, "chatbot federation federated byod"),
+        *_each("word", STRONG, "B2B"),
+        # A technology's name alone is not the theme: who reaches the service through it is (near TECH, WHO).
+        *_each("stem", MEDIUM, "cloud smartphone saas iot automation"),
+        *_each("word", MEDIUM, "M365 O365 SSO RPA AI 5G Azure Entra SharePoint Intune Teams Zoom"),
         *_each(
-            "stem",
-            STRONG,
-            "cloud smartphone chatbot federation federated byod saas iot automation",
+            "phrase",
+            MEDIUM,
+            "microsoft 365; office 365; google workspace; gsuite; digital transformation; digital strategy; "
+            "exchange online; sharepoint online; microsoft teams; onedrive; new technology; new technologies; "
+            "emerging technology; artificial intelligence; internet things; software service; M365 tenant; "
+            "365 tenant; microsoft tenant; cloud tenant",
         ),
-        *_each("word", STRONG, "M365 O365 B2B SSO RPA AI 5G Azure Entra SharePoint Intune Teams Zoom"),
         *_each(
             "phrase",
             STRONG,
-            "microsoft 365; office 365; google workspace; gsuite; online account; customer account; "
+            "online account; customer account; "
             "citizen account; resident account; self service; self-service; channel shift; "
-            "digital default; digital channel; digital transformation; digital strategy; exchange online; "
-            "sharepoint online; microsoft teams; onedrive; "
-            "new technology; new technologies; emerging technology; public wifi; public wi fi; guest wifi; "
+            "digital default; digital channel; "
+            "public wifi; public wi fi; guest wifi; "
             "guest wi fi; guest access; guest account; bring own device; remote access; remote working; "
             "home working; hybrid working; agile working; flexible working; work flexibly; shared service; "
             "shared services; shared arrangement; shared platform; shared ict; external user; external users; "
             "outside organisation; external partner; "
-            "external access; single sign on; single sign-on; artificial intelligence; internet things; "
-            "social media; mobile device; mobile app; mobile working; software service; M365 tenant; 365 tenant; "
-            "microsoft tenant; cloud tenant; "
-            "public access; library pcs; library computers; online service; online services; go online; web chat",
+            "external access; single sign on; single sign-on; "
+            "social media; mobile device; mobile app; mobile working; "
+            "public access; library pcs; library computers; online service; online services; go online; web chat; "
+            "self serve; work anywhere; customer portal; citizen portal; digital first; smart working; "
+            "working home; work home; work remotely; working remotely; public pc; public pcs; public computers",
         ),
-        *_each("stem", STRONG, "app apps"),
+        *_each("stem", MEDIUM, "app"),
         *_each("stem", MEDIUM, "mobile online digital website tablet wifi remote hybrid partnership channel portal"),
         *_each("word", MEDIUM, "web external sensors sensor platform platforms guests tenancy"),
         *_near(
@@ -662,7 +797,9 @@ NEW_TECHNOLOGY = Theme(
             "exclude",
             STRONG,
             "council tenant; housing tenant; web filtering; web filter; tenancy agreement; secure tenancy; "
-            "tenancy sustainment; cloud over",
+            "tenancy sustainment; cloud over; digital skills; public services network; PSN; health record; "
+            "cloud framework; cloud <number> framework; "
+            "significant|large|larger|largest|small|smaller|greater|fair|disproportionate|high|higher share",
         ),
     ),
 )

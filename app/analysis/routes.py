@@ -39,6 +39,7 @@ from app.analysis.services import (
     tag_job,
     trained_models,
 )
+from app.analysis.sources import pending_changes
 from app.analysis.studies import linked_survey_ids, study_summaries
 from app.auth.decorators import role_required
 from app.auth.roles import ANALYSIS_LEADS, ANALYSTS
@@ -77,6 +78,7 @@ def study(study_id: int):
         surveys=surveys,
         queue=queue_length(study.id),
         tag_form=TagForm(),
+        changes=pending_changes(study),
     )
 
 

@@ -46,6 +46,29 @@ def study_sources(study: Study) -> list[Passage]:
     return passages
 
 
+@dataclass(frozen=True)
+class PendingChanges:
+    """How the sources differ from what was last read: sentences to add, and stored ones no longer there."""
+
+    new: int
+    gone: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.new or self.gone)
+
+
+def pending_changes(study: Study) -> PendingChanges:
+    """What "Re-read and tag" would find, without writing anything (for the overview page)."""
+    keys = {passage.id for passage in study_sources(study)}
+    stored = set(
+        db.session.scalars(
+            select(AnalysisPassage.key).where(AnalysisPassage.study_id == study.id, AnalysisPassage.present.is_(True))
+        )
+    )
+    return PendingChanges(new=len(keys - stored), gone=len(stored - keys))
+
+
 def _attributes(passage: Passage) -> dict:
     return {
         "source_kind": passage.source_kind,

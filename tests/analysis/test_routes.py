@@ -171,3 +171,17 @@ def test_members_home_page_says_nothing_of_the_analysis(client, make_user):
     member = make_user("member")
     sign_in(client, member.email)
     assert "Go to the analysis" not in client.get("/").get_data(as_text=True)
+
+
+def test_the_overview_says_when_the_sources_changed_since_they_were_read(client, analyst, study_with_notes):
+    from app.focus_groups.notes.taking import NoteInput, add_note
+
+    study, slot, _notes = study_with_notes
+    _tag(client, study)
+    assert "have changed since they were last read" not in client.get(f"/analysis/{study.id}/").get_data(as_text=True)
+    add_note(slot, NoteInput("P3 said residents on the library PCs are users too."))
+    db.session.commit()
+    page = client.get(f"/analysis/{study.id}/").get_data(as_text=True)
+    assert "have changed since they were last read: 1 new or edited sentence" in page
+    _tag(client, study)
+    assert "have changed since they were last read" not in client.get(f"/analysis/{study.id}/").get_data(as_text=True)

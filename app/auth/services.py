@@ -88,9 +88,9 @@ def start_session(user: User, password: str | None = None, *, code_needed: bool 
 
 def end_session(user: User) -> None:
     """Sign the person out everywhere this session token was used."""
-    user.revoke_sessions()
-    record("auth.signed_out", user, actor=user)
-    db.session.commit()
+    with write_transaction():
+        user.revoke_sessions()
+        record("auth.signed_out", user, actor=user)
 
 
 def invite_person(
@@ -104,13 +104,13 @@ def invite_person(
         raise AccountError("Select the organisation this member belongs to", "organisation_id")
     if find_user_by_email(email) is not None:
         raise AccountError("Someone with this email address already has an account", "email")
-    user = User(email=normalise_email(email), name=name.strip(), organisation_id=organisation_id)
-    user.set_roles(roles)
-    db.session.add(user)
-    db.session.flush()
-    _send_invitation(user, invited_by)
-    record("people.person_invited", user, roles=sorted(roles))
-    db.session.commit()
+    with write_transaction():
+        user = User(email=normalise_email(email), name=name.strip(), organisation_id=organisation_id)
+        user.set_roles(roles)
+        db.session.add(user)
+        db.session.flush()
+        _send_invitation(user, invited_by)
+        record("people.person_invited", user, roles=sorted(roles))
     return user
 
 
@@ -118,9 +118,9 @@ def resend_invitation(user: User, invited_by: User) -> None:
     """Send a fresh invitation link; earlier links stop working."""
     if user.password_hash:
         raise AccountError("This person has already set a password")
-    _send_invitation(user, invited_by)
-    record("people.invitation_resent", user)
-    db.session.commit()
+    with write_transaction():
+        _send_invitation(user, invited_by)
+        record("people.invitation_resent", user)
 
 
 def _send_invitation(user: User, invited_by: User) -> None:
@@ -195,14 +195,16 @@ def valid_token(secret: str, purpose: str) -> AccountToken | None:
 
 def set_password_with_token(token: AccountToken, password: str) -> User:
     """Use an invitation or reset link to set a password; the link then stops working."""
-    if not consume_token(token):
-        raise AccountError("This link has already been used")
-    user = token.user
-    user.password_hash = hash_password(password)
-    user.revoke_sessions()
-    cancel_tokens(user)  # an older invitation or reset link cannot set it again
-    record("auth.invitation_accepted" if token.purpose == "invitation" else "auth.password_reset", user, actor=user)
-    db.session.commit()
+    password_hash = hash_password(password)  # slow on purpose: computed before the write begins
+    with write_transaction():
+        if not consume_token(token):
+            raise AccountError("This link has already been used")
+        user = token.user
+        user.password_hash = password_hash
+        user.revoke_sessions()
+        cancel_tokens(user)  # an older invitation or reset link cannot set it again
+        action = "auth.invitation_accepted" if token.purpose == "invitation" else "auth.password_reset"
+        record(action, user, actor=user)
     return user
 
 
@@ -210,23 +212,24 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     """Change a signed-in person's password; their other sessions end."""
     if not verify_password(user.password_hash, current_password):
         raise AccountError("Your current password is not right", "current_password")
-    user.password_hash = hash_password(new_password)
-    user.revoke_sessions()
-    cancel_tokens(user)  # a reset link sent before cannot undo the change
-    record("auth.password_changed", user, actor=user)
-    db.session.commit()
+    password_hash = hash_password(new_password)
+    with write_transaction():
+        user.password_hash = password_hash
+        user.revoke_sessions()
+        cancel_tokens(user)  # a reset link sent before cannot undo the change
+        record("auth.password_changed", user, actor=user)
 
 
 def set_disabled(user: User, disabled: bool, by: User) -> None:
     """Disable (ending every session at once) or re-enable an account."""
     if disabled and user.id == by.id:
         raise AccountError("You cannot disable your own account")
-    user.disabled = disabled
-    user.revoke_sessions()
-    if disabled:
-        cancel_tokens(user)  # re-enabling does not bring old invitation or reset links back
-    record("people.person_disabled" if disabled else "people.person_enabled", user)
-    db.session.commit()
+    with write_transaction():
+        user.disabled = disabled
+        user.revoke_sessions()
+        if disabled:
+            cancel_tokens(user)  # re-enabling does not bring old invitation or reset links back
+        record("people.person_disabled" if disabled else "people.person_enabled", user)
 
 
 def update_person(user: User, *, name: str, roles: Iterable[str], organisation_id: int | None, by: User) -> None:
@@ -239,13 +242,13 @@ def update_person(user: User, *, name: str, roles: Iterable[str], organisation_i
     if user.id == by.id and "admin" not in roles:
         raise AccountError("You cannot remove your own administrator role", "roles")
     before = sorted(user.roles)
-    user.name = name.strip()
-    user.organisation_id = organisation_id
-    user.set_roles(roles)
-    if before != sorted(roles):
-        record("people.roles_changed", user, before=before, after=sorted(roles))
-    record("people.person_updated", user)
-    db.session.commit()
+    with write_transaction():
+        user.name = name.strip()
+        user.organisation_id = organisation_id
+        user.set_roles(roles)
+        if before != sorted(roles):
+            record("people.roles_changed", user, before=before, after=sorted(roles))
+        record("people.person_updated", user)
 
 
 def erase_person(user: User, by: User) -> None:

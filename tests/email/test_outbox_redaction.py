@@ -18,7 +18,7 @@ from tests.conftest import page_text
 
 # Every name a route's non-numeric path argument has. A new one must be looked at: if it carries a
 # secret, name it `token` so the outbox hides it (app/email/link_secrets.py).
-NOT_SECRET_ARGUMENTS = {"slug", "page_id", "question_id", "section_id", "fmt", "filename"}
+NOT_SECRET_ARGUMENTS = {"slug", "page_id", "question_id", "section_id", "fmt", "filename", "theme", "extension"}
 
 
 def token_routes(app) -> list[str]:

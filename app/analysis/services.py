@@ -146,7 +146,7 @@ def trained_models(study_id: int) -> ThemeModels:
 
 
 def tag_study(
-    study_id: int, progress: Callable[[int, str], None] | None = None, everything: bool = False, by=None
+    study_id: int, progress: Callable[..., None] | None = None, everything: bool = False, by=None
 ) -> TagReport:
     """Re-read the study's sources, then tag every passage not yet tagged with the current codebook
     (or every passage, with `everything`). Decided codes are never changed; pending suggestions are
@@ -167,9 +167,8 @@ def tag_study(
         chunk = ids[offset : offset + TAG_CHUNK]
         suggestions += _tag_chunk(study_id, chunk, tagger, models, version.number)
         if progress:
-            progress(
-                min(offset + TAG_CHUNK, len(ids)), f"Tagged {min(offset + TAG_CHUNK, len(ids))} of {len(ids)} passages"
-            )
+            done = min(offset + TAG_CHUNK, len(ids))
+            progress(done, f"Tagged {done} of {len(ids)} passages", total=len(ids))
     with write_transaction():
         record("analysis.study_tagged", study, actor=by, passages=len(ids), version=version.number)
     return TagReport(sync=report, tagged=len(ids), suggestions=suggestions, codebook_version=version.number)
@@ -297,7 +296,7 @@ def uncode(code: Code, by=None) -> Code:
     return decide(code, False, by=by)
 
 
-def tag_job(progress: Callable[[int, str], None], study_id: int, everything: bool, user_id: int | None) -> dict:
+def tag_job(progress: Callable[..., None], study_id: int, everything: bool, user_id: int | None) -> dict:
     """The background job behind "Re-read and tag": `tag_study`, with its report as the job's result."""
     from app.auth.models import User
 

@@ -35,7 +35,7 @@ class Job(db.Model):
         """How far through, 0 to 100."""
         if self.status == "done":
             return 100
-        return int(100 * self.done / self.total) if self.total else 0
+        return min(100, int(100 * self.done / self.total)) if self.total else 0
 
     @property
     def finished(self) -> bool:

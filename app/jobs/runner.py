@@ -55,8 +55,9 @@ def start_job(
     def run() -> None:
         with app.app_context():
 
-            def progress(done: int, message: str = "") -> None:
-                _set(job_id, done=done, message=message[:500])
+            def progress(done: int, message: str = "", total: int | None = None) -> None:
+                # A job that learns how much there is only once it starts (re-reading a study) says so.
+                _set(job_id, done=done, message=message[:500], **({"total": total} if total else {}))
 
             _set(job_id, status="running")
             try:

@@ -185,3 +185,12 @@ def test_the_overview_says_when_the_sources_changed_since_they_were_read(client,
     assert "have changed since they were last read: 1 new or edited sentence" in page
     _tag(client, study)
     assert "have changed since they were last read" not in client.get(f"/analysis/{study.id}/").get_data(as_text=True)
+
+
+def test_the_tagging_job_learns_its_total_once_it_has_read_the_sources(client, analyst, study_with_notes):
+    from app.jobs.models import Job
+
+    study, _slot, _notes = study_with_notes
+    client.post(f"/analysis/{study.id}/tag")
+    job = db.session.scalar(select(Job).where(Job.kind == "analysis_tag"))
+    assert (job.status, job.done, job.total, job.percent) == ("done", 4, 4, 100)

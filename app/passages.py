@@ -18,6 +18,10 @@ The contract
   when a note is filed against no guide question; `section_label` is its wording.
 - `region` and `council_type` are slugs from the vocabulary (`app.organisations.vocabulary`), or None
   when the passage concerns several participants who differ; `supports_schools` likewise.
+- `organisations` are keys ("org:12") of the organisations the passage speaks for, so that figures count
+  each organisation once: the answering organisation for survey text, the participants' organisations
+  for a note (a participant who named no known organisation counts as their own, "person:P3"). They
+  are never shown: pages show anonymous codes ("Org 007") built from them.
 - `pseudonyms` are the focus-group participants the note is about (never names); empty for survey
   passages. `note_kind` is the note's kind ("point", "quote", "action", ...) or None for survey text.
 """
@@ -109,6 +113,7 @@ class Passage:
     # The source text this sentence came from ("note:40", "response:12:q7", "debrief:5:debrief"):
     # with `source_ref["sentence"]` it says where an edited sentence used to be.
     source_key: str = ""
+    organisations: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         """The passage as plain data (for JSON exports and the analysis' stored copies)."""
@@ -128,6 +133,7 @@ class Passage:
             "note_kind": self.note_kind,
             "participants": [dict(p) for p in self.participants],
             "source_key": self.source_key,
+            "organisations": list(self.organisations),
         }
 
 
@@ -151,6 +157,7 @@ def passages_from_text(
     pseudonyms: tuple[str, ...] = (),
     note_kind: str | None = None,
     participants: tuple[dict, ...] = (),
+    organisations: tuple[str, ...] = (),
 ) -> list[Passage]:
     """Every sentence of one source text as a passage. `source_key` identifies the source for the id
     (e.g. "response:12:q7"); `source_ref` is copied into each passage with its sentence number."""
@@ -177,6 +184,7 @@ def passages_from_text(
                 note_kind=note_kind,
                 participants=tuple(participants),
                 source_key=source_key,
+                organisations=tuple(organisations),
             )
         )
     return passages

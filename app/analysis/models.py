@@ -107,6 +107,9 @@ class AnalysisPassage(db.Model):
     supports_schools: Mapped[bool | None] = mapped_column(Boolean)
     pseudonyms: Mapped[list] = mapped_column(JSON, default=list)
     note_kind: Mapped[str | None] = mapped_column(String(20))
+    # Keys of the organisations the passage speaks for ("org:12", "person:P3"; see app.passages): figures
+    # count each organisation once. Never shown: pages show anonymous codes.
+    organisations: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     present: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # The codebook version the tagger last read this passage with (None: not tagged yet).
     tagged_version: Mapped[int | None] = mapped_column(Integer)
@@ -203,3 +206,149 @@ class RoundItem(db.Model):
     round: Mapped[CodingRound] = relationship(back_populates="items")
     passage: Mapped[AnalysisPassage] = relationship()
     resolved_by = relationship("User")
+
+
+# --- Findings: themed summaries, chosen quotes, the framework matrix, the recommendation ---------------
+
+# The four outcomes the study's recommendation chooses among (../shared/DOMAIN.md), in the brief's order.
+OUTCOMES = {
+    "amend-definition": 'Amend the definition of "users"',
+    "collect-additional-data": 'Collect additional data about "users"',
+    "amend-reporting": 'Amend reporting to better express the effect of pupils as "users"',
+    "education-module": "Develop a new module focusing on ICT provision to education",
+}
+DECISIONS = {
+    "recommend": "Recommend",
+    "do-not-recommend": "Do not recommend",
+    "needs-more-evidence": "Needs more evidence",
+}
+SIGN_OFF_ACTIONS = {"signed-off": "Signed off", "reopened": "Reopened"}
+FRAMEWORK_ROWS = {"participant": "Participant", "organisation": "Organisation"}
+
+
+class ThemeSummary(db.Model):
+    """One version of an analyst's written summary of a theme (never changed; editing saves the next number)."""
+
+    __tablename__ = "analysis_theme_summary"
+    __table_args__ = (
+        UniqueConstraint("study_id", "theme", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("fg_study.id", ondelete="CASCADE"), index=True)
+    theme: Mapped[str] = mapped_column(String(80))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    codebook_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    created_by = relationship("User")
+
+
+class ChosenQuote(db.Model):
+    """A passage an analyst chose as one of a theme's strongest verbatim quotes, in the analyst's order."""
+
+    __tablename__ = "analysis_chosen_quote"
+    __table_args__ = (UniqueConstraint("study_id", "theme", "passage_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("fg_study.id", ondelete="CASCADE"), index=True)
+    theme: Mapped[str] = mapped_column(String(80))
+    passage_id: Mapped[int] = mapped_column(ForeignKey("analysis_passage.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    chosen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    chosen_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    passage: Mapped[AnalysisPassage] = relationship()
+    chosen_by = relationship("User")
+
+
+class FrameworkCell(db.Model):
+    """An analyst's summary in one cell of the framework matrix: a participant or organisation x a theme.
+
+    `row_key` is a pseudonym ("P3") for a participant row or an organisation key ("org:12") for an
+    organisation row. Each save adds a row; the newest per cell is the current text (who and when kept).
+    """
+
+    __tablename__ = "analysis_framework_cell"
+    __table_args__ = (
+        CheckConstraint(in_list("row_kind", FRAMEWORK_ROWS), name="row_kind_known"),
+        Index("ix_analysis_framework_cell", "study_id", "row_kind", "row_key", "theme", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("fg_study.id", ondelete="CASCADE"))
+    row_kind: Mapped[str] = mapped_column(String(20))
+    row_key: Mapped[str] = mapped_column(String(60))
+    theme: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    created_by = relationship("User")
+
+
+class ScoringRules(db.Model):
+    """One saved version of a study's scoring rules (the TOML text as written; never changed once saved).
+
+    With none saved, the study is scored with the rules file shipped with the platform."""
+
+    __tablename__ = "analysis_scoring_rules"
+    __table_args__ = (UniqueConstraint("study_id", "number"), CheckConstraint("number >= 1", name="number_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("fg_study.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    created_by = relationship("User")
+
+
+class OutcomeDecision(db.Model):
+    """An analyst's decision on one outcome, with the rationale. Each change adds a row; the newest per
+    outcome is the current decision, and the history stays (who and when)."""
+
+    __tablename__ = "analysis_outcome_decision"
+    __table_args__ = (
+        CheckConstraint(in_list("outcome", OUTCOMES), name="outcome_known"),
+        CheckConstraint(in_list("decision", DECISIONS), name="decision_known"),
+        Index("ix_analysis_outcome_decision", "study_id", "outcome", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("fg_study.id", ondelete="CASCADE"))
+    outcome: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[str] = mapped_column(String(30))
+    rationale: Mapped[str] = mapped_column(Text)
+    # The scoring rules version (0: the shipped file) and the score shown when the decision was made.
+    rules_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    score: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    created_by = relationship("User")
+
+
+class SignOff(db.Model):
+    """The lead analyst signing off a study's recommendation, or reopening it. The newest row says whether
+    the recommendation is locked ("signed-off") or open; every row stays."""
+
+    __tablename__ = "analysis_sign_off"
+    __table_args__ = (
+        CheckConstraint(in_list("action", SIGN_OFF_ACTIONS), name="action_known"),
+        Index("ix_analysis_sign_off", "study_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("fg_study.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(String(2000), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    created_by = relationship("User")

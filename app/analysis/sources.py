@@ -85,6 +85,7 @@ def _attributes(passage: Passage) -> dict:
         "supports_schools": passage.supports_schools,
         "pseudonyms": list(passage.pseudonyms),
         "note_kind": passage.note_kind,
+        "organisations": list(passage.organisations),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import url_for
@@ -76,3 +77,28 @@ def home_prompt(user) -> Prompt | None:
             "Read each study's notes and free-text answers, code them against the codebook and check that coders agree."
         )
     return Prompt(heading="Analysis", text=text, link_text="Go to the analysis", url=url_for("analysis.index"))
+
+
+def study_slug(study: Study) -> str:
+    """A study's short name for the command line: its title in lower case, words joined by hyphens."""
+    return "-".join(re.findall(r"[a-z0-9]+", study.title.lower())) or f"study-{study.id}"
+
+
+class StudyNotFound(LookupError):
+    """No study answers to the reference given (the message says which there are)."""
+
+
+def find_study(reference: str | None) -> Study:
+    """The study named by `reference`: its slug (see `study_slug`) or its number. With no reference, the
+    only study there is. Raises StudyNotFound, saying which studies there are, when that is not one study."""
+    studies = db.session.scalars(select(Study).order_by(Study.id)).all()
+    known = ", ".join(f"{study_slug(s)} ({s.id})" for s in studies) or "none"
+    if reference is None:
+        if len(studies) == 1:
+            return studies[0]
+        raise StudyNotFound(f"There are {len(studies)} studies: name one with --study. Studies: {known}.")
+    wanted = reference.strip().lower()
+    for study in studies:
+        if study_slug(study) == wanted or (wanted.isdigit() and len(wanted) < 12 and int(wanted) == study.id):
+            return study
+    raise StudyNotFound(f"No study is called {reference[:80]!r}. Studies: {known}.")

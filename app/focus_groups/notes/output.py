@@ -62,6 +62,12 @@ def _note_passages(slot: Slot, note: Note, people: dict[str, Placement]) -> list
         pseudonyms=tuple(note.pseudonyms or []),
         note_kind=note.kind,
         participants=details,
+        organisations=tuple(
+            dict.fromkeys(
+                f"org:{p.volunteer.organisation_id}" if p.volunteer.organisation_id else f"person:{p.pseudonym}"
+                for p in about
+            )
+        ),
     )
 
 

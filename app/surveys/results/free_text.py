@@ -90,6 +90,7 @@ def free_text_passages(definition: Definition, rows: list[Row]) -> list[Passage]
                 region=row.region,
                 council_type=row.council_type,
                 supports_schools=row.provides_education,
+                organisations=(f"org:{row.organisation_id}",),
             )
     return passages
 

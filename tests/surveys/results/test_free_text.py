@@ -55,6 +55,7 @@ def test_free_text_becomes_passages_for_the_analysis_without_names():
             region="wales",
             council_type="welsh",
             supports_schools=True,
+            organisations=("org:1",),
         ),
         Passage(
             id=passage_id("survey", "response:1:pupils_reason", "Pupils count.", 1),
@@ -69,6 +70,7 @@ def test_free_text_becomes_passages_for_the_analysis_without_names():
             region="wales",
             council_type="welsh",
             supports_schools=True,
+            organisations=("org:1",),
         ),
     ]
     assert all(p.id.startswith("s-") and p.pseudonyms == () and p.note_kind is None for p in passages)

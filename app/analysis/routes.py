@@ -301,6 +301,11 @@ SECTIONS = (
     ("analysis.review", "Review"),
     ("analysis.codebook", "Codebook"),
     ("analysis.rounds", "Double-coding"),
+    ("analysis.themes", "Themes"),
+    ("analysis.matrices", "Matrices"),
+    ("analysis.recommendation", "Recommendation"),
+    ("analysis.report", "Report"),
+    ("analysis.exchange", "Exchange"),
 )
 
 

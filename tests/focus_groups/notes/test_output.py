@@ -65,3 +65,17 @@ def test_the_notes_table_carries_pseudonyms_and_no_names(slot):
     assert rows[0]["regions"] == "North East"
     assert rows[0]["guide_question_number"] == 3
     assert "Morag" not in str(rows)
+
+
+def test_passages_name_the_organisations_they_speak_for_by_key_and_withdrawn_people_not_at_all(slot, make_organisation):
+    council = make_organisation(name="Camden Council")
+    first, second, third = sorted(slot.placements, key=lambda p: p.pseudonym)[:3]
+    first.volunteer.organisation_id = council.id
+    third.volunteer.withdrawn_at = third.volunteer.created_at
+    db.session.commit()
+    add_note(slot, NoteInput("Pupils count as users here.", "key_point", None, ["P1", "P2", "P3"]))
+    add_note(slot, NoteInput("Same for us.", "key_point", None, ["P2"]))
+    db.session.commit()
+    passages = session_passages(slot)
+    assert [p.organisations for p in passages] == [(f"org:{council.id}", "person:P2"), ("person:P2",)]
+    assert "Camden" not in str(passages)

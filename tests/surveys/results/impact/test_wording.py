@@ -28,7 +28,8 @@ def test_evidence(model):
     # £384.62, £1,428.57, £571.43, £500, £545.45 -> median £545.45 (-59%)
     assert sentences[3].startswith(
         "Counting school staff, pupils (as 0.20 of a user each) and external users (partner staff and contractors "
-        "as one user each, volunteers and residents as 0.20) lowers the median ICT spend per user from £1,333 to £545 (−59%)"
+        "as one user each, volunteers and residents as 0.20) lowers the median ICT spend per user from £1,333 to "
+        "£545 (−59%)"
     )
     assert sentences[5] == (
         "Counting school staff and pupils raises the median number of users per ICT FTE from 50 to 275 (+450%) "

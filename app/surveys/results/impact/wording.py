@@ -12,12 +12,11 @@ from app.surveys.results.impact.model import (
     THRESHOLD,
     ImpactModel,
     MedianChange,
-    Movement,
     RankedOrganisation,
     council_type_groups,
     median_change,
-    movers,
 )
+from app.surveys.results.impact.movement import Movement, movers
 
 
 def plural(n: int, singular: str, plural: str | None = None) -> str:

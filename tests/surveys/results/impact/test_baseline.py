@@ -12,9 +12,8 @@ from app.surveys.results.impact.model import (
     THRESHOLD,
     counted_today,
     impact,
-    movers,
-    movers_by_council_type,
 )
+from app.surveys.results.impact.movement import movers, movers_by_council_type
 from app.surveys.results.impact.weight import default_weight, external_derivation
 from app.surveys.results.impact.wording import evidence
 from tests.surveys.results.impact.support import Org, by_code, org, users

@@ -438,7 +438,17 @@ def test_rows_may_be_any_iterable(rows):
     counts=st.fixed_dictionaries(
         {
             key: st.integers(min_value=0, max_value=10**9)
-            for key in ("office_staff", "frontline_staff", "councillors", "school_staff", "pupils")
+            for key in (
+                "office_staff",
+                "frontline_staff",
+                "councillors",
+                "school_staff",
+                "pupils",
+                "partners",
+                "contractors",
+                "volunteers",
+                "residents",
+            )
         }
     ),
     weight=st.floats(min_value=0, max_value=1),
@@ -447,3 +457,4 @@ def test_wider_definitions_never_count_fewer_users(counts, weight):
     result = user_counts({"users": counts}, weight)
     assert result["current"] <= result["plus_school_staff"] <= result["plus_pupils"]
     assert result["plus_school_staff"] <= result["weighted"] <= result["plus_pupils"]
+    assert result["weighted"] <= result["plus_external"]

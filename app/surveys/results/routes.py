@@ -163,8 +163,17 @@ def results_export(slug: str):
 @bp.route("/results/<slug>/impact")
 @role_required(*READERS)
 def results_impact(slug: str):
-    """The 'service user' impact model: per-user metrics under four definitions of a user."""
-    from app.surveys.results.impact.model import DEFINITIONS, METRICS, impact
+    """The 'service user' impact model: per-user metrics under five definitions of a user, and how many
+    organisations' figures move from what each counts today."""
+    from app.surveys.results.impact.model import (
+        BASELINE_SOURCES,
+        DEFINITIONS,
+        METRICS,
+        THRESHOLD,
+        impact,
+    )
+    from app.surveys.results.impact.movement import movers, movers_by_council_type
+    from app.surveys.results.impact.weight import external_derivation
     from app.surveys.results.impact.wording import evidence
 
     context = _context(_published(slug))
@@ -176,6 +185,11 @@ def results_impact(slug: str):
         "surveys/results/impact.html",
         model=model,
         derivation=derivation,
+        external=external_derivation(model.weight, derivation),
+        movement={metric: movers(model, THRESHOLD, metric) for metric in METRICS},
+        movement_by_type=movers_by_council_type(model, THRESHOLD),
+        threshold=THRESHOLD,
+        baseline_sources=BASELINE_SOURCES,
         error=error,
         weight_text=request.args.get("weight", ""),
         evidence=evidence(model),

@@ -189,3 +189,81 @@ def test_one_response_and_all_dont_know_give_figures_not_errors(client, signed_i
     assert "(1 of 1)" in page and 'said "I do not know"' in page
     assert client.get("/surveys/results/schools-ict/impact").status_code == 200
     assert client.get("/surveys/results/schools-ict/crosstab?rows=share_spend&columns=region").status_code == 200
+
+
+@pytest.fixture
+def counted_responses(app, survey, make_organisation):
+    """Three submitted responses with what each counts today: A ticks office staff and has 500 partners; B does
+    not submit a benchmarking return and has 100 contractors; C gives no spend and does not say what it counts."""
+    for n, (name, kind, grid, spend, counted) in enumerate(
+        [
+            ("Alpha County Council", "county", {"office_staff": 1000, "partners": 500}, 1_000_000.0, ["office_staff"]),
+            (
+                "Beta District Council",
+                "district",
+                {"office_staff": 2000, "contractors": 100},
+                2_000_000.0,
+                ["no-return"],
+            ),
+            ("Gamma County Council", "county", {"office_staff": 1000}, None, None),
+        ]
+    ):
+        org = make_organisation(name=name, region="south-east", council_type=kind)
+        answers = {"provides_education": "no", "users": grid, "ict_revenue_spend": spend, "ict_staff_fte": 10.0}
+        if counted is not None:
+            answers["counted_in_benchmark"] = counted
+        db.session.add(
+            Response(
+                survey_id=survey.id,
+                version_id=survey.current_version.id,
+                organisation_id=org.id,
+                reference=f"SIC-COUNTED-{n}",
+                status="submitted",
+                submitted_at=datetime.now(UTC),
+                submitted_answers=answers,
+            )
+        )
+    db.session.commit()
+
+
+def test_impact_page_shows_external_users_and_how_many_organisations_move(client, signed_in, counted_responses):
+    signed_in("analyst")
+    page = " ".join(page_text(client.get("/surveys/results/schools-ict/impact")).split())
+    assert "5. Plus external users, weighted" in page
+    assert "How much an external user counts" in page
+    assert "volunteers and residents using council ICT count as 0.25 of a user each" in page
+    assert "itself an assumed default" in page
+    assert "How many organisations' figures move from what they count today" in page
+    # A: 1,000 counted today, 1,500 under definition 5: spend per user -33%, users per FTE +50%.
+    # B: falls back to 2,000 (current), 2,100 under definition 5: -4.8% and +5%, changes only.
+    assert (
+        "Under definition 5 (plus external users, weighted), ICT spend per user moves by more than 20% from what "
+        "each organisation counts today for 1 of 2 organisations (50%), and changes at all for 2."
+    ) in page
+    assert "(1 does not submit one, 1 did not say)" in page
+    assert "For the 2 organisations that did not say which groups they count" in page
+    movement = page.split('id="movement"')[1]
+    row = movement.split("5. Plus external users, weighted</th>")[1].split("</tr>")[0]
+    cells = [c.split(">")[-1] for c in row.split("</td>")[:-1]]
+    assert cells == ["2", "1 (50%)", "2", "3", "1 (33%)", "2"]  # users per FTE: C has FTE too (1,000 = 1,000)
+    by_type = movement.split("by council type and definition")[1].split("</table>")[0]
+    assert "1 of 1" in by_type and "0 of 1" in by_type and "n < 5" in by_type  # small groups flagged
+    for name in ("Alpha", "Beta", "Gamma"):
+        assert name not in page
+
+
+def test_impact_export_has_the_baseline_and_external_columns(client, signed_in, counted_responses):
+    import io
+
+    import pandas as pd
+
+    signed_in("analyst")
+    response = client.get("/surveys/results/schools-ict/impact.csv")
+    table = pd.read_csv(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))
+    response.close()
+    first = table.iloc[0]
+    assert (first["users_as_counted"], first["users_plus_external"], first["weight_partners"]) == (1000, 1500, 1)
+    assert first["counted_in_benchmark"] == "office_staff" and first["baseline_source"] == "as ticked"
+    assert first["spend_per_user_change_plus_external"] == pytest.approx(1000 / 1500 - 1)
+    assert list(table["baseline_source"])[1:] == ["current definition: no_return", "current definition: not_answered"]
+    assert "organisation" not in table.columns

@@ -1,13 +1,33 @@
 """The 'service user' impact model's statistics: how council ICT benchmarks change with the definition of a user.
 
 Socitm Improve benchmarks ICT per service user (ICT spend per user, users per ICT staff FTE). This module
-recomputes those metrics from the survey's user counts under four definitions of a user:
+recomputes those metrics from the survey's user counts under five definitions of a user:
 
 1. ``current``: office staff + frontline staff + councillors;
 2. ``plus_school_staff``: current + school staff;
 3. ``plus_pupils``: current + school staff + pupils;
 4. ``weighted``: current + school staff + w x pupils, with w from 0 to 1 chosen by the analyst (by default
-   derived from the share of incidents that come from pupils: see ``default_weight``).
+   derived from the share of incidents that come from pupils: see ``default_weight``);
+5. ``plus_external``: definition 4 + the users from outside the organisation, each weighted
+   (``external_weights``): partner-organisation staff and contractors/temporary staff as one user each
+   (assumed: they hold accounts and devices on the same terms as staff, and the survey asks nothing about
+   their strain), volunteers and residents using council ICT as w, the pupil weight (occasional users of
+   shared or public devices, like pupils, the one such group whose strain the survey measures).
+
+The baseline "as counted today" is, per organisation, the sum of the user groups it ticks in
+``counted_in_benchmark`` (unweighted: what it reports). An organisation that did not answer, answered "I do not
+know", ticked nothing we recognise or does not submit a benchmarking return ("no-return") falls back to the current
+definition; it stays in every figure and ``baseline_source`` says why (``BASELINE_SOURCES``).
+
+``movers(model, threshold=0.20, metric="spend_per_user") -> dict[str, Movement]`` (in movement.py) is the stable
+public summary
+of how far the definitions move each organisation's benchmark figure from its baseline: for every definition key,
+``Movement.compared`` (organisations with the metric under both), ``Movement.moved`` (those whose figure moves by
+more than ``threshold``, a fraction, in either direction), ``Movement.changed`` (those whose figure moves at all),
+``Movement.share`` (moved / compared, None when nothing is compared) and ``Movement.fallback`` (compared
+organisations whose baseline is the current definition). ``movers_by_council_type`` gives the same per council
+type (small groups flagged). The recommendation's scoring reads the share of organisations whose per-user cost
+moves by more than 20% under an alternative definition from it.
 
 Plain functions of plain data: rows are ``app.surveys.results.dataset.Row`` or any objects with ``organisation_id``,
 ``region``, ``council_type`` and ``answers``. Nothing here raises on missing or odd answers; an organisation
@@ -19,7 +39,12 @@ Medians and quartiles use pandas' ``quantile`` with its default linear interpola
 Organisations appear only by an anonymous code ("Org 007", numbered by ascending organisation id within the
 rows given), their region and their council type, never by name: analysts must not see who answered what.
 
-The default pupil weight is derived in weight.py; the sentences that report the model are written in wording.py.
+The default pupil weight is derived in weight.py; the sentences that report the model are written in wording.py;
+the movement from what each organisation counts today is counted in movement.py.
+
+Longer than 500 lines because the five definitions, the baseline, the per-organisation record, the summaries, the
+rank shifts and the export rows share one set of dataclasses and helpers; the weights, the movement and the
+sentences are already split out.
 """
 
 from __future__ import annotations
@@ -40,6 +65,34 @@ TOP_MOVERS = 10
 DONT_KNOW = "dont_know"
 
 CURRENT_CATEGORIES = ("office_staff", "frontline_staff", "councillors")
+SCHOOL_CATEGORIES = ("school_staff", "pupils")
+EXTERNAL_CATEGORIES = ("partners", "contractors", "volunteers", "residents")
+ALL_CATEGORIES = CURRENT_CATEGORIES + SCHOOL_CATEGORIES + EXTERNAL_CATEGORIES
+CATEGORY_LABELS: dict[str, str] = {
+    "office_staff": "office-based staff",
+    "frontline_staff": "frontline and mobile staff",
+    "councillors": "councillors",
+    "school_staff": "school staff",
+    "pupils": "pupils",
+    "partners": "partner-organisation staff",
+    "contractors": "contractors and temporary staff",
+    "volunteers": "volunteers",
+    "residents": "residents using council ICT",
+}
+STAFF_LIKE = ("partners", "contractors")  # assumed to count as one user each (EXTERNAL_STAFF_WEIGHT)
+LIGHT_USERS = ("volunteers", "residents")  # take the pupil weight
+EXTERNAL_STAFF_WEIGHT = 1.0
+
+BASELINE = "as_counted"
+BASELINE_LABEL = "As counted today"
+NO_RETURN = "no-return"
+THRESHOLD = 0.20  # a benchmark figure "moves" when it changes by more than this fraction of its baseline
+BASELINE_SOURCES: dict[str, str] = {
+    "answer": "the groups it ticked",
+    "not_answered": "did not say which groups it counts",
+    "dont_know": "did not know which groups it counts",
+    "no_return": "does not submit a benchmarking return",
+}
 UNKNOWN_COUNCIL_TYPE = "Council type not known"
 UNKNOWN_REGION = "Region not known"
 
@@ -70,6 +123,13 @@ DEFINITIONS: tuple[UserDefinition, ...] = (
         "Plus school staff and weighted pupils",
         "The current definition plus school staff, with each pupil counted as a fraction of a user",
         "school staff and weighted pupils",
+    ),
+    UserDefinition(
+        "plus_external",
+        "Plus external users, weighted",
+        "Definition 4 plus the users from outside the organisation: partner-organisation staff and contractors "
+        "as one user each, volunteers and residents using council ICT weighted like pupils",
+        "school staff, weighted pupils and weighted external users",
     ),
 )
 DEFINITION_KEYS: tuple[str, ...] = tuple(d.key for d in DEFINITIONS)
@@ -105,20 +165,55 @@ def clamp_weight(weight: Any) -> float:
     return min(1.0, max(0.0, value))
 
 
+def external_weights(weight: Any) -> dict[str, float]:
+    """Each external group's weight under definition 5: partner staff and contractors 1, volunteers and residents
+    the pupil weight (clamped to [0, 1]). weight.py explains the choice in words (``external_derivation``)."""
+    w = clamp_weight(weight)
+    return {c: (EXTERNAL_STAFF_WEIGHT if c in STAFF_LIKE else w) for c in EXTERNAL_CATEGORIES}
+
+
+def _grid(answers: dict[str, Any] | None) -> dict:
+    users = answers.get("users") if isinstance(answers, dict) else None
+    return users if isinstance(users, dict) else {}
+
+
 def user_counts(answers: dict[str, Any] | None, weight: float) -> dict[str, float]:
     """The number of users under each definition, from an organisation's answers (0 where nothing is given)."""
-    users = (answers or {}).get("users")
-    users = users if isinstance(users, dict) else {}
+    users = _grid(answers)
     current = sum(count(users, c) for c in CURRENT_CATEGORIES)
     school_staff = count(users, "school_staff")
     pupils = count(users, "pupils")
     w = clamp_weight(weight)
+    weighted = current + school_staff + w * pupils
+    external = sum(x * count(users, c) for c, x in external_weights(w).items())
     return {
         "current": current,
         "plus_school_staff": current + school_staff,
         "plus_pupils": current + school_staff + pupils,
-        "weighted": current + school_staff + w * pupils,
+        "weighted": weighted,
+        "plus_external": weighted + external,
     }
+
+
+def counted_today(answers: dict[str, Any] | None) -> tuple[tuple[str, ...], str]:
+    """The groups an organisation counts in its benchmarking return and where that comes from (BASELINE_SOURCES).
+
+    ``counted_in_benchmark`` as ticked, in survey order; "no-return", "I do not know", no answer, or no group we
+    recognise fall back to the current definition's groups (the source says which).
+    """
+    value = answers.get("counted_in_benchmark") if isinstance(answers, dict) else None
+    if isinstance(value, str):
+        value = [value]
+    ticked = set(value) if isinstance(value, list | tuple) else set()
+    ticked = {v for v in ticked if isinstance(v, str)}
+    if NO_RETURN in ticked:
+        return CURRENT_CATEGORIES, "no_return"
+    if DONT_KNOW in ticked or "dont-know" in ticked:
+        return CURRENT_CATEGORIES, "dont_know"
+    categories = tuple(c for c in ALL_CATEGORIES if c in ticked)
+    if not categories:
+        return CURRENT_CATEGORIES, "not_answered"
+    return categories, "answer"
 
 
 def quartiles(values: list[float]) -> tuple[float | None, float | None, float | None]:
@@ -148,9 +243,29 @@ class OrganisationImpact:
     users_per_fte: dict[str, float | None]  # None: no FTE, or no users under that definition
     rank_spend: dict[str, float | None] = field(default_factory=dict)  # 1 = highest spend per user; ties averaged
     rank_shift_spend: dict[str, float | None] = field(default_factory=dict)  # rank under key - rank under current
+    counted: tuple[str, ...] = CURRENT_CATEGORIES  # the groups in its baseline (the current ones on a fallback)
+    baseline_source: str = "not_answered"  # a BASELINE_SOURCES key: "answer" or why it fell back
+    baseline_users: float = 0.0  # the users it counts today (unweighted sum of `counted`)
+    spend_per_user_baseline: float | None = None
+    users_per_fte_baseline: float | None = None
 
     def metric(self, metric: str) -> dict[str, float | None]:
         return self.spend_per_user if metric == "spend_per_user" else self.users_per_fte
+
+    def baseline(self, metric: str) -> float | None:
+        return self.spend_per_user_baseline if metric == "spend_per_user" else self.users_per_fte_baseline
+
+    @property
+    def fallback(self) -> bool:
+        """True when the baseline is the current definition because the organisation gave no usable answer."""
+        return self.baseline_source != "answer"
+
+    def change(self, definition: str, metric: str = "spend_per_user") -> float | None:
+        """The relative change of a metric from the baseline to a definition (-0.25 = a quarter lower), or None."""
+        before, after = self.baseline(metric), self.metric(metric)[definition]
+        if before is None or after is None or before == 0:
+            return None
+        return (after - before) / before
 
 
 @dataclass
@@ -272,10 +387,24 @@ class ImpactModel:
     metrics: list[MetricResult]  # every definition x metric, in DEFINITIONS then METRICS order
     changes: list[MedianChange]  # every metric x other definition, against the current definition
     rank_shifts: list[RankComparison]  # one per other definition
+    external_weights: dict[str, float] = field(default_factory=dict)  # per external group, under plus_external
 
     @property
     def n(self) -> int:
         return len(self.organisations)
+
+    @property
+    def baseline_sources(self) -> dict[str, int]:
+        """How many organisations' baselines come from each source (every BASELINE_SOURCES key, 0 included)."""
+        found = {key: 0 for key in BASELINE_SOURCES}
+        for o in self.organisations:
+            found[o.baseline_source] = found.get(o.baseline_source, 0) + 1
+        return found
+
+    @property
+    def fallbacks(self) -> int:
+        """Organisations whose baseline is the current definition because they gave no usable answer."""
+        return sum(1 for o in self.organisations if o.fallback)
 
     def result(self, definition: str, metric: str) -> MetricResult:
         return next(m for m in self.metrics if m.definition == definition and m.metric == metric)
@@ -311,6 +440,9 @@ def _organisation(code: str, row: Any, weight: float) -> OrganisationImpact:
     fte = number(answers.get("ict_staff_fte"))
     fte = fte if fte is not None and fte > 0 else None
     users = user_counts(answers, weight)
+    counted, source = counted_today(answers)
+    grid = _grid(answers)
+    baseline = sum(count(grid, c) for c in counted)
     return OrganisationImpact(
         code=code,
         region=region,
@@ -322,6 +454,11 @@ def _organisation(code: str, row: Any, weight: float) -> OrganisationImpact:
         users=users,
         spend_per_user={k: spend / u if spend is not None and u > 0 else None for k, u in users.items()},
         users_per_fte={k: u / fte if fte is not None and u > 0 else None for k, u in users.items()},
+        counted=counted,
+        baseline_source=source,
+        baseline_users=baseline,
+        spend_per_user_baseline=spend / baseline if spend is not None and baseline > 0 else None,
+        users_per_fte_baseline=baseline / fte if fte is not None and baseline > 0 else None,
     )
 
 
@@ -455,6 +592,7 @@ def impact(rows: Iterable[Any], weight: float) -> ImpactModel:
         metrics=metrics,
         changes=[median_change(organisations, d, m) for m in METRICS for d in OTHERS],
         rank_shifts=comparisons,
+        external_weights=external_weights(weight),
     )
 
 
@@ -469,7 +607,9 @@ def _tidy(value: float | None) -> float | int | None:
 
 
 def impact_rows_for_export(model: ImpactModel) -> list[dict[str, Any]]:
-    """One dict per organisation (by code; no names) with its users, metrics and ranks under each definition."""
+    """One dict per organisation (by code; no names) with its users, metrics and ranks under each definition, the
+    external groups' weights, what it counts today (its baseline and where that comes from) and each metric's
+    relative change from that baseline under each definition (-0.25 = a quarter lower)."""
     result = []
     for o in model.organisations:
         row: dict[str, Any] = {
@@ -480,6 +620,13 @@ def impact_rows_for_export(model: ImpactModel) -> list[dict[str, Any]]:
             "ict_staff_fte": o.ict_staff_fte,
             "pupil_weight": model.weight,
         }
+        for c in EXTERNAL_CATEGORIES:
+            row[f"weight_{c}"] = model.external_weights.get(c)
+        row["counted_in_benchmark"] = "; ".join(o.counted)
+        row["baseline_source"] = "as ticked" if not o.fallback else f"current definition: {o.baseline_source}"
+        row[f"users_{BASELINE}"] = _tidy(o.baseline_users)
+        row[f"spend_per_user_{BASELINE}"] = o.spend_per_user_baseline
+        row[f"users_per_fte_{BASELINE}"] = o.users_per_fte_baseline
         for d in DEFINITION_KEYS:
             row[f"users_{d}"] = _tidy(o.users[d])
         for d in DEFINITION_KEYS:
@@ -490,5 +637,9 @@ def impact_rows_for_export(model: ImpactModel) -> list[dict[str, Any]]:
             row[f"rank_spend_{d}"] = _tidy(o.rank_spend.get(d))
         for d in OTHERS:
             row[f"rank_shift_spend_{d}"] = _tidy(o.rank_shift_spend.get(d))
+        for d in DEFINITION_KEYS:
+            row[f"spend_per_user_change_{d}"] = o.change(d, "spend_per_user")
+        for d in DEFINITION_KEYS:
+            row[f"users_per_fte_change_{d}"] = o.change(d, "users_per_fte")
         result.append(row)
     return result

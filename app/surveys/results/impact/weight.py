@@ -1,5 +1,6 @@
 """The default pupil weight: how much support a pupil draws relative to an average user, derived from the
-survey's strain estimates (the median ratio, clamped to [0, 1]), and how it was reached, in words."""
+survey's strain estimates (the median ratio, clamped to [0, 1]), and how it was reached, in words; and the
+weights of the external groups under definition 5 (``external_derivation``), with the reason for each."""
 
 from __future__ import annotations
 
@@ -7,7 +8,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.surveys.results.impact.model import ASSUMED_WEIGHT, DONT_KNOW, count, number, quartiles, user_counts
+from app.surveys.results.impact.model import (
+    ASSUMED_WEIGHT,
+    CATEGORY_LABELS,
+    DONT_KNOW,
+    EXTERNAL_CATEGORIES,
+    STAFF_LIKE,
+    count,
+    external_weights,
+    number,
+    quartiles,
+    user_counts,
+)
 from app.surveys.results.impact.wording import plural
 
 
@@ -97,3 +109,65 @@ def default_weight(rows: Iterable[Any]) -> WeightDerivation:
         explanation=explanation,
         ratios=ratios,
     )
+
+
+@dataclass
+class ExternalWeight:
+    """One external group's weight under definition 5 and why."""
+
+    category: str
+    label: str  # "partner-organisation staff"
+    weight: float
+    basis: str  # a sentence: how the weight was chosen
+
+
+@dataclass
+class ExternalDerivation:
+    """The external groups' weights under definition 5 and the explanation the page shows."""
+
+    weights: list[ExternalWeight]
+    explanation: str
+
+    @property
+    def by_category(self) -> dict[str, float]:
+        return {w.category: w.weight for w in self.weights}
+
+
+def _pupil_basis(weight: float, derivation: WeightDerivation | None) -> str:
+    if derivation is not None and round(weight, 2) == derivation.weight:
+        if derivation.assumed:
+            return "itself an assumed default, as no organisation gave the figures to derive it"
+        return f"derived from the share of incidents from pupils that {plural(derivation.n, 'organisation')} gave"
+    return "the weight entered for a pupil"
+
+
+def external_derivation(weight: float, derivation: WeightDerivation | None = None) -> ExternalDerivation:
+    """The weights of partner staff, contractors, volunteers and residents (``model.external_weights``) and why.
+
+    The survey asks about the strain from school staff and pupils only, so no external group's weight can be
+    derived from an organisation's answers: partner-organisation staff and contractors are assumed to count as one
+    user each (they hold accounts and devices on the same terms as staff, the "equivalent strain" the study asks
+    about), volunteers and residents as a pupil does (occasional users of shared or public devices, the one such
+    group whose strain the survey measures). `derivation` is the default pupil weight's, to say where w came from.
+    """
+    weights = external_weights(weight)
+    w = weights["volunteers"]
+    basis_staff = (
+        "Assumed: they hold accounts and devices on the same terms as staff, so each counts as one user "
+        "(the equivalent strain the study asks about)."
+    )
+    basis_light = (
+        f"The pupil weight ({w:.2f}, {_pupil_basis(w, derivation)}): like pupils they are occasional users "
+        "of shared or public devices, and pupils are the one such group whose strain the survey measures."
+    )
+    rows = [
+        ExternalWeight(c, CATEGORY_LABELS[c], weights[c], basis_staff if c in STAFF_LIKE else basis_light)
+        for c in EXTERNAL_CATEGORIES
+    ]
+    explanation = (
+        "The survey asks about the strain from school staff and pupils only, so the weights of users from outside "
+        "the organisation are assumed, not derived: partner-organisation staff and contractors count as one user "
+        f"each, as staff do; volunteers and residents using council ICT count as {w:.2f} of a user each, the "
+        f"pupil weight ({_pupil_basis(w, derivation)})."
+    )
+    return ExternalDerivation(weights=rows, explanation=explanation)

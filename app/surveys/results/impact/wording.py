@@ -1,19 +1,22 @@
 """The impact model in plain English: the sentences of evidence for the recommendation (how the definition
-of a user changes ICT spend per user, users per FTE, the ranking and each council type), from a model
-computed in model.py."""
+of a user changes ICT spend per user, users per FTE, the ranking and each council type, and how many
+organisations' figures move from what they count today), from a model computed in model.py."""
 
 from __future__ import annotations
 
 from app.surveys.results.figures import SMALL_GROUP
 from app.surveys.results.impact.model import (
     DEFINITION_BY_KEY,
+    DEFINITION_KEYS,
     OTHERS,
+    THRESHOLD,
     ImpactModel,
     MedianChange,
     RankedOrganisation,
     council_type_groups,
     median_change,
 )
+from app.surveys.results.impact.movement import Movement, movers
 
 
 def plural(n: int, singular: str, plural: str | None = None) -> str:
@@ -42,6 +45,11 @@ def _counting(definition: str, weight: float) -> str:
     text = DEFINITION_BY_KEY[definition].counting
     if definition == "weighted":
         text = f"school staff and pupils (each pupil as {weight:.2f} of a user)"
+    elif definition == "plus_external":
+        text = (
+            f"school staff, pupils (as {weight:.2f} of a user each) and external users (partner staff and contractors "
+            f"as one user each, volunteers and residents as {weight:.2f})"
+        )
     return text
 
 
@@ -99,12 +107,53 @@ def _group_changes(model: ImpactModel) -> list[tuple[str | None, MedianChange]]:
     return result
 
 
+def _share(share: float | None) -> str:
+    return "" if share is None else f" ({100 * share:.0f}%)"
+
+
+def movement_sentence(m: Movement) -> str:
+    """'Under definition 5 (...), ICT spend per user moves by more than 20% ... for 3 of 5 organisations (60%) ...'"""
+    number = DEFINITION_KEYS.index(m.definition) + 1
+    which = (
+        "the current definition" if m.definition == "current" else f"definition {number} ({m.definition_label.lower()})"
+    )
+    what = "ICT spend per user" if m.metric == "spend_per_user" else "the number of users per ICT FTE"
+    return (
+        f"Under {which}, {what} moves by more than {100 * m.threshold:.0f}% from what each organisation counts "
+        f"today for {m.moved:,} of {plural(m.compared, 'organisation')}{_share(m.share)}, and changes at all for "
+        f"{m.changed:,}."
+    )
+
+
+def fallback_sentence(model: ImpactModel) -> str | None:
+    """Which organisations' baseline is the current definition, and why; None when every one said what it counts."""
+    sources = model.baseline_sources
+    if not model.fallbacks:
+        return None
+    reasons = []
+    if sources.get("no_return"):
+        reasons.append(f"{sources['no_return']:,} {'does' if sources['no_return'] == 1 else 'do'} not submit one")
+    if sources.get("dont_know"):
+        reasons.append(f"{sources['dont_know']:,} did not know")
+    if sources.get("not_answered"):
+        reasons.append(f"{sources['not_answered']:,} did not say")
+    one = model.fallbacks == 1
+    counts, their, are = ("it counts", "its", "it is") if one else ("they count", "their", "they are")
+    return (
+        f"{plural(model.fallbacks, 'organisation')} gave no usable answer on which groups {counts} in {their} "
+        f"benchmarking return ({', '.join(reasons)}), so the current definition stands in for what {counts} "
+        f"today; {are} not left out for this."
+    )
+
+
 def evidence(model: ImpactModel) -> list[str]:
     """Plain-English sentences on how the definition of a user changes the benchmarks (for the recommendation).
 
     Spend per user under each definition against the current one (with Spearman's rho), users per FTE likewise,
     how many organisations move in the ranking when pupils count, the council types most and least affected,
-    and how many organisations are left out. With no organisation that has both ICT spend and users, the first
+    how many organisations' ICT spend per user moves by more than 20% (THRESHOLD) from what each counts today
+    under each definition (``movers``), how many of those baselines fall back to the current definition, and how
+    many organisations are left out. With no organisation that has both ICT spend and users, the first
     sentence says the effect cannot be measured.
     """
     sentences: list[str] = []
@@ -153,6 +202,10 @@ def evidence(model: ImpactModel) -> list[str]:
             "By council type, the change in the median ICT spend per user when school staff and "
             f"pupils count ranges from {ends[0]} to {ends[1]}."
         )
+    moving = [m for m in movers(model, THRESHOLD).values() if m.compared]
+    sentences.extend(movement_sentence(m) for m in moving)
+    if moving and (fallback := fallback_sentence(model)):
+        sentences.append(fallback)
     missing = []
     if model.excluded_missing_spend:
         missing.append(f"{plural(model.excluded_missing_spend, 'organisation')} gave no ICT revenue spend")

@@ -38,21 +38,24 @@ def test_codes_follow_ascending_organisation_id(model):
 
 def test_users_under_each_definition(model):
     orgs = by_code(model)
-    # Org 001: 800 + 150 + 50 = 1,000; + 500 school staff; + 4,000 pupils; weighted 1,500 + 0.2 x 4,000 = 2,300
+    # Org 001: 800 + 150 + 50 = 1,000; + 500 school staff; + 4,000 pupils; weighted 1,500 + 0.2 x 4,000 = 2,300;
+    # plus 200 partners x 1 and 500 volunteers x 0.2: 2,300 + 200 + 100 = 2,600
     assert orgs["Org 001"].users == pytest.approx(
-        {"current": 1000, "plus_school_staff": 1500, "plus_pupils": 5500, "weighted": 2300}
+        {"current": 1000, "plus_school_staff": 1500, "plus_pupils": 5500, "weighted": 2300, "plus_external": 2600}
     )
     assert orgs["Org 004"].users == pytest.approx(
-        {"current": 1500, "plus_school_staff": 2500, "plus_pupils": 10000, "weighted": 4000}
+        {"current": 1500, "plus_school_staff": 2500, "plus_pupils": 10000, "weighted": 4000, "plus_external": 4000}
     )
-    assert orgs["Org 002"].users == pytest.approx(
-        {"current": 2000, "plus_school_staff": 2000, "plus_pupils": 2000, "weighted": 2000}
+    assert orgs["Org 002"].users == pytest.approx(  # + 100 contractors
+        {"current": 2000, "plus_school_staff": 2000, "plus_pupils": 2000, "weighted": 2000, "plus_external": 2100}
     )
+    assert orgs["Org 003"].users["plus_external"] == pytest.approx(700)  # 500 + 0.2 x 1,000 residents
 
 
-def test_partners_contractors_volunteers_and_residents_count_under_no_definition():
-    counts = user_counts({"users": users(10, partners=5, contractors=6, volunteers=7, residents=8)}, 1)
-    assert counts == {"current": 10, "plus_school_staff": 10, "plus_pupils": 10, "weighted": 10}
+def test_partners_contractors_volunteers_and_residents_count_only_under_definition_5():
+    counts = user_counts({"users": users(10, pupils=10, partners=5, contractors=6, volunteers=7, residents=8)}, 0.5)
+    # weighted: 10 + 0.5 x 10 = 15; external: 5 + 6 + 0.5 x (7 + 8) = 18.5
+    assert counts == {"current": 10, "plus_school_staff": 10, "plus_pupils": 20, "weighted": 15, "plus_external": 33.5}
 
 
 def test_metrics_per_organisation(model):
@@ -64,11 +67,12 @@ def test_metrics_per_organisation(model):
             "plus_school_staff": 1000_000 / 1500,
             "plus_pupils": 1000_000 / 5500,
             "weighted": 1000_000 / 2300,
+            "plus_external": 1000_000 / 2600,
         }
     )
-    # 1,000 / 20 = 50; 1,500 / 20 = 75; 5,500 / 20 = 275; 2,300 / 20 = 115
+    # 1,000 / 20 = 50; 1,500 / 20 = 75; 5,500 / 20 = 275; 2,300 / 20 = 115; 2,600 / 20 = 130
     assert orgs["Org 001"].users_per_fte == pytest.approx(
-        {"current": 50, "plus_school_staff": 75, "plus_pupils": 275, "weighted": 115}
+        {"current": 50, "plus_school_staff": 75, "plus_pupils": 275, "weighted": 115, "plus_external": 130}
     )
     assert orgs["Org 005"].spend_per_user == dict.fromkeys(DEFINITION_KEYS)  # no spend
     assert orgs["Org 005"].users_per_fte["plus_pupils"] == pytest.approx(500)  # 5,000 / 10
@@ -142,7 +146,13 @@ def test_zero_users_are_left_out_and_counted_without_dividing_by_zero():
         org(3, current=10, spend=100.0, fte=2.0),
     ]
     model = impact(rows, 0.5)
-    assert model.excluded_zero_users == {"current": 2, "plus_school_staff": 1, "plus_pupils": 1, "weighted": 1}
+    assert model.excluded_zero_users == {
+        "current": 2,
+        "plus_school_staff": 1,
+        "plus_pupils": 1,
+        "weighted": 1,
+        "plus_external": 1,
+    }
     assert model.organisations[0].spend_per_user == dict.fromkeys(DEFINITION_KEYS)
     assert model.organisations[1].spend_per_user["current"] is None
     assert model.organisations[1].spend_per_user["plus_school_staff"] == 2  # 100 / 50
@@ -295,8 +305,12 @@ def test_export_rows(model):
     assert no_spend["spend_per_user_current"] is None and no_spend["rank_spend_current"] is None
     assert no_spend["rank_shift_spend_weighted"] is None
     expected = {"code", "region", "council_type", "ict_revenue_spend", "ict_staff_fte", "pupil_weight"}
+    expected |= {"weight_partners", "weight_contractors", "weight_volunteers", "weight_residents"}
+    expected |= {"counted_in_benchmark", "baseline_source", "users_as_counted", "spend_per_user_as_counted"}
+    expected |= {"users_per_fte_as_counted"}
     for d in DEFINITION_KEYS:
         expected |= {f"users_{d}", f"spend_per_user_{d}", f"users_per_fte_{d}", f"rank_spend_{d}"}
+        expected |= {f"spend_per_user_change_{d}", f"users_per_fte_change_{d}"}
     expected |= {f"rank_shift_spend_{d}" for d in DEFINITION_KEYS[1:]}
     assert all(set(row) == expected for row in exported)
 
@@ -424,7 +438,17 @@ def test_rows_may_be_any_iterable(rows):
     counts=st.fixed_dictionaries(
         {
             key: st.integers(min_value=0, max_value=10**9)
-            for key in ("office_staff", "frontline_staff", "councillors", "school_staff", "pupils")
+            for key in (
+                "office_staff",
+                "frontline_staff",
+                "councillors",
+                "school_staff",
+                "pupils",
+                "partners",
+                "contractors",
+                "volunteers",
+                "residents",
+            )
         }
     ),
     weight=st.floats(min_value=0, max_value=1),
@@ -433,3 +457,4 @@ def test_wider_definitions_never_count_fewer_users(counts, weight):
     result = user_counts({"users": counts}, weight)
     assert result["current"] <= result["plus_school_staff"] <= result["plus_pupils"]
     assert result["plus_school_staff"] <= result["weighted"] <= result["plus_pupils"]
+    assert result["weighted"] <= result["plus_external"]

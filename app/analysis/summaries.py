@@ -21,6 +21,7 @@ from sqlalchemy import and_, select
 
 from app.analysis.codebook import Codebook
 from app.analysis.models import SOURCE_KINDS, AnalysisPassage, ChosenQuote, Code, ThemeSummary
+from app.analysis.services import codebook_of, current_version
 from app.analysis.summaries_figures import RelatedFigures, StudyFigures, figures_for, study_figures
 from app.extensions import db
 from app.focus_groups.models import Study
@@ -31,6 +32,11 @@ SUGGESTED_QUOTES = 8  # how many quotes are suggested at a time
 MAX_CHOSEN_QUOTES = 20  # a theme's chosen quotes (the strongest few: a bounded list)
 SUMMARY_LIMIT = 10_000  # characters in one version of a summary
 NOT_KNOWN = "Not known or several"
+
+
+def study_codebook(study: Study) -> Codebook:
+    """The study's current codebook (the default one until a version is saved)."""
+    return codebook_of(current_version(study))
 
 
 def _statuses(include_suggested: bool) -> tuple[str, ...]:
@@ -233,8 +239,10 @@ class CoOccurrence:
         return sorted((item for item in found if item[2]), key=lambda item: -item[2])
 
 
-def co_occurrence(study: Study, codebook: Codebook, include_suggested: bool = False) -> CoOccurrence:
-    """The co-occurrence matrix of the codebook's themes on the study's present passages."""
+def co_occurrence(study: Study, include_suggested: bool = False, *, codebook: Codebook | None = None) -> CoOccurrence:
+    """The co-occurrence matrix of the themes of `codebook` (default: the study's current codebook) on the
+    study's present passages."""
+    codebook = codebook or study_codebook(study)
     rows = db.session.execute(
         select(Code.passage_id, Code.theme)
         .join(AnalysisPassage, and_(AnalysisPassage.id == Code.passage_id, AnalysisPassage.present.is_(True)))
@@ -290,8 +298,11 @@ def _reach(slug: str, name: str, rows: list[tuple[AnalysisPassage, Code]]) -> tu
     return counts, organisations
 
 
-def theme_counts(study: Study, codebook: Codebook, include_suggested: bool = False) -> list[ThemeCounts]:
-    """Every theme's reach in codebook order (one read of the study's counting codes)."""
+def theme_counts(
+    study: Study, include_suggested: bool = False, *, codebook: Codebook | None = None
+) -> list[ThemeCounts]:
+    """Every theme's reach in codebook order (default: the study's current codebook; one read of the codes)."""
+    codebook = codebook or study_codebook(study)
     rows_of: dict[str, list] = defaultdict(list)
     for passage, code in _counted_codes(study.id, include_suggested):
         rows_of[code.theme].append((passage, code))
@@ -378,12 +389,14 @@ def summary_history(study_id: int, theme: str):
 
 def theme_findings(
     study: Study,
-    codebook: Codebook,
     theme: str,
     include_suggested: bool = False,
+    *,
+    codebook: Codebook | None = None,
     figures: StudyFigures | None = None,
 ) -> ThemeFindings:
-    """Everything about `theme` (a slug of `codebook`; KeyError otherwise) in `study`.
+    """Everything about `theme` in `study`: a slug of `codebook` (default: the study's current codebook,
+    `services.current_version` / `codebook_of`); KeyError for a theme it does not have.
 
     Counts accepted codes on present passages only, unless `include_suggested`. Organisations are
     counted once each; the shares by region and council type divide the organisations with a passage
@@ -392,6 +405,7 @@ def theme_findings(
     longer carries the theme; suggested quotes leave out the chosen ones. Pass `figures`
     (`summaries_figures.study_figures(study)`) when asking for many themes, to compute them once.
     """
+    codebook = codebook or study_codebook(study)
     entry = codebook.theme(theme)
     organisations = study_organisations(study.id)
     rows = [(passage, code) for passage, code in _counted_codes(study.id, include_suggested, theme)]
@@ -418,7 +432,7 @@ def theme_findings(
         by_council_type=_group_shares(organisations.council_type, COUNCIL_TYPES, mentioning),
         chosen_quotes=chosen,
         suggested_quotes=suggest_quotes(candidates),
-        co_occurring=co_occurrence(study, codebook, include_suggested).with_theme(theme),
+        co_occurring=co_occurrence(study, include_suggested, codebook=codebook).with_theme(theme),
         figures=related,
         answers={
             question_id: _answer_examples(study.id, question_id, on_theme, organisations)

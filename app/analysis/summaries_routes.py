@@ -60,11 +60,11 @@ def themes(study_id: int):
     study = study_or_404(study_id)
     codebook = codebook_of(current_version(study))
     include = _with_suggestions()
-    matrix = co_occurrence(study, codebook, include)
+    matrix = co_occurrence(study, include, codebook=codebook)
     return render_template(
         "analysis/themes/index.html",
         study=study,
-        counts=theme_counts(study, codebook, include),
+        counts=theme_counts(study, include, codebook=codebook),
         matrix=matrix,
         include_suggested=include,
         chart=bar_chart(
@@ -81,7 +81,7 @@ def themes(study_id: int):
 def themes_theme(study_id: int, theme: str):
     """One theme's summary: reach, shares, quotes, co-occurring themes, related figures, written summary."""
     study, codebook = _study_theme(study_id, theme)
-    findings = theme_findings(study, codebook, theme, include_suggested=_with_suggestions())
+    findings = theme_findings(study, theme, _with_suggestions(), codebook=codebook)
     return render_template(
         "analysis/themes/theme.html",
         study=study,

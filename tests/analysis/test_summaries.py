@@ -102,7 +102,7 @@ def themed(app):
 
 
 def findings(study, theme=PUPILS, include_suggested=False):
-    return theme_findings(study, codebook(study), theme, include_suggested=include_suggested)
+    return theme_findings(study, theme, include_suggested=include_suggested)
 
 
 # Figures counted by hand
@@ -143,10 +143,10 @@ def test_suggestions_count_only_when_switched_on_and_say_so(themed):
 
 def test_every_themes_counts_and_the_co_occurrence_matrix(themed):
     study, _ = themed
-    counts = {item.slug: item for item in theme_counts(study, codebook(study))}
+    counts = {item.slug: item for item in theme_counts(study)}
     assert (counts[PUPILS].passages, counts[DEFINITIONS].passages, counts["data-availability"].passages) == (5, 3, 0)
     assert counts[DEFINITIONS].organisations == 3  # org:1, org:3, org:4
-    matrix = co_occurrence(study, codebook(study))
+    matrix = co_occurrence(study, codebook=codebook(study))
     assert matrix.count(PUPILS, DEFINITIONS) == matrix.count(DEFINITIONS, PUPILS) == 2  # p1 and p4
     assert (matrix.count(PUPILS, PUPILS), matrix.count(DEFINITIONS, DEFINITIONS)) == (5, 3)
     assert matrix.pairs() == [("User definitions", "Pupils and schools", 2)]
@@ -278,7 +278,7 @@ def test_related_figures_follow_the_mapping_and_read_the_linked_surveys(themed, 
     assert one.evidence and all(isinstance(sentence, str) for sentence in one.evidence)
     assert figures_for(PUPILS, figures).shows("headline") and not figures_for(PUPILS, figures).shows("users_counting")
     assert not figures_for("a-theme-of-another-codebook", figures).any
-    definitions = theme_findings(study, codebook(study), DEFINITIONS, figures=figures)
+    definitions = theme_findings(study, DEFINITIONS, figures=figures)
     answers = definitions.answers["users_counting"]
     assert answers.passages == 2 and answers.label == "How should users be counted?"
     assert [q.counts for q in answers.examples] == [True, False]  # p6 is coded with the theme, p9 is not

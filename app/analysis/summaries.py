@@ -63,7 +63,7 @@ def _counted_codes(study_id: int, include_suggested: bool, theme: str | None = N
 
 
 def _natural(key: str) -> tuple:
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key))
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", key))
 
 
 @dataclass

@@ -193,6 +193,13 @@ EXPECTED: dict[str, object] = {
     "analysis.codebook_remove_theme": ANALYSIS_LEADS,
     "analysis.codebook_import": ANALYSIS_LEADS,
     "analysis.codebook_import_confirm": ANALYSIS_LEADS,
+    "analysis.themes": ANALYSTS,
+    "analysis.themes_theme": ANALYSTS,
+    "analysis.themes_quote_choose": ANALYSTS,
+    "analysis.themes_quote_remove": ANALYSTS,
+    "analysis.themes_quote_move": ANALYSTS,
+    "analysis.themes_summary": ANALYSTS,
+    "analysis.themes_history": ANALYSTS,
 }
 
 

@@ -193,6 +193,11 @@ EXPECTED: dict[str, object] = {
     "analysis.codebook_remove_theme": ANALYSIS_LEADS,
     "analysis.codebook_import": ANALYSIS_LEADS,
     "analysis.codebook_import_confirm": ANALYSIS_LEADS,
+    "analysis.passages_download": ANALYSTS,
+    "analysis.matrices": ANALYSTS,
+    "analysis.matrices_crosstab": ANALYSTS,
+    "analysis.matrices_cell": ANALYSTS,
+    "analysis.matrices_download": ANALYSTS,
 }
 
 
@@ -279,6 +284,8 @@ def sample_args(app, make_user, make_organisation):
         "extension": "qdc",
         "round_id": coding_round.id,
         "item_id": coding_round.items[0].id,
+        "kind": "organisation",
+        "row": "001",
     }
 
 

@@ -162,7 +162,8 @@ def test_crosstab_counts_each_organisation_once_and_flags_small_groups(coded):
 
 def test_crosstab_counts_suggestions_only_when_asked(coded):
     table = crosstab(coded.id, default_codebook(), MatrixFilters(by="schools", suggestions=True))
-    assert [text for _v, text in table.values] == ["Supports schools", "Does not support schools", "Not known or mixed", "All"]
+    labels = [text for _v, text in table.values]
+    assert labels == ["Supports schools", "Does not support schools", "Not known or mixed", "All"]
     a = _row(table, A)
     assert (a[_value(table, "no")].passages, a[_value(table, "no")].organisations) == (1, 1)  # p3, suggested
     everyone = a[_value(table, "*")]
@@ -242,11 +243,12 @@ def test_the_passages_page_filters_by_participant_and_organisation(client, analy
 def test_a_cell_summary_is_saved_as_a_new_version_with_who_and_when_and_audited(client, analyst, coded):
     url = f"/analysis/{coded.id}/matrices/organisation/001/{A}"
     form = client.get(url).get_data(as_text=True)
-    assert "Nobody has written a summary" in form and f"organisation=001" in form
+    assert "Nobody has written a summary" in form and "organisation=001" in form
     assert client.post(url, data={"text": "Counts pupils on the traded SLA."}).status_code == 302
     assert client.post(url, data={"text": "Counts pupils; schools pay."}).status_code == 302
     cells = db.session.scalars(select(FrameworkCell).where(FrameworkCell.study_id == coded.id)).all()
-    assert [(c.row_kind, c.row_key, c.theme, c.created_by_id) for c in cells] == [("organisation", "org:1", A, analyst.id)] * 2
+    saved = [(c.row_kind, c.row_key, c.theme, c.created_by_id) for c in cells]
+    assert saved == [("organisation", "org:1", A, analyst.id)] * 2
     page = client.get(url).get_data(as_text=True)
     assert "Counts pupils; schools pay." in page and "Counts pupils on the traded SLA." in page and "Ana Lyst" in page
     matrix = client.get(f"/analysis/{coded.id}/matrices?kind=organisation").get_data(as_text=True)
@@ -301,6 +303,6 @@ def test_crosstab_csv_and_framework_xlsx_read_back(client, analyst, coded):
 
 def test_a_summary_that_looks_like_a_formula_is_exported_safe(client, analyst, coded):
     row = next(r for r in study_rows(coded.id)["organisation"] if r.label == "Org 001")
-    save_cell(coded, row, A, "=HYPERLINK(\"http://x\")", by=analyst)
+    save_cell(coded, row, A, '=HYPERLINK("http://x")', by=analyst)
     _status, _type, body = _download(client, f"/analysis/{coded.id}/matrices/download.csv?kind=organisation")
     assert "'=HYPERLINK" in body.decode("utf-8-sig")

@@ -1,4 +1,4 @@
-"""The analysis: codebook, theme tagging, review and agreement between coders, under /analysis/.
+"""The analysis: codebook, theme tagging, review, agreement between coders, matrices and exports, under /analysis/.
 
 It reads the features only through their published hand-overs (`app.passages.Passage`, produced by
 `app.surveys.results.free_text.survey_passages` and `app.focus_groups.notes.output.session_passages`)

@@ -1,6 +1,7 @@
 """The analysis pages: studies, passages, coding by hand, and the review queue.
 
-The codebook pages are in `codebook_routes.py`, double-coding and agreement in `rounds_routes.py`.
+The codebook pages are in `codebook_routes.py`, double-coding and agreement in `rounds_routes.py`, the
+framework matrix and crosstab in `matrices_routes.py`.
 Every page reads a study through `study_or_404` and every passage or code through a lookup that
 checks it belongs to that study, so a tampered id answers 404, never another study's data.
 """

@@ -200,6 +200,11 @@ EXPECTED: dict[str, object] = {
     "analysis.themes_quote_move": ANALYSTS,
     "analysis.themes_summary": ANALYSTS,
     "analysis.themes_history": ANALYSTS,
+    "analysis.passages_download": ANALYSTS,
+    "analysis.matrices": ANALYSTS,
+    "analysis.matrices_crosstab": ANALYSTS,
+    "analysis.matrices_cell": ANALYSTS,
+    "analysis.matrices_download": ANALYSTS,
 }
 
 
@@ -286,6 +291,8 @@ def sample_args(app, make_user, make_organisation):
         "extension": "qdc",
         "round_id": coding_round.id,
         "item_id": coding_round.items[0].id,
+        "kind": "organisation",
+        "row": "001",
     }
 
 

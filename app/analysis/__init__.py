@@ -1,4 +1,4 @@
-"""The analysis: codebook, theme tagging, review and agreement between coders, under /analysis/.
+"""The analysis: codebook, theme tagging, review, agreement between coders, matrices and exports, under /analysis/.
 
 It reads the features only through their published hand-overs (`app.passages.Passage`, produced by
 `app.surveys.results.free_text.survey_passages` and `app.focus_groups.notes.output.session_passages`)
@@ -19,5 +19,4 @@ def _offer_on_home_page(state: BlueprintSetupState) -> None:
 
     register(state.app, HOME, home_prompt)
 
-
-from app.analysis import codebook_routes, rounds_routes, routes, summaries_routes  # noqa: E402,F401
+from app.analysis import codebook_routes, matrices_routes, rounds_routes, routes, summaries_routes  # noqa: E402,F401

@@ -5,6 +5,9 @@
   `{"id": ..., "themes": [slug, ...], "evidence": {slug: [matched text, ...]}}`. Every line is checked
   before anything is written; a bad line is reported by its number and no output file is made. The
   output is written to a temporary file beside it and moved into place, so it is whole or absent.
+- `flask analysis export [--study SLUG] --format csv|xlsx --output PATH`: the study's coded passages,
+  a row per passage with its attributes, a 0/1 column per theme (accepted codes), coders and status
+  (`app.analysis.exports`); the study may be left out when there is only one.
 - `flask analysis evaluate --gold GOLD.jsonl [--codebook FILE]`: lines `{"id", "text", "themes"}`;
   prints per-theme precision, recall and F1, micro and macro F1, and the share of theme-less passages
   left untagged.
@@ -28,7 +31,10 @@ from flask.cli import AppGroup
 
 from app.analysis.codebook import Codebook, CodebookError, codebook_from_dict, default_codebook
 from app.analysis.evaluation import evaluate, format_evaluation
+from app.analysis.exports import WRITERS, export_passages, passage_count
 from app.analysis.qdc import codebook_from_qdc
+from app.analysis.queries import PassageFilters
+from app.analysis.studies import StudyNotFound, find_study
 from app.analysis.tagging import Tagger
 
 PROGRESS_FROM = 1000  # lines: shorter files finish before a bar would help
@@ -182,6 +188,33 @@ def evaluate_command(gold_path: str, codebook_path: str | None) -> None:
         gold.append(set(record["themes"]))
         predicted.append({s.slug for s in tagger.tag(record["text"])})
     click.echo(format_evaluation(evaluate(gold, predicted, codebook.slugs)))
+
+
+@analysis.command("export")
+@click.option("--study", "reference", default=None, help="The study's slug or number (not needed with one study).")
+@click.option("--format", "fmt", required=True, type=click.Choice(sorted(WRITERS)), help="The file's format.")
+@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, writable=True))
+def export_command(reference: str | None, fmt: str, output_path: str) -> None:
+    """Write a study's coded passages: a row per passage, its attributes, a 0/1 column per theme, coders, status."""
+    try:
+        study = find_study(reference)
+    except StudyNotFound as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+    total = passage_count(study, PassageFilters(), False)
+    target = Path(output_path)
+    if total >= PROGRESS_FROM:
+        with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
+            state = {"done": 0}
+
+            def advance(done: int) -> None:
+                bar.update(done - state["done"])
+                state["done"] = done
+
+            count = export_passages(study, target, fmt, PassageFilters(), False, None, "cli", advance)
+    else:
+        count = export_passages(study, target, fmt, PassageFilters(), False, None, "cli")
+    click.echo(f"Wrote {count} passage{'' if count == 1 else 's'} of '{study.title}' to {output_path}.")
 
 
 def register_cli(app: Flask) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import String, and_, cast, exists, func, select
 from werkzeug.datastructures import MultiDict
 
 from app.analysis.codebook import Codebook
@@ -39,10 +39,25 @@ class PassageFilters:
     theme: str = ""
     state: str = ""
     text: str = ""
+    # A participant ("S1-P2") or an organisation ("007") by its anonymous code (app.analysis.matrices),
+    # with the key it stands for (the session and pseudonym "4:P2", or "org:12"): never shown.
+    participant: str = ""
+    organisation: str = ""
+    participant_key: str = field(default="", repr=False)
+    organisation_key: str = field(default="", repr=False)
 
     @classmethod
-    def from_args(cls, args: MultiDict, codebook: Codebook, sections: dict[str, str]) -> PassageFilters:
-        """The filters the query string names, each kept only if it is one of the page's choices."""
+    def from_args(
+        cls,
+        args: MultiDict,
+        codebook: Codebook,
+        sections: dict[str, str],
+        participants: dict[str, str] | None = None,
+        organisations: dict[str, str] | None = None,
+    ) -> PassageFilters:
+        """The filters the query string names, each kept only if it is one of the page's choices
+        (`participants` and `organisations`: {code: key} of the study's rows)."""
+        participants, organisations = participants or {}, organisations or {}
 
         def pick(name: str, choices) -> str:
             value = args.get(name, "")
@@ -57,13 +72,23 @@ class PassageFilters:
             theme=pick("theme", codebook.slugs),
             state=pick("state", REVIEW_STATES),
             text=" ".join(args.get("text", "").split())[:100],
+            participant=pick("participant", participants),
+            organisation=pick("organisation", organisations),
+            participant_key=participants.get(pick("participant", participants), ""),
+            organisation_key=organisations.get(pick("organisation", organisations), ""),
         )
 
     @property
     def active(self) -> bool:
         return any(
             (self.source, self.section, self.region, self.council_type, self.schools, self.theme, self.state, self.text)
-        )
+        ) or bool(self.participant or self.organisation)
+
+
+def _json_list_holds(column, value: str):
+    """The JSON list in `column` holds the string `value` (its quotes matched too, so P1 is not P10)."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(column, String).like(f'%"{escaped}"%', escape="\\")
 
 
 def _has_code(*conditions):
@@ -100,6 +125,13 @@ def passage_query(study_id: int, filters: PassageFilters, with_suggestions: bool
         query = query.where(_has_code(Code.status == "accepted"))
     elif filters.state == "uncoded":
         query = query.where(~_has_code(Code.status == "accepted"))
+    if filters.participant_key:
+        session, _, pseudonym = filters.participant_key.partition(":")
+        query = query.where(_json_list_holds(AnalysisPassage.pseudonyms, pseudonym))
+        if session.isdigit():
+            query = query.where(AnalysisPassage.source_ref["session"].as_integer() == int(session))
+    if filters.organisation_key:
+        query = query.where(_json_list_holds(AnalysisPassage.organisations, filters.organisation_key))
     if filters.text:
         escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(AnalysisPassage.text.ilike(f"%{escaped}%", escape="\\"))

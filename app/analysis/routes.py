@@ -1,19 +1,25 @@
 """The analysis pages: studies, passages, coding by hand, and the review queue.
 
-The codebook pages are in `codebook_routes.py`, double-coding and agreement in `rounds_routes.py`.
+The codebook pages are in `codebook_routes.py`, double-coding and agreement in `rounds_routes.py`, the
+framework matrix and crosstab in `matrices_routes.py`.
 Every page reads a study through `study_or_404` and every passage or code through a lookup that
 checks it belongs to that study, so a tampered id answers 404, never another study's data.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+import os
+import tempfile
+
+from flask import abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.analysis import bp
+from app.analysis.exports import DIRECT_LIMIT, MIMETYPES, WRITERS, export_job, export_passages, passage_count
 from app.analysis.forms import HandCodeForm, ReviewForm, SurveysForm, TagForm
 from app.analysis.highlight import highlighted
+from app.analysis.matrices import row_codes, study_rows
 from app.analysis.models import SOURCE_KINDS, AnalysisPassage, Code
 from app.analysis.queries import (
     PER_PAGE,
@@ -134,7 +140,8 @@ def passages(study_id: int):
     study = study_or_404(study_id)
     codebook = codebook_of(current_version(study))
     sections = study_sections(study.id)
-    filters = PassageFilters.from_args(request.args, codebook, sections)
+    people = study_rows(study.id)
+    filters = _passage_filters(people, codebook, sections)
     with_suggestions = request.args.get("suggestions") == "1"
     blind = blind_passage_ids(study.id, current_user.id)
     page = db.paginate(
@@ -158,8 +165,49 @@ def passages(study_id: int):
             "schools": SCHOOLS,
             "theme": {theme.slug: theme.name for theme in codebook.themes},
             "state": REVIEW_STATES,
+            "participant": {row.code: row.label for row in people["participant"]},
+            "organisation": {row.code: row.label for row in people["organisation"]},
         },
     )
+
+
+def _passage_filters(rows: dict, codebook, sections: dict[str, str]) -> PassageFilters:
+    """The passages page's filters from the query string, participants and organisations by their codes."""
+    participants, organisations = row_codes(rows)
+    return PassageFilters.from_args(request.args, codebook, sections, participants, organisations)
+
+
+@bp.route("/<int:study_id>/passages/download.<fmt>")
+@role_required(*ANALYSTS)
+def passages_download(study_id: int, fmt: str):
+    """The passages the page's filters select, coded, as CSV or XLSX: at once, or in the background
+    with progress when there are many."""
+    if fmt not in WRITERS:
+        abort(404)
+    study = study_or_404(study_id)
+    codebook = codebook_of(current_version(study))
+    filters = _passage_filters(study_rows(study.id), codebook, study_sections(study.id))
+    with_suggestions = request.args.get("suggestions") == "1"
+    user = current_user._get_current_object()
+    count = passage_count(study, filters, with_suggestions)
+    if count > DIRECT_LIMIT:
+        job = start_job(
+            "analysis_export",
+            f"Exporting the coded passages of '{study.title}'",
+            count,
+            export_job,
+            *(study.id, fmt, filters, with_suggestions, user.id),
+            created_by=user,
+            return_url=url_for("analysis.passages", study_id=study.id, **request.args.to_dict()),
+        )
+        return redirect(url_for("jobs.show", job_id=job.id))
+    handle, path = tempfile.mkstemp(suffix=f".{fmt}")
+    os.close(handle)
+    export_passages(study, path, fmt, filters, with_suggestions, user, "web")
+    name = f"study-{study.id}-coded-passages.{fmt}"
+    response = send_file(path, mimetype=MIMETYPES[fmt], as_attachment=True, download_name=name)
+    response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
+    return response
 
 
 def _page_number() -> int:

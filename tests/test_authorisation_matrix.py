@@ -193,6 +193,11 @@ EXPECTED: dict[str, object] = {
     "analysis.codebook_remove_theme": ANALYSIS_LEADS,
     "analysis.codebook_import": ANALYSIS_LEADS,
     "analysis.codebook_import_confirm": ANALYSIS_LEADS,
+    "analysis.exchange": ANALYSTS,
+    "analysis.exchange_download": ANALYSTS,
+    "analysis.exchange_prepare": ANALYSTS,
+    "analysis.exchange_import": ANALYSIS_LEADS,
+    "analysis.exchange_import_confirm": ANALYSIS_LEADS,
 }
 
 

@@ -12,7 +12,8 @@ from sqlalchemy import delete, select
 
 from app.analysis.models import AnalysisPassage, Code
 from app.analysis.qdc import code_guid
-from app.analysis.qdpx import NAMESPACE, QdpxError, parse_qdpx, read_qdpx, user_guid, write_qdpx
+from app.analysis.qdpx import NAMESPACE, QdpxError, user_guid, write_qdpx
+from app.analysis.qdpx_import import parse_qdpx, read_qdpx
 from app.analysis.services import code_by_hand, codebook_of, current_version, decide, link_surveys
 from app.analysis.sources import sync_study
 from app.audit.models import AuditEvent

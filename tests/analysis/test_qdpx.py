@@ -261,3 +261,11 @@ def test_selections_outside_their_text_or_matching_nothing_are_reported_row_by_r
     assert any("Selection 1 in 'Elsewhere' (\"Hello\") matches no passage" in p for p in report.problems)
     assert any("The code 'Not ours' is not in this study's codebook" in p for p in report.problems)
     assert report.added == 0
+
+
+def test_a_study_not_read_yet_exports_its_codebook_and_variables_only(make_study):
+    study = make_study()
+    data, summary = _export(study)
+    root = fromstring(zipfile.ZipFile(io.BytesIO(data)).read("project.qde"))
+    assert [child.tag.removeprefix(N) for child in root] == ["CodeBook", "Variables", "Description"]
+    assert summary == {"sources": 0, "passages": 0, "codings": 0, "coders": 0, "cases": 0, "left_out": 0}

@@ -205,6 +205,11 @@ EXPECTED: dict[str, object] = {
     "analysis.matrices_crosstab": ANALYSTS,
     "analysis.matrices_cell": ANALYSTS,
     "analysis.matrices_download": ANALYSTS,
+    "analysis.exchange": ANALYSTS,
+    "analysis.exchange_download": ANALYSTS,
+    "analysis.exchange_prepare": ANALYSTS,
+    "analysis.exchange_import": ANALYSIS_LEADS,
+    "analysis.exchange_import_confirm": ANALYSIS_LEADS,
 }
 
 

@@ -19,4 +19,11 @@ def _offer_on_home_page(state: BlueprintSetupState) -> None:
 
     register(state.app, HOME, home_prompt)
 
-from app.analysis import codebook_routes, matrices_routes, rounds_routes, routes, summaries_routes  # noqa: E402,F401
+from app.analysis import (  # noqa: E402,F401
+    codebook_routes,
+    exchange_routes,
+    matrices_routes,
+    rounds_routes,
+    routes,
+    summaries_routes,
+)

@@ -12,6 +12,10 @@
   prints per-theme precision, recall and F1, micro and macro F1, and the share of theme-less passages
   left untagged.
 
+- `flask analysis import-qdpx [--study SLUG] --input FILE [--by EMAIL] [--dry-run]`: adds the accepted
+  codes of a REFI-QDA project (.qdpx) to a study (see app/analysis/qdpx_import.py); codes whose coder
+  is not an analyst here are attributed to the lead named by --by, or to no one.
+
 `--codebook` takes a REFI-QDA `.qdc` file or the JSON of `codebook_to_dict`; the default codebook otherwise.
 Blank lines are skipped. Commands are thin: they read and check the files, call the tagger, and print.
 """
@@ -215,6 +219,47 @@ def export_command(reference: str | None, fmt: str, output_path: str) -> None:
     else:
         count = export_passages(study, target, fmt, PassageFilters(), False, None, "cli")
     click.echo(f"Wrote {count} passage{'' if count == 1 else 's'} of '{study.title}' to {output_path}.")
+@analysis.command("import-qdpx")
+@click.option("--study", "study_ref", default=None, help="The study's short name or number (default: the only one).")
+@click.option(
+    "--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False), help="A .qdpx file."
+)
+@click.option("--by", "by_email", default=None, help="The importing lead analyst's email.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be imported.")
+def import_qdpx_command(study_ref: str | None, input_path: str, by_email: str | None, dry_run: bool) -> None:
+    """Add the accepted codes of a REFI-QDA project (.qdpx) to a study, skipping those already there."""
+    from sqlalchemy import func, select
+
+    from app.analysis.qdpx_import import QdpxError, read_qdpx
+    from app.analysis.studies import StudyNotFound, find_study
+    from app.auth.models import User
+    from app.auth.roles import ANALYSIS_LEADS
+    from app.extensions import db
+
+    try:
+        study = find_study(study_ref)
+    except StudyNotFound as error:
+        raise click.ClickException(str(error)) from None
+    user = None
+    if by_email:
+        user = db.session.scalar(select(User).where(func.lower(User.email) == by_email.strip().lower()[:254]))
+        if user is None or user.disabled or not user.has_role(*ANALYSIS_LEADS):
+            raise click.ClickException(f"{by_email[:80]} is not a lead analyst of this platform.")
+    try:
+        report = read_qdpx(study, input_path, user, dry_run=dry_run, via="cli")
+    except QdpxError as error:
+        raise click.ClickException("The file cannot be imported:\n  " + "\n  ".join(error.messages)) from None
+    verb = "Would add" if dry_run else "Added"
+    click.echo(
+        f"{verb} {report.added} code(s) and accept {report.accepted_suggestions} suggestion(s) in '{study.title}'; "
+        f"{report.duplicates} already there (skipped)."
+    )
+    for name, count in report.by_coder.most_common():
+        click.echo(f"  {name}: {count}")
+    for problem in report.problems:
+        click.echo(f"Problem: {problem}")
+    if report.more_problems:
+        click.echo(f"... and {report.more_problems} more problems.")
 
 
 def register_cli(app: Flask) -> None:

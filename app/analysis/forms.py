@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import Length, ValidationError
 
@@ -92,3 +93,19 @@ class ReviewForm(FlaskForm):
         """One of the four decisions (the buttons send the action as their value)."""
         if field.data not in REVIEW_ACTIONS:
             raise ValidationError("Choose accept, reject, skip or change theme")
+
+
+class QdpxImportForm(FlaskForm):
+    """A REFI-QDA project file (.qdpx) whose accepted codes to bring into the study."""
+
+    file = FileField("Upload a REFI-QDA project", validators=[FileRequired("Select a REFI-QDA project file (.qdpx)")])
+
+
+class QdpxConfirmForm(FlaskForm):
+    """Confirming an import checked on the previous page (the upload, signed, kept for an hour)."""
+
+    token = HiddenField(validators=[Length(max=1000)])
+
+
+class QdpxPrepareForm(FlaskForm):
+    """Start building a large study's project file in the background (a POST: it records a job)."""

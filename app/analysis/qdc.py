@@ -89,24 +89,41 @@ def _description(theme: Theme) -> str:
     return "\n".join(lines)
 
 
+def code_guid(slug: str) -> str:
+    """The GUID a theme's code has in every REFI-QDA file this platform writes (.qdc and .qdpx alike)."""
+    return str(uuid.uuid5(_GUIDS, slug))
+
+
+def slug_in_description(text: str) -> str | None:
+    """The theme slug a code's description names when this platform wrote it ("Slug: ..." line), else None."""
+    markers = list(_SLUG_LINE.finditer(text or ""))
+    return markers[-1].group(1) if markers else None
+
+
+def add_codes(parent: ET.Element, codebook: Codebook, namespace: str) -> list[Theme]:
+    """Append `<Codes>` for the codebook to `parent`, in `namespace` (the codebook's or a project's);
+    returns the themes as exported, depth first."""
+    codes = ET.SubElement(parent, f"{{{namespace}}}Codes")
+    elements: dict[str, ET.Element] = {}
+    ordered = [_as_exported(theme) for theme in _hierarchy_order(codebook)]
+    for theme in ordered:
+        element = ET.SubElement(
+            elements[theme.parent] if theme.parent else codes,
+            f"{{{namespace}}}Code",
+            {"guid": code_guid(theme.slug), "name": theme.name, "isCodable": "true"},
+        )
+        ET.SubElement(element, f"{{{namespace}}}Description").text = _description(theme)
+        elements[theme.slug] = element
+    return ordered
+
+
 def codebook_to_qdc(codebook: Codebook) -> bytes:
     """The codebook as a REFI-QDA `.qdc` file (UTF-8 XML), checked by parsing it back."""
     check_codebook(codebook)
     ET.register_namespace("", NAMESPACE)
     root = ET.Element(_q("CodeBook"), {"origin": ORIGIN})
     root.set("{http://www.w3.org/2001/XMLSchema-instance}schemaLocation", SCHEMA_LOCATION)
-    codes = ET.SubElement(root, _q("Codes"))
-    elements: dict[str, ET.Element] = {}
-    ordered = [_as_exported(theme) for theme in _hierarchy_order(codebook)]
-    for theme in ordered:
-        parent = elements[theme.parent] if theme.parent else codes
-        element = ET.SubElement(
-            parent,
-            _q("Code"),
-            {"guid": str(uuid.uuid5(_GUIDS, theme.slug)), "name": theme.name, "isCodable": "true"},
-        )
-        ET.SubElement(element, _q("Description")).text = _description(theme)
-        elements[theme.slug] = element
+    ordered = add_codes(root, codebook, NAMESPACE)
     data = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     if codebook_from_qdc(data) != Codebook(themes=tuple(ordered)):
         raise ValueError("the REFI-QDA export does not read back as the same codebook")

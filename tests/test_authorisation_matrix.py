@@ -193,6 +193,15 @@ EXPECTED: dict[str, object] = {
     "analysis.codebook_remove_theme": ANALYSIS_LEADS,
     "analysis.codebook_import": ANALYSIS_LEADS,
     "analysis.codebook_import_confirm": ANALYSIS_LEADS,
+    "analysis.recommendation": ANALYSTS,
+    "analysis.recommendation_decide": ANALYSTS,
+    "analysis.recommendation_history": ANALYSTS,
+    "analysis.recommendation_rules": ANALYSTS,
+    "analysis.recommendation_rules_version": ANALYSTS,
+    "analysis.recommendation_rules_shipped": ANALYSTS,
+    "analysis.recommendation_rules_edit": ANALYSIS_LEADS,
+    "analysis.recommendation_sign_off": ANALYSIS_LEADS,
+    "analysis.recommendation_reopen": ANALYSIS_LEADS,
 }
 
 
@@ -279,6 +288,7 @@ def sample_args(app, make_user, make_organisation):
         "extension": "qdc",
         "round_id": coding_round.id,
         "item_id": coding_round.items[0].id,
+        "outcome": "amend-definition",
     }
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from flask import url_for
 from sqlalchemy import select
 
 from app.analysis.models import SOURCE_KINDS, AnalysisPassage, ChosenQuote, Code
@@ -102,7 +101,7 @@ def _pupil_levels(rows: list[Row]) -> list[str]:
     return levels
 
 
-def survey_measures(rows: list[Row], sources: list[tuple[str, str]]) -> list[Measure]:
+def survey_measures(rows: list[Row], sources: list[tuple[str, str, dict]]) -> list[Measure]:
     """The survey's figures over the rows (each organisation once)."""
     education = [r for r in rows if r.answers.get("provides_education") in ("yes", "no")]
     opinion = [r for r in rows if isinstance(r.answers.get("pupils_should_count"), str)]
@@ -172,7 +171,7 @@ def definition_movers(organisations: list[OrganisationImpact]) -> tuple[int, int
     return moved, total
 
 
-def impact_measure(rows: list[Row], sources: list[tuple[str, str]]) -> Measure:
+def impact_measure(rows: list[Row], sources: list[tuple[str, str, dict]]) -> Measure:
     """The share of organisations whose spend per user moves by more than 20% (pupil weight as derived)."""
     weight = default_weight(rows).weight
     moved, total = definition_movers(impact(rows, weight).organisations)
@@ -208,7 +207,7 @@ def theme_measures(study: Study, themes: list[tuple[str, str]]) -> list[Measure]
     result = []
     for slug, name in themes:
         count = len(passages[slug])
-        link = url_for("analysis.passages", study_id=study.id, theme=slug, state="coded")
+        link = ("analysis.passages", {"study_id": study.id, "theme": slug, "state": "coded"})
         result.append(
             Measure(
                 key=f"theme.{slug}",
@@ -217,7 +216,7 @@ def theme_measures(study: Study, themes: list[tuple[str, str]]) -> list[Measure]
                 numerator=len(organisations[slug]),
                 denominator=len(everyone),
                 detail="organisations with an accepted code of this theme, of those with any accepted code",
-                sources=((f"Passages coded {name}", link),),
+                sources=((f"Passages coded {name}", *link),),
                 extra=f"{count} passage{'' if count == 1 else 's'} coded with this theme",
             )
         )
@@ -227,8 +226,8 @@ def theme_measures(study: Study, themes: list[tuple[str, str]]) -> list[Measure]
 def study_measures(study: Study, themes: list[tuple[str, str]]) -> dict[str, Measure]:
     """Every measure for the study, from its linked surveys, the impact model and its accepted codes."""
     rows, surveys = study_rows(study)
-    results = [(f"Results of {s.title}", url_for("surveys.results", slug=s.slug)) for s in surveys]
-    models = [(f"Impact model of {s.title}", url_for("surveys.results_impact", slug=s.slug)) for s in surveys]
+    results = [(f"Results of {s.title}", "surveys.results", {"slug": s.slug}) for s in surveys]
+    models = [(f"Impact model of {s.title}", "surveys.results_impact", {"slug": s.slug}) for s in surveys]
     measures = [*survey_measures(rows, results), impact_measure(rows, models), *theme_measures(study, themes)]
     return {m.key: m for m in measures}
 

@@ -75,7 +75,7 @@ class Measure:
     numerator: int = 0
     denominator: int = 0
     detail: str = ""  # what n of N counts, in words
-    sources: tuple[tuple[str, str], ...] = ()  # (link text, url)
+    sources: tuple[tuple[str, str, dict], ...] = ()  # (link text, endpoint, its arguments): pages build the url
     extra: str = ""  # further numbers behind the figure (e.g. passages)
 
     @property

@@ -171,7 +171,7 @@ def test_movers_read_every_definition_so_a_new_one_counts(monkeypatch):
 
 def test_quotes_are_the_chosen_ones_or_else_the_most_confident_accepted(study, analyst):
     quotes = assess(study).quotes["education-module"]
-    assert [q.text[:10] for q in quotes] == ["We run th", "P3 said pu"]  # confidence 0.9, then 0.5
+    assert [q.text[:10] for q in quotes] == ["We run the", "P3 said pu"]  # confidence 0.9, then 0.5
     assert quotes[1].pseudonyms == ("P3",) and quotes[1].council_type == "Unitary authority" and not quotes[1].chosen
     chosen = db.session.scalar(select(AnalysisPassage).where(AnalysisPassage.key == "p3"))
     db.session.add(ChosenQuote(study_id=study.id, theme="pupils-and-schools", passage_id=chosen.id, position=1))

@@ -58,6 +58,7 @@ class Assessment:
     scores: dict[str, OutcomeScore]
     themes: dict[str, str]  # slug -> name, the study's current codebook
     quotes: dict[str, list[Quote]] = field(default_factory=dict)  # per outcome
+    quote_themes: dict[str, list[str]] = field(default_factory=dict)  # per outcome: the themes its rules use
 
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -122,6 +123,7 @@ def assess(study: Study, document: str | None = None, with_quotes: bool = True) 
     if with_quotes:
         for outcome in OUTCOMES:
             slugs = [slug for slug in outcome_themes(rules, outcome) if slug in themes]
+            assessment.quote_themes[outcome] = slugs
             assessment.quotes[outcome] = [quote for slug in slugs for quote in theme_quotes(study, slug)]
     return assessment
 

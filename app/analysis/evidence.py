@@ -173,7 +173,13 @@ def definition_movers(organisations: list[OrganisationImpact]) -> tuple[int, int
 
 def impact_measure(rows: list[Row], sources: list[tuple[str, str, dict]]) -> Measure:
     """The share of organisations whose spend per user moves by more than 20% (pupil weight as derived)."""
-    weight = default_weight(rows).weight
+    derivation = default_weight(rows)
+    weight = derivation.weight
+    how = (
+        "assumed: no organisation gave the figures to derive it"
+        if derivation.assumed
+        else "derived from the strain estimates"
+    )
     moved, total = definition_movers(impact(rows, weight).organisations)
     return _share(
         "impact.spend_per_user_movers",
@@ -182,7 +188,7 @@ def impact_measure(rows: list[Row], sources: list[tuple[str, str, dict]]) -> Mea
         "organisations whose ICT spend per user changes by more than 20% under at least one alternative "
         "definition of a user, of those with a spend per user under the current definition",
         sources,
-        extra=f"Pupil weight {weight:g} (derived from the strain estimates, or assumed)",
+        extra=f"Pupil weight {weight:g} ({how})",
     )
 
 

@@ -210,6 +210,15 @@ EXPECTED: dict[str, object] = {
     "analysis.exchange_prepare": ANALYSTS,
     "analysis.exchange_import": ANALYSIS_LEADS,
     "analysis.exchange_import_confirm": ANALYSIS_LEADS,
+    "analysis.recommendation": ANALYSTS,
+    "analysis.recommendation_decide": ANALYSTS,
+    "analysis.recommendation_history": ANALYSTS,
+    "analysis.recommendation_rules": ANALYSTS,
+    "analysis.recommendation_rules_version": ANALYSTS,
+    "analysis.recommendation_rules_shipped": ANALYSTS,
+    "analysis.recommendation_rules_edit": ANALYSIS_LEADS,
+    "analysis.recommendation_sign_off": ANALYSIS_LEADS,
+    "analysis.recommendation_reopen": ANALYSIS_LEADS,
 }
 
 
@@ -298,6 +307,7 @@ def sample_args(app, make_user, make_organisation):
         "item_id": coding_round.items[0].id,
         "kind": "organisation",
         "row": "001",
+        "outcome": "amend-definition",
     }
 
 

@@ -62,6 +62,7 @@ def test_every_state_changing_route_refuses_a_request_without_a_token(app, clien
         "item_id": 1,
         "kind": "organisation",
         "row": "001",
+        "outcome": "amend-definition",
     }
     # Nothing is saved; the only trace is the refusal itself in the audit log (rate-limited per page).
     other_events = select(func.count(AuditEvent.id)).where(AuditEvent.action != CSRF_REFUSED)

@@ -19,7 +19,6 @@ def _offer_on_home_page(state: BlueprintSetupState) -> None:
 
     register(state.app, HOME, home_prompt)
 
-from app.analysis import (  # noqa: E402,F401
     codebook_routes,
     exchange_routes,
     matrices_routes,
@@ -27,3 +26,5 @@ from app.analysis import (  # noqa: E402,F401
     routes,
     summaries_routes,
 )
+
+from app.analysis import (, codebook_routes, recommendation_routes, rounds_routes, routes  # noqa: E402,F401

@@ -20,4 +20,4 @@ def _offer_on_home_page(state: BlueprintSetupState) -> None:
     register(state.app, HOME, home_prompt)
 
 
-from app.analysis import codebook_routes, rounds_routes, routes  # noqa: E402,F401
+from app.analysis import codebook_routes, report_routes, rounds_routes, routes  # noqa: E402,F401

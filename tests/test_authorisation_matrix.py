@@ -193,6 +193,8 @@ EXPECTED: dict[str, object] = {
     "analysis.codebook_remove_theme": ANALYSIS_LEADS,
     "analysis.codebook_import": ANALYSIS_LEADS,
     "analysis.codebook_import_confirm": ANALYSIS_LEADS,
+    "analysis.report": ANALYSTS,
+    "analysis.report_docx": ANALYSTS,
 }
 
 

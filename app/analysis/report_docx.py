@@ -18,7 +18,7 @@ from docx import Document  # noqa: E402
 from docx.enum.text import WD_ALIGN_PARAGRAPH  # noqa: E402
 from docx.shared import Inches, Pt  # noqa: E402
 
-from app.analysis.report import Chart, Report, Table  # noqa: E402
+from app.analysis.report_tree import Chart, Report, Table  # noqa: E402
 
 BAR = "#1d70b8"
 MARK = "#d4351c"

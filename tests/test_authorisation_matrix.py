@@ -219,6 +219,8 @@ EXPECTED: dict[str, object] = {
     "analysis.recommendation_rules_edit": ANALYSIS_LEADS,
     "analysis.recommendation_sign_off": ANALYSIS_LEADS,
     "analysis.recommendation_reopen": ANALYSIS_LEADS,
+    "analysis.report": ANALYSTS,
+    "analysis.report_docx": ANALYSTS,
 }
 
 

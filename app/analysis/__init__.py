@@ -27,4 +27,11 @@ def _offer_on_home_page(state: BlueprintSetupState) -> None:
     summaries_routes,
 )
 
-from app.analysis import (, codebook_routes, recommendation_routes, rounds_routes, routes  # noqa: E402,F401
+from app.analysis import (  # noqa: E402,F401
+    (,
+    codebook_routes,
+    recommendation_routes,
+    report_routes,
+    rounds_routes,
+    routes,
+)

@@ -15,6 +15,9 @@
 - `flask analysis import-qdpx [--study SLUG] --input FILE [--by EMAIL] [--dry-run]`: adds the accepted
   codes of a REFI-QDA project (.qdpx) to a study (see app/analysis/qdpx_import.py); codes whose coder
   is not an analyst here are attributed to the lead named by --by, or to no one.
+- `flask analysis report [--study SLUG] --output REPORT.docx`: the study report as a Word document (see
+  `app/analysis/report.py`); `--study` takes a slug or number and may be left out when there is one study.
+  An unknown study prints the studies there are and exits with status 2.
 
 `--codebook` takes a REFI-QDA `.qdc` file or the JSON of `codebook_to_dict`; the default codebook otherwise.
 Blank lines are skipped. Commands are thin: they read and check the files, call the tagger, and print.
@@ -48,7 +51,7 @@ MAX_CODEBOOK_BYTES = 5_000_000
 
 @click.group("analysis", cls=AppGroup)
 def analysis() -> None:
-    """Theme tagging commands."""
+    """Theme tagging, evaluation and the study report."""
 
 
 def load_codebook(path: str | None) -> Codebook:
@@ -200,6 +203,14 @@ def evaluate_command(gold_path: str, codebook_path: str | None) -> None:
 @click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, writable=True))
 def export_command(reference: str | None, fmt: str, output_path: str) -> None:
     """Write a study's coded passages: a row per passage, its attributes, a 0/1 column per theme, coders, status."""
+@analysis.command("report")
+@click.option("--study", "reference", default=None, help="The study's slug or number (not needed with one study).")
+@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, writable=True))
+def report_command(reference: str | None, output_path: str) -> None:
+    """Write a study's report (method, survey results, findings, recommendation, codebook) as a Word document."""
+    from app.analysis.report import REPORT_STEPS, report_document
+    from app.analysis.studies import StudyNotFound, find_study
+
     try:
         study = find_study(reference)
     except StudyNotFound as error:
@@ -260,6 +271,21 @@ def import_qdpx_command(study_ref: str | None, input_path: str, by_email: str | 
         click.echo(f"Problem: {problem}")
     if report.more_problems:
         click.echo(f"... and {report.more_problems} more problems.")
+    with click.progressbar(length=REPORT_STEPS, label="Writing the report", file=sys.stderr) as bar:
+        data = report_document(study, progress=lambda done, _message: bar.update(done - bar.pos))
+        bar.update(REPORT_STEPS - bar.pos)
+    target = Path(output_path).resolve()
+    handle = tempfile.NamedTemporaryFile(  # moved into place whole, or removed
+        "wb", dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False
+    )
+    try:
+        with handle:
+            handle.write(data)
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    click.echo(f"Wrote the report of '{study.title}' to {output_path}.")
 
 
 def register_cli(app: Flask) -> None:

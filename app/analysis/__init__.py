@@ -19,19 +19,14 @@ def _offer_on_home_page(state: BlueprintSetupState) -> None:
 
     register(state.app, HOME, home_prompt)
 
+
+from app.analysis import (  # noqa: E402,F401
     codebook_routes,
     exchange_routes,
     matrices_routes,
-    rounds_routes,
-    routes,
-    summaries_routes,
-)
-
-from app.analysis import (  # noqa: E402,F401
-    (,
-    codebook_routes,
     recommendation_routes,
     report_routes,
     rounds_routes,
     routes,
+    summaries_routes,
 )

@@ -7,17 +7,17 @@
   output is written to a temporary file beside it and moved into place, so it is whole or absent.
 - `flask analysis export [--study SLUG] --format csv|xlsx --output PATH`: the study's coded passages,
   a row per passage with its attributes, a 0/1 column per theme (accepted codes), coders and status
-  (`app.analysis.exports`); the study may be left out when there is only one.
-- `flask analysis evaluate --gold GOLD.jsonl [--codebook FILE]`: lines `{"id", "text", "themes"}`;
-  prints per-theme precision, recall and F1, micro and macro F1, and the share of theme-less passages
-  left untagged.
-
+  (`app.analysis.exports`); the study may be left out when there is only one. `--format qdpx` writes the
+  study as a REFI-QDA project instead (`app.analysis.qdpx`), for NVivo, ATLAS.ti, MAXQDA and QualCoder.
 - `flask analysis import-qdpx [--study SLUG] --input FILE [--by EMAIL] [--dry-run]`: adds the accepted
   codes of a REFI-QDA project (.qdpx) to a study (see app/analysis/qdpx_import.py); codes whose coder
   is not an analyst here are attributed to the lead named by --by, or to no one.
 - `flask analysis report [--study SLUG] --output REPORT.docx`: the study report as a Word document (see
   `app/analysis/report.py`); `--study` takes a slug or number and may be left out when there is one study.
   An unknown study prints the studies there are and exits with status 2.
+- `flask analysis evaluate --gold GOLD.jsonl [--codebook FILE]`: lines `{"id", "text", "themes"}`;
+  prints per-theme precision, recall and F1, micro and macro F1, and the share of theme-less passages
+  left untagged.
 
 `--codebook` takes a REFI-QDA `.qdc` file or the JSON of `codebook_to_dict`; the default codebook otherwise.
 Blank lines are skipped. Commands are thin: they read and check the files, call the tagger, and print.
@@ -51,7 +51,7 @@ MAX_CODEBOOK_BYTES = 5_000_000
 
 @click.group("analysis", cls=AppGroup)
 def analysis() -> None:
-    """Theme tagging, evaluation and the study report."""
+    """Theme tagging, evaluation, exports and the study report."""
 
 
 def load_codebook(path: str | None) -> Codebook:
@@ -199,25 +199,27 @@ def evaluate_command(gold_path: str, codebook_path: str | None) -> None:
 
 @analysis.command("export")
 @click.option("--study", "reference", default=None, help="The study's slug or number (not needed with one study).")
-@click.option("--format", "fmt", required=True, type=click.Choice(sorted(WRITERS)), help="The file's format.")
+@click.option("--format", "fmt", required=True, type=click.Choice([*sorted(WRITERS), "qdpx"]), help="File format.")
 @click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, writable=True))
 def export_command(reference: str | None, fmt: str, output_path: str) -> None:
     """Write a study's coded passages: a row per passage, its attributes, a 0/1 column per theme, coders, status."""
-@analysis.command("report")
-@click.option("--study", "reference", default=None, help="The study's slug or number (not needed with one study).")
-@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, writable=True))
-def report_command(reference: str | None, output_path: str) -> None:
-    """Write a study's report (method, survey results, findings, recommendation, codebook) as a Word document."""
-    from app.analysis.report import REPORT_STEPS, report_document
-    from app.analysis.studies import StudyNotFound, find_study
-
     try:
         study = find_study(reference)
     except StudyNotFound as error:
         click.echo(str(error), err=True)
         sys.exit(2)
-    total = passage_count(study, PassageFilters(), False)
     target = Path(output_path)
+    if fmt == "qdpx":
+        from app.analysis.qdpx import record_export, write_qdpx
+
+        summary = write_qdpx(study, target)
+        record_export(study, summary, via="cli")
+        click.echo(
+            f"Wrote '{study.title}' as a REFI-QDA project to {output_path}: {summary['sources']} sources, "
+            f"{summary['passages']} passages, {summary['codings']} codings by {summary['coders']} coders."
+        )
+        return
+    total = passage_count(study, PassageFilters(), False)
     if total >= PROGRESS_FROM:
         with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
             state = {"done": 0}
@@ -230,6 +232,8 @@ def report_command(reference: str | None, output_path: str) -> None:
     else:
         count = export_passages(study, target, fmt, PassageFilters(), False, None, "cli")
     click.echo(f"Wrote {count} passage{'' if count == 1 else 's'} of '{study.title}' to {output_path}.")
+
+
 @analysis.command("import-qdpx")
 @click.option("--study", "study_ref", default=None, help="The study's short name or number (default: the only one).")
 @click.option(
@@ -271,6 +275,21 @@ def import_qdpx_command(study_ref: str | None, input_path: str, by_email: str | 
         click.echo(f"Problem: {problem}")
     if report.more_problems:
         click.echo(f"... and {report.more_problems} more problems.")
+
+
+@analysis.command("report")
+@click.option("--study", "reference", default=None, help="The study's slug or number (not needed with one study).")
+@click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, writable=True))
+def report_command(reference: str | None, output_path: str) -> None:
+    """Write a study's report (method, survey results, findings, recommendation, codebook) as a Word document."""
+    from app.analysis.report import REPORT_STEPS, report_document
+    from app.analysis.studies import StudyNotFound, find_study
+
+    try:
+        study = find_study(reference)
+    except StudyNotFound as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
     with click.progressbar(length=REPORT_STEPS, label="Writing the report", file=sys.stderr) as bar:
         data = report_document(study, progress=lambda done, _message: bar.update(done - bar.pos))
         bar.update(REPORT_STEPS - bar.pos)

@@ -154,19 +154,19 @@ def survey_measures(rows: list[Row], sources: list[tuple[str, str, dict]]) -> li
 
 
 def definition_movers(organisations: list[OrganisationImpact]) -> tuple[int, int]:
-    """(organisations whose ICT spend per user moves by more than MOVE_THRESHOLD under any alternative
-    definition, organisations with spend per user under the current definition).
+    """(organisations whose ICT spend per user moves by more than MOVE_THRESHOLD from what they count today
+    under at least one definition of a user, organisations with a figure to compare).
 
-    Reads every definition in DEFINITION_KEYS, so a definition added to the model counts here too."""
+    The same comparison as the impact page's movers table (`app.surveys.results.impact.movement`), taken
+    over every definition in DEFINITION_KEYS at once, so a definition added to the model counts here too."""
     moved = total = 0
     for organisation in organisations:
-        values = organisation.metric("spend_per_user")
-        base = values.get(BASE)
-        if base is None:
+        changes = [organisation.change(key, "spend_per_user") for key in DEFINITION_KEYS]
+        changes = [change for change in changes if change is not None]
+        if not changes:
             continue
         total += 1
-        others = [values.get(key) for key in DEFINITION_KEYS if key != BASE]
-        if base > 0 and any(v is not None and abs(v - base) / base > MOVE_THRESHOLD for v in others):
+        if any(round(abs(change), 9) > round(MOVE_THRESHOLD, 9) for change in changes):
             moved += 1
     return moved, total
 
@@ -185,8 +185,8 @@ def impact_measure(rows: list[Row], sources: list[tuple[str, str, dict]]) -> Mea
         "impact.spend_per_user_movers",
         moved,
         total,
-        "organisations whose ICT spend per user changes by more than 20% under at least one alternative "
-        "definition of a user, of those with a spend per user under the current definition",
+        "organisations whose ICT spend per user changes by more than 20% from what they count today under "
+        "at least one definition of a user, of those with a figure to compare",
         sources,
         extra=f"Pupil weight {weight:g} ({how})",
     )

@@ -30,7 +30,7 @@ from app.organisations.vocabulary import COUNCIL_TYPES
 from app.surveys.answering.pages import DONT_KNOW
 from app.surveys.models import Survey
 from app.surveys.results.dataset import Row, submitted_rows
-from app.surveys.results.impact.model import BASE, DEFINITION_KEYS, OrganisationImpact, impact
+from app.surveys.results.impact.model import DEFINITION_KEYS, OrganisationImpact, impact
 from app.surveys.results.impact.weight import default_weight
 
 MOVE_THRESHOLD = 0.20  # a per-user cost moving by more than this fraction counts as moved

@@ -169,3 +169,21 @@ def test_demo_data_runs_three_focus_groups_with_over_a_hundred_notes_about_pseud
         ("m365", "cloud", "portal", "online account"),
     ):
         assert any(word in text for word in words), words
+
+
+def test_demo_data_carries_the_demo_study_to_a_signed_off_recommendation_with_work_left_to_review(runner):
+    from app.analysis.models import OUTCOMES, ChosenQuote, Code, OutcomeDecision, SignOff, ThemeSummary
+    from app.analysis.recommendation import current_decisions, locked_by
+
+    runner.invoke(args=["demo-data", "--password", "demo-password-1"])
+    study = db.session.scalar(select(Study))
+    statuses = [c.status for c in db.session.scalars(select(Code).where(Code.study_id == study.id))]
+    assert statuses.count("accepted") >= 200 and statuses.count("suggested") >= 100  # some left to review
+    themes = {s.theme for s in db.session.scalars(select(ThemeSummary))}
+    assert len(themes) == 8 and db.session.query(ChosenQuote).count() >= 16
+    assert set(current_decisions(study)) == set(OUTCOMES)
+    lock = locked_by(study)
+    assert lock is not None and lock.created_by.email == "lead_analyst@demo.example"
+    # Run again: nothing is added twice.
+    runner.invoke(args=["demo-data"], env={"DEMO_PASSWORD": ""})
+    assert db.session.query(OutcomeDecision).count() == 4 and db.session.query(SignOff).count() == 1

@@ -12,6 +12,7 @@ Usage: python scripts/screenshots.py [--output DIR]
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -186,6 +187,20 @@ def _analysis_passage(page) -> None:
     page.wait_for_load_state()
 
 
+def _analysis_theme(page) -> None:
+    """A theme's summary page: its reach, quotes, related survey figures and the written summary."""
+    _analysis("Themes")(page)
+    page.locator("main").get_by_role("link", name="Pupils and schools", exact=True).first.click()
+    page.wait_for_load_state()
+
+
+def _scoring_rules(page) -> None:
+    """The scoring rules, as the lead analyst reads and edits them."""
+    _analysis("Recommendation")(page)
+    page.locator("main").get_by_role("link", name=re.compile(r"^scoring rules")).first.click()
+    page.wait_for_load_state()
+
+
 SHOTS: list[Shot] = [
     Shot("start", None, _goto("/"), DESKTOP),
     Shot("sign-in", None, _goto("/sign-in"), DESKTOP),
@@ -221,6 +236,14 @@ SHOTS: list[Shot] = [
     Shot("analyst-analysis-passage", "analyst", _analysis_passage, DESKTOP),
     Shot("lead-analyst-codebook", "lead_analyst", _analysis("Codebook"), DESKTOP),
     Shot("mobile-analysis-review", "analyst", _analysis("Review"), PHONE),
+    Shot("analyst-analysis-themes", "analyst", _analysis("Themes"), DESKTOP),
+    Shot("analyst-analysis-theme", "analyst", _analysis_theme, DESKTOP),
+    Shot("analyst-analysis-matrices", "analyst", _analysis("Matrices"), DESKTOP),
+    Shot("analyst-analysis-recommendation", "analyst", _analysis("Recommendation"), DESKTOP),
+    Shot("lead-analyst-scoring-rules", "lead_analyst", _scoring_rules, DESKTOP),
+    Shot("analyst-analysis-report", "analyst", _analysis("Report"), DESKTOP),
+    Shot("analyst-analysis-exchange", "analyst", _analysis("Exchange"), DESKTOP),
+    Shot("mobile-analysis-recommendation", "analyst", _analysis("Recommendation"), PHONE),
     Shot("mobile-survey-matrix", "organiser", _goto("/surveys/manage/schools-ict/preview/service_level"), PHONE),
     Shot("mobile-survey-grid", "organiser", _goto("/surveys/manage/schools-ict/preview/user_counts"), PHONE),
     Shot("organiser-focus-group-study", "organiser", _demo_study, DESKTOP),

@@ -249,6 +249,13 @@ def _theme_chart(findings: tuple[ThemeFinding, ...]) -> Chart | None:
     )
 
 
+def _score_text(decision: OutcomeDecision | None) -> str:
+    if decision is None or decision.score is None:
+        return ""
+    rules = f"version {decision.rules_version}" if decision.rules_version else "as shipped (version 0)"
+    return f"Evidence score when decided: {decision.score:g}, under the scoring rules {rules}."
+
+
 def recommendation(study: Study) -> Recommendation:
     """The newest decision on each outcome and the newest sign-off (staff by role only)."""
     newest = (
@@ -270,6 +277,7 @@ def recommendation(study: Study) -> Recommendation:
                 decision=DECISIONS.get(decision.decision, decision.decision) if decision else "",
                 rationale=decision.rationale if decision else "",
                 decided=f"Decided {date_of(decision.created_at)} by {role_of(decision.created_by)}" if decision else "",
+                score=_score_text(decision),
             )
         )
     sign_off = db.session.scalar(

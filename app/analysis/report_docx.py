@@ -207,6 +207,8 @@ def _recommendation(document, report: Report) -> None:
             paragraph.add_run("Decision: ").bold = True
             paragraph.add_run(line.decision)
             _say(document, line.rationale)
+            if line.score:
+                _say(document, line.score)
             _say(document, line.decided, style="Caption")
         else:
             _say(document, "No decision has been recorded on this outcome.")

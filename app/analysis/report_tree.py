@@ -140,6 +140,7 @@ class OutcomeLine:
     decision: str
     rationale: str
     decided: str
+    score: str = ""  # the evidence score shown to the analyst when deciding, and under which rules
 
 
 @dataclass(frozen=True)

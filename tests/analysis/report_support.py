@@ -108,13 +108,18 @@ def tiny_study(study, make_user, make_organisation):
     db.session.add(
         ChosenQuote(study_id=study.id, theme="pupils-and-schools", passage_id=passage(study, "P1 said").id, position=1)
     )
-    for decision, rationale in (("needs-more-evidence", "Too early."), ("recommend", "Pupils change the counts.")):
+    for decision, rationale, score in (
+        ("needs-more-evidence", "Too early.", None),
+        ("recommend", "Pupils change the counts.", 5.0),
+    ):
         db.session.add(
             OutcomeDecision(
                 study_id=study.id,
                 outcome="amend-definition",
                 decision=decision,
                 rationale=rationale,
+                score=score,
+                rules_version=2,
                 created_by_id=lead.id,
             )
         )

@@ -118,6 +118,8 @@ def test_the_tiny_study_figures(tiny):
     # Recommendation: the newest decision, by role; signed off.
     first = report.recommendation.outcomes[0]
     assert (first.decision, first.rationale) == ("Recommend", "Pupils change the counts.")
+    assert first.score == "Evidence score when decided: 5, under the scoring rules version 2."
+    assert report.recommendation.outcomes[1].score == ""  # no decision, no score
     assert first.decided.endswith("by the lead analyst")
     assert report.recommendation.signed_off and report.recommendation.sign_off.startswith(
         "Signed off by the lead analyst on "

@@ -8,7 +8,7 @@ STAMP := .make
 export FLASK_APP := wsgi.py
 export NLTK_DATA ?= $(CURDIR)/instance/nltk_data_empty
 
-.PHONY: run test security lint setup assets db demo-data screenshots bench bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging bench-review-queue clean help
+.PHONY: run test security lint setup assets db demo-data screenshots bench bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging bench-review-queue bench-study-report clean help
 
 help:
 	@echo "make run          set up and serve on http://127.0.0.1:$(PORT) with demo data"
@@ -17,7 +17,7 @@ help:
 	@echo "make screenshots  refresh docs/screenshots from the demo data"
 	@echo "make bench        run every benchmark and update docs/performance.md (or bench-baseline, bench-survey,"
 	@echo "                  bench-exports, bench-results, bench-composition, bench-request-costs, bench-tagging,"
-	@echo "                  bench-review-queue for one)"
+	@echo "                  bench-review-queue, bench-study-report for one)"
 
 $(STAMP):
 	@mkdir -p $(STAMP)
@@ -102,7 +102,7 @@ security: setup $(STAMP)/security
 screenshots: demo-data
 	$(BIN)/python scripts/screenshots.py
 
-bench: bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging bench-review-queue
+bench: bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging bench-review-queue bench-study-report
 
 bench-baseline: setup .env
 	$(BIN)/python -m bench.run
@@ -127,6 +127,9 @@ bench-tagging: setup
 
 bench-review-queue: setup
 	$(BIN)/python -m bench.review_queue
+
+bench-study-report: setup
+	$(BIN)/python -m bench.study_report
 
 clean:
 	rm -rf $(VENV) .venv-security node_modules app/static/build app/static/vendor $(STAMP)

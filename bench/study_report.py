@@ -1,6 +1,6 @@
 """Study-report benchmark: how long the report of the demo study takes, on the page and as a Word document.
 
-Run from the repository root with `.venv/bin/python -m bench.bench_report [--rounds 10] [--dry-run]`.
+Run from the repository root with `.venv/bin/python -m bench.study_report [--rounds 10] [--dry-run]`.
 
 What it does, all locally, in one process:
 
@@ -137,13 +137,13 @@ Target (from the issue): the demo study's report in under {TARGET_SECONDS:.0f} s
   cost (drawing its charts). `BACKGROUND_FROM` in app/analysis/report_routes.py sends larger studies to a
   background job with progress.
 
-Reproduce with `.venv/bin/python -m bench.bench_report --rounds {rounds}`.
+Reproduce with `.venv/bin/python -m bench.study_report --rounds {rounds}`.
 """
 
 
 def main(argv: list[str] | None = None) -> int:
     """Measure and write docs/performance.md; exit 1 when the target is missed."""
-    parser = argparse.ArgumentParser(prog="python -m bench.bench_report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.study_report", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS, help=f"default {DEFAULT_ROUNDS}")
     parser.add_argument("--dry-run", action="store_true", help="print the figures; leave docs/performance.md alone")
     args = parser.parse_args(argv)

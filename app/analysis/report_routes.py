@@ -27,7 +27,7 @@ from app.focus_groups.services import study_or_404
 from app.jobs.runner import start_job
 from app.surveys.results.charts import bar_chart, interval_chart
 
-# Measured with bench/bench_report.py (one smoke run, 2 shared cores): the demo study (report size 629)
+# Measured with bench/study_report.py (one smoke run, 2 shared cores): the demo study (report size 629)
 # takes 1.8 s as a document, of which about 1.65 s is drawing its charts (a fixed cost) and 0.13 s building
 # the tree (about 0.2 ms per unit of size). From this size (about 3 s estimated) the request would keep a
 # person waiting too long without progress, so the document is written in the background.

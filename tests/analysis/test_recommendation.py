@@ -173,6 +173,8 @@ def test_quotes_are_the_chosen_ones_or_else_the_most_confident_accepted(study, a
     quotes = assess(study).quotes["education-module"]
     assert [q.text[:10] for q in quotes] == ["We run the", "P3 said pu"]  # confidence 0.9, then 0.5
     assert quotes[1].pseudonyms == ("P3",) and quotes[1].council_type == "Unitary authority" and not quotes[1].chosen
+    # Named as the theme pages name them: organisations by anonymous code, the source with its section.
+    assert quotes[0].organisations == ("Org 001", "Org 002") and quotes[0].source == "Session note – Session note"
     chosen = db.session.scalar(select(AnalysisPassage).where(AnalysisPassage.key == "p3"))
     db.session.add(ChosenQuote(study_id=study.id, theme="pupils-and-schools", passage_id=chosen.id, position=1))
     db.session.commit()

@@ -150,6 +150,8 @@ def test_the_shipped_rules_score_each_outcome_and_a_threshold_exactly_met_counts
     assert scores["amend-reporting"].arithmetic == "2 (rule 8) + 1 (rule 9) = 3"
     # 50% of organisations serving pupils give them a different service: exactly the threshold of rule 13.
     assert scores["education-module"].arithmetic == "2 (rule 12) + 2 (rule 13) + 1 (rule 14) = 5"
+    # The range the page states: rules 1, 3 and 4 support (3 + 2 + 1), rule 2 weighs against (2).
+    assert (scores["amend-definition"].lowest, scores["amend-definition"].possible) == (-2, 6)
 
 
 def test_a_study_without_surveys_or_codes_has_no_data_and_scores_nothing(make_study):

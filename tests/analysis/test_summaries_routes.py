@@ -79,6 +79,7 @@ def test_a_themes_page_shows_figures_quotes_and_no_name(themed, analyst_client):
     assert "Wales Small group 1 2 50%" in text and "London Small group 2 2 100%" in text
     assert "Org 004 · London borough · Survey answer – How should users be counted?" in text
     assert "P1 · Welsh council · Session note" in text
+    assert "confidence 95%" in text and "how sure the automatic tagging was" in text  # as on the review page
     assert "org:4" not in text and "person:P9" not in text
     assert "User definitions 2" in text  # found with it
     assert "No published survey feeds this study" in text

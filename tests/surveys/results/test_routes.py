@@ -231,6 +231,8 @@ def test_impact_page_shows_external_users_and_how_many_organisations_move(client
     page = " ".join(page_text(client.get("/surveys/results/schools-ict/impact")).split())
     assert "5. Plus external users, weighted" in page
     assert "How much an external user counts" in page
+    assert "Residents using council ICT" in page and "council ict" not in page  # the acronym keeps its capitals
+    assert "1 means the same order" in page  # Spearman's rho said in plain words
     assert "volunteers and residents using council ICT count as 0.25 of a user each" in page
     assert "itself an assumed default" in page
     assert "How many organisations' figures move from what they count today" in page

@@ -21,6 +21,7 @@ from app.analysis.summaries import theme_findings
 from app.analysis.summaries_editing import choose_quote, save_summary
 from app.auth.models import User
 from app.clock import utcnow
+from app.database import write_transaction
 from app.extensions import db
 from app.focus_groups.demo import DEMO_STUDY_TITLE
 from app.focus_groups.models import Study
@@ -96,10 +97,10 @@ def _review(study: Study, analyst: User) -> None:
     for code_id, theme in rows:
         by_theme.setdefault(theme, []).append(code_id)
     accepted = [i for ids in by_theme.values() for i in ids[: math.ceil(len(ids) * ACCEPTED_SHARE)]]
-    for start in range(0, len(accepted), 500):
-        db.session.execute(
-            update(Code)
-            .where(Code.id.in_(accepted[start : start + 500]))
-            .values(status="accepted", coder_id=analyst.id, decided_at=now, needs_review=False)
-        )
-    db.session.commit()
+    with write_transaction() as session:
+        for start in range(0, len(accepted), 500):
+            session.execute(
+                update(Code)
+                .where(Code.id.in_(accepted[start : start + 500]))
+                .values(status="accepted", coder_id=analyst.id, decided_at=now, needs_review=False)
+            )

@@ -7,6 +7,8 @@ What the demo's analysts wrote is in demo_findings.py."""
 from __future__ import annotations
 
 import math
+import re
+from difflib import SequenceMatcher
 
 from sqlalchemy import select, update
 
@@ -19,6 +21,7 @@ from app.analysis.summaries import theme_findings
 from app.analysis.summaries_editing import choose_quote, save_summary
 from app.auth.models import User
 from app.clock import utcnow
+from app.database import write_transaction
 from app.extensions import db
 from app.focus_groups.demo import DEMO_STUDY_TITLE
 from app.focus_groups.models import Study
@@ -28,6 +31,7 @@ from app.surveys.services import DEFAULT_SLUG, find_survey
 # newcomer to try.
 ACCEPTED_SHARE = 0.6
 QUOTES_PER_THEME = 3
+REPEAT_SIMILARITY = 0.8  # two quotes whose words match this much say the same thing
 
 
 def load_demo_analysis() -> int:
@@ -61,12 +65,23 @@ def load_demo_findings(study: Study) -> None:
     version = current_version(study).number
     for theme, text in THEME_SUMMARIES.items():
         findings = theme_findings(study, theme)
-        for quote in findings.suggested_quotes[:QUOTES_PER_THEME]:
+        for quote in _distinct(findings.suggested_quotes)[:QUOTES_PER_THEME]:
             choose_quote(study, theme, db.session.get(AnalysisPassage, quote.passage_id), by=analyst)
         save_summary(study, theme, text, base_number=0, codebook_version=version, by=analyst)
     for outcome, (decision, rationale) in DECISIONS.items():
         record_decision(study, outcome, decision, rationale, by=analyst)
     sign_off(study, SIGN_OFF_NOTE, by=lead)
+
+
+def _distinct(quotes: list) -> list:
+    """The quotes without repeats: the demo's survey answers reuse phrases across organisations, and an analyst
+    would not choose the same words three times. Two quotes repeat when their words are mostly the same."""
+    kept: list = []
+    for quote in quotes:
+        words = " ".join(re.sub(r"[^a-z' ]+", " ", quote.text.lower()).split())
+        if all(SequenceMatcher(None, words, other).ratio() < REPEAT_SIMILARITY for _kept, other in kept):
+            kept.append((quote, words))
+    return [quote for quote, _words in kept]
 
 
 def _review(study: Study, analyst: User) -> None:
@@ -82,10 +97,10 @@ def _review(study: Study, analyst: User) -> None:
     for code_id, theme in rows:
         by_theme.setdefault(theme, []).append(code_id)
     accepted = [i for ids in by_theme.values() for i in ids[: math.ceil(len(ids) * ACCEPTED_SHARE)]]
-    for start in range(0, len(accepted), 500):
-        db.session.execute(
-            update(Code)
-            .where(Code.id.in_(accepted[start : start + 500]))
-            .values(status="accepted", coder_id=analyst.id, decided_at=now, needs_review=False)
-        )
-    db.session.commit()
+    with write_transaction() as session:
+        for start in range(0, len(accepted), 500):
+            session.execute(
+                update(Code)
+                .where(Code.id.in_(accepted[start : start + 500]))
+                .values(status="accepted", coder_id=analyst.id, decided_at=now, needs_review=False)
+            )

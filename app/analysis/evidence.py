@@ -24,6 +24,7 @@ from sqlalchemy import select
 from app.analysis.models import SOURCE_KINDS, AnalysisPassage, ChosenQuote, Code
 from app.analysis.scoring import Measure, Rule
 from app.analysis.studies import linked_survey_ids
+from app.analysis.summaries import NOT_KNOWN, Organisations
 from app.extensions import db
 from app.focus_groups.models import Study
 from app.organisations.vocabulary import COUNCIL_TYPES
@@ -243,7 +244,8 @@ def study_measures(study: Study, themes: list[tuple[str, str]]) -> dict[str, Mea
 
 @dataclass(frozen=True)
 class Quote:
-    """A passage quoted as evidence: pseudonyms, council type and source only."""
+    """A passage quoted as evidence: pseudonyms or anonymous organisation codes, council type and source only,
+    worded as the theme pages word them."""
 
     passage_id: int
     theme: str
@@ -252,22 +254,31 @@ class Quote:
     council_type: str
     source: str
     chosen: bool  # an analyst chose it (otherwise: one of the theme's most confident accepted passages)
+    organisations: tuple[str, ...] = ()  # anonymous codes (Org 007), as on the theme pages
 
 
-def _quote(passage: AnalysisPassage, theme: str, chosen: bool) -> Quote:
+def _quote(passage: AnalysisPassage, theme: str, chosen: bool, organisations: Organisations | None) -> Quote:
+    source = SOURCE_KINDS.get(passage.source_kind, passage.source_kind)
+    if passage.section_label:
+        source = f"{source} – {passage.section_label}"
     return Quote(
         passage_id=passage.id,
         theme=theme,
         text=passage.text,
         pseudonyms=tuple(passage.pseudonyms or ()),
-        council_type=COUNCIL_TYPES.get(passage.council_type or "", "Council type not known"),
-        source=passage.section_label or SOURCE_KINDS.get(passage.source_kind, passage.source_kind),
+        council_type=COUNCIL_TYPES.get(passage.council_type or "", NOT_KNOWN),
+        source=source,
         chosen=chosen,
+        organisations=tuple(organisations.code(key) for key in passage.organisations or ()) if organisations else (),
     )
 
 
-def theme_quotes(study: Study, theme: str, limit: int = QUOTES_PER_THEME) -> list[Quote]:
-    """The theme's chosen quotes in the analyst's order, or its most confident accepted passages."""
+def theme_quotes(
+    study: Study, theme: str, limit: int = QUOTES_PER_THEME, organisations: Organisations | None = None
+) -> list[Quote]:
+    """The theme's chosen quotes in the analyst's order, or its most confident accepted passages.
+
+    `organisations` (from `study_organisations`) gives each quote its organisations' anonymous codes."""
     chosen = db.session.scalars(
         select(AnalysisPassage)
         .join(ChosenQuote, ChosenQuote.passage_id == AnalysisPassage.id)
@@ -276,7 +287,7 @@ def theme_quotes(study: Study, theme: str, limit: int = QUOTES_PER_THEME) -> lis
         .limit(limit)
     ).all()
     if chosen:
-        return [_quote(passage, theme, True) for passage in chosen]
+        return [_quote(passage, theme, True, organisations) for passage in chosen]
     confident = db.session.scalars(
         select(AnalysisPassage)
         .join(Code, Code.passage_id == AnalysisPassage.id)
@@ -289,7 +300,7 @@ def theme_quotes(study: Study, theme: str, limit: int = QUOTES_PER_THEME) -> lis
         .order_by(Code.confidence.desc().nulls_last(), AnalysisPassage.id)
         .limit(limit)
     ).all()
-    return [_quote(passage, theme, False) for passage in confident]
+    return [_quote(passage, theme, False, organisations) for passage in confident]
 
 
 def outcome_themes(rules: list[Rule], outcome: str) -> list[str]:

@@ -21,6 +21,7 @@ from app.analysis.evidence import Quote, measure_keys, outcome_themes, study_mea
 from app.analysis.models import DECISIONS, OUTCOMES, OutcomeDecision, ScoringRules, SignOff
 from app.analysis.scoring import Measure, OutcomeScore, Rule, RulesError, parse_rules, score, shipped_document
 from app.analysis.services import codebook_of, current_version
+from app.analysis.summaries import study_organisations
 from app.audit.services import record
 from app.auth.roles import ANALYSIS_LEADS
 from app.database import write_transaction
@@ -121,10 +122,13 @@ def assess(study: Study, document: str | None = None, with_quotes: bool = True) 
     measures = study_measures(study, list(themes.items()))
     assessment = Assessment(version, rules, problems, measures, score(rules, measures), themes)
     if with_quotes:
+        organisations = study_organisations(study.id)
         for outcome in OUTCOMES:
             slugs = [slug for slug in outcome_themes(rules, outcome) if slug in themes]
             assessment.quote_themes[outcome] = slugs
-            assessment.quotes[outcome] = [quote for slug in slugs for quote in theme_quotes(study, slug)]
+            assessment.quotes[outcome] = [
+                quote for slug in slugs for quote in theme_quotes(study, slug, organisations=organisations)
+            ]
     return assessment
 
 

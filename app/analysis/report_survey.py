@@ -136,7 +136,10 @@ def survey_findings(survey: Survey) -> SurveyFindings:
                 maximum=100,
             )
         )
-        service_note = f"Of the {plural(result.pupil_service_n, 'organisation')} that support pupils and answered."
+        service_note = (
+            "The level of service pupils receive, compared with corporate users, is from the "
+            f"{plural(result.pupil_service_n, 'organisation')} that support pupils and answered the question."
+        )
     else:
         service_note = "No organisation that supports pupils has said what level of service they receive yet."
     derivation = default_weight(rows)

@@ -122,6 +122,16 @@ class OutcomeScore:
         return sum(r.contribution for r in self.results)
 
     @property
+    def possible(self) -> float:
+        """The highest score the rules allow: every rule in support met, none against."""
+        return sum(r.rule.weight for r in self.results if r.rule.direction == "supports")
+
+    @property
+    def lowest(self) -> float:
+        """The lowest score the rules allow: every rule against met, none in support (0 or below)."""
+        return -sum(r.rule.weight for r in self.results if r.rule.direction != "supports")
+
+    @property
     def arithmetic(self) -> str:
         """The sum written out: '3 (rule 1) + 1 (rule 4) − 2 (rule 2) = 2'."""
         terms = [r for r in self.results if r.met]

@@ -225,7 +225,9 @@ def test_the_pages_show_codes_never_names_or_keys(client, analyst, coded):
     people = client.get(f"/analysis/{coded.id}/matrices").get_data(as_text=True)
     assert "P1, session 1" in people and "P1, session 2" in people
     cross = client.get(f"/analysis/{coded.id}/matrices/crosstab?by=region").get_data(as_text=True)
-    assert "Themes by region" in cross and "small" in cross and "33%" in cross  # 2 of Wales's 6 passages
+    assert "Themes by region" in cross and "Small group</strong>" in cross and "33%" in cross  # 2 of Wales's 6
+    schools = client.get(f"/analysis/{coded.id}/matrices/crosstab?by=schools").get_data(as_text=True)
+    assert "Themes by support for schools" in schools and "by supports schools" not in schools
     with_suggestions = client.get(f"/analysis/{coded.id}/matrices/crosstab?suggestions=1").get_data(as_text=True)
     assert "include suggestions nobody has reviewed" in with_suggestions
     junk = client.get(f"/analysis/{coded.id}/matrices?kind=nobody&by=x&region=atlantis&page=99999999999999")

@@ -37,6 +37,8 @@ def test_an_analyst_downloads_the_project_but_cannot_import(client, coded_study,
     sign_in(client, make_user("analyst").email)
     page = client.get(f"/analysis/{study.id}/exchange").get_data(as_text=True)
     assert "Download the project (.qdpx)" in page and "Lead analysts can import codes" in page
+    # The coded passages as a spreadsheet are on offer here too, as the issue's exchange section lists them.
+    assert f'href="/analysis/{study.id}/passages/download.csv"' in page and "This study has no passages yet" not in page
     response = client.get(f"/analysis/{study.id}/exchange/project.qdpx")
     assert response.status_code == 200
     assert (
@@ -153,3 +155,10 @@ def test_a_large_study_is_prepared_in_the_background_with_progress(client, coded
     assert "project.qde" in zipfile.ZipFile(io.BytesIO(download.data)).namelist()
     download.close()
     assert _events("analysis.qdpx_exported") == 1
+
+
+def test_an_empty_study_says_its_project_holds_only_the_codebook(client, make_study, make_user):
+    study = make_study()
+    sign_in(client, make_user("analyst").email)
+    page = re.sub(r"\s+", " ", client.get(f"/analysis/{study.id}/exchange").get_data(as_text=True))
+    assert "This study has no passages yet, so the project would hold only the codebook and the coders" in page

@@ -150,6 +150,8 @@ def test_the_shipped_rules_score_each_outcome_and_a_threshold_exactly_met_counts
     assert scores["amend-reporting"].arithmetic == "2 (rule 8) + 1 (rule 9) = 3"
     # 50% of organisations serving pupils give them a different service: exactly the threshold of rule 13.
     assert scores["education-module"].arithmetic == "2 (rule 12) + 2 (rule 13) + 1 (rule 14) = 5"
+    # The range the page states: rules 1, 3 and 4 support (3 + 2 + 1), rule 2 weighs against (2).
+    assert (scores["amend-definition"].lowest, scores["amend-definition"].possible) == (-2, 6)
 
 
 def test_a_study_without_surveys_or_codes_has_no_data_and_scores_nothing(make_study):
@@ -173,6 +175,8 @@ def test_quotes_are_the_chosen_ones_or_else_the_most_confident_accepted(study, a
     quotes = assess(study).quotes["education-module"]
     assert [q.text[:10] for q in quotes] == ["We run the", "P3 said pu"]  # confidence 0.9, then 0.5
     assert quotes[1].pseudonyms == ("P3",) and quotes[1].council_type == "Unitary authority" and not quotes[1].chosen
+    # Named as the theme pages name them: organisations by anonymous code, the source with its section.
+    assert quotes[0].organisations == ("Org 001", "Org 002") and quotes[0].source == "Session note – Session note"
     chosen = db.session.scalar(select(AnalysisPassage).where(AnalysisPassage.key == "p3"))
     db.session.add(ChosenQuote(study_id=study.id, theme="pupils-and-schools", passage_id=chosen.id, position=1))
     db.session.commit()

@@ -48,6 +48,7 @@ def test_the_page_shows_four_panels_with_rules_scores_and_no_data_stated(client,
     assert "No data (nobody to count yet)" in page and "No rule is met: 0" in page
     assert "Rule 1</strong>, supports (weight 3)" in page and "at least 25%" in page
     assert "Not signed off yet: 0 of 4 outcomes have a decision" in page
+    assert "score 0 of a possible 6" in page and "This outcome's rules allow scores from -2 to 6" in page
     assert "Sign off the recommendation" not in page  # analysts do not sign off
     assert "This outcome's rules use no theme" not in page
 

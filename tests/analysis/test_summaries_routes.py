@@ -55,6 +55,23 @@ def test_the_themes_page_shows_each_themes_reach_and_the_co_occurrence(themed, a
     assert re.search(r"Pupils and schools 6 1 2 2 4", switched)
 
 
+def test_a_study_with_nothing_coded_says_so_instead_of_a_table_of_noughts(make_study, analyst_client):
+    study = make_study()
+    response = analyst_client.get(url(study))
+    text = page_text(response)
+    assert "No passage carries a theme yet among the accepted codes, so there is nothing to count" in text
+    assert "Each theme's passages, sessions" not in text  # no table of noughts
+    assert f'href="/analysis/{study.id}/themes/pupils-and-schools"' in response.get_data(as_text=True)
+    assert f'href="/analysis/{study.id}/review"' in response.get_data(as_text=True)
+
+
+def test_the_co_occurrence_chart_says_1_passage_not_1_passages():
+    from app.surveys.results.charts import bar_chart
+
+    chart = str(bar_chart([("Pupils and schools", 1), ("User definitions", 2)], title="With it", unit="passages"))
+    assert ">1 passage<" in chart and ">2 passages<" in chart
+
+
 def test_a_themes_page_shows_figures_quotes_and_no_name(themed, analyst_client):
     study, passages = themed
     text = page_text(analyst_client.get(url(study, f"/{PUPILS}")))
@@ -62,6 +79,7 @@ def test_a_themes_page_shows_figures_quotes_and_no_name(themed, analyst_client):
     assert "Wales Small group 1 2 50%" in text and "London Small group 2 2 100%" in text
     assert "Org 004 · London borough · Survey answer – How should users be counted?" in text
     assert "P1 · Welsh council · Session note" in text
+    assert "confidence 95%" in text and "how sure the automatic tagging was" in text  # as on the review page
     assert "org:4" not in text and "person:P9" not in text
     assert "User definitions 2" in text  # found with it
     assert "No published survey feeds this study" in text

@@ -58,7 +58,9 @@ def bar_chart(
             parts.append(
                 f'<rect x="{label_width}" y="{y + 5}" width="{length:.1f}" height="{row_height - 12}" fill="{BAR}"/>'
             )
-            shown = f"{value:.0f}%" if unit == "%" else f"{value:,.0f}{(' ' + unit) if unit else ''}"
+            # A counted unit ("passages") reads in the singular for exactly one.
+            counted = unit[:-1] if unit == "passages" and round(value) == 1 else unit
+            shown = f"{value:.0f}%" if unit == "%" else f"{value:,.0f}{(' ' + counted) if counted else ''}"
             parts.append(
                 f'<text x="{label_width + length + 6:.1f}" y="{y + 22}" font-size="14" '
                 f'font-family="Arial, sans-serif" fill="{TEXT}">{escape(shown)}</text>'

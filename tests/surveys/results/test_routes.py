@@ -231,6 +231,8 @@ def test_impact_page_shows_external_users_and_how_many_organisations_move(client
     page = " ".join(page_text(client.get("/surveys/results/schools-ict/impact")).split())
     assert "5. Plus external users, weighted" in page
     assert "How much an external user counts" in page
+    assert "Residents using council ICT" in page and "council ict" not in page  # the acronym keeps its capitals
+    assert "1 means the same order" in page  # Spearman's rho said in plain words
     assert "volunteers and residents using council ICT count as 0.25 of a user each" in page
     assert "itself an assumed default" in page
     assert "How many organisations' figures move from what they count today" in page
@@ -241,7 +243,11 @@ def test_impact_page_shows_external_users_and_how_many_organisations_move(client
         "each organisation counts today for 1 of 2 organisations (50%), and changes at all for 2."
     ) in page
     assert "(1 does not submit one, 1 did not say)" in page
-    assert "For the 2 organisations that did not say which groups they count" in page
+    # The fallbacks are everyone without an answer, not only those who "did not say" (one has no return).
+    assert (
+        "For the 2 organisations without an answer on which groups they count (they did not say, did not know, or do"
+        in page
+    )
     movement = page.split('id="movement"')[1]
     row = movement.split("5. Plus external users, weighted</th>")[1].split("</tr>")[0]
     cells = [c.split(">")[-1] for c in row.split("</td>")[:-1]]

@@ -18,7 +18,10 @@ from tests.conftest import page_text
 
 # Every name a route's non-numeric path argument has. A new one must be looked at: if it carries a
 # secret, name it `token` so the outbox hides it (app/email/link_secrets.py).
-NOT_SECRET_ARGUMENTS = {"slug", "page_id", "question_id", "section_id", "fmt", "filename", "theme", "extension"}
+NOT_SECRET_ARGUMENTS = {
+    *("slug", "page_id", "question_id", "section_id", "fmt", "filename", "theme", "extension"),
+    *("kind", "outcome", "row"),  # the framework matrix's row kind and anonymous row code; an outcome slug
+}
 
 
 def token_routes(app) -> list[str]:

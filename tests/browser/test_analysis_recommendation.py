@@ -171,13 +171,13 @@ def test_from_a_theme_to_a_signed_off_recommendation_and_its_report(browser, liv
         download = download_info.value
         assert download.suggested_filename.endswith(".docx")
         document = Document(io.BytesIO(download.path().read_bytes()))
-        text = "\n".join(paragraph.text for paragraph in document.paragraphs)
-        assert summary in text
-        assert "Signed off by the lead analyst on " in text
+        paragraphs = [paragraph.text for paragraph in document.paragraphs]
+        assert summary in paragraphs
+        assert any(text.startswith("Signed off by the lead analyst on ") for text in paragraphs)
         for outcome, decision in JOURNEY_DECISIONS.items():
-            assert OUTCOMES[outcome] in text
-            assert rationales[outcome] in text
-            assert DECISIONS[decision] in text
+            # Each outcome's heading, then its decision and the rationale.
+            at = paragraphs.index(OUTCOMES[outcome], paragraphs.index("Recommendation"))
+            assert paragraphs[at + 1 : at + 3] == [f"Decision: {DECISIONS[decision]}", rationales[outcome]]
     finally:
         lead.context.close()
         analyst.context.close()

@@ -190,13 +190,24 @@ def _strength(quote: Quote, code: Code) -> tuple:
     return (quote.suggested, -confidence, quote.passage_id)
 
 
+def _words(text: str) -> str:
+    """A quote's words for spotting repeats: lower case, punctuation and spacing ignored."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
 def suggest_quotes(candidates: list[tuple[Quote, Code]], limit: int = SUGGESTED_QUOTES) -> list[Quote]:
     """The strongest quotes, spread across speakers: each speaker's best quote first (strongest first),
     then each one's second best, and so on, so no speaker gives a second quote before every speaker has
-    given one."""
+    given one. Words said more than once (several organisations giving the same answer) are suggested
+    once, from the strongest of them."""
     by_speaker: dict[str, list[tuple[tuple, Quote]]] = defaultdict(list)
-    for quote, code in candidates:
-        by_speaker[quote.speaker].append((_strength(quote, code), quote))
+    seen: set[str] = set()
+    for strength, quote in sorted(((_strength(q, c), q) for q, c in candidates), key=lambda item: item[0]):
+        words = _words(quote.text)
+        if words in seen:
+            continue
+        seen.add(words)
+        by_speaker[quote.speaker].append((strength, quote))
     for quotes in by_speaker.values():
         quotes.sort(key=lambda item: item[0])
     chosen: list[Quote] = []
@@ -418,7 +429,8 @@ def theme_findings(
         quote.position = item.position
         chosen.append(quote)
     taken = {quote.passage_id for quote in chosen}
-    candidates = [(_quote(p, c, organisations), c) for p, c in rows if p.id not in taken]
+    said = {_words(quote.text) for quote in chosen}
+    candidates = [(_quote(p, c, organisations), c) for p, c in rows if p.id not in taken and _words(p.text) not in said]
     figures = figures if figures is not None else study_figures(study)
     related = figures_for(theme, figures)
     on_theme = set(code_of)

@@ -282,3 +282,21 @@ def test_related_figures_follow_the_mapping_and_read_the_linked_surveys(themed, 
     answers = definitions.answers["users_counting"]
     assert answers.passages == 2 and answers.label == "How should users be counted?"
     assert [q.counts for q in answers.examples] == [True, False]  # p6 is coded with the theme, p9 is not
+
+
+def test_the_same_words_from_several_organisations_are_suggested_once_from_the_strongest():
+    from app.analysis.summaries import Quote, suggest_quotes
+
+    def candidate(number: int, text: str, speaker: str, confidence: float):
+        quote = Quote(
+            number, text, [], [speaker], "County council", "South East", "Survey answer", confidence, True, speaker
+        )
+        return quote, Code(origin="suggested", confidence=confidence)
+
+    candidates = [
+        candidate(1, "Schools that buy back should count.", "Org 001", 0.7),
+        candidate(2, "schools that buy back should count", "Org 002", 0.9),
+        candidate(3, "Pupils are users too.", "Org 003", 0.8),
+        candidate(4, "Schools that buy back should count!", "Org 004", 0.6),
+    ]
+    assert [q.passage_id for q in suggest_quotes(candidates)] == [2, 3]

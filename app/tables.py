@@ -8,6 +8,7 @@ file appears only when writing succeeded.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -89,3 +90,12 @@ def write_table(
             for record in records:
                 data.append(xlsx_safe([record.get(name) for name in header]))
             workbook.save(temporary)
+
+
+def read_and_remove(path: str | Path) -> io.BytesIO:
+    """A small file written for one download, read into memory and removed at once (nothing left open
+    or behind on disk, whether or not the client reads the response to the end)."""
+    try:
+        return io.BytesIO(Path(path).read_bytes())
+    finally:
+        Path(path).unlink(missing_ok=True)

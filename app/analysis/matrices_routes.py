@@ -6,8 +6,6 @@ The figures and the tables are built in `app.analysis.matrices`; these views par
 
 from __future__ import annotations
 
-import os
-
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
@@ -32,6 +30,7 @@ from app.auth.decorators import role_required
 from app.auth.roles import ANALYSTS
 from app.focus_groups.services import study_or_404
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+from app.tables import read_and_remove
 
 TABLES = {"framework": "Framework matrix", "crosstab": "Theme crosstab"}
 MIMETYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -124,6 +123,4 @@ def matrices_download(study_id: int, fmt: str):
     filters = MatrixFilters.from_args(request.args)
     path = export_table(study, codebook, filters, table, fmt, by=current_user._get_current_object())
     name = f"study-{study.id}-{table}.{fmt}"
-    response = send_file(path, mimetype=MIMETYPES[fmt], as_attachment=True, download_name=name)
-    response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
-    return response
+    return send_file(read_and_remove(path), mimetype=MIMETYPES[fmt], as_attachment=True, download_name=name)

@@ -55,6 +55,7 @@ from app.identifiers import get_or_404
 from app.jobs.runner import start_job
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys.models import Survey
+from app.tables import read_and_remove
 
 SKIPPED_LIMIT = 100  # kept in the session cookie: bounded
 
@@ -205,9 +206,7 @@ def passages_download(study_id: int, fmt: str):
     os.close(handle)
     export_passages(study, path, fmt, filters, with_suggestions, user, "web")
     name = f"study-{study.id}-coded-passages.{fmt}"
-    response = send_file(path, mimetype=MIMETYPES[fmt], as_attachment=True, download_name=name)
-    response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
-    return response
+    return send_file(read_and_remove(path), mimetype=MIMETYPES[fmt], as_attachment=True, download_name=name)
 
 
 def _page_number() -> int:

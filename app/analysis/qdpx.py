@@ -24,7 +24,6 @@ Reading a file back is `app.analysis.qdpx_import.read_qdpx`.
 from __future__ import annotations
 
 import io
-import re
 import uuid
 import xml.etree.ElementTree as ET  # noqa: S405 - only for writing; parsing goes through defusedxml
 import zipfile
@@ -39,6 +38,7 @@ from sqlalchemy import func, select
 from app.analysis.codebook import Codebook
 from app.analysis.models import AnalysisPassage, Code
 from app.analysis.qdc import ORIGIN, add_codes, code_guid
+from app.analysis.queries import natural_order, organisation_codes
 from app.audit.services import record
 from app.auth.models import User
 from app.clock import utcnow
@@ -99,15 +99,9 @@ class SourceText:
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # passage id -> (start, end)
 
 
-def organisation_codes(passages: list[AnalysisPassage]) -> dict[str, str]:
-    """Anonymous codes ("Org 007") for the organisation keys the passages speak for, numbered in key order."""
-    keys = sorted({key for p in passages for key in p.organisations or []}, key=_natural)
-    width = max(3, len(str(len(keys))))
-    return {key: f"Org {index:0{width}d}" for index, key in enumerate(keys, start=1)}
-
-
-def _natural(text: str) -> tuple:
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+def study_organisation_codes(passages: list[AnalysisPassage]) -> dict[str, str]:
+    """Anonymous codes ("Org 007") for the organisations the passages speak for, as every page numbers them."""
+    return organisation_codes(key for p in passages for key in p.organisations or [])
 
 
 def _group(passage: AnalysisPassage) -> tuple[str, str, str]:
@@ -144,7 +138,7 @@ def lay_out(passages: list[AnalysisPassage], codes: dict[str, str]) -> list[Sour
     for key, source in groups.items():
         parts: list[str] = []
         length = 0
-        for number, source_key in enumerate(sorted(blocks[key], key=_natural)):
+        for number, source_key in enumerate(sorted(blocks[key], key=natural_order)):
             sentences = sorted(blocks[key][source_key], key=lambda p: (p.start, p.position, p.id))
             head = ("\n\n" if number else "") + _header(sentences[0], codes) + "\n"
             parts.append(head)
@@ -158,7 +152,7 @@ def lay_out(passages: list[AnalysisPassage], codes: dict[str, str]) -> list[Sour
                 parts.append(text)
                 length += len(text)
         source.text = "".join(parts) + "\n"
-    return sorted(groups.values(), key=lambda s: ({"note": 0, "debrief": 1, "survey": 2}[s.kind], _natural(s.key)))
+    return sorted(groups.values(), key=lambda s: ({"note": 0, "debrief": 1, "survey": 2}[s.kind], natural_order(s.key)))
 
 
 # --- Writing ---------------------------------------------------------------------------------------
@@ -230,7 +224,7 @@ def _cases(root: ET.Element, study: Study, passages: list[AnalysisPassage], code
     if not members:
         return 0
     element = ET.SubElement(root, _q("Cases"))
-    for kind, name in sorted(members, key=lambda item: (item[0], _natural(item[1]))):
+    for kind, name in sorted(members, key=lambda item: (item[0], natural_order(item[1]))):
         case = ET.SubElement(element, _q("Case"), {"guid": guid_for(study, "case", kind, name), "name": name})
         sample = own.get((kind, name)) or []
         _value(case, variables["Case type"], "Text", kind)
@@ -251,7 +245,7 @@ def _cases(root: ET.Element, study: Study, passages: list[AnalysisPassage], code
 def build_project(study: Study, codebook: Codebook, progress: Callable[[int], None] | None = None) -> tuple:
     """(project.qde bytes, {source guid: text}, summary) for the study (see the module)."""
     passages = present_passages(study)
-    codes = organisation_codes(passages)
+    codes = study_organisation_codes(passages)
     sources = lay_out(passages, codes)
     slugs = set(codebook.slugs)
     accepted: dict[int, list[Code]] = defaultdict(list)

@@ -6,6 +6,7 @@ Only accepted codes count in a figure; suggestions are counted separately and al
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import String, and_, cast, exists, func, select
@@ -256,3 +257,16 @@ def theme_figures(
         figure.examples = models.example_counts(figure.slug)
         figure.model_active = models.active(figure.slug)
     return list(figures.values())
+
+
+def natural_order(key: str) -> tuple:
+    """Sort key putting "org:9" before "org:10" (numbers in the text compared as numbers)."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", key))
+
+
+def organisation_codes(keys) -> dict[str, str]:
+    """The one numbering of a study's organisations, shown everywhere (theme pages, matrices, quotes,
+    REFI-QDA cases): "Org 007" for each organisation key ("org:12", "person:P3"), in natural key order."""
+    ordered = sorted(set(keys), key=natural_order)
+    width = max(3, len(str(len(ordered))))
+    return {key: f"Org {number:0{width}d}" for number, key in enumerate(ordered, start=1)}

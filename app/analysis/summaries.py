@@ -21,6 +21,7 @@ from sqlalchemy import and_, select
 
 from app.analysis.codebook import Codebook
 from app.analysis.models import SOURCE_KINDS, AnalysisPassage, ChosenQuote, Code, ThemeSummary
+from app.analysis.queries import organisation_codes
 from app.analysis.services import codebook_of, current_version
 from app.analysis.summaries_figures import RelatedFigures, StudyFigures, figures_for, study_figures
 from app.extensions import db
@@ -62,10 +63,6 @@ def _counted_codes(study_id: int, include_suggested: bool, theme: str | None = N
 # Organisations: anonymous codes and what each is (region, council type), counted once
 
 
-def _natural(key: str) -> tuple:
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", key))
-
-
 @dataclass
 class Organisations:
     """The organisations a study's present passages speak for: an anonymous code, region and council type
@@ -96,9 +93,7 @@ def study_organisations(study_id: int) -> Organisations:
                 found.region[key] = region
             if council_type and found.council_type[key] is None:
                 found.council_type[key] = council_type
-    ordered = sorted(found.region, key=_natural)
-    width = max(3, len(str(len(ordered))))
-    found.codes = {key: f"Org {n:0{width}d}" for n, key in enumerate(ordered, start=1)}
+    found.codes = organisation_codes(found.region)
     return found
 
 

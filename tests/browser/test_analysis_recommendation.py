@@ -4,8 +4,9 @@ decision on each of the four outcomes; the lead signs off, the page shows it loc
 the sign-off and the new summary on its print page and in the Word document it downloads. Every page is
 checked by axe-core, at 1280 px and on a 320 px phone; recording a decision also works without JavaScript.
 
-The browser tests share one live app, so each test here leaves the recommendation signed off, as the demo
-data gives it.
+The browser tests share one live app, so each test starts from the recommendation signed off, as the demo
+data gives it: a test that stops part-way (reopened, not signed off again) does not decide the next one's
+fate.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ import re
 import pytest
 from docx import Document
 from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import select
 
+from app.analysis import recommendation
 from app.analysis.models import DECISIONS, OUTCOMES
+from app.auth.models import User
+from app.demo import demo_email
+from app.extensions import db
+from app.focus_groups.models import Study
 from tests.browser.conftest import assert_no_axe_violations, open_page, sign_in
 from tests.browser.test_analysis_review import demo_study_id, fits_the_screen
 
@@ -32,6 +39,19 @@ JOURNEY_DECISIONS = {
     "amend-reporting": "recommend",
     "education-module": "do-not-recommend",
 }
+
+
+@pytest.fixture(autouse=True)
+def signed_off_as_the_demo_leaves_it(live_app):
+    """Before each test: if an earlier one left the recommendation open, the demo lead signs it off again."""
+    study_id = demo_study_id(live_app)
+    with live_app.app_context():
+        study = db.session.get(Study, study_id)
+        lead = db.session.scalar(select(User).where(User.email == demo_email("lead_analyst")))
+        if recommendation.locked_by(study) is None:
+            recommendation.sign_off(study, "Signed off again for the next browser test.", by=lead)
+        db.session.remove()
+    yield
 
 
 def outcome_section(page: Page, outcome: str) -> Locator:
@@ -124,7 +144,7 @@ def test_from_a_theme_to_a_signed_off_recommendation_and_its_report(browser, liv
         expect(page.get_by_role("heading", name=f"Version {version + 1} (current)")).to_be_visible()
         saved = page.locator("main p.govuk-body-s").first
         expect(saved).to_contain_text("by Chris Okafor")
-        expect(saved).to_contain_text(re.compile(r"Saved \d+ \w+ \d{4} at \d\d:\d\d"))
+        expect(saved).to_contain_text(re.compile(r"Saved \d+ \w+ \d{4} at \d{1,2}(:\d\d)?(am|pm)"))
         expect(page.locator(".govuk-inset-text").first).to_have_text(summary)
         assert_no_axe_violations(page)
 

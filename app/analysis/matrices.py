@@ -4,7 +4,8 @@
   a session (pseudonyms restart at P1 in every session), shown as "P2, session 1"; an organisation is
   shown only as an anonymous code ("Org 007"), never its name or key. Sessions and organisations are
   numbered in the order the analysis first read them (by passage id, read or since removed), so a
-  number never changes as more is read. Each cell holds the analyst's summary (`FrameworkCell`: each
+  number never changes as more is read; organisations by `queries.study_organisation_codes`, as every
+  other page numbers them. Each cell holds the analyst's summary (`FrameworkCell`: each
   save adds a row, the newest is current) and the number of the row's passages coded with the theme.
 - The crosstab counts, per theme and value of one attribute (region, council type, supports schools,
   source), the passages coded with the theme and the organisations they speak for (each counted once),
@@ -27,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.analysis.codebook import Codebook
 from app.analysis.models import FRAMEWORK_ROWS, SOURCE_KINDS, AnalysisPassage, Code, FrameworkCell
-from app.analysis.queries import SCHOOLS, PassageFilters, passage_query
+from app.analysis.queries import SCHOOLS, PassageFilters, passage_query, study_organisation_codes
 from app.audit.services import record
 from app.database import write_transaction
 from app.extensions import db
@@ -66,32 +67,29 @@ def _participant_key(session, pseudonym: str) -> str:
 
 
 def study_rows(study_id: int) -> dict[str, list[Row]]:
-    """Every participant and organisation the study's passages speak for, numbered stably: {kind: rows}."""
+    """Every participant and organisation the study's passages speak for, numbered stably (organisations as
+    every page numbers them, `queries.study_organisation_codes`): {kind: rows}."""
     found = db.session.execute(
-        select(AnalysisPassage.pseudonyms, AnalysisPassage.organisations, AnalysisPassage.source_ref)
+        select(AnalysisPassage.pseudonyms, AnalysisPassage.source_ref)
         .where(AnalysisPassage.study_id == study_id)
         .order_by(AnalysisPassage.id)
     ).all()
     sessions: dict[object, int] = {}
     participants: dict[str, tuple[int, int, str]] = {}
-    organisations: dict[str, int] = {}
-    for pseudonyms, keys, ref in found:
+    for pseudonyms, ref in found:
         for pseudonym in pseudonyms or ():
             session = (ref or {}).get("session")
             number = sessions.setdefault(session, len(sessions) + 1)
             digits = pseudonym[1:] if pseudonym[1:].isdigit() else "0"
             participants.setdefault(_participant_key(session, pseudonym), (number, int(digits), pseudonym))
-        for key in keys or ():
-            organisations.setdefault(key, len(organisations) + 1)
-    width = max(3, len(str(len(organisations))))
     return {
         "participant": [
             Row("participant", key, f"S{number}-{pseudonym}", f"{pseudonym}, session {number}")
             for key, (number, _n, pseudonym) in sorted(participants.items(), key=lambda item: item[1])
         ],
         "organisation": [
-            Row("organisation", key, f"{number:0{width}d}", f"Org {number:0{width}d}")
-            for key, number in organisations.items()
+            Row("organisation", key, label.removeprefix("Org "), label)
+            for key, label in study_organisation_codes(study_id).items()
         ],
     }
 

@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 from app.analysis.codebook import Codebook
 from app.analysis.models import AnalysisPassage, Code
 from app.analysis.qdc import ORIGIN, add_codes, code_guid
-from app.analysis.queries import natural_order, organisation_codes
+from app.analysis.queries import natural_order, study_organisation_codes
 from app.audit.services import record
 from app.auth.models import User
 from app.clock import utcnow
@@ -97,11 +97,6 @@ class SourceText:
     kind: str
     text: str = ""
     spans: dict[int, tuple[int, int]] = field(default_factory=dict)  # passage id -> (start, end)
-
-
-def study_organisation_codes(passages: list[AnalysisPassage]) -> dict[str, str]:
-    """Anonymous codes ("Org 007") for the organisations the passages speak for, as every page numbers them."""
-    return organisation_codes(key for p in passages for key in p.organisations or [])
 
 
 def _group(passage: AnalysisPassage) -> tuple[str, str, str]:
@@ -245,7 +240,7 @@ def _cases(root: ET.Element, study: Study, passages: list[AnalysisPassage], code
 def build_project(study: Study, codebook: Codebook, progress: Callable[[int], None] | None = None) -> tuple:
     """(project.qde bytes, {source guid: text}, summary) for the study (see the module)."""
     passages = present_passages(study)
-    codes = study_organisation_codes(passages)
+    codes = study_organisation_codes(study.id)
     sources = lay_out(passages, codes)
     slugs = set(codebook.slugs)
     accepted: dict[int, list[Code]] = defaultdict(list)

@@ -41,9 +41,9 @@ from app.analysis.qdpx import (
     guid_for,
     lay_out,
     present_passages,
-    study_organisation_codes,
     user_guid,
 )
+from app.analysis.queries import study_organisation_codes
 from app.audit.services import record
 from app.auth.models import User
 from app.auth.roles import ANALYSTS
@@ -304,7 +304,7 @@ def read_qdpx(study: Study, data: bytes | str | Path, user, *, dry_run: bool = F
         report.problem(text)
     codebook = codebook_of(current_version(study))
     passages = present_passages(study)
-    layout = {guid_for(study, "source", s.key): s for s in lay_out(passages, study_organisation_codes(passages))}
+    layout = {guid_for(study, "source", s.key): s for s in lay_out(passages, study_organisation_codes(study.id))}
     by_text = _Texts(passages)
     users = db.session.scalars(select(User).where(User.disabled.is_(False)))
     analysts = {user_guid(u.id): u for u in users if u.has_role(*ANALYSTS)}

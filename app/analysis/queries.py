@@ -264,9 +264,15 @@ def natural_order(key: str) -> tuple:
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", key))
 
 
-def organisation_codes(keys) -> dict[str, str]:
+def study_organisation_codes(study_id: int) -> dict[str, str]:
     """The one numbering of a study's organisations, shown everywhere (theme pages, matrices, quotes,
-    REFI-QDA cases): "Org 007" for each organisation key ("org:12", "person:P3"), in natural key order."""
-    ordered = sorted(set(keys), key=natural_order)
-    width = max(3, len(str(len(ordered))))
-    return {key: f"Org {number:0{width}d}" for number, key in enumerate(ordered, start=1)}
+    REFI-QDA cases): "Org 007" for each organisation key ("org:12", "person:P3"), in the order the
+    analysis first read them (by passage, including passages since removed), so a number never changes as
+    more is read or removed."""
+    found: dict[str, None] = {}
+    for keys in db.session.scalars(
+        select(AnalysisPassage.organisations).where(AnalysisPassage.study_id == study_id).order_by(AnalysisPassage.id)
+    ):
+        found.update(dict.fromkeys(keys or ()))
+    width = max(3, len(str(len(found))))
+    return {key: f"Org {number:0{width}d}" for number, key in enumerate(found, start=1)}

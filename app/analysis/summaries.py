@@ -21,7 +21,7 @@ from sqlalchemy import and_, select
 
 from app.analysis.codebook import Codebook
 from app.analysis.models import SOURCE_KINDS, AnalysisPassage, ChosenQuote, Code, ThemeSummary
-from app.analysis.queries import organisation_codes
+from app.analysis.queries import study_organisation_codes
 from app.analysis.services import codebook_of, current_version
 from app.analysis.summaries_figures import RelatedFigures, StudyFigures, figures_for, study_figures
 from app.extensions import db
@@ -93,7 +93,7 @@ def study_organisations(study_id: int) -> Organisations:
                 found.region[key] = region
             if council_type and found.council_type[key] is None:
                 found.council_type[key] = council_type
-    found.codes = organisation_codes(found.region)
+    found.codes = study_organisation_codes(study_id)
     return found
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from app.analysis.codebook import default_codebook
 from app.analysis.matrices import MatrixFilters, crosstab, framework, save_cell, study_rows
 from app.analysis.models import AnalysisPassage, Code, FrameworkCell
+from app.analysis.queries import study_organisation_codes
 from app.audit.models import AuditEvent
 from app.extensions import db
 from tests.conftest import sign_in
@@ -142,6 +143,8 @@ def test_rows_are_numbered_by_first_appearance_and_never_named(coded):
         ("org:5", "Org 007"),
         ("org:6", "Org 008"),
     ]
+    # The theme pages, quotes and REFI-QDA cases number organisations the same way.
+    assert study_organisation_codes(coded.id) == {r.key: r.label for r in rows["organisation"]}
 
 
 def test_crosstab_counts_each_organisation_once_and_flags_small_groups(coded):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC
 from functools import cache
 
 from flask import Flask
@@ -152,18 +151,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask, csp_nonce) -> None:
-    from app.clock import LONDON
+    from app.clock import uk_time
     from app.navigation import navigation_for
 
-    @app.template_filter("london")
-    def london_time(moment, fmt: str = "%-d %B %Y at %-I:%M%p"):
-        """Show a stored (UTC) time in UK time, as GOV.UK writes dates."""
-        if moment is None:
-            return ""
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        text = moment.astimezone(LONDON).strftime(fmt)
-        return text.replace("AM", "am").replace("PM", "pm")
+    app.add_template_filter(uk_time, "london")
 
     @app.template_filter("linkify")
     def linkify(text: str) -> Markup:

@@ -2,7 +2,7 @@
 
 Times are stored in UTC. SQLite hands them back naive (they were stored as UTC), PostgreSQL aware;
 `aware()` makes either aware. People read and type times in UK time (`LONDON`), which `london()` and
-`from_london()` convert.
+`from_london()` convert, and `uk_time()` writes, as GOV.UK writes times ("5 December 2026 at 4:01pm").
 """
 
 from __future__ import annotations
@@ -33,3 +33,14 @@ def london(moment: datetime) -> datetime:
 def from_london(local: datetime) -> datetime:
     """A wall-clock time in UK time (as people type it) as UTC."""
     return local.replace(tzinfo=LONDON).astimezone(UTC)
+
+
+GOVUK_DATETIME = "%-d %B %Y at %-I:%M%p"
+
+
+def uk_time(moment: datetime | None, fmt: str = GOVUK_DATETIME) -> str:
+    """A stored time written in UK time, on the 12-hour clock with "am"/"pm" as GOV.UK writes it (the
+    `london` template filter and every page, email and document that writes a time)."""
+    if moment is None:
+        return ""
+    return london(moment).strftime(fmt).replace("AM", "am").replace("PM", "pm")

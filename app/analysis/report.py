@@ -58,7 +58,7 @@ from app.analysis.services import codebook_of, current_version
 from app.analysis.studies import linked_survey_ids
 from app.audit.services import record
 from app.auth.models import User
-from app.clock import london, utcnow
+from app.clock import uk_time, utcnow
 from app.database import write_transaction
 from app.extensions import db
 from app.focus_groups.models import Placement, Slot, Study
@@ -351,7 +351,7 @@ def build_report(study: Study, progress: Progress | None = None) -> Report:
     return Report(
         study_id=study.id,
         title=study.title,
-        generated=london(utcnow()).strftime("%-d %B %Y at %H:%M"),
+        generated=uk_time(utcnow()),
         survey_methods=methods,
         focus_groups=focus_groups,
         coding=coding,

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app.audit.services import record
-from app.clock import aware, london, utcnow
+from app.clock import aware, uk_time, utcnow
 from app.database import write_transaction
 from app.extensions import db
 from app.focus_groups.composition.optimiser import (
@@ -79,7 +79,7 @@ def rules_for(study: Study, groups: int | None = None) -> Rules:
 
 def slot_label(slot: Slot) -> str:
     """How pages name a slot: its number and its time."""
-    return f"{slot.label} ({london(slot.starts_at).strftime('%-d %b %Y, %H:%M')})"
+    return f"{slot.label} ({uk_time(slot.starts_at, '%-d %b %Y, %-I:%M%p')})"
 
 
 def names_for(study: Study) -> dict[str, str]:

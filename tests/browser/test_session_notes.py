@@ -49,7 +49,9 @@ def open_console(page: Page, slot_id: int) -> None:
 def test_the_console_saves_on_enter_with_shortcuts_and_is_accessible(page: Page, live_app):
     slot_id = demo_session_id(live_app)
     open_console(page, slot_id)
-    expect(page.get_by_role("heading", name="Discussion guide")).to_be_visible()
+    # At desktop width the discussion guide is open beside the note box.
+    expect(page.locator("#discussion-guide")).to_have_attribute("open", "")
+    expect(page.get_by_role("heading", name=re.compile(r"^1\. "))).to_be_visible()
     assert_no_axe_violations(page)
     marker = secrets.token_hex(3)
     note = page.get_by_label("Note", exact=True)
@@ -123,10 +125,28 @@ def test_the_console_and_the_proportion_grid_work_on_a_phone(mobile_page: Page, 
     mobile_page.goto(f"/focus-groups/sessions/{demo_session_id(live_app)}")
     mobile_page.get_by_role("button", name="Take notes").click()
     expect(mobile_page.get_by_role("heading", level=1)).to_have_text("Notes")
+    # The note box comes first; the long discussion guide follows it, folded until opened.
+    note_top = mobile_page.get_by_label("Note", exact=True).bounding_box()["y"]
+    guide = mobile_page.get_by_text(re.compile(r"^Discussion guide \(\d+ questions\)$"))
+    assert guide.bounding_box()["y"] > note_top
+    first_question = mobile_page.get_by_role("heading", name=re.compile(r"^1\. "))
+    expect(first_question).to_be_hidden()
+    guide.click()
+    expect(first_question).to_be_visible()
+    assert mobile_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert_no_axe_violations(mobile_page)
     mobile_page.get_by_role("link", name="Proportion of users").click()
     expect(mobile_page.get_by_role("heading", level=1)).to_have_text("Proportion of users in each category")
+    assert mobile_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert_no_axe_violations(mobile_page)
+
+
+def test_the_proportion_grid_shows_every_column_at_desktop_width(page: Page, live_app):
+    sign_in(page, "facilitator")
+    page.goto(f"/focus-groups/sessions/{demo_session_id(live_app)}/proportions")
+    grid = page.get_by_role("region", name="Share of each participant's ICT users (%)")
+    assert grid.evaluate("region => region.scrollWidth <= region.clientWidth"), "the grid scrolls at 1280 px"
+    expect(page.get_by_role("columnheader", name="Total")).to_be_in_viewport()
 
 
 def demo_user_id(live_app, email: str) -> int:

@@ -22,6 +22,11 @@ const MAX_HTTP_FAILURES = 3;
 const root = document.querySelector('[data-module="app-notes-console"]');
 if (root) initConsole(root);
 
+// The discussion guide is folded on a phone (below the note box); on a wider screen, where it sits beside the
+// notes, it starts open. GOV.UK Frontend's desktop breakpoint, as in app.scss.
+const guide = document.getElementById("discussion-guide");
+if (guide && window.matchMedia("(min-width: 48.0625em)").matches) guide.open = true;
+
 function store(key) {
   return {
     read(fallback) {

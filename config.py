@@ -121,6 +121,19 @@ class Config:
     HSTS = False
     PER_PAGE = 25
 
+    # Help and contact, shown in every page's footer, on the help page, the accessibility statement and the
+    # privacy notice. While PHASE_BANNER is on (the default: the service is in beta) each page says so and links
+    # to FEEDBACK_URL (a web form or a mailto: link; by default an email to CONTACT_EMAIL).
+    CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "research@socitm.example")
+    CONTACT_PHONE = os.environ.get("CONTACT_PHONE", "")
+    CONTACT_HOURS = os.environ.get("CONTACT_HOURS", "Monday to Friday, 9am to 5pm (except bank holidays)")
+    CONTACT_RESPONSE_DAYS = _int("CONTACT_RESPONSE_DAYS", 5)
+    PHASE_BANNER = _bool("PHASE_BANNER", True)
+    FEEDBACK_URL = os.environ.get("FEEDBACK_URL", "")
+    # The accessibility statement: when it was prepared (and last reviewed), as the statement shows it.
+    ACCESSIBILITY_STATEMENT_PREPARED = os.environ.get("ACCESSIBILITY_STATEMENT_PREPARED", "5 December 2026")
+    ACCESSIBILITY_STATEMENT_REVIEWED = os.environ.get("ACCESSIBILITY_STATEMENT_REVIEWED", "5 December 2026")
+
     # Data protection: who is responsible, whom to ask, and how long each kind of personal data is kept
     # (`flask retention apply` enforces these periods and the privacy notice states them).
     PRIVACY_CONTROLLER = os.environ.get("PRIVACY_CONTROLLER", "Socitm")

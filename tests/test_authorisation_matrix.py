@@ -42,6 +42,7 @@ EXPECTED: dict[str, object] = {
     "main.healthz": EVERYONE,
     "main.privacy": EVERYONE,
     "main.accessibility": EVERYONE,
+    "main.contact": EVERYONE,
     "auth.sign_in": EVERYONE,
     "auth.forgot_password": EVERYONE,
     "auth.reset_requested": EVERYONE,

@@ -1,4 +1,4 @@
-"""Home, health check, privacy and accessibility pages."""
+"""Home, health check, help and contact, privacy and accessibility pages."""
 
 from __future__ import annotations
 
@@ -74,3 +74,10 @@ def privacy():
 def accessibility():
     """The accessibility statement."""
     return render_template("main/accessibility.html")
+
+
+@bp.route("/contact")
+@public
+def contact():
+    """Help and contact: whom to ask about what, with the contact details from config."""
+    return render_template("main/contact.html")

@@ -41,6 +41,7 @@ ADMIN_PAGES = [
     "/account/password",
     "/privacy",
     "/accessibility",
+    "/contact",
     "/organisations/",
     "/organisations/new",
     "/organisations/import",
@@ -59,7 +60,7 @@ ADMIN_PAGES = [
 ]
 
 # Pages for visitors who have not signed in.
-PUBLIC_PAGES = ["/", "/sign-in", "/password/forgot", "/privacy", "/accessibility"]
+PUBLIC_PAGES = ["/", "/sign-in", "/password/forgot", "/privacy", "/accessibility", "/contact"]
 
 
 def menu(page: Page):

@@ -308,7 +308,7 @@ def test_phone_from_invitation_email_to_confirmation(mobile_page, live_app):
     press(page, "Continue")
 
     arrive(page, question_path("settings"))
-    expect(heading(page)).to_have_text(SETTINGS)
+    expect(heading(page)).to_have_text("Services to schools")  # a page of two questions: its section's title
     settings = page.get_by_role("group", name=SETTINGS)
     settings.get_by_role("checkbox", name="Maintained primary schools").check()
     settings.get_by_role("checkbox", name="Special schools").check()
@@ -379,7 +379,8 @@ def test_phone_from_invitation_email_to_confirmation(mobile_page, live_app):
     press(page, "Continue")
 
     arrive(page, question_path("pupils_as_users"))
-    expect(heading(page)).to_have_text(AGREE)
+    expect(heading(page)).to_have_text("Your views")
+    expect(page.get_by_role("group", name=AGREE)).to_be_visible()
     page.get_by_role("radio", name="Agree", exact=True).check()
     page.get_by_label(REASON).fill("Pupils raise a third of our tickets.")
     phone.check()

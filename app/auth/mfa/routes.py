@@ -36,6 +36,7 @@ OPEN_WITHOUT_SECOND_FACTOR = frozenset(
         "main.healthz",
         "main.privacy",
         "main.accessibility",
+        "main.contact",
     }
 )
 

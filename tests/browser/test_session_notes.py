@@ -382,7 +382,7 @@ def test_grid_errors_read_as_sentences_on_a_phone_and_a_desktop(browser, live_se
         messages = page.locator(".app-grid-errors .govuk-error-message")
         expect(messages).to_have_count(2)
         for message in messages.all():
-            lines = message.evaluate("e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)")
+            lines = message.evaluate("e => e.offsetHeight / parseFloat(getComputedStyle(e).lineHeight)")
             assert lines <= 4, f"{message.inner_text()!r} wraps onto {lines:.0f} lines at {width} px"
             # ...and each sits inside the grid's own scroll region, so it never widens the page.
             assert message.evaluate("e => !!e.closest('.app-table-scroll')")

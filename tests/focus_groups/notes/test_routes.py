@@ -418,7 +418,8 @@ def test_a_note_taken_before_or_after_the_session_says_so_instead_of_counting_mi
 
 def test_after_a_note_is_saved_without_javascript_the_kind_goes_back_to_an_observation(app, slot, staff):
     client = as_person(app, staff[0])
-    saved = client.post(url(slot, "notes/new"), data={"text": "“It just works.”", "kind": "quote"}, follow_redirects=True)
+    note = {"text": "“It just works.”", "kind": "quote"}
+    saved = client.post(url(slot, "notes/new"), data=note, follow_redirects=True)
     page = saved.get_data(as_text=True)
     assert "Note saved." in page_text(saved)
     assert 'value="observation" checked' in page and 'value="quote" checked' not in page

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import current_app
 from werkzeug.exceptions import HTTPException
 
+from app.email.sender import base_url
+
 SECRET_ARGUMENTS = frozenset({"token"})
 HIDDEN = "[link hidden]"
 # A web address in plain text or in an HTML attribute (quotes, angle brackets and spaces end it).
@@ -24,7 +26,7 @@ LINK = re.compile(r"https?://[^\s<>\"']+")
 def _hide(match: re.Match) -> str:
     link = match.group(0)
     parts = urlsplit(link)
-    prefix = urlsplit(current_app.config["APP_BASE_URL"]).path.rstrip("/")
+    prefix = urlsplit(base_url()).path.rstrip("/")
     path = parts.path[len(prefix) :] if prefix and parts.path.startswith(prefix + "/") else parts.path
     try:
         _, arguments = current_app.url_map.bind("localhost").match(path, method="GET")

@@ -7,6 +7,7 @@ status) is recorded, never the body, so links in it are not kept.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import smtplib
@@ -15,8 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
+from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template, request
 from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
@@ -32,10 +34,46 @@ class EmailNotSent(Exception):
     """The SMTP server refused or could not be reached."""
 
 
+_SERVED_AT = "socitm_served_at"  # app.extensions key: where a development copy was last served (see base_url)
+
+
+def _served_address() -> str | None:
+    """The address this request reached the app on, when it may be trusted to be where the app is served:
+    a loopback name or an IP address. Any other name could be a DNS-rebinding page's, so it is not followed."""
+    root = request.url_root.rstrip("/")
+    host = (urlsplit(root).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return root
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return root
+
+
+def note_served_address() -> None:
+    """Before each request on a development copy without APP_BASE_URL: remember where the app is served, so
+    that work done outside a request (a background job, an email sent after the response) links there too."""
+    if current_app.config.get("APP_BASE_URL_FOLLOWS_REQUEST"):
+        served = _served_address()
+        if served:
+            current_app.extensions[_SERVED_AT] = served
+
+
+def base_url() -> str:
+    """Where links in emails start: APP_BASE_URL; on a development copy where it was not set, the address the
+    app is served on (this request's, or outside a request the last one's). Never the Host header in production."""
+    config = current_app.config
+    if not config.get("APP_BASE_URL_FOLLOWS_REQUEST"):
+        return config["APP_BASE_URL"]
+    served = _served_address() if has_request_context() else None
+    return served or current_app.extensions.get(_SERVED_AT) or config["APP_BASE_URL"]
+
+
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for use in emails, based on APP_BASE_URL (works outside requests too)."""
+    """An absolute link for use in emails, based on `base_url()` (works outside requests too)."""
     adapter = current_app.url_map.bind("localhost")
-    return current_app.config["APP_BASE_URL"] + adapter.build(endpoint, values)
+    return base_url() + adapter.build(endpoint, values)
 
 
 Attachment = tuple[str, str, bytes]  # (filename, content type such as "text/calendar; method=REQUEST", data)
@@ -47,7 +85,7 @@ def build_message(
     """Render templates/email/<template>.txt and .html into a multipart/alternative message,
     with any attachments after it (the message then becomes multipart/mixed)."""
     context.setdefault("service_name", current_app.config["SERVICE_NAME"])
-    context.setdefault("base_url", current_app.config["APP_BASE_URL"])
+    context.setdefault("base_url", base_url())
     text = render_template(f"email/{template}.txt", subject=subject, **context)
     html = render_template(f"email/{template}.html", subject=subject, **context)
     message = EmailMessage()

@@ -1,7 +1,7 @@
 """The one email sender: renders a plain-text and an HTML part and sends them over SMTP.
 
 With no MAIL_SERVER configured (development), the message is kept in the database outbox
-instead, where admins can read it. In production only the envelope (recipient, subject,
+instead (with its attachments), where admins can read it. In production only the envelope (recipient, subject,
 status) is recorded, never the body, so links in it are not kept.
 """
 
@@ -19,12 +19,12 @@ from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, render_template, request
-from sqlalchemy import event, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.email.models import OutboxMessage
+from app.email.models import OutboxAttachment, OutboxMessage
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ def send_email(
 ) -> OutboxMessage:
     """Send one email (or keep it in the outbox when no SMTP server is configured).
 
-    `attachments` are (filename, content type, bytes); the outbox keeps the bodies only.
+    `attachments` are (filename, content type, bytes); the outbox keeps them with the bodies.
 
     Returns the outbox record, added to the current session; the caller commits. With
     `add_to_session=False` the caller adds it, inside its own write (so that on SQLite the database is
@@ -154,6 +154,19 @@ def send_email(
     return record
 
 
+def _kept_attachment(part: EmailMessage) -> OutboxAttachment:
+    """An attachment as the outbox keeps it: name, type (with its parameters, such as method=REQUEST), bytes."""
+    data = part.get_payload(decode=True) or b""
+    kept = [(name, value) for name, value in part.get_params()[1:] if name not in ("name", "charset")]
+    parameters = "".join(f"; {name}={value}" for name, value in kept)
+    return OutboxAttachment(
+        filename=(part.get_filename() or "attachment")[:255],
+        content_type=(part.get_content_type() + parameters)[:255],
+        size=len(data),
+        data=data,
+    )
+
+
 def _send(message: EmailMessage, to: str, subject: str, template: str, recorded_as: str | None = None) -> OutboxMessage:
     """Deliver (or, with no SMTP server, keep) a built message; its outbox record, not added to any
     session. `recorded_as`: see `send_email_after_commit`."""
@@ -163,6 +176,7 @@ def _send(message: EmailMessage, to: str, subject: str, template: str, recorded_
         if recorded_as is None:
             record.text_body = message.get_body(("plain",)).get_content()
             record.html_body = message.get_body(("html",)).get_content()
+            record.attachments = [_kept_attachment(part) for part in message.iter_attachments()]
     else:
         try:
             _deliver(message)
@@ -275,6 +289,13 @@ def redact_outbox(
     wanted = sorted({a.strip().lower() for a in addresses if a and a.strip()})
     changed = 0
     if wanted:
+        # Their attachments go with the bodies (a session's .ics names its attendee's address).
+        to_them = select(OutboxMessage.id).where(func.lower(OutboxMessage.recipient).in_(wanted))
+        db.session.execute(
+            delete(OutboxAttachment)
+            .where(OutboxAttachment.message_id.in_(to_them))
+            .execution_options(synchronize_session=False)
+        )
         changed += db.session.execute(
             update(OutboxMessage)
             .where(func.lower(OutboxMessage.recipient).in_(wanted))
@@ -287,5 +308,6 @@ def redact_outbox(
         message.error = redact(message.error)[:500] if message.error else message.error
         message.text_body = redact(message.text_body) if message.text_body else message.text_body
         message.html_body = redact(message.html_body) if message.html_body else message.html_body
+        message.attachments = []  # files are not rewritten: one about a message that mentions them goes
         changed += 1
     return changed

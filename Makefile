@@ -68,8 +68,12 @@ db: setup .env
 demo-data: db instance/demo-password instance/demo-totp-secret
 	$(BIN)/flask demo-data --password "$$(cat instance/demo-password)" --totp-secret "$$(cat instance/demo-totp-secret)"
 
+# Where the app is served: links in emails point here unless APP_BASE_URL says otherwise (config.py).
+run demo-data: export APP_SERVED_URL := http://127.0.0.1:$(PORT)
+
 run: demo-data
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl+C to stop)"
+	@$(BIN)/flask where-emails-go
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 lint: $(STAMP)/python

@@ -55,8 +55,15 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 15000)
 
-    # Links in emails and CLI output point here.
-    APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # Links in emails and CLI output point here. Unset, a development copy's links follow the address it is
+    # served on: APP_SERVED_URL (which `make run` sets from PORT), and within a request that request's own
+    # address (app/email/sender.py:base_url). Production and tests never follow a request's Host header.
+    APP_BASE_URL = (
+        os.environ.get("APP_BASE_URL", "").strip()
+        or os.environ.get("APP_SERVED_URL", "").strip()
+        or "http://127.0.0.1:5000"
+    ).rstrip("/")
+    APP_BASE_URL_FOLLOWS_REQUEST = False
 
     # Email: with no MAIL_SERVER, messages are kept in the database outbox (development only; production
     # refuses to start without SMTP unless MAIL_OUTBOX_ONLY says the outbox is meant).
@@ -155,6 +162,9 @@ class DevelopmentConfig(Config):
     # On a development copy the outbox is how a developer follows invitation, reset, survey and volunteer
     # links: it shows them in full (production and tests hide every link's secret from all but its recipient).
     OUTBOX_SHOWS_LINKS = True
+    # Email links follow the address the app is served on (PORT=5090 make run: links on port 5090), unless
+    # APP_BASE_URL says where they go.
+    APP_BASE_URL_FOLLOWS_REQUEST = not os.environ.get("APP_BASE_URL", "").strip()
 
 
 class TestingConfig(Config):

@@ -1,6 +1,6 @@
-"""Flask commands: `flask demo-data`, `flask invite-admin`, and each feature's group (`flask surveys …`,
-`flask focus-groups …`, `flask retention …`), all in one style: module-level commands that a `register_cli(app)`
-adds."""
+"""Flask commands: `flask demo-data`, `flask invite-admin`, `flask where-emails-go`, and each feature's group
+(`flask surveys …`, `flask focus-groups …`, `flask retention …`), all in one style: module-level commands that a
+`register_cli(app)` adds."""
 
 from __future__ import annotations
 
@@ -90,6 +90,28 @@ def invite_admin(email: str, name: str) -> None:
     click.echo(f"Invitation for {email} created (email status: {last.status if last else 'unknown'}).")
 
 
+@click.command("where-emails-go")
+def where_emails_go() -> None:
+    """Say where this copy's emails go, how to read them, and where their links point (`make run` prints it)."""
+    from app.demo import demo_email
+    from app.email.sender import external_url
+
+    config = current_app.config
+    outbox = external_url("outbox.index")
+    if config["MAIL_SERVER"]:
+        click.echo(
+            f"Emails are sent through the SMTP server {config['MAIL_SERVER']}:{config['MAIL_PORT']}; "
+            f"the outbox ({outbox}) lists what was sent, without the messages."
+        )
+    else:
+        click.echo(
+            "Emails are not sent (MAIL_SERVER is not set): they are kept in the outbox. To read them, sign in as "
+            f"{demo_email('admin')} and open {outbox} (Outbox in the menu); their links work on this copy."
+        )
+    following = " (or the address you open the app on)" if config.get("APP_BASE_URL_FOLLOWS_REQUEST") else ""
+    click.echo(f"Links in emails start {config['APP_BASE_URL']}{following}; set APP_BASE_URL to change it.")
+
+
 def register_cli(app: Flask) -> None:
     """Add the platform's commands and each feature's command group to `flask`."""
     from app.analysis.cli import register_cli as register_analysis_cli
@@ -99,6 +121,7 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(demo_data)
     app.cli.add_command(invite_admin)
+    app.cli.add_command(where_emails_go)
     register_survey_cli(app)
     register_focus_group_cli(app)
     register_privacy_cli(app)

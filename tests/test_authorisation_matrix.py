@@ -81,6 +81,7 @@ EXPECTED: dict[str, object] = {
     "outbox.index": ADMIN,
     "outbox.show": ADMIN,
     "outbox.html": ADMIN,
+    "outbox.attachment": ADMIN,
     "surveys.index": only("member"),
     "surveys.start": RESPONDENT,
     "surveys.begin": RESPONDENT,
@@ -274,7 +275,14 @@ def sample_args(app, make_user, make_organisation):
     db.session.add(job)
     person = make_user("analyst", password=None)
     message = send_email(
-        "someone@example.org", "Hello", "invitation", user=person, invited_by=None, link="http://localhost/x", hours=1
+        "someone@example.org",
+        "Hello",
+        "invitation",
+        [("invite.ics", "text/calendar; method=REQUEST", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")],
+        user=person,
+        invited_by=None,
+        link="http://localhost/x",
+        hours=1,
     )
     study, slot, volunteer, placement = focus_group_sample()
     from app.focus_groups.notes.taking import NoteInput, add_note
@@ -293,6 +301,7 @@ def sample_args(app, make_user, make_organisation):
         "user_id": person.id,
         "organisation_id": org.id,
         "message_id": message.id,
+        "attachment_id": message.attachments[0].id,
         "token": "not-a-token",
         "filename": "favicon.svg",
         "slug": "schools-ict",

@@ -1,4 +1,4 @@
-"""Commands: `flask demo-data` and `flask invite-admin`."""
+"""Commands: `flask demo-data`, `flask invite-admin` and `flask where-emails-go`."""
 
 from sqlalchemy import select
 
@@ -187,3 +187,15 @@ def test_demo_data_carries_the_demo_study_to_a_signed_off_recommendation_with_wo
     # Run again: nothing is added twice.
     runner.invoke(args=["demo-data"], env={"DEMO_PASSWORD": ""})
     assert db.session.query(OutcomeDecision).count() == 4 and db.session.query(SignOff).count() == 1
+
+
+def test_where_emails_go_names_the_outbox_page_and_how_to_read_it(app, runner):
+    app.config.update(APP_BASE_URL="http://127.0.0.1:5090", MAIL_SERVER="")
+    result = runner.invoke(args=["where-emails-go"])
+    assert result.exit_code == 0, result.output
+    assert "kept in the outbox" in result.output and "sign in as admin@demo.example" in result.output
+    assert "http://127.0.0.1:5090/admin/outbox/" in result.output
+    assert "Links in emails start http://127.0.0.1:5090;" in result.output
+    app.config.update(MAIL_SERVER="smtp.example.org", MAIL_PORT=587)
+    sent = runner.invoke(args=["where-emails-go"]).output
+    assert "sent through the SMTP server smtp.example.org:587" in sent and "sign in as" not in sent

@@ -13,7 +13,10 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import current_app
+from icalendar import Calendar, vText
 from werkzeug.exceptions import HTTPException
+
+from app.email.sender import base_url
 
 SECRET_ARGUMENTS = frozenset({"token"})
 HIDDEN = "[link hidden]"
@@ -24,7 +27,7 @@ LINK = re.compile(r"https?://[^\s<>\"']+")
 def _hide(match: re.Match) -> str:
     link = match.group(0)
     parts = urlsplit(link)
-    prefix = urlsplit(current_app.config["APP_BASE_URL"]).path.rstrip("/")
+    prefix = urlsplit(base_url()).path.rstrip("/")
     path = parts.path[len(prefix) :] if prefix and parts.path.startswith(prefix + "/") else parts.path
     try:
         _, arguments = current_app.url_map.bind("localhost").match(path, method="GET")
@@ -45,3 +48,26 @@ def hide_link_secrets(body: str | None) -> str | None:
     if not body:
         return body
     return LINK.sub(_hide, body)
+
+
+def hide_link_secrets_in_file(content_type: str, data: bytes) -> bytes:
+    """An attachment with the secret in every link to one of this site's token routes hidden, as in a body.
+
+    A calendar file is read property by property: its lines are folded at 75 characters and its text escaped,
+    so a link in the raw file could be split or run into the next word. Other text is read as UTF-8; files
+    that are not text carry no links the site writes, and are returned as they are.
+    """
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind == "text/calendar":
+        try:
+            calendar = Calendar.from_ical(data)
+        except ValueError:
+            return hide_link_secrets(data.decode("utf-8", "replace")).encode()
+        for component in calendar.walk():
+            for name, value in list(component.items()):
+                if isinstance(value, str) and LINK.search(value):
+                    component[name] = vText(hide_link_secrets(str(value)))
+        return calendar.to_ical()
+    if kind.startswith("text/"):
+        return hide_link_secrets(data.decode("utf-8", "replace")).encode()
+    return data

@@ -1,12 +1,13 @@
 """The one email sender: renders a plain-text and an HTML part and sends them over SMTP.
 
 With no MAIL_SERVER configured (development), the message is kept in the database outbox
-instead, where admins can read it. In production only the envelope (recipient, subject,
+instead (with its attachments), where admins can read it. In production only the envelope (recipient, subject,
 status) is recorded, never the body, so links in it are not kept.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import smtplib
@@ -15,14 +16,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
+from urllib.parse import urlsplit
 
-from flask import current_app, render_template
-from sqlalchemy import event, func, select, update
+from flask import current_app, has_request_context, render_template, request
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.email.models import OutboxMessage
+from app.email.models import OutboxAttachment, OutboxMessage
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -32,10 +34,46 @@ class EmailNotSent(Exception):
     """The SMTP server refused or could not be reached."""
 
 
+_SERVED_AT = "socitm_served_at"  # app.extensions key: where a development copy was last served (see base_url)
+
+
+def _served_address() -> str | None:
+    """The address this request reached the app on, when it may be trusted to be where the app is served:
+    a loopback name or an IP address. Any other name could be a DNS-rebinding page's, so it is not followed."""
+    root = request.url_root.rstrip("/")
+    host = (urlsplit(root).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return root
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return root
+
+
+def note_served_address() -> None:
+    """Before each request on a development copy without APP_BASE_URL: remember where the app is served, so
+    that work done outside a request (a background job, an email sent after the response) links there too."""
+    if current_app.config.get("APP_BASE_URL_FOLLOWS_REQUEST"):
+        served = _served_address()
+        if served:
+            current_app.extensions[_SERVED_AT] = served
+
+
+def base_url() -> str:
+    """Where links in emails start: APP_BASE_URL; on a development copy where it was not set, the address the
+    app is served on (this request's, or outside a request the last one's). Never the Host header in production."""
+    config = current_app.config
+    if not config.get("APP_BASE_URL_FOLLOWS_REQUEST"):
+        return config["APP_BASE_URL"]
+    served = _served_address() if has_request_context() else None
+    return served or current_app.extensions.get(_SERVED_AT) or config["APP_BASE_URL"]
+
+
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for use in emails, based on APP_BASE_URL (works outside requests too)."""
+    """An absolute link for use in emails, based on `base_url()` (works outside requests too)."""
     adapter = current_app.url_map.bind("localhost")
-    return current_app.config["APP_BASE_URL"] + adapter.build(endpoint, values)
+    return base_url() + adapter.build(endpoint, values)
 
 
 Attachment = tuple[str, str, bytes]  # (filename, content type such as "text/calendar; method=REQUEST", data)
@@ -47,7 +85,7 @@ def build_message(
     """Render templates/email/<template>.txt and .html into a multipart/alternative message,
     with any attachments after it (the message then becomes multipart/mixed)."""
     context.setdefault("service_name", current_app.config["SERVICE_NAME"])
-    context.setdefault("base_url", current_app.config["APP_BASE_URL"])
+    context.setdefault("base_url", base_url())
     text = render_template(f"email/{template}.txt", subject=subject, **context)
     html = render_template(f"email/{template}.html", subject=subject, **context)
     message = EmailMessage()
@@ -100,7 +138,7 @@ def send_email(
 ) -> OutboxMessage:
     """Send one email (or keep it in the outbox when no SMTP server is configured).
 
-    `attachments` are (filename, content type, bytes); the outbox keeps the bodies only.
+    `attachments` are (filename, content type, bytes); the outbox keeps them with the bodies.
 
     Returns the outbox record, added to the current session; the caller commits. With
     `add_to_session=False` the caller adds it, inside its own write (so that on SQLite the database is
@@ -116,6 +154,19 @@ def send_email(
     return record
 
 
+def _kept_attachment(part: EmailMessage) -> OutboxAttachment:
+    """An attachment as the outbox keeps it: name, type (with its parameters, such as method=REQUEST), bytes."""
+    data = part.get_payload(decode=True) or b""
+    kept = [(name, value) for name, value in part.get_params()[1:] if name not in ("name", "charset")]
+    parameters = "".join(f"; {name}={value}" for name, value in kept)
+    return OutboxAttachment(
+        filename=(part.get_filename() or "attachment")[:255],
+        content_type=(part.get_content_type() + parameters)[:255],
+        size=len(data),
+        data=data,
+    )
+
+
 def _send(message: EmailMessage, to: str, subject: str, template: str, recorded_as: str | None = None) -> OutboxMessage:
     """Deliver (or, with no SMTP server, keep) a built message; its outbox record, not added to any
     session. `recorded_as`: see `send_email_after_commit`."""
@@ -125,6 +176,7 @@ def _send(message: EmailMessage, to: str, subject: str, template: str, recorded_
         if recorded_as is None:
             record.text_body = message.get_body(("plain",)).get_content()
             record.html_body = message.get_body(("html",)).get_content()
+            record.attachments = [_kept_attachment(part) for part in message.iter_attachments()]
     else:
         try:
             _deliver(message)
@@ -237,6 +289,13 @@ def redact_outbox(
     wanted = sorted({a.strip().lower() for a in addresses if a and a.strip()})
     changed = 0
     if wanted:
+        # Their attachments go with the bodies (a session's .ics names its attendee's address).
+        to_them = select(OutboxMessage.id).where(func.lower(OutboxMessage.recipient).in_(wanted))
+        db.session.execute(
+            delete(OutboxAttachment)
+            .where(OutboxAttachment.message_id.in_(to_them))
+            .execution_options(synchronize_session=False)
+        )
         changed += db.session.execute(
             update(OutboxMessage)
             .where(func.lower(OutboxMessage.recipient).in_(wanted))
@@ -249,5 +308,6 @@ def redact_outbox(
         message.error = redact(message.error)[:500] if message.error else message.error
         message.text_body = redact(message.text_body) if message.text_body else message.text_body
         message.html_body = redact(message.html_body) if message.html_body else message.html_body
+        message.attachments = []  # files are not rewritten: one about a message that mentions them goes
         changed += 1
     return changed

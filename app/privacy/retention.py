@@ -26,7 +26,7 @@ from app.audit.services import record
 from app.auth.models import AccountToken
 from app.clock import aware, utcnow
 from app.database import write_transaction
-from app.email.models import OutboxMessage
+from app.email.models import OutboxAttachment, OutboxMessage
 from app.extensions import db
 from app.jobs.models import Job
 
@@ -287,6 +287,16 @@ def _old_body(cutoff: datetime):
     )
 
 
+def _clear_outbox_bodies(cutoff: datetime) -> Callable[[Sequence[int], datetime], int]:
+    def apply(ids: Sequence[int], now: datetime) -> int:  # an email's attachments go with its texts
+        due = select(OutboxMessage.id).where(OutboxMessage.id.in_(ids), _old_body(cutoff))
+        with write_transaction():
+            db.session.execute(delete(OutboxAttachment).where(OutboxAttachment.message_id.in_(due)))
+        return _updating(OutboxMessage, _old_body, text_body=None, html_body=None)(cutoff)(ids, now)
+
+    return apply
+
+
 def _old_token(cutoff: datetime):
     return or_(AccountToken.expires_at < cutoff, AccountToken.used_at < cutoff)
 
@@ -389,9 +399,7 @@ HANDLERS: dict[str, _Handler] = {
     "volunteers": _Handler(_due_volunteers, lambda cutoff: _erase_volunteers, batch=1),
     "draft_responses": _Handler(_due_drafts, _delete_drafts),
     "audit_addresses": _Handler(_ids(AuditEvent, _old_address), _updating(AuditEvent, _old_address, ip_address=None)),
-    "outbox_bodies": _Handler(
-        _ids(OutboxMessage, _old_body), _updating(OutboxMessage, _old_body, text_body=None, html_body=None)
-    ),
+    "outbox_bodies": _Handler(_ids(OutboxMessage, _old_body), _clear_outbox_bodies),
     "job_files": _Handler(_due_job_files, _delete_job_files),
     "job_records": _Handler(_ids(Job, _old_job), _delete_jobs),
     "account_tokens": _Handler(_ids(AccountToken, _old_token), _delete_tokens),

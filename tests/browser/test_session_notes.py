@@ -112,6 +112,7 @@ def test_without_javascript_a_plain_form_post_saves_the_note(browser, live_serve
         page.get_by_role("button", name="Save note").click()
         expect(page.get_by_text("Note saved.")).to_be_visible()
         expect(page.get_by_label(re.compile(r"^3\. The approximate proportion"))).to_be_checked()
+        expect(page.get_by_label("Observation", exact=True)).to_be_checked()  # the next note is not a quote
         assert stored_notes(live_app, slot_id, marker) == [(f"Without script {marker}", [], 3)]
         page.get_by_role("button", name="Save note").click()
         expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the note")
@@ -372,3 +373,39 @@ def test_signing_out_says_when_notes_the_browser_cannot_keep_would_be_lost(page:
     assert sign_out_answering(page, accept=False) == []  # nothing waits now: no question, signed out
     expect(page.get_by_text("You have signed out.")).to_be_visible()
     browser_errors[:] = [e for e in browser_errors if "Failed to load resource" not in e]
+
+
+def test_after_a_quote_is_saved_the_next_note_starts_as_an_observation(page: Page, live_app):
+    slot_id = demo_session_id(live_app)
+    open_console(page, slot_id)
+    marker = secrets.token_hex(3)
+    page.get_by_label("Verbatim quote").check()
+    note = page.get_by_label("Note", exact=True)
+    note.fill(f"It just works {marker}")
+    note.press("Enter")
+    expect(page.locator("#note-status")).to_have_text("Saved")
+    expect(page.locator("#notes-list li").first).to_contain_text("Verbatim quote")
+    expect(page.get_by_label("Observation", exact=True)).to_be_checked()
+    expect(page.get_by_label("Verbatim quote")).not_to_be_checked()
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_grid_errors_read_as_sentences_on_a_phone_and_a_desktop(browser, live_server, live_app, browser_errors, width):
+    page = open_page(browser, live_server, browser_errors, viewport={"width": width, "height": 800})
+    try:
+        sign_in(page, "facilitator")
+        page.goto(f"/focus-groups/sessions/{demo_session_id(live_app)}/proportions")
+        page.get_by_label("P1: Pupils (%)").fill("250")
+        page.get_by_label("P1: Office-based staff (%)").fill("abc")
+        page.get_by_role("button", name="Save proportions").click()
+        expect(page.locator(".govuk-error-summary")).to_contain_text("P1's share of pupils must be between 0 and 100")
+        messages = page.locator(".app-grid-errors .govuk-error-message")
+        expect(messages).to_have_count(2)
+        for message in messages.all():
+            lines = message.evaluate("e => e.offsetHeight / parseFloat(getComputedStyle(e).lineHeight)")
+            assert lines <= 4, f"{message.inner_text()!r} wraps onto {lines:.0f} lines at {width} px"
+            # ...and each sits inside the grid's own scroll region, so it never widens the page.
+            assert message.evaluate("e => !!e.closest('.app-table-scroll')")
+        assert_no_axe_violations(page)
+    finally:
+        page.context.close()

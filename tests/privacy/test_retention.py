@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.auth.models import AccountToken
-from app.email.models import OutboxMessage
+from app.email.models import OutboxAttachment, OutboxMessage
 from app.extensions import db
 from app.focus_groups.models import Volunteer
 from app.focus_groups.recruitment.models import VolunteerChange
@@ -97,6 +97,7 @@ def world(app, tmp_path, make_user, make_organisation, make_study, make_voluntee
         text_body="Hello Ann",
         html_body="<p>Hello Ann</p>",
         created_at=NOW - 31 * DAY,
+        attachments=[OutboxAttachment(filename="ann.ics", content_type="text/calendar", size=5, data=b"Ann's")],
     )
     new_mail = OutboxMessage(
         recipient="b@example.org",
@@ -105,6 +106,7 @@ def world(app, tmp_path, make_user, make_organisation, make_study, make_voluntee
         status="sent",
         text_body="Hello Bob",
         created_at=NOW - 29 * DAY,
+        attachments=[OutboxAttachment(filename="bob.ics", content_type="text/calendar", size=5, data=b"Bob's")],
     )
     # Tokens: deleted 7 days after they expired or were used.
     person = make_user("member")
@@ -236,6 +238,8 @@ def test_applying_removes_what_is_due_and_keeps_the_rest(world):
     assert after["old_body"] is None and db.session.get(OutboxMessage, world["old_mail"]).html_body is None
     assert db.session.get(OutboxMessage, world["old_mail"]).recipient == "a@example.org"
     assert after["new_body"] == "Hello Bob"
+    # Attachments go with the texts they came with.
+    assert db.session.scalars(select(OutboxAttachment.filename)).all() == ["bob.ics"]
     # Tokens used or expired over 7 days ago go; a live one and one expired 6 days ago stay.
     assert after["tokens"] == {"expired": False, "used": False, "live": True, "lately_expired": True}
     # Job records over 30 days old go with their file; files over 24 hours old go.

@@ -455,8 +455,12 @@ def export_session_notes(slot_id: int, fmt: str):
 
 
 @bp.app_template_filter("minutes_in")
-def minutes_in(minutes: int) -> str:
-    """Minutes since the session started, as a note shows them: "12 min in", or "5 min before the start"."""
+def minutes_in(minutes: int, duration_minutes: int | None = None) -> str:
+    """When a note was taken, as the note shows it: "12 min in" during the session, otherwise "before
+    the session" or (past its `duration_minutes`) "after the session" - minutes from a start days away
+    say nothing."""
     if minutes < 0:
-        return f"{-minutes} min before the start"
+        return "before the session"
+    if duration_minutes is not None and minutes > duration_minutes:
+        return "after the session"
     return f"{minutes} min in"

@@ -18,6 +18,7 @@
 const RETRY_MS = 4000;
 const DRAFT_MS = 3000;
 const MAX_HTTP_FAILURES = 3;
+const DEFAULT_KIND = "observation"; // the kind a new note starts as (the server's default too)
 
 const root = document.querySelector('[data-module="app-notes-console"]');
 if (root) initConsole(root);
@@ -185,7 +186,7 @@ function initConsole(page) {
 
   const entered = () => ({
     text: text.value,
-    kind: (radios("kind").find((r) => r.checked) || {}).value || "observation",
+    kind: (radios("kind").find((r) => r.checked) || {}).value || DEFAULT_KIND,
     guide_question: (radios("guide_question").find((r) => r.checked) || {}).value || "general",
     participants: radios("participants")
       .filter((box) => box.checked)
@@ -330,9 +331,11 @@ function initConsole(page) {
     }
     queue.push({ ...values, client_id: newClientId(), typed_at: new Date().toISOString() });
     persist();
-    // Queued in memory: ready for the next note (the section stays, the text and participants are cleared).
+    // Queued in memory: ready for the next note (the section stays; the text and participants are cleared
+    // and the kind goes back to an observation, so a quote's label is not carried onto the next note).
     text.value = "";
     for (const box of radios("participants")) box.checked = false;
+    for (const radio of radios("kind")) radio.checked = radio.value === DEFAULT_KIND;
     draft.write(null);
     text.focus();
     flush();

@@ -390,3 +390,57 @@ def test_the_print_page_lists_the_sessions_participants_not_people_who_declined(
 def test_an_export_with_no_notes_still_has_its_header_row(app, slot, staff):
     body = as_person(app, staff[0]).get(url(slot, "notes.csv")).get_data(as_text=True).lstrip("\ufeff")
     assert body.splitlines()[0].startswith("note_id,session,guide_question_number")
+
+
+def test_a_note_taken_before_or_after_the_session_says_so_instead_of_counting_minutes(app, slot, staff):
+    from datetime import timedelta
+
+    from app.clock import utcnow
+
+    client = as_person(app, staff[0])
+    slot.starts_at = utcnow() + timedelta(days=34)  # weeks away: "48958 min before the start" says nothing
+    db.session.commit()
+    client.post(url(slot, "notes/new"), data={"text": "Checked the room booking."})
+    slot.starts_at = utcnow() - timedelta(minutes=12)
+    db.session.commit()
+    client.post(url(slot, "notes/new"), data={"text": "Warm-up is over."})
+    slot.starts_at = utcnow() - timedelta(minutes=slot.duration_minutes + 30)
+    db.session.commit()
+    client.post(url(slot, "notes/new"), data={"text": "Follow-up call booked."})
+    text = page_text(client.get(url(slot)))
+    assert "(before the session)" in text and "min before" not in text
+    assert "(12 min in)" in text
+    assert "(after the session)" in text
+    before = next(n for n in notes_for(slot) if n.text == "Checked the room booking.")
+    assert "(before the session)" in page_text(client.get(url(slot, f"notes/{before.id}/history")))
+    assert "(before the session)" in page_text(client.get(url(slot, "notes/print")))
+
+
+def test_after_a_note_is_saved_without_javascript_the_kind_goes_back_to_an_observation(app, slot, staff):
+    client = as_person(app, staff[0])
+    note = {"text": "“It just works.”", "kind": "quote"}
+    saved = client.post(url(slot, "notes/new"), data=note, follow_redirects=True)
+    page = saved.get_data(as_text=True)
+    assert "Note saved." in page_text(saved)
+    assert 'value="observation" checked' in page and 'value="quote" checked' not in page
+
+
+def test_grid_errors_sit_on_a_row_of_their_own_above_the_participant_s_row(app, slot, staff):
+    import re
+
+    people = {p.pseudonym: p for p in session_participants(slot)}
+    pupils, office = share_field(people["P2"], "pupils"), share_field(people["P2"], "office_staff")
+    response = as_person(app, staff[0]).post(url(slot, "proportions"), data={pupils: "250", office: "abc"})
+    html = response.get_data(as_text=True)
+    rows = re.findall(r"<tr class=\"govuk-table__row([^\"]*)\">(.*?)</tr>", html, re.S)
+    errors_at = next(i for i, (kind, _) in enumerate(rows) if "app-grid-errors" in kind)
+    cell = rows[errors_at][1]
+    columns = html.count('<th scope="col"')
+    assert f'colspan="{columns}"' in cell  # across the whole table
+    assert "P2&#39;s share of pupils must be between 0 and 100" in cell
+    assert "Enter P2&#39;s share of office-based staff as a number" in cell
+    assert ">P2<br>" in rows[errors_at + 1][1]  # the row the errors are about comes next
+    for name in (pupils, office):
+        assert f'id="{name}-error"' in cell
+        assert re.search(rf'id="{name}"[^>]*aria-describedby="{name}-error"', html)
+    assert html.count("app-grid-errors") == 1  # only P2's row has problems

@@ -161,3 +161,29 @@ def test_an_update_is_not_sent_to_someone_who_declined_while_it_waited(app, mail
     assert participants[0].volunteer.email not in [m["To"] for m in mailbox]
     assert outcome["skipped"] == [["P1", "declined since the change"]]
     assert sorted(outcome["sent"]) == ["P2", "P3"]
+
+
+def test_an_invitation_kept_in_the_outbox_lists_its_calendar_file_for_admins(app, client, signed_in, make_user, group):
+    from icalendar import Calendar
+
+    from app.email.models import OutboxMessage
+    from tests.conftest import sign_in
+
+    _, slot, participants, _ = group
+    signed_in("organiser")
+    confirm(client, slot)
+    email = participants[0].volunteer.email
+    message = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == email)).one()
+    admin = app.test_client()
+    assert sign_in(admin, make_user("admin").email).status_code == 302
+    text = page_text(admin.get(f"/admin/outbox/{message.id}"))
+    [attachment] = message.attachments
+    assert f"Download {attachment.filename}" in text and attachment.filename.endswith(".ics")
+    assert "Calendar file (text/calendar)" in text
+    download = admin.get(f"/admin/outbox/{message.id}/attachments/{attachment.id}")
+    calendar = Calendar.from_ical(download.data)
+    (entry,) = calendar.events
+    assert str(entry["UID"]) == session_uid(slot.id, participants[0].volunteer_id, "http://localhost")
+    token = volunteer_token(participants[0].volunteer, "respond")
+    assert token not in download.get_data(as_text=True).replace("\r\n ", "")
+    assert "/focus-groups/respond/[link hidden]" in str(entry["DESCRIPTION"])

@@ -103,7 +103,7 @@ def pending_invitations(now: datetime, limit: int = INVITATIONS_SHOWN) -> tuple[
 
 def recent_refusals(now: datetime, limit: int = REFUSALS_SHOWN) -> tuple[list[tuple[str, str, int]], list[Refusal]]:
     """How many of each kind of refusal the audit log holds from the last week, and the newest few."""
-    recent = AuditEvent.action.in_(REFUSALS), AuditEvent.occurred_at >= now - REFUSALS_SINCE
+    recent = AuditEvent.action.in_(list(REFUSALS)), AuditEvent.occurred_at >= now - REFUSALS_SINCE
     counts = dict(
         db.session.execute(select(AuditEvent.action, func.count()).where(*recent).group_by(AuditEvent.action)).all()
     )

@@ -2,21 +2,26 @@
 
 A feature registers a provider for a named hook when its blueprint is registered; the page that shows
 the hook collects what every provider returns. The survey's confirmation page, for example, shows a
-prompt to volunteer for a focus group, which the focus-groups feature provides.
+prompt to volunteer for a focus group, which the focus-groups feature provides; each role's home page
+is made of the parts (`HomeSection`) the features that know that role's work provide.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask, current_app
 
 #: Called with `organisation_id` (the respondent's organisation, or None); returns a `Prompt` or None.
 SURVEY_CONFIRMATION = "survey-confirmation"
 
-#: Called with `user` (the signed-in person); returns a `Prompt` for their home page, or None.
+#: Called with `user` (the signed-in person); returns a `HomeSection` for their home page, or None.
 HOME = "home"
+
+#: Where each part of a home page goes (`HomeSection.order`): the work of one role after another.
+HOME_ORDER = {"member": 10, "surveys": 20, "focus_groups": 30, "sessions": 40, "analysis": 50, "administration": 60}
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,25 @@ class Prompt:
     text: str
     link_text: str
     url: str
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """One part of a person's home page: what needs doing now in one line of work, under an h2 `heading`.
+
+    `template` draws what goes under the heading (a fragment under templates/<feature>/, rendered with
+    `context`); `order` places it among the person's other parts (`HOME_ORDER`).
+    """
+
+    heading: str
+    template: str
+    order: int
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def heading_id(self) -> str:
+        """The id of the section's heading (the section is labelled by it)."""
+        return "home-" + self.template.removesuffix(".html").replace("/", "-").replace("_", "-")
 
 
 def register(app: Flask, hook: str, provider: Callable[..., object]) -> None:

@@ -13,11 +13,11 @@ bp = Blueprint("analysis", __name__, url_prefix="/analysis")
 
 @bp.record_once
 def _offer_on_home_page(state: BlueprintSetupState) -> None:
-    """Analysts' home page leads to the analysis, saying what awaits review."""
-    from app.analysis.studies import home_prompt
+    """Analysts' home page leads to the analysis, saying what awaits review in each study."""
+    from app.analysis.studies import home_section
     from app.hooks import HOME, register
 
-    register(state.app, HOME, home_prompt)
+    register(state.app, HOME, home_section)
 
 
 from app.analysis import (  # noqa: E402,F401

@@ -1,18 +1,20 @@
-"""Studies as the analysis sees them: lookups, the surveys that feed each, and what awaits review."""
+"""Studies as the analysis sees them: lookups, the surveys that feed each, and what awaits review (on the
+analysis' list of studies and, through the hook `HOME`, on analysts' home pages)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
-from app.analysis.models import AnalysisPassage, Code, StudySurvey
-from app.auth.roles import ANALYSTS
+from app.analysis.models import AnalysisPassage, Code, CodingRound, RoundItem, StudySurvey
+from app.auth.roles import ANALYST, LEAD_ANALYST
 from app.extensions import db
 from app.focus_groups.models import Study
-from app.hooks import Prompt
+from app.hooks import HOME_ORDER, HomeSection
+
+HOME_STUDIES_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -60,23 +62,57 @@ def linked_survey_ids(study: Study) -> set[int]:
     return set(db.session.scalars(select(StudySurvey.survey_id).where(StudySurvey.study_id == study.id)))
 
 
-def home_prompt(user) -> Prompt | None:
-    """For analysts' home page: the analysis, with how many suggestions await review in all studies."""
-    if not user.has_role(*ANALYSTS):
+@dataclass(frozen=True)
+class StudyWork:
+    """A study on an analyst's home page: what awaits review in it, and what awaits the analyst themself."""
+
+    summary: StudySummary
+    recheck: int  # decided codes whose sentence has changed since
+    to_double_code: int  # passages the analyst has still to code in the study's double-coding rounds
+
+    @property
+    def to_review(self) -> int:
+        """Everything the review queue holds: suggestions, and codes to decide again."""
+        return self.summary.pending + self.recheck
+
+
+def analyst_work(user, limit: int = HOME_STUDIES_SHOWN) -> list[StudyWork]:
+    """The newest studies (at most `limit`) with what awaits review and what `user` has to double-code."""
+    summaries = study_summaries()[:limit]
+    ids = [item.study.id for item in summaries]
+    recheck = dict(
+        db.session.execute(
+            select(Code.study_id, func.count())
+            .join(AnalysisPassage, AnalysisPassage.id == Code.passage_id)
+            .where(Code.study_id.in_(ids), Code.needs_review.is_(True), AnalysisPassage.present.is_(True))
+            .group_by(Code.study_id)
+        ).all()
+    )
+    mine = or_(
+        and_(CodingRound.coder_a_id == user.id, RoundItem.coded_a_at.is_(None)),
+        and_(CodingRound.coder_b_id == user.id, RoundItem.coded_b_at.is_(None)),
+    )
+    double_coding = dict(
+        db.session.execute(
+            select(CodingRound.study_id, func.count(RoundItem.id))
+            .join(RoundItem, RoundItem.round_id == CodingRound.id)
+            .where(CodingRound.study_id.in_(ids), mine)
+            .group_by(CodingRound.study_id)
+        ).all()
+    )
+    return [StudyWork(item, recheck.get(item.study.id, 0), double_coding.get(item.study.id, 0)) for item in summaries]
+
+
+def home_section(user) -> HomeSection | None:
+    """For analysts' home page: each study with what awaits review, and the analysis' other pages."""
+    if not user.has_role(ANALYST, LEAD_ANALYST):
         return None
-    summaries = study_summaries()
-    pending = sum(item.pending for item in summaries)
-    if not summaries:
-        text = "There are no studies to analyse yet."
-    elif pending:
-        codes = f"{pending} suggested code{'' if pending == 1 else 's'}"
-        studies = f"{len(summaries)} stud{'y' if len(summaries) == 1 else 'ies'}"
-        text = f"{codes} await review across {studies}. Review them, code passages by hand and check that coders agree."
-    else:
-        text = (
-            "Read each study's notes and free-text answers, code them against the codebook and check that coders agree."
-        )
-    return Prompt(heading="Analysis", text=text, link_text="Go to the analysis", url=url_for("analysis.index"))
+    return HomeSection(
+        heading="Analysis",
+        template="analysis/home.html",
+        order=HOME_ORDER["analysis"],
+        context={"items": analyst_work(user), "total": db.session.scalar(select(func.count(Study.id)))},
+    )
 
 
 def study_slug(study: Study) -> str:

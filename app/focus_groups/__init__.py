@@ -15,4 +15,14 @@ def _offer_volunteering(state: BlueprintSetupState) -> None:
     register(state.app, SURVEY_CONFIRMATION, volunteering_prompt)
 
 
+@bp.record_once
+def _offer_on_home_page(state: BlueprintSetupState) -> None:
+    """Organisers' home pages show each study's next step; facilitators' their next sessions."""
+    from app.focus_groups.home import facilitator_home, organiser_home
+    from app.hooks import HOME, register
+
+    register(state.app, HOME, organiser_home)
+    register(state.app, HOME, facilitator_home)
+
+
 from app.focus_groups import routes  # noqa: E402,F401

@@ -6,17 +6,14 @@ import logging
 
 from flask import jsonify, render_template
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth.decorators import public
-from app.auth.models import User
 from app.auth.roles import ADMIN
-from app.email.models import OutboxMessage
 from app.extensions import csrf, db, limiter
-from app.hooks import HOME, collect
 from app.main import bp
-from app.organisations.models import Organisation
+from app.main.home import home_sections, render_section
 
 log = logging.getLogger(__name__)
 
@@ -24,23 +21,16 @@ log = logging.getLogger(__name__)
 @bp.route("/")
 @public
 def home():
-    """The start page for visitors; for people signed in, what their roles let them do."""
+    """The start page for visitors; for people signed in, what needs doing now in each of their roles."""
     if not current_user.is_authenticated:
         return render_template("main/start.html")
-    counts = {}
+    retention = None
     if current_user.has_role(ADMIN):
-        counts = {
-            "people": db.session.scalar(select(func.count(User.id)).where(User.erased_at.is_(None))),
-            "organisations": db.session.scalar(select(func.count(Organisation.id))),
-            "outbox": db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "outbox")),
-        }
         from app.privacy.retention import retention_overdue
 
         retention = retention_overdue()
-    else:
-        retention = None
-    panels = collect(HOME, user=current_user._get_current_object())
-    return render_template("main/home.html", counts=counts, retention=retention, panels=panels)
+    sections = [(section, render_section(section)) for section in home_sections(current_user._get_current_object())]
+    return render_template("main/home.html", retention=retention, sections=sections)
 
 
 @bp.route("/healthz")

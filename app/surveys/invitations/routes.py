@@ -19,6 +19,9 @@ from app.surveys import bp
 from app.surveys.invitations.services import (
     accepting_invitations,
     invitations_by_organisation,
+    never_invited,
+    organisations_part_way,
+    response_status_by_organisation,
     revoke_invitation,
     send_invitations,
     send_reminders,
@@ -46,29 +49,48 @@ def dashboard(slug: str):
 @bp.route("/manage/<slug>/invite", methods=["GET", "POST"])
 @role_required(*MANAGERS)
 def invite(slug: str):
-    """Choose organisations (all, or by region and council type) and send their invitations."""
+    """Choose organisations (at first those never invited; filter by region and council type) and send their
+    invitations; sending to organisations part-way through is confirmed first, as it retires their link."""
     survey = survey_or_404(slug)
     if not accepting_invitations(survey):
         flash("Invitations can only be sent while the survey is published and not closed.", "important")
         return redirect(url_for("surveys.dashboard", slug=slug))
     form = FlaskForm()
-    error = None
+    organisations = organisations_matching(request.args.getlist("region"), request.args.getlist("council_type"))
+    chosen, error = never_invited(survey, organisations), None
     if request.method == "POST" and form.validate_on_submit():
-        known = chosen_organisation_ids(request.form.getlist("organisation"))
-        if known:
-            return _sending_invitations(survey, known)
+        chosen = chosen_organisation_ids(request.form.getlist("organisation"))
+        part_way = organisations_part_way(survey, chosen)
+        if chosen and part_way and request.form.get("confirmed") != "yes":
+            return _confirm_resending(survey, chosen, part_way, url_for("surveys.invite", slug=slug))
+        if chosen:
+            return _sending_invitations(survey, chosen)
         error = "Select at least one organisation to invite"
     return render_template(
         "surveys/invitations/invite.html",
         survey=survey,
-        organisations=organisations_matching(request.args.getlist("region"), request.args.getlist("council_type")),
+        organisations=organisations,
         invited=invitations_by_organisation(survey),
+        statuses=response_status_by_organisation(survey),
+        chosen=set(chosen),
         regions=REGIONS,
         council_types=COUNCIL_TYPES,
         form=form,
         error=error,
         selected_regions=request.args.getlist("region"),
         selected_types=request.args.getlist("council_type"),
+    )
+
+
+def _confirm_resending(survey: Survey, chosen: list[int], part_way: list[Organisation], action: str):
+    """The page that asks before a new link retires the one organisations part-way through are using."""
+    return render_template(
+        "surveys/invitations/confirm_resend.html",
+        survey=survey,
+        chosen=chosen,
+        part_way=part_way,
+        action=action,
+        form=FlaskForm(),
     )
 
 
@@ -152,13 +174,16 @@ def revoke(slug: str, organisation_id: int):
 @bp.route("/manage/<slug>/invitations/<int:organisation_id>/resend", methods=["POST"])
 @role_required(*MANAGERS)
 def resend(slug: str, organisation_id: int):
-    """Send an organisation a new invitation (the old link stops working)."""
+    """Send an organisation a new invitation (the old link stops working); asks first when it is part-way through."""
     survey = survey_or_404(slug)
     if not FlaskForm().validate_on_submit():
         abort(400)
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None:
         abort(404)
+    part_way = organisations_part_way(survey, [organisation.id])
+    if part_way and request.form.get("confirmed") != "yes":
+        return _confirm_resending(survey, [organisation.id], part_way, request.path)
     from app.surveys.invitations.services import invite_organisation
 
     reason = invite_organisation(survey, organisation, by=current_user)

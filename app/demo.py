@@ -172,9 +172,12 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
         from app.surveys.services import publish_draft
 
         publish_draft(survey)
-    if survey.closes_at is None:
-        survey.closes_at = utcnow() + timedelta(days=28)
-        db.session.commit()
+    if survey.closes_at is None:  # closes at the end of the day four weeks on, as the dates page sets it
+        from app.clock import london
+        from app.surveys.services import set_dates
+
+        opens = london(survey.opens_at).date() if survey.opens_at else None
+        set_dates(survey, opens, london(utcnow() + timedelta(days=28)).date())
     created["responses"] = load_demo_responses(survey)
     from app.focus_groups.demo import load_demo_study
 

@@ -4,11 +4,13 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.auth.passwords import verify_password
+from app.clock import london
 from app.demo import DEMO_ORGANISATIONS
 from app.extensions import db
 from app.focus_groups.models import Study
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+from app.surveys.models import Survey
 from config import TestingConfig
 
 
@@ -35,6 +37,9 @@ def test_demo_data_covers_every_region_and_council_type(runner):
     for slot in confirmed:
         assert {p.pseudonym for p in slot.placements if p.role == "participant"} >= {"P1", "P2", "P3", "P4"}
     assert [s.status for s in study.slots].count("candidate") == 1  # one group left for the organiser to confirm
+    # The survey closes at the end of its closing date, as the dates page says every survey does.
+    survey = db.session.scalar(select(Survey))
+    assert london(survey.closes_at).strftime("%H:%M:%S") == "23:59:59"
 
 
 def test_demo_data_is_idempotent_and_keeps_passwords_unless_told(runner):

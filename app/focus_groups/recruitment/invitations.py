@@ -10,6 +10,7 @@ from app.email.sender import send_email
 from app.extensions import db
 from app.focus_groups.models import Study
 from app.focus_groups.recruitment.volunteering import open_slots, volunteer_form_link
+from app.focus_groups.services import how_sessions_run
 from app.organisations.invitations import InvitationOutcome, invite_each, recipient_for
 from app.organisations.models import Organisation
 
@@ -23,6 +24,7 @@ def invite_organisation_to_volunteer(study: Study, organisation: Organisation, b
     email = recipient_for(organisation)
     if not email:
         return "no contact email and no member accounts"
+    slots = open_slots(study)
     with write_transaction():  # runs in a background job, outside any request
         send_email(
             email,
@@ -31,7 +33,8 @@ def invite_organisation_to_volunteer(study: Study, organisation: Organisation, b
             study=study,
             organisation=organisation,
             link=volunteer_form_link(study, organisation),
-            slots=open_slots(study),
+            slots=slots,
+            sessions=how_sessions_run(slots),
         )
         record("focus_groups.recruitment_invitation_sent", study, actor=by, organisation_id=organisation.id)
     return None

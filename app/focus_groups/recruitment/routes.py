@@ -41,7 +41,13 @@ from app.focus_groups.recruitment.volunteering import (
     volunteer_from_form,
     withdrawal_link,
 )
-from app.focus_groups.services import email_fingerprint, slot_ends_at, study_or_404, volunteer_or_404
+from app.focus_groups.services import (
+    email_fingerprint,
+    how_sessions_run,
+    slot_ends_at,
+    study_or_404,
+    volunteer_or_404,
+)
 from app.identifiers import parse_id
 from app.jobs.runner import start_job
 from app.numbers import requested_page
@@ -134,6 +140,7 @@ def volunteer_form_page(study_id: int):
         form=form,
         slot_rows=[(slot, form[slot_field_name(slot.id)]) for slot in slots],
         slot_ends_at=slot_ends_at,
+        sessions=how_sessions_run(slots),
         consent=CONSENT_TEXTS[CURRENT_CONSENT_VERSION],
     )
 

@@ -28,7 +28,7 @@ from app.surveys.invitations.services import (
 )
 from app.surveys.invitations.tracking import build_dashboard
 from app.surveys.models import Invitation, Survey
-from app.surveys.services import is_open, survey_or_404
+from app.surveys.services import is_open, survey_dates, survey_or_404
 
 
 @bp.route("/manage/<slug>/")
@@ -40,6 +40,7 @@ def dashboard(slug: str):
         "surveys/invitations/dashboard.html",
         survey=survey,
         board=build_dashboard(survey),
+        dates=survey_dates(survey),
         open=is_open(survey),
         accepting=accepting_invitations(survey),
         form=FlaskForm(),

@@ -125,10 +125,11 @@ def _reminder_work(progress, survey_id: int, user_id: int) -> dict:
     return {"reminded": send_reminders(survey, by=db.session.get(User, user_id), progress=progress)}
 
 
-@bp.route("/manage/<slug>/remind", methods=["POST"])
+@bp.route("/manage/<slug>/remind", methods=["GET", "POST"])
 @role_required(*MANAGERS)
 def remind(slug: str):
-    """Remind every organisation that has not submitted (none contacted in the last 48 hours)."""
+    """List the organisations due a reminder (not submitted, none contacted in the last 48 hours), then,
+    once confirmed, remind them."""
     survey = survey_or_404(slug)
     from app.surveys.invitations.services import due_for_reminder
 
@@ -140,6 +141,8 @@ def remind(slug: str):
             "important",
         )
         return redirect(url_for("surveys.dashboard", slug=slug))
+    if request.method == "GET":
+        return render_template("surveys/invitations/remind.html", survey=survey, due=due, form=FlaskForm())
     job = start_job(
         "reminders",
         f"Sending reminders for '{survey.title}'",

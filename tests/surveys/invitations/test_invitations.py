@@ -380,3 +380,24 @@ def test_resending_from_the_dashboard_to_an_organisation_part_way_through_asks_f
     assert "Started Council is part-way through" in page and f'action="{path}"' in page and len(mailbox) == 1
     response = client.post(path, data={"confirmed": "yes"}, follow_redirects=True)
     assert "A new invitation has been sent to Started Council" in page_text(response) and len(mailbox) == 2
+
+
+def test_reminders_list_who_they_go_to_before_they_are_sent(client, signed_in, survey, make_organisation, mailbox):
+    from sqlalchemy import update
+
+    signed_in("organiser")
+    quiet = make_organisation(name="Quiet Council", contact_email="ict@quiet.example")
+    recent = make_organisation(name="Recent Council", contact_email="ict@recent.example")
+    send_invitations(survey, [quiet.id])
+    db.session.execute(update(Invitation).values(sent_at=datetime.now(UTC) - timedelta(days=3)))
+    db.session.commit()
+    send_invitations(survey, [recent.id])  # invited moments ago: not due
+    assert 'href="/surveys/manage/schools-ict/remind"' in page_text(client.get("/surveys/manage/schools-ict/"))
+    page = page_text(client.get("/surveys/manage/schools-ict/remind"))
+    assert "Send 1 reminder?" in page and "Quiet Council" in page and "Recent Council" not in page
+    assert len(mailbox) == 2  # the two invitations: looking sends nothing
+    response = client.post("/surveys/manage/schools-ict/remind")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/jobs/")
+    assert [m["To"] for m in mailbox if m["Subject"].startswith("Reminder")] == ["ict@quiet.example"]
+    nobody = client.get("/surveys/manage/schools-ict/remind", follow_redirects=True)
+    assert "No organisations are due a reminder" in page_text(nobody)

@@ -21,7 +21,7 @@ from app.focus_groups.models import (
 from app.focus_groups.recruitment.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from app.focus_groups.recruitment.forms import VolunteerImportForm, slot_field_name, volunteer_form
 from app.focus_groups.recruitment.importing import IMPORT_COLUMNS, IMPORTED_CONSENT_VERSION, import_volunteers_csv
-from app.focus_groups.recruitment.invitations import recruitment_invitations_job
+from app.focus_groups.recruitment.invitations import organisations_already_asked, recruitment_invitations_job
 from app.focus_groups.recruitment.pool import (
     consent_text,
     deletable,
@@ -225,16 +225,19 @@ def recruit(study_id: int):
     selected_regions = request.args.getlist("region")
     selected_types = request.args.getlist("council_type")
     organisations = organisations_matching(selected_regions, selected_types)
-    error = None
+    asked = organisations_already_asked(study)
+    chosen, error = [org.id for org in organisations if org.id not in asked], None
     if request.method == "POST" and form.validate_on_submit():
-        known = chosen_organisation_ids(request.form.getlist("organisation"))
-        if known:
-            return _sending_recruitment_invitations(study, known)
+        chosen = chosen_organisation_ids(request.form.getlist("organisation"))
+        if chosen:
+            return _sending_recruitment_invitations(study, chosen)
         error = "Select at least one organisation to invite"
     return render_template(
         "focus_groups/recruitment/recruit.html",
         study=study,
         organisations=organisations,
+        asked=asked,
+        chosen=set(chosen),
         regions=REGIONS,
         council_types=COUNCIL_TYPES,
         selected_regions=selected_regions,

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import render_template_string
-
 from app.extensions import db
 from app.surveys.invitations.services import send_invitations
 from app.surveys.services import set_dates, survey_dates
@@ -35,14 +33,6 @@ def test_a_drafts_opening_is_when_it_is_published(app, survey):
 
     draft = import_draft_survey({**survey.current_version.definition, "title": "A draft"})
     assert survey_dates(draft, NOW).opens_at is None and survey_dates(draft, NOW).opens_label == "Opens"
-
-
-def test_times_are_written_as_gov_uk_writes_them(app):
-    with app.test_request_context():
-        show = lambda moment: render_template_string("{{ moment | london }}", moment=moment)  # noqa: E731
-        assert show(datetime(2027, 1, 1, 13, 53, tzinfo=UTC)) == "1 January 2027 at 1:53pm"
-        assert show(datetime(2027, 1, 1, 0, 0, tzinfo=UTC)) == "1 January 2027 at midnight"
-        assert show(datetime(2027, 1, 1, 12, 0, tzinfo=UTC)) == "1 January 2027 at midday"
 
 
 def test_the_tracking_page_the_start_page_and_the_invitation_give_the_same_closing_time(

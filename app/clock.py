@@ -39,8 +39,9 @@ GOVUK_DATETIME = "%-d %B %Y at %-I:%M%p"
 
 
 def uk_time(moment: datetime | None, fmt: str = GOVUK_DATETIME) -> str:
-    """A stored time written in UK time, on the 12-hour clock with "am"/"pm" as GOV.UK writes it (the
-    `london` template filter and every page, email and document that writes a time)."""
+    """A stored time written in UK time, on the 12-hour clock with "am"/"pm", "midnight" and "midday" as GOV.UK
+    writes it (the `london` template filter and every page, email and document that writes a time)."""
     if moment is None:
         return ""
-    return london(moment).strftime(fmt).replace("AM", "am").replace("PM", "pm")
+    text = london(moment).strftime(fmt).replace("AM", "am").replace("PM", "pm")
+    return text.replace("12:00am", "midnight").replace("12:00pm", "midday")

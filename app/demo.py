@@ -172,9 +172,14 @@ def load_demo_data(password: str | None) -> tuple[dict[str, int], str | None]:
         from app.surveys.services import publish_draft
 
         publish_draft(survey)
-    if survey.closes_at is None:
-        survey.closes_at = utcnow() + timedelta(days=28)
-        db.session.commit()
+    from app.clock import london
+    from app.surveys.services import set_dates
+
+    # Closes at the end of a day (four weeks on, unless set), as the dates page sets it; an older demo
+    # database's closing time part-way through a day ("at 1:53pm") is moved to the end of that day.
+    closes = london(survey.closes_at) if survey.closes_at else london(utcnow() + timedelta(days=28))
+    if survey.closes_at is None or closes.strftime("%H:%M:%S") != "23:59:59":
+        set_dates(survey, london(survey.opens_at).date() if survey.opens_at else None, closes.date())
     created["responses"] = load_demo_responses(survey)
     from app.focus_groups.demo import load_demo_study
 

@@ -1,14 +1,18 @@
 """Commands: `flask demo-data`, `flask invite-admin` and `flask where-emails-go`."""
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from app.auth.models import User
 from app.auth.passwords import verify_password
+from app.clock import london, uk_time
 from app.demo import DEMO_ORGANISATIONS
 from app.extensions import db
 from app.focus_groups.models import Study
 from app.organisations.models import Organisation
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+from app.surveys.models import Survey
 from config import TestingConfig
 
 
@@ -35,17 +39,24 @@ def test_demo_data_covers_every_region_and_council_type(runner):
     for slot in confirmed:
         assert {p.pseudonym for p in slot.placements if p.role == "participant"} >= {"P1", "P2", "P3", "P4"}
     assert [s.status for s in study.slots].count("candidate") == 1  # one group left for the organiser to confirm
+    # The survey closes at the end of its closing date, as the dates page says every survey does.
+    survey = db.session.scalar(select(Survey))
+    assert london(survey.closes_at).strftime("%H:%M:%S") == "23:59:59"
 
 
 def test_demo_data_is_idempotent_and_keeps_passwords_unless_told(runner):
     runner.invoke(args=["demo-data", "--password", "demo-password-1"])
     counts = (db.session.query(Organisation).count(), db.session.query(User).count())
+    survey = db.session.scalar(select(Survey))
+    survey.closes_at = datetime(2027, 1, 1, 13, 53, tzinfo=UTC)  # as older demo data set it: "at 1:53pm"
+    db.session.commit()
     result = runner.invoke(args=["demo-data"], env={"DEMO_PASSWORD": ""})
     assert (
         result.exit_code == 0
         and "0 organisations, 0 people, 0 survey responses and 0 focus-group volunteers added" in result.output
     )
     assert "Passwords unchanged" in result.output
+    assert uk_time(db.session.scalar(select(Survey)).closes_at) == "1 January 2027 at 11:59pm"
     assert (db.session.query(Organisation).count(), db.session.query(User).count()) == counts
     admin = db.session.scalar(select(User).where(User.email == "admin@demo.example"))
     assert verify_password(admin.password_hash, "demo-password-1")

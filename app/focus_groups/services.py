@@ -24,6 +24,31 @@ def slot_ends_at(slot: Slot) -> datetime:
     return aware(slot.starts_at) + timedelta(minutes=slot.duration_minutes)
 
 
+def how_sessions_run(slots: list[Slot]) -> str:
+    """How long the sessions last and whether they are online or in person, worked out from the slots
+    themselves: the one sentence the volunteer form and the recruitment email show, so neither can
+    contradict the slots ("Each session lasts about 90 minutes. 3 are online and 1 is in person, in Swindon.")."""
+    if not slots:
+        return ""
+    lengths = sorted({slot.duration_minutes for slot in slots})
+    if len(lengths) == 1:
+        text = f"Each session lasts about {lengths[0]} minutes."
+    else:
+        text = f"Sessions last between {lengths[0]} and {lengths[-1]} minutes."
+    online = sum(1 for slot in slots if slot.online)
+    venues = list(dict.fromkeys(slot.location for slot in slots if not slot.online))
+    where = f"at {venues[0]}" if len(venues) == 1 else "at the venue given for each"
+    if online == len(slots):
+        return f"{text} {'It is' if online == 1 else 'All are'} online."
+    if not online:
+        return f"{text} {'It is' if len(slots) == 1 else 'All are'} in person, {where}."
+    in_person = len(slots) - online
+    return (
+        f"{text} {online} {'is' if online == 1 else 'are'} online and {in_person} "
+        f"{'is' if in_person == 1 else 'are'} in person, {where}."
+    )
+
+
 def study_or_404(study_id: int) -> Study:
     """The study, or a 404 page."""
     return get_or_404(Study, study_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache, lru_cache
 from pathlib import Path
@@ -35,6 +36,9 @@ EARLIER_DEFAULT_DEFINITIONS = frozenset(
     {
         # Version 1: before the two questions on counting users and on groups given a different service.
         "2ecceb14bb812c12e9692aaf620f033216d6ca292aadce5a90ae63c8e48ea0e4",
+        # Version 2: its focus-group page said the groups were "online, for about an hour", which the study's
+        # slots (90 minutes, one in person) contradicted; the study's own pages now say how sessions run.
+        "01f17a3274b4579c612f4ec89ddc6af72498b343c1827b8fd5a6b2bc9ea60f50",
     }
 )
 
@@ -47,6 +51,33 @@ def is_open(survey: Survey, now: datetime | None = None) -> bool:
     if survey.opens_at and now < aware(survey.opens_at):
         return False
     return not (survey.closes_at and now >= aware(survey.closes_at))
+
+
+@dataclass(frozen=True)
+class SurveyDates:
+    """When a survey opens (or opened) and closes (or closed), as its tracking page states them."""
+
+    opens_label: str  # "Opens" before that moment, "Opened" after it
+    opens_at: datetime | None  # its opening date, else when it was first published; None for a draft with none
+    closes_label: str  # "Closes" or "Closed"
+    closes_at: datetime | None  # None: no closing date
+
+
+def survey_dates(survey: Survey, now: datetime | None = None) -> SurveyDates:
+    """The survey's opening and closing moments, from its dates and its first publication: a survey published
+    without an opening date opened when it was first published; a draft's opening is "when published"."""
+    now = now or utcnow()
+    opens, closes = aware(survey.opens_at), aware(survey.closes_at)
+    if survey.versions:  # it opened (or opens) on its opening date, but not before it was first published
+        opens = max(moment for moment in (opens, aware(survey.versions[0].published_at)) if moment)
+    elif opens and opens <= now:  # a draft past its opening date opens when it is published
+        opens = None
+    return SurveyDates(
+        opens_label="Opened" if opens and opens <= now else "Opens",
+        opens_at=opens,
+        closes_label="Closed" if closes and closes <= now else "Closes",
+        closes_at=closes,
+    )
 
 
 def ensure_default_survey(published_by=None) -> Survey:

@@ -4,16 +4,43 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.database import write_transaction
 from app.email.sender import send_email
 from app.extensions import db
-from app.focus_groups.models import Study
+from app.focus_groups.models import Study, Volunteer
 from app.focus_groups.recruitment.volunteering import open_slots, volunteer_form_link
+from app.focus_groups.services import how_sessions_run
 from app.organisations.invitations import InvitationOutcome, invite_each, recipient_for
 from app.organisations.models import Organisation
 
 # --- Recruitment invitations to member organisations -------------------------------------------
+
+
+def organisations_already_asked(study: Study) -> dict[int, str]:
+    """Organisations the study has already reached, and how: sent the volunteer form (as its audit trail
+    records) or with someone in its pool. The invitation page leaves them unselected at first, so a
+    second send is always a choice."""
+    asked: dict[int, str] = {}
+    sent = db.session.scalars(
+        select(AuditEvent.detail).where(
+            AuditEvent.action == "focus_groups.recruitment_invitation_sent",
+            AuditEvent.object_type == "study",
+            AuditEvent.object_id == str(study.id),
+        )
+    )
+    for detail in sent:
+        if isinstance(detail, dict) and isinstance(detail.get("organisation_id"), int):
+            asked[detail["organisation_id"]] = "sent the volunteer form"
+    volunteered = select(Volunteer.organisation_id).where(
+        Volunteer.study_id == study.id, Volunteer.organisation_id.is_not(None)
+    )
+    for organisation_id in db.session.scalars(volunteered):
+        asked[organisation_id] = "has volunteers"
+    return asked
 
 
 def invite_organisation_to_volunteer(study: Study, organisation: Organisation, by=None) -> str | None:
@@ -23,6 +50,7 @@ def invite_organisation_to_volunteer(study: Study, organisation: Organisation, b
     email = recipient_for(organisation)
     if not email:
         return "no contact email and no member accounts"
+    slots = open_slots(study)
     with write_transaction():  # runs in a background job, outside any request
         send_email(
             email,
@@ -31,7 +59,8 @@ def invite_organisation_to_volunteer(study: Study, organisation: Organisation, b
             study=study,
             organisation=organisation,
             link=volunteer_form_link(study, organisation),
-            slots=open_slots(study),
+            slots=slots,
+            sessions=how_sessions_run(slots),
         )
         record("focus_groups.recruitment_invitation_sent", study, actor=by, organisation_id=organisation.id)
     return None

@@ -21,7 +21,7 @@ from app.focus_groups.models import (
 from app.focus_groups.recruitment.consent import CONSENT_TEXTS, CURRENT_CONSENT_VERSION
 from app.focus_groups.recruitment.forms import VolunteerImportForm, slot_field_name, volunteer_form
 from app.focus_groups.recruitment.importing import IMPORT_COLUMNS, IMPORTED_CONSENT_VERSION, import_volunteers_csv
-from app.focus_groups.recruitment.invitations import recruitment_invitations_job
+from app.focus_groups.recruitment.invitations import organisations_already_asked, recruitment_invitations_job
 from app.focus_groups.recruitment.pool import (
     consent_text,
     deletable,
@@ -41,7 +41,13 @@ from app.focus_groups.recruitment.volunteering import (
     volunteer_from_form,
     withdrawal_link,
 )
-from app.focus_groups.services import email_fingerprint, slot_ends_at, study_or_404, volunteer_or_404
+from app.focus_groups.services import (
+    email_fingerprint,
+    how_sessions_run,
+    slot_ends_at,
+    study_or_404,
+    volunteer_or_404,
+)
 from app.identifiers import parse_id
 from app.jobs.runner import start_job
 from app.numbers import requested_page
@@ -134,6 +140,7 @@ def volunteer_form_page(study_id: int):
         form=form,
         slot_rows=[(slot, form[slot_field_name(slot.id)]) for slot in slots],
         slot_ends_at=slot_ends_at,
+        sessions=how_sessions_run(slots),
         consent=CONSENT_TEXTS[CURRENT_CONSENT_VERSION],
     )
 
@@ -218,16 +225,19 @@ def recruit(study_id: int):
     selected_regions = request.args.getlist("region")
     selected_types = request.args.getlist("council_type")
     organisations = organisations_matching(selected_regions, selected_types)
-    error = None
+    asked = organisations_already_asked(study)
+    chosen, error = [org.id for org in organisations if org.id not in asked], None
     if request.method == "POST" and form.validate_on_submit():
-        known = chosen_organisation_ids(request.form.getlist("organisation"))
-        if known:
-            return _sending_recruitment_invitations(study, known)
+        chosen = chosen_organisation_ids(request.form.getlist("organisation"))
+        if chosen:
+            return _sending_recruitment_invitations(study, chosen)
         error = "Select at least one organisation to invite"
     return render_template(
         "focus_groups/recruitment/recruit.html",
         study=study,
         organisations=organisations,
+        asked=asked,
+        chosen=set(chosen),
         regions=REGIONS,
         council_types=COUNCIL_TYPES,
         selected_regions=selected_regions,

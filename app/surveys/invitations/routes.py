@@ -19,13 +19,16 @@ from app.surveys import bp
 from app.surveys.invitations.services import (
     accepting_invitations,
     invitations_by_organisation,
+    never_invited,
+    organisations_part_way,
+    response_status_by_organisation,
     revoke_invitation,
     send_invitations,
     send_reminders,
 )
 from app.surveys.invitations.tracking import build_dashboard
 from app.surveys.models import Invitation, Survey
-from app.surveys.services import is_open, survey_or_404
+from app.surveys.services import is_open, survey_dates, survey_or_404
 
 
 @bp.route("/manage/<slug>/")
@@ -37,6 +40,7 @@ def dashboard(slug: str):
         "surveys/invitations/dashboard.html",
         survey=survey,
         board=build_dashboard(survey),
+        dates=survey_dates(survey),
         open=is_open(survey),
         accepting=accepting_invitations(survey),
         form=FlaskForm(),
@@ -46,29 +50,48 @@ def dashboard(slug: str):
 @bp.route("/manage/<slug>/invite", methods=["GET", "POST"])
 @role_required(*MANAGERS)
 def invite(slug: str):
-    """Choose organisations (all, or by region and council type) and send their invitations."""
+    """Choose organisations (at first those never invited; filter by region and council type) and send their
+    invitations; sending to organisations part-way through is confirmed first, as it retires their link."""
     survey = survey_or_404(slug)
     if not accepting_invitations(survey):
         flash("Invitations can only be sent while the survey is published and not closed.", "important")
         return redirect(url_for("surveys.dashboard", slug=slug))
     form = FlaskForm()
-    error = None
+    organisations = organisations_matching(request.args.getlist("region"), request.args.getlist("council_type"))
+    chosen, error = never_invited(survey, organisations), None
     if request.method == "POST" and form.validate_on_submit():
-        known = chosen_organisation_ids(request.form.getlist("organisation"))
-        if known:
-            return _sending_invitations(survey, known)
+        chosen = chosen_organisation_ids(request.form.getlist("organisation"))
+        part_way = organisations_part_way(survey, chosen)
+        if chosen and part_way and request.form.get("confirmed") != "yes":
+            return _confirm_resending(survey, chosen, part_way, url_for("surveys.invite", slug=slug))
+        if chosen:
+            return _sending_invitations(survey, chosen)
         error = "Select at least one organisation to invite"
     return render_template(
         "surveys/invitations/invite.html",
         survey=survey,
-        organisations=organisations_matching(request.args.getlist("region"), request.args.getlist("council_type")),
+        organisations=organisations,
         invited=invitations_by_organisation(survey),
+        statuses=response_status_by_organisation(survey),
+        chosen=set(chosen),
         regions=REGIONS,
         council_types=COUNCIL_TYPES,
         form=form,
         error=error,
         selected_regions=request.args.getlist("region"),
         selected_types=request.args.getlist("council_type"),
+    )
+
+
+def _confirm_resending(survey: Survey, chosen: list[int], part_way: list[Organisation], action: str):
+    """The page that asks before a new link retires the one organisations part-way through are using."""
+    return render_template(
+        "surveys/invitations/confirm_resend.html",
+        survey=survey,
+        chosen=chosen,
+        part_way=part_way,
+        action=action,
+        form=FlaskForm(),
     )
 
 
@@ -102,10 +125,11 @@ def _reminder_work(progress, survey_id: int, user_id: int) -> dict:
     return {"reminded": send_reminders(survey, by=db.session.get(User, user_id), progress=progress)}
 
 
-@bp.route("/manage/<slug>/remind", methods=["POST"])
+@bp.route("/manage/<slug>/remind", methods=["GET", "POST"])
 @role_required(*MANAGERS)
 def remind(slug: str):
-    """Remind every organisation that has not submitted (none contacted in the last 48 hours)."""
+    """List the organisations due a reminder (not submitted, none contacted in the last 48 hours), then,
+    once confirmed, remind them."""
     survey = survey_or_404(slug)
     from app.surveys.invitations.services import due_for_reminder
 
@@ -117,6 +141,8 @@ def remind(slug: str):
             "important",
         )
         return redirect(url_for("surveys.dashboard", slug=slug))
+    if request.method == "GET":
+        return render_template("surveys/invitations/remind.html", survey=survey, due=due, form=FlaskForm())
     job = start_job(
         "reminders",
         f"Sending reminders for '{survey.title}'",
@@ -152,13 +178,16 @@ def revoke(slug: str, organisation_id: int):
 @bp.route("/manage/<slug>/invitations/<int:organisation_id>/resend", methods=["POST"])
 @role_required(*MANAGERS)
 def resend(slug: str, organisation_id: int):
-    """Send an organisation a new invitation (the old link stops working)."""
+    """Send an organisation a new invitation (the old link stops working); asks first when it is part-way through."""
     survey = survey_or_404(slug)
     if not FlaskForm().validate_on_submit():
         abort(400)
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None:
         abort(404)
+    part_way = organisations_part_way(survey, [organisation.id])
+    if part_way and request.form.get("confirmed") != "yes":
+        return _confirm_resending(survey, [organisation.id], part_way, request.path)
     from app.surveys.invitations.services import invite_organisation
 
     reason = invite_organisation(survey, organisation, by=current_user)

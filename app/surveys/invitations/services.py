@@ -59,6 +59,37 @@ def invitations_by_organisation(survey: Survey) -> dict[int, Invitation]:
     return {invitation.organisation_id: invitation for invitation in invitations}
 
 
+def response_status_by_organisation(survey: Survey) -> dict[int, str]:
+    """Each organisation that has started the survey, and its response's status ("in_progress" while part-way
+    through, "submitted" once sent): what the invitation page shows, and what it asks about before resending."""
+    rows = db.session.execute(
+        select(Response.organisation_id, Response.status).where(Response.survey_id == survey.id)
+    ).all()
+    return dict(rows)
+
+
+def organisations_part_way(survey: Survey, organisation_ids: Iterable[int]) -> list[Organisation]:
+    """The organisations among these with answers saved but not submitted, by name: a new invitation retires
+    the link they may be using (their answers are kept, and the new link opens them)."""
+    chosen = list(organisation_ids)
+    if not chosen:
+        return []
+    return db.session.scalars(
+        select(Organisation)
+        .join(Response, Response.organisation_id == Organisation.id)
+        .where(Response.survey_id == survey.id, Response.status == "in_progress", Organisation.id.in_(chosen))
+        .order_by(Organisation.name)
+    ).all()
+
+
+def never_invited(survey: Survey, organisations: Iterable[Organisation]) -> set[int]:
+    """The ids of those organisations the survey has never invited and that have not started it: the ones
+    the invitation page selects at first, so sending never retires a link someone holds without asking."""
+    invited = invitations_by_organisation(survey)
+    started = response_status_by_organisation(survey)
+    return {org.id for org in organisations if org.id not in invited and org.id not in started}
+
+
 def _expiry(survey: Survey) -> datetime:
     return aware(survey.closes_at) if survey.closes_at else utcnow() + DEFAULT_LIFETIME
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 import os
 
 from flask import Response as HttpResponse
-from flask import abort, flash, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask import (
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -40,9 +50,13 @@ FORMATS = {
 
 
 def _published(slug: str) -> Survey:
+    """The published survey; a draft (never published, so nobody has answered it) gets a page that says
+    there are no results yet, with a way back, rather than a 404."""
     survey = find_survey(slug)
-    if survey is None or survey.current_version is None:
+    if survey is None:
         abort(404)
+    if survey.current_version is None:
+        abort(make_response(render_template("surveys/results/draft.html", survey=survey)))
     return survey
 
 

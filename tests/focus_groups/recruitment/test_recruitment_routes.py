@@ -243,6 +243,24 @@ def test_organisers_send_recruitment_invitations_as_a_job(client, signed_in, mak
     assert f"/focus-groups/{study.id}/volunteer?organisation={cardiff.id}" in text_part(message)
 
 
+def test_the_recruitment_page_selects_only_organisations_not_yet_asked(
+    client, signed_in, make_study, make_organisation, make_volunteer, mailbox
+):
+    from app.focus_groups.recruitment.invitations import send_recruitment_invitations
+
+    study = make_study(slots=1)
+    signed_in("organiser")
+    new = make_organisation(name="New Council", contact_email="ict@new.example")
+    sent = make_organisation(name="Sent Council", contact_email="ict@sent.example")
+    pooled = make_organisation(name="Pooled Council", contact_email="ict@pooled.example")
+    send_recruitment_invitations(study, [sent.id])
+    add_volunteer(make_volunteer, study, organisation=pooled)
+    page = page_text(client.get(f"/focus-groups/{study.id}/recruit"))
+    ticked = set(re.findall(r'name="organisation" type="checkbox" value="(\d+)" checked', page))
+    assert ticked == {str(new.id)}
+    assert "All are selected" not in page and "sent the volunteer form" in page and "has volunteers" in page
+
+
 def test_inviting_nobody_is_an_error(client, signed_in, make_study, make_organisation):
     study = make_study()
     signed_in("organiser")

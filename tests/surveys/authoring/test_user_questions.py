@@ -31,12 +31,32 @@ SHIPPED = json.loads(DEFAULT_DEFINITION.read_text(encoding="utf-8"))
 NEW_QUESTIONS = ["users_counting", "service_differences"]
 
 
+EARLIER_FOCUS_GROUP_HINT = (
+    'Socitm is holding focus groups on "Who are our users?" over the spring: about 6 people from a range of '
+    "regions and council types, online, for about an hour."
+)
+
+
 def version_1() -> dict:
-    """The default definition as first shipped: the current one without the page of the two new questions."""
+    """The default definition as first shipped: the current one without the page of the two new questions,
+    and with the focus-group page's first hint (which version 3 replaced, as the study's slots contradicted it)."""
     data = copy.deepcopy(SHIPPED)
     for section in data["sections"]:
         section["pages"] = [p for p in section["pages"] if p["id"] != "users_and_service"]
+        for page in section["pages"]:
+            if page["id"] == "focus_group":
+                page["hint"] = EARLIER_FOCUS_GROUP_HINT
     return data
+
+
+def test_version_2_as_shipped_is_recognised_and_the_focus_group_page_no_longer_states_the_sessions_format():
+    version_2 = copy.deepcopy(SHIPPED)
+    for section in version_2["sections"]:
+        for page in section["pages"]:
+            if page["id"] == "focus_group":
+                assert "hour" not in page["hint"] and "online" in page["hint"]  # "whether it is online or in person"
+                page["hint"] = EARLIER_FOCUS_GROUP_HINT
+    assert definition_fingerprint(version_2) in EARLIER_DEFAULT_DEFINITIONS
 
 
 def install_version_1() -> Survey:

@@ -307,3 +307,97 @@ def test_the_funnel_counts_each_page_reached_once(app, client, signed_in, survey
     funnel = dict(build_dashboard(survey).funnel)
     reached = {step: count for step, count in funnel.items() if step.startswith("Reached:")}
     assert sorted(reached.values(), reverse=True)[:2] == [1, 1] and sum(reached.values()) == 2
+
+
+def _part_way(survey, organisation):
+    """The organisation has saved answers but not sent them."""
+    db.session.add(
+        Response(
+            survey_id=survey.id,
+            version_id=survey.current_version.id,
+            organisation_id=organisation.id,
+            reference=f"SIC-PART-{organisation.id}",
+            status="in_progress",
+        )
+    )
+    db.session.commit()
+
+
+def _ticked(page: str) -> set[str]:
+    return set(re.findall(r'name="organisation" type="checkbox" value="(\d+)" checked', page))
+
+
+def test_the_invitation_page_selects_only_organisations_never_invited(
+    client, signed_in, survey, make_organisation, mailbox
+):
+    signed_in("organiser")
+    new = make_organisation(name="New Council", contact_email="ict@new.example")
+    invited = make_organisation(name="Invited Council", contact_email="ict@invited.example")
+    started = make_organisation(name="Started Council", contact_email="ict@started.example")
+    send_invitations(survey, [invited.id, started.id])
+    _part_way(survey, started)
+    page = page_text(client.get("/surveys/manage/schools-ict/invite"))
+    assert _ticked(page) == {str(new.id)}
+    assert "Organisations never invited are selected" in page and "All are selected" not in page
+    assert "Started Council" in page and "part-way through" in page
+    # Nothing chosen: the error is shown and nothing is sent.
+    page = page_text(client.post("/surveys/manage/schools-ict/invite", data={}))
+    assert "Select at least one organisation to invite" in page and len(mailbox) == 2
+
+
+def test_sending_again_to_an_organisation_part_way_through_asks_first(
+    app, client, signed_in, survey, make_organisation, mailbox
+):
+    signed_in("organiser")
+    new = make_organisation(name="New Council", contact_email="ict@new.example")
+    started = make_organisation(name="Started Council", contact_email="ict@started.example")
+    send_invitations(survey, [started.id])
+    _part_way(survey, started)
+    old_link = link_in(mailbox[0])
+    response = client.post("/surveys/manage/schools-ict/invite", data={"organisation": [new.id, started.id]})
+    page = page_text(response)
+    assert response.status_code == 200 and "Started Council is part-way through: send a new invitation?" in page
+    assert "Their answers so far are kept" in page and "stops working at once" in page
+    assert "New Council" not in page.split("<ul")[1].split("</ul>")[0]  # only those part-way are listed
+    assert len(mailbox) == 1 and app.test_client().get(old_link).status_code == 302  # nothing sent yet
+    response = client.post(
+        "/surveys/manage/schools-ict/invite", data={"organisation": [new.id, started.id], "confirmed": "yes"}
+    )
+    assert response.status_code == 302 and "2 invitations sent" in page_text(client.get(response.headers["Location"]))
+    assert {m["To"] for m in mailbox[1:]} == {"ict@new.example", "ict@started.example"}
+    assert db.session.scalar(select(Response.status).where(Response.organisation_id == started.id)) == "in_progress"
+
+
+def test_resending_from_the_dashboard_to_an_organisation_part_way_through_asks_first(
+    client, signed_in, survey, make_organisation, mailbox
+):
+    signed_in("organiser")
+    started = make_organisation(name="Started Council", contact_email="ict@started.example")
+    send_invitations(survey, [started.id])
+    _part_way(survey, started)
+    path = f"/surveys/manage/schools-ict/invitations/{started.id}/resend"
+    page = page_text(client.post(path))
+    assert "Started Council is part-way through" in page and f'action="{path}"' in page and len(mailbox) == 1
+    response = client.post(path, data={"confirmed": "yes"}, follow_redirects=True)
+    assert "A new invitation has been sent to Started Council" in page_text(response) and len(mailbox) == 2
+
+
+def test_reminders_list_who_they_go_to_before_they_are_sent(client, signed_in, survey, make_organisation, mailbox):
+    from sqlalchemy import update
+
+    signed_in("organiser")
+    quiet = make_organisation(name="Quiet Council", contact_email="ict@quiet.example")
+    recent = make_organisation(name="Recent Council", contact_email="ict@recent.example")
+    send_invitations(survey, [quiet.id])
+    db.session.execute(update(Invitation).values(sent_at=datetime.now(UTC) - timedelta(days=3)))
+    db.session.commit()
+    send_invitations(survey, [recent.id])  # invited moments ago: not due
+    assert 'href="/surveys/manage/schools-ict/remind"' in page_text(client.get("/surveys/manage/schools-ict/"))
+    page = page_text(client.get("/surveys/manage/schools-ict/remind"))
+    assert "Send 1 reminder?" in page and "Quiet Council" in page and "Recent Council" not in page
+    assert len(mailbox) == 2  # the two invitations: looking sends nothing
+    response = client.post("/surveys/manage/schools-ict/remind")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/jobs/")
+    assert [m["To"] for m in mailbox if m["Subject"].startswith("Reminder")] == ["ict@quiet.example"]
+    nobody = client.get("/surveys/manage/schools-ict/remind", follow_redirects=True)
+    assert "No organisations are due a reminder" in page_text(nobody)

@@ -1,6 +1,8 @@
 """The results pages (results/routes.py): figures with filters in the heading, free text without names,
 crosstabs, members' comparison, the impact page, web exports, and empty or all-"I do not know" results."""
 
+import copy
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -274,3 +276,38 @@ def test_impact_export_has_the_baseline_and_external_columns(client, signed_in, 
     assert first["spend_per_user_change_plus_external"] == pytest.approx(1000 / 1500 - 1)
     assert list(table["baseline_source"])[1:] == ["current definition: no_return", "current definition: not_answered"]
     assert "organisation" not in table.columns
+
+
+@pytest.fixture
+def draft(app, survey):
+    """A draft survey nobody can answer yet (as an imported XLSForm or definition is)."""
+    from app.surveys.authoring.services import import_draft_survey
+
+    data = copy.deepcopy(survey.current_version.definition)
+    data["title"] = "Imported draft"
+    return import_draft_survey(data)
+
+
+def _links(response) -> list[str]:
+    return [href for href in re.findall(r'href="(/[^"]*)"', response.get_data(as_text=True)) if "/static/" not in href]
+
+
+def test_a_drafts_results_say_there_are_none_yet_with_a_way_back(client, signed_in, draft):
+    signed_in("organiser")
+    for path in ("", "crosstab", "free-text", "export", "export?format=csv", "impact", "impact.csv"):
+        response = client.get(f"/surveys/results/{draft.slug}/{path}")
+        assert response.status_code == 200, path
+        page = page_text(response)
+        assert "There are no results yet" in page and "Back to Imported draft" in page
+    assert client.get("/surveys/results/no-such-survey/").status_code == 404
+
+
+def test_every_link_on_a_drafts_survey_pages_leads_to_a_page(client, signed_in, draft):
+    signed_in("organiser")
+    seen = set()
+    for start in ("/surveys/manage/", f"/surveys/manage/{draft.slug}/", f"/surveys/results/{draft.slug}/"):
+        for href in _links(client.get(start)):
+            if href not in seen and "sign-out" not in href:
+                seen.add(href)
+                assert client.get(href).status_code == 200, f"{href} (linked from {start})"
+    assert f"/surveys/results/{draft.slug}/" in seen

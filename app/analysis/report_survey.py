@@ -5,7 +5,8 @@ pupils receive, and the impact model at the default pupil weight. Organisations 
 
 from __future__ import annotations
 
-from app.analysis.report_tree import Chart, SurveyFindings, SurveyMethod, Table, percent, plural
+from app.analysis.report_tree import Chart, SurveyFindings, SurveyMethod, Table, percent
+from app.wording import plural
 from app.surveys.invitations.tracking import CoverageRow, build_dashboard
 from app.surveys.models import Survey
 from app.surveys.results.dataset import submitted_rows

@@ -102,7 +102,7 @@ def test_other_please_specify_needs_the_text():
     result = _read(
         "settings", {"education_settings": ["other"], "settings_supported": "3"}, {"provides_education": "yes"}
     )
-    assert result.errors == {"education_settings__other": "Enter what the other answer is"}
+    assert result.errors == {"education_settings__other": "Describe another type of setting"}
     result = _read(
         "settings",
         {"education_settings": ["other"], "education_settings__other": "Hospital schools", "settings_supported": "3"},

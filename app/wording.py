@@ -69,7 +69,10 @@ def singular_noun(word: str) -> str:
 
 def plural(n: int | float, word: str, words: str | None = None) -> str:
     """A count and its noun: "1 organisation", "1,200 organisations" (`words` for a plural the rules miss)."""
-    number = f"{n:,}" if isinstance(n, int) and not isinstance(n, bool) else f"{n:,g}"
+    if isinstance(n, bool) or not isinstance(n, int | float):
+        number = str(n)
+    else:
+        number = f"{n:,}" if isinstance(n, int) else f"{n:,g}"
     noun = word if n == 1 else (words or plural_noun(word))
     return f"{number} {noun}"
 

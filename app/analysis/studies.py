@@ -13,6 +13,7 @@ from app.auth.roles import ANALYSTS
 from app.extensions import db
 from app.focus_groups.models import Study
 from app.hooks import Prompt
+from app.wording import plural
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def home_prompt(user) -> Prompt | None:
     if not summaries:
         text = "There are no studies to analyse yet."
     elif pending:
-        codes = f"{pending} suggested code{'' if pending == 1 else 's'}"
+        codes = plural(pending, "suggested code")
         studies = f"{len(summaries)} stud{'y' if len(summaries) == 1 else 'ies'}"
         text = f"{codes} await review across {studies}. Review them, code passages by hand and check that coders agree."
     else:

@@ -18,9 +18,9 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from app.numbers import NumberError, format_bound, parse_decimal, parse_whole_number
-from app.wording import singular_noun
 from app.surveys.authoring import expressions
 from app.surveys.authoring.definition import Definition, Page, Question
+from app.wording import singular_noun
 
 DONT_KNOW = "dont_know"
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?)\}")

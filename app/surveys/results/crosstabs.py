@@ -36,9 +36,7 @@ def crosstab_variables(definition: Definition) -> list[tuple[str, str]]:
     question itself as members saw it (its `short` form is written for error messages: "whether you agree")."""
     variables = [(key, title) for key, (title, _labels) in ATTRIBUTES.items()]
     variables += [
-        (q.id, q.label)
-        for q in definition.questions
-        if q.type in ("single_choice", "yes_no", "multiple_choice")
+        (q.id, q.label) for q in definition.questions if q.type in ("single_choice", "yes_no", "multiple_choice")
     ]
     return variables
 

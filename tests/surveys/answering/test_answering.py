@@ -79,7 +79,7 @@ def test_unknown_options_are_tampering():
     [
         ("twelve", "Enter the number of education settings you support as a number"),
         ("12.5", "Enter the number of education settings you support as a whole number"),
-        ("-3", "The number of education settings you support must be 1 settings or more"),
+        ("-3", "The number of education settings you support must be 1 setting or more"),
         ("6000", "The number of education settings you support must be 5,000 settings or less"),
     ],
 )

@@ -307,3 +307,16 @@ def test_the_funnel_counts_each_page_reached_once(app, client, signed_in, survey
     funnel = dict(build_dashboard(survey).funnel)
     reached = {step: count for step, count in funnel.items() if step.startswith("Reached:")}
     assert sorted(reached.values(), reverse=True)[:2] == [1, 1] and sum(reached.values()) == 2
+
+
+def test_the_funnel_says_which_pages_only_some_organisations_see(app, client, signed_in, survey):
+    """Routing explains a later page with more visitors than an earlier one: the schools pages are marked."""
+    from app.surveys.invitations.tracking import build_dashboard
+
+    board = build_dashboard(survey)
+    assert "Reached: Which ICT services do you provide to the education settings you support?" in board.routed_steps
+    assert not any(step in board.routed_steps for step in ("Invited", "Started", "Submitted"))
+    signed_in("organiser")
+    page = page_text(client.get("/surveys/manage/schools-ict/"))
+    assert "a later page can have more organisations than an earlier one" in page
+    assert "Shown only to some organisations" in page

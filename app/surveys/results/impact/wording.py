@@ -168,7 +168,7 @@ def evidence(model: ImpactModel) -> list[str]:
         places = abs(top.shift)
         sentences.append(
             f"Counting school staff and pupils moves {full.moved:,} of {plural(full.n, 'organisation')} in the "
-            f"ICT spend per user ranking; the largest move is {places:g} place{'' if places == 1 else 's'} "
+            f"ICT spend per user ranking; the largest move is {plural(places, 'place')} "
             f"({_place(top)})."
         )
     elif full.n:

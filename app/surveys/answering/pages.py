@@ -219,14 +219,11 @@ def _number_message(question: Question, name: str, problem: NumberError) -> str:
         if kind == "money":
             return _message(question, "places", f"Enter {name} in pounds and pence, like 1250.50")
         return _message(question, "places", f"Enter {name} with no more than {problem.places} decimal places")
-    if kind == "money":
-        fmt = lambda d: f"£{format_bound(d)}"  # noqa: E731
-    elif kind == "percentage":
-        fmt = lambda d: f"{format_bound(d)}%"  # noqa: E731
-    elif question.unit:  # units are written in the plural ("settings"): "1 setting", "2 settings"
-        fmt = lambda d: f"{format_bound(d)} {singular_noun(question.unit) if d == 1 else question.unit}"  # noqa: E731
-    else:
-        fmt = format_bound
+
+    def fmt(d: Decimal) -> str:  # units are written in the plural ("settings"): "1 setting", "2 settings"
+        unit = f" {singular_noun(question.unit) if d == 1 else question.unit}" if question.unit else ""
+        return f"£{format_bound(d)}" if kind == "money" else f"{format_bound(d)}{'%' if kind == 'percentage' else unit}"
+
     if problem.reason == "min":
         low = problem.minimum
         message = f"{named} cannot be negative" if low == 0 else f"{named} must be {fmt(low)} or more"

@@ -19,7 +19,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH  # noqa: E402
 from docx.shared import Inches, Pt  # noqa: E402
 
 from app.analysis.report_tree import Chart, Report, Table  # noqa: E402
-from app.wording import plural
+from app.wording import plural, titled
 
 BAR = "#1d70b8"
 MARK = "#d4351c"
@@ -233,7 +233,7 @@ def report_docx(report: Report) -> bytes:
     document.styles["Normal"].font.size = Pt(11)
     document.core_properties.title = report.title
     document.core_properties.author = "Socitm study platform"
-    document.add_heading(f"{report.title}: study report", level=0)
+    document.add_heading(titled(report.title, "study report"), level=0)
     _say(
         document,
         f"Generated {report.generated} from the live data. Participants are shown by pseudonym only and "

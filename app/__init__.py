@@ -175,6 +175,11 @@ def _register_template_helpers(app: Flask, csp_nonce) -> None:
         return [(None, message) for message in errors]
 
     from app.surveys.answering.pages import without_placeholders
+    from app.wording import plural, plural_noun, titled
+
+    app.add_template_filter(plural, "plural")
+    app.add_template_filter(plural_noun, "plural_noun")
+    app.add_template_filter(titled, "titled")
 
     app.add_template_filter(without_placeholders, "without_placeholders")
 

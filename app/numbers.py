@@ -31,6 +31,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from app.wording import plural
+
 __all__ = [
     "LIMIT",
     "JSONNumberError",
@@ -115,7 +117,7 @@ def _range_message(whole: bool, low: Decimal, high: Decimal) -> str:
 def _places_message(places: int) -> str:
     if places == 0:
         return "Enter a whole number, like 250"
-    return f"Enter a number with no more than {places} decimal place{'s' if places != 1 else ''}"
+    return f"Enter a number with no more than {plural(places, 'decimal place')}"
 
 
 def _clean(text: Any, thousands: bool) -> str:

@@ -43,6 +43,7 @@ from app.analysis.qdc import codebook_from_qdc
 from app.analysis.queries import PassageFilters
 from app.analysis.studies import StudyNotFound, find_study
 from app.analysis.tagging import Tagger
+from app.wording import plural
 
 PROGRESS_FROM = 1000  # lines: shorter files finish before a bar would help
 MAX_REPORTED = 20  # bad lines listed before "... and N more"
@@ -177,7 +178,7 @@ def tag_command(input_path: str, output_path: str, codebook_path: str | None) ->
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
-    click.echo(f"Tagged {count} passage{'' if count == 1 else 's'} into {output_path}.")
+    click.echo(f"Tagged {plural(count, 'passage')} into {output_path}.")
 
 
 @analysis.command("evaluate")
@@ -231,7 +232,7 @@ def export_command(reference: str | None, fmt: str, output_path: str) -> None:
             count = export_passages(study, target, fmt, PassageFilters(), False, None, "cli", advance)
     else:
         count = export_passages(study, target, fmt, PassageFilters(), False, None, "cli")
-    click.echo(f"Wrote {count} passage{'' if count == 1 else 's'} of '{study.title}' to {output_path}.")
+    click.echo(f"Wrote {plural(count, 'passage')} of '{study.title}' to {output_path}.")
 
 
 @analysis.command("import-qdpx")

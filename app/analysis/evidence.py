@@ -33,6 +33,7 @@ from app.surveys.models import Survey
 from app.surveys.results.dataset import Row, submitted_rows
 from app.surveys.results.impact.model import DEFINITION_KEYS, OrganisationImpact, impact
 from app.surveys.results.impact.weight import default_weight
+from app.wording import plural
 
 MOVE_THRESHOLD = 0.20  # a per-user cost moving by more than this fraction counts as moved
 QUOTES_PER_THEME = 3
@@ -224,7 +225,7 @@ def theme_measures(study: Study, themes: list[tuple[str, str]]) -> list[Measure]
                 denominator=len(everyone),
                 detail="organisations with an accepted code of this theme, of those with any accepted code",
                 sources=((f"Passages coded {name}", *link),),
-                extra=f"{count} passage{'' if count == 1 else 's'} coded with this theme",
+                extra=f"{plural(count, 'passage')} coded with this theme",
             )
         )
     return result

@@ -19,6 +19,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH  # noqa: E402
 from docx.shared import Inches, Pt  # noqa: E402
 
 from app.analysis.report_tree import Chart, Report, Table  # noqa: E402
+from app.wording import plural, titled
 
 BAR = "#1d70b8"
 MARK = "#d4351c"
@@ -123,9 +124,8 @@ def _method(document, report: Report) -> None:
     if groups.sessions:
         _say(
             document,
-            f"{groups.sessions} session{'' if groups.sessions == 1 else 's'} "
-            f"({', '.join(groups.session_dates)}) with {groups.participants} participant"
-            f"{'' if groups.participants == 1 else 's'}, known here by pseudonym only.",
+            f"{plural(groups.sessions, 'session')} ({', '.join(groups.session_dates)}) with "
+            f"{plural(groups.participants, 'participant')}, known here by pseudonym only.",
         )
         if groups.participants:
             _table(document, groups.by_region)
@@ -139,7 +139,7 @@ def _method(document, report: Report) -> None:
     if coding.passages:
         coders = ""
         if coding.coders:
-            coders = f" by {coding.coders} coder{'' if coding.coders == 1 else 's'} ({coding.coder_roles})"
+            coders = f" by {plural(coding.coders, 'coder')} ({coding.coder_roles})"
         _say(document, f"{coding.passages:,} passages read; {coding.accepted:,} accepted codes{coders}.")
         _say(document, "Only accepted codes count in any figure.")
     else:
@@ -185,7 +185,7 @@ def _findings(document, report: Report) -> None:
         _say(document, "No passage has an accepted code yet, so there are no findings to report.")
     for finding in report.findings:
         document.add_heading(finding.name, level=2)
-        _say(document, f"{finding.passages:,} passage{'' if finding.passages == 1 else 's'} coded with this theme.")
+        _say(document, f"{plural(finding.passages, 'passage')} coded with this theme.")
         if finding.summary:
             _say(document, finding.summary)
             _say(document, finding.summary_version, style="Caption")
@@ -233,7 +233,7 @@ def report_docx(report: Report) -> bytes:
     document.styles["Normal"].font.size = Pt(11)
     document.core_properties.title = report.title
     document.core_properties.author = "Socitm study platform"
-    document.add_heading(f"{report.title}: study report", level=0)
+    document.add_heading(titled(report.title, "study report"), level=0)
     _say(
         document,
         f"Generated {report.generated} from the live data. Participants are shown by pseudonym only and "

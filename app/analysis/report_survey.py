@@ -5,7 +5,7 @@ pupils receive, and the impact model at the default pupil weight. Organisations 
 
 from __future__ import annotations
 
-from app.analysis.report_tree import Chart, SurveyFindings, SurveyMethod, Table, percent, plural
+from app.analysis.report_tree import Chart, SurveyFindings, SurveyMethod, Table, percent
 from app.surveys.invitations.tracking import CoverageRow, build_dashboard
 from app.surveys.models import Survey
 from app.surveys.results.dataset import submitted_rows
@@ -14,6 +14,7 @@ from app.surveys.results.impact.model import DEFINITIONS, ImpactModel, impact
 from app.surveys.results.impact.weight import default_weight
 from app.surveys.results.impact.wording import evidence
 from app.surveys.services import definition_for
+from app.wording import plural
 
 # --- reach ----------------------------------------------------------------------------------------------
 

@@ -188,10 +188,6 @@ def percent(value: float | None, places: int = 0) -> str:
     return "–" if value is None else f"{value:.{places}f}%"
 
 
-def plural(n: int, word: str, words: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else (words or word + 's')}"
-
-
 def date_of(moment: datetime | None) -> str:
     return london(moment).strftime("%-d %B %Y") if moment else ""
 

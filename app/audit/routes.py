@@ -8,6 +8,7 @@ from flask import render_template, request
 from sqlalchemy import func, select
 
 from app.audit import bp
+from app.audit.labels import action_label, object_type_label
 from app.audit.models import AuditEvent
 from app.auth.decorators import role_required
 from app.auth.roles import ADMIN
@@ -52,14 +53,18 @@ def index():
                 query = query.where(AuditEvent.occurred_at >= moment)
             else:
                 query = query.where(AuditEvent.occurred_at < moment + timedelta(days=1))
-    actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
-    object_types = db.session.scalars(
-        select(AuditEvent.object_type)
-        .where(AuditEvent.object_type.is_not(None))
-        .distinct()
-        .order_by(AuditEvent.object_type)
-    ).all()
+    codes = db.session.scalars(select(AuditEvent.action).distinct()).all()
+    actions = sorted(((code, action_label(code)) for code in codes), key=lambda pair: pair[1])
+    kinds = db.session.scalars(select(AuditEvent.object_type).where(AuditEvent.object_type.is_not(None)).distinct())
+    object_types = sorted(((kind, object_type_label(kind)) for kind in kinds), key=lambda pair: pair[1])
     page = db.paginate(query, page=requested_page(request.args), per_page=50, error_out=False)
     return render_template(
-        "audit/index.html", page=page, actions=actions, object_types=object_types, args=args, errors=errors
+        "audit/index.html",
+        page=page,
+        actions=actions,
+        object_types=object_types,
+        args=args,
+        errors=errors,
+        action_label=action_label,
+        object_type_label=object_type_label,
     )

@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 from app.focus_groups.composition.optimiser import REASONS, Composition, CompositionError, Rules, compose
 from app.focus_groups.composition.spreadsheets import groups_csv, read_slots, read_volunteers
 from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+from app.wording import plural
 
 
 @click.group("focus-groups", cls=AppGroup)
@@ -28,7 +29,7 @@ def send_reminders_command() -> None:
     from app.focus_groups.scheduling.reminders import send_session_reminders
 
     sent = send_session_reminders()
-    click.echo(f"Sent {sent} focus-group reminder{'' if sent == 1 else 's'}.")
+    click.echo(f"Sent {plural(sent, 'focus-group reminder')}.")
 
 
 @focus_groups.command("compose")
@@ -90,9 +91,7 @@ def compose_command(
     if problems:
         for problem in problems:
             click.echo(str(problem), err=True)
-        raise click.ClickException(
-            f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in the input: nothing was written."
-        )
+        raise click.ClickException(f"{plural(len(problems), 'problem')} in the input: nothing was written.")
     click.echo(f"Composing {groups} groups from {len(people)} volunteers and {len(slots)} slots...", err=True)
     try:
         result = compose(people, slots, rules)

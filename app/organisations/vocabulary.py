@@ -27,6 +27,19 @@ COUNCIL_TYPES: dict[str, str] = {
     "other-public-body": "Other public body",
 }
 
+# Each council type in the plural, for the middle of a sentence ("county councils or unitary authorities").
+COUNCIL_TYPE_GROUPS: dict[str, str] = {
+    "county": "county councils",
+    "district": "district councils",
+    "unitary": "unitary authorities",
+    "metropolitan-borough": "metropolitan boroughs",
+    "london-borough": "London boroughs",
+    "scottish": "Scottish councils",
+    "welsh": "Welsh councils",
+    "northern-ireland-district": "Northern Ireland district councils",
+    "other-public-body": "other public bodies",
+}
+
 
 def _lookup(table: dict[str, str], value: str) -> str | None:
     """Find a slug from a slug or a label, ignoring case and surrounding spaces."""

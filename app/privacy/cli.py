@@ -6,6 +6,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.wording import plural
+
 
 @click.group("retention", cls=AppGroup)
 def retention() -> None:
@@ -27,7 +29,7 @@ def apply_command(dry_run: bool) -> None:
         click.echo(f"Retention as of {when}: a dry run, so nothing is changed.")
         for kind in plan.kinds:
             click.echo(f"  {kind.kind:<16} {kind.count:>6} due   {kind.period.rule.title}, kept {kind.period.text}")
-        click.echo(f"{plan.total} item{'' if plan.total == 1 else 's'} due. Run without --dry-run to apply.")
+        click.echo(f"{plural(plan.total, 'item')} due. Run without --dry-run to apply.")
         return
     with click.progressbar(length=plan.total, label="Applying the retention schedule") as bar:
         done = apply_retention(plan, progress=bar.update)
@@ -35,7 +37,7 @@ def apply_command(dry_run: bool) -> None:
     for kind in plan.kinds:
         click.echo(f"  {kind.kind:<16} {done[kind.kind]:>6} done  {kind.period.rule.title}: {kind.period.rule.outcome}")
     total = sum(done.values())
-    click.echo(f"{total} item{'' if total == 1 else 's'} done; recorded in the audit log.")
+    click.echo(f"{plural(total, 'item')} done; recorded in the audit log.")
 
 
 def register_cli(app: Flask) -> None:

@@ -22,6 +22,7 @@ from app.surveys.invitations.services import due_for_reminder, send_reminders
 from app.surveys.models import Survey
 from app.surveys.results.exports import export_to_file, record_export, submitted_count
 from app.surveys.services import DEFAULT_SLUG, ensure_default_survey, find_survey, is_open, update_default_survey
+from app.wording import plural
 
 
 @click.group("surveys", cls=AppGroup)
@@ -108,7 +109,7 @@ def import_xlsform_cli(path: Path) -> None:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created draft survey: {result.survey.slug}")
     if result.unmapped:
-        click.echo(f"{len(result.unmapped)} row{'s' if len(result.unmapped) != 1 else ''} not imported:")
+        click.echo(f"{plural(len(result.unmapped), 'row')} not imported:")
     for entry in result.unmapped:
         click.echo(str(entry))
 

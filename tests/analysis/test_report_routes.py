@@ -28,7 +28,7 @@ def test_an_analyst_reads_the_print_page(client, make_user, tiny):
     response = client.get(f"/analysis/{tiny.id}/report")
     assert response.status_code == 200
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page_text(response)))  # the words a person reads
-    assert "Who are our users?: study report" in text
+    assert "Who are our users? – study report" in text and "users?:" not in text
     assert "4 of 4 member organisations invited, 3 responded (a response rate of 75% of member organisations)" in text
     assert "1 session" in text and "with 3 participants" in text
     assert "95% confidence interval: 21% to 94% (Wilson)." in text
@@ -60,7 +60,7 @@ def test_the_download_is_a_word_document_and_is_logged(client, make_user, tiny):
     assert response.mimetype.endswith("wordprocessingml.document")
     assert "who-are-our-users-report.docx" in response.headers["Content-Disposition"]
     document = Document(io.BytesIO(response.data))
-    assert document.paragraphs[0].text == "Who are our users?: study report"
+    assert document.paragraphs[0].text == "Who are our users? – study report"
     event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "analysis.report_downloaded"))
     assert event is not None and event.actor_id == person.id
 
@@ -76,7 +76,7 @@ def test_a_large_study_is_written_in_the_background(client, make_user, tiny, mon
     assert download.status_code == 200
     data = download.get_data()
     download.close()
-    assert Document(io.BytesIO(data)).paragraphs[0].text == "Who are our users?: study report"
+    assert Document(io.BytesIO(data)).paragraphs[0].text == "Who are our users? – study report"
 
 
 @pytest.mark.parametrize("role", ["member", "facilitator", "organiser"])

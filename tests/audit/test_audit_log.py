@@ -1,5 +1,9 @@
 """The audit log: recorded by one helper, browsed and filtered by admins."""
 
+import re
+from pathlib import Path
+
+from app.audit.labels import ACTION_LABELS, action_label, object_type_label
 from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.extensions import db
@@ -26,12 +30,12 @@ def test_sign_ins_and_failures_are_logged_and_filterable(client, make_user):
     sign_in(client, "dana@socitm.example", "wrong")
     sign_in(client, "dana@socitm.example")
     page = page_text(client.get("/admin/audit/"))
-    assert "auth.sign_in_failed" in page and "auth.signed_in" in page
+    assert "Sign-in failed" in page and "Signed in" in page
     page = page_text(client.get("/admin/audit/?action=auth.sign_in_failed"))
     assert "1 event" in page
     page = page_text(client.get(f"/admin/audit/?object_type=user&object_id={admin.id}"))
     assert "3 events" in page  # the failure, the right password, then the sign-in once the code was right
-    assert "auth.password_accepted" in page
+    assert "Password accepted, waiting for the sign-in code" in page
 
 
 def test_bad_dates_are_explained_not_crashed(client, signed_in):
@@ -58,3 +62,30 @@ def test_filtering_by_who_keeps_their_address_out_of_the_url(client, signed_in):
     )
     # A person's address typed into the URL is not a filter: only the form searches by who.
     assert "No events match these filters" not in page_text(client.get("/admin/audit/?actor=nobody"))
+
+
+def test_the_filters_and_the_log_show_words_not_codes(client, signed_in, make_user, make_organisation):
+    admin = signed_in("admin")
+    record("focus_groups.composed", actor=admin, object_type="study", object_id=7)
+    record("focus_groups.slot_added", actor=admin, object_type="slot", object_id=3)
+    db.session.commit()
+    html = client.get("/admin/audit/").get_data(as_text=True)
+    assert '<option value="focus_groups.composed">Focus groups proposed</option>' in html
+    assert '<option value="slot">Session</option>' in html
+    page = page_text(client.get("/admin/audit/?action=focus_groups.composed"))
+    assert "Focus groups proposed" in page and "Study 7" in page
+    assert page.count("focus_groups.composed") == 1  # only as the selected option's value, never shown
+
+
+def test_every_action_the_app_records_has_a_label(app):
+    """Every dotted code in the app that is not a page's endpoint is an audit action, and each has words."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    areas = "auth|security|people|organisations|privacy|retention|surveys|focus_groups|analysis"
+    pattern = re.compile(rf'"((?:{areas})\.[a-z_]+)"')
+    codes = set()
+    for path in Path(app.root_path).rglob("*.py"):
+        codes.update(pattern.findall(path.read_text(encoding="utf-8")))
+    unlabelled = sorted(code for code in codes - endpoints if code not in ACTION_LABELS)
+    assert unlabelled == []
+    assert action_label("reports.something_new") == "Reports something new"  # a new code still reads as words
+    assert object_type_label("guidequestion") == "Discussion guide question" and object_type_label(None) == ""

@@ -312,7 +312,7 @@ def test_phone_from_invitation_email_to_confirmation(mobile_page, live_app):
     settings = page.get_by_role("group", name=SETTINGS)
     settings.get_by_role("checkbox", name="Maintained primary schools").check()
     settings.get_by_role("checkbox", name="Special schools").check()
-    specify = page.get_by_label("Please specify")
+    specify = page.get_by_label("Describe another type of setting")
     expect(specify).to_be_hidden()
     settings.get_by_role("checkbox", name="Another type of setting").check()
     expect(specify).to_be_visible()  # revealed by GOV.UK Frontend's conditional reveal

@@ -34,6 +34,7 @@ from app.focus_groups.composition.optimiser import (
     violations,
 )
 from app.focus_groups.models import CompositionLock, Placement, Slot, Study, Volunteer
+from app.wording import plural
 
 ACTIVE_STATUSES = ("proposed", "invited", "accepted")
 
@@ -241,8 +242,7 @@ def propose_groups(study: Study, by=None) -> dict:
     if result.groups_formed == 0:
         return {"ok": False, "message": "No group can be formed yet: too few volunteers can make the same slot."}
     proven = "the best possible under the rules" if result.optimal else "the best found in the time allowed"
-    plural = "" if result.groups_formed == 1 else "s"
-    return {"ok": True, "message": f"{result.groups_formed} group{plural} proposed: {proven}."}
+    return {"ok": True, "message": f"{plural(result.groups_formed, 'group')} proposed: {proven}."}
 
 
 def propose_groups_job(progress, study_id: int, user_id: int) -> dict:

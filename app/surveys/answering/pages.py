@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from app.numbers import NumberError, format_bound, parse_decimal, parse_whole_number
 from app.surveys.authoring import expressions
 from app.surveys.authoring.definition import Definition, Page, Question
+from app.wording import singular_noun
 
 DONT_KNOW = "dont_know"
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?)\}")
@@ -218,11 +219,11 @@ def _number_message(question: Question, name: str, problem: NumberError) -> str:
         if kind == "money":
             return _message(question, "places", f"Enter {name} in pounds and pence, like 1250.50")
         return _message(question, "places", f"Enter {name} with no more than {problem.places} decimal places")
-    unit = "%" if kind == "percentage" else (f" {question.unit}" if question.unit else "")
-    if kind == "money":
-        fmt = lambda d: f"£{format_bound(d)}"  # noqa: E731
-    else:
-        fmt = lambda d: f"{format_bound(d)}{unit}"  # noqa: E731
+
+    def fmt(d: Decimal) -> str:  # units are written in the plural ("settings"): "1 setting", "2 settings"
+        unit = f" {singular_noun(question.unit) if d == 1 else question.unit}" if question.unit else ""
+        return f"£{format_bound(d)}" if kind == "money" else f"{format_bound(d)}{'%' if kind == 'percentage' else unit}"
+
     if problem.reason == "min":
         low = problem.minimum
         message = f"{named} cannot be negative" if low == 0 else f"{named} must be {fmt(low)} or more"
@@ -246,9 +247,9 @@ def _read_specify(question: Question, form, result: PageResult, chosen: list[str
     text = form.get(key, "").strip()
     result.raw[key] = text
     if not text:
-        result.errors[field_id(key)] = _message(question, "specify", "Enter what the other answer is")
+        result.errors[field_id(key)] = _message(question, "specify", question.specify_prompt)
     elif len(text) > 200:
-        result.errors[field_id(key)] = "The other answer must be 200 characters or fewer"
+        result.errors[field_id(key)] = f"{question.specify_prompt} in 200 characters or fewer"
     result.values[key] = text
 
 

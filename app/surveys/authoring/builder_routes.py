@@ -29,6 +29,7 @@ from app.surveys.authoring.builder import (
     question_from_form,
     save_page,
 )
+from app.surveys.authoring.condition_words import condition_in_words
 from app.surveys.authoring.definition import DefinitionError, load_definition
 from app.surveys.authoring.services import (
     change_draft,
@@ -65,6 +66,7 @@ def build(slug: str):
         digest=draft_digest(survey.draft),
         form=FlaskForm(),
         types=QUESTION_TYPES,
+        in_words=condition_in_words,
     )
 
 

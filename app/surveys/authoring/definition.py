@@ -93,6 +93,17 @@ class Question:
         """The option that asks 'please specify', if any."""
         return next((o for o in self.options if o.specify), None)
 
+    @property
+    def specify_prompt(self) -> str:
+        """What the 'please specify' box asks, in GOV.UK words: "Describe another type of setting"."""
+        option = self.specify_option
+        if option is None:
+            return ""
+        label = option.label.strip()
+        if label[:1].isupper() and not label[1:2].isupper():
+            label = label[0].lower() + label[1:]  # keep abbreviations ("ICT") as written
+        return f"Describe {label}"
+
     def option_label(self, value: str) -> str:
         """The label for a stored option value (the value itself if unknown)."""
         for option in self.options or self.scale:
@@ -149,6 +160,16 @@ class Definition:
     def page(self, page_id: str) -> Page | None:
         """The page with this id."""
         return next((p for p in self.pages if p.id == page_id), None)
+
+    def asked_after(self, question: Question) -> Question | None:
+        """For a free-text question that follows another on its page ("Why do you say that?"), the question it
+        follows, so the answers can be read beside what they answer; None for any other question."""
+        if question.type not in ("short_text", "long_text"):
+            return None
+        page = self.page(question.page_id)
+        ids = [q.id for q in page.questions] if page else []
+        position = ids.index(question.id) if question.id in ids else 0
+        return page.questions[position - 1] if page and position > 0 else None
 
     def section_number(self, section_id: str) -> int:
         """1-based position of a section."""

@@ -59,6 +59,7 @@ class Dashboard:
     satisfaction: float | None
     satisfaction_n: int
     extra: dict = field(default_factory=dict)
+    routed_steps: frozenset[str] = frozenset()  # funnel pages shown only to organisations whose answers call for them
 
 
 def _minutes(response: Response) -> float:
@@ -95,6 +96,7 @@ def build_dashboard(survey: Survey) -> Dashboard:
     started = list(responses.values())
     submitted = [r for r in started if r.status == "submitted"]
     funnel: list[tuple[str, int]] = [("Invited", len(invitations)), ("Started", len(started))]
+    routed: set[str] = set()
     if survey.current_version is not None:
         visits = dict(
             db.session.execute(
@@ -108,6 +110,8 @@ def build_dashboard(survey: Survey) -> Dashboard:
         for page in definition.pages:
             title = page.title or without_placeholders(page.questions[0].label)
             funnel.append((f"Reached: {title}", visits.get(page.id, 0)))
+            if page.show_if or all(q.show_if for q in page.questions):
+                routed.add(f"Reached: {title}")
     funnel.append(("Submitted", len(submitted)))
 
     ratings = [r.satisfaction for r in started if r.satisfaction]
@@ -124,4 +128,5 @@ def build_dashboard(survey: Survey) -> Dashboard:
         digital_take_up=len(started) / len(invitations) if invitations else None,
         satisfaction=sum(1 for r in ratings if r >= 4) / len(ratings) if ratings else None,
         satisfaction_n=len(ratings),
+        routed_steps=frozenset(routed),
     )

@@ -10,7 +10,7 @@ from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
 from app.surveys.answering.pages import DONT_KNOW
 from app.surveys.authoring.definition import Definition
 from app.surveys.results.dataset import Row
-from app.surveys.results.figures import percent_of, sentence_case
+from app.surveys.results.figures import percent_of
 
 ATTRIBUTES = {"region": ("Region", REGIONS), "council_type": ("Council type", COUNCIL_TYPES)}
 
@@ -32,12 +32,11 @@ def _categories(source: str, definition: Definition, row: Row) -> list[str]:
 
 
 def crosstab_variables(definition: Definition) -> list[tuple[str, str]]:
-    """What can be crossed: organisation attributes and every choice question."""
+    """What can be crossed: organisation attributes and every choice question, each question named by the
+    question itself as members saw it (its `short` form is written for error messages: "whether you agree")."""
     variables = [(key, title) for key, (title, _labels) in ATTRIBUTES.items()]
     variables += [
-        (q.id, sentence_case(q.short) if q.short else q.label)
-        for q in definition.questions
-        if q.type in ("single_choice", "yes_no", "multiple_choice")
+        (q.id, q.label) for q in definition.questions if q.type in ("single_choice", "yes_no", "multiple_choice")
     ]
     return variables
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.organisations.models import Organisation
-from app.organisations.vocabulary import COUNCIL_TYPES, REGIONS
+from app.organisations.vocabulary import COUNCIL_TYPE_GROUPS, COUNCIL_TYPES, REGIONS
 from app.surveys.models import Response, Survey, SurveyVersion
 
 
@@ -41,7 +41,7 @@ class Filters:
         """What the figures cover, in words, for headings and printouts."""
         parts = []
         if self.council_types:
-            parts.append(" or ".join(COUNCIL_TYPES[t] for t in self.council_types).lower() + "s")
+            parts.append(" or ".join(COUNCIL_TYPE_GROUPS[t] for t in self.council_types))
         else:
             parts.append("organisations")
         if self.regions:

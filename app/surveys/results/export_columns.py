@@ -106,7 +106,7 @@ def _question_columns(q: Question) -> list[Column]:
         name = other_key(q.id)
         if any(c.name == name for c in found):
             name += "_text"
-        found.append(Column(name, f"{q.label}: {specify.label} (please specify)", "specify_text", (), q.id))
+        found.append(Column(name, f"{q.label}: {specify.label}, described", "specify_text", (), q.id))
     return found
 
 

@@ -63,6 +63,14 @@ def test_the_console_shows_the_guide_and_participants_by_pseudonym_only(app, slo
     assert "Priya" not in text and "volunteer" not in text.lower().replace("volunteers", "")
 
 
+def test_a_study_titled_as_a_question_heads_the_console_without_a_colon(app, slot, staff):
+    slot.study.title = "Who are our users?"
+    db.session.commit()
+    text = page_text(as_person(app, staff[0]).get(url(slot)))
+    assert f"Who are our users? – session on {slot.starts_at.strftime('%-d %B %Y')}" in text
+    assert "users?:" not in text
+
+
 def test_a_note_posted_without_javascript_is_saved_with_names_replaced_and_the_section_kept(app, slot, staff):
     client = as_person(app, staff[1])
     question = slot.study.questions[2]

@@ -79,7 +79,7 @@ def test_unknown_options_are_tampering():
     [
         ("twelve", "Enter the number of education settings you support as a number"),
         ("12.5", "Enter the number of education settings you support as a whole number"),
-        ("-3", "The number of education settings you support must be 1 settings or more"),
+        ("-3", "The number of education settings you support must be 1 setting or more"),
         ("6000", "The number of education settings you support must be 5,000 settings or less"),
     ],
 )
@@ -102,7 +102,7 @@ def test_other_please_specify_needs_the_text():
     result = _read(
         "settings", {"education_settings": ["other"], "settings_supported": "3"}, {"provides_education": "yes"}
     )
-    assert result.errors == {"education_settings__other": "Enter what the other answer is"}
+    assert result.errors == {"education_settings__other": "Describe another type of setting"}
     result = _read(
         "settings",
         {"education_settings": ["other"], "education_settings__other": "Hospital schools", "settings_supported": "3"},

@@ -284,3 +284,23 @@ def test_an_organiser_starts_a_survey_from_scratch(client, signed_in):
         "/surveys/manage/new", data={"survey_title": "Kept title", "section_title": "", "type": "yes_no"}
     )
     assert 'value="Kept title"' in kept.get_data(as_text=True)
+
+
+def test_the_outline_puts_each_condition_into_words_beside_the_expression(client, signed_in, survey):
+    signed_in("organiser")
+    outline = page_text(client.get("/surveys/manage/schools-ict/build"))
+    assert "provides_education == &#39;yes&#39;" in outline or "provides_education == 'yes'" in outline
+    assert (
+        "Shown when ‘Does your ICT service provide any services to schools, academies or pupils?’ is ‘Yes’" in outline
+    )
+
+
+def test_conditions_in_words_cover_and_or_not_and_numbers_and_leave_the_rest_as_code():
+    from app.surveys.authoring.condition_words import condition_in_words
+    from tests.surveys.results.support import SURVEY
+
+    words = condition_in_words("provides_education == 'yes' and settings_supported >= 10", SURVEY)
+    assert words.startswith("Shown when ‘") and "is ‘Yes’ and ‘" in words and words.endswith("is at least 10")
+    assert condition_in_words("not (provides_education != 'no')", SURVEY).endswith("is not ‘No’)")
+    assert condition_in_words("count_selected(education_settings) > 1", SURVEY) is None  # shown as code only
+    assert condition_in_words("", SURVEY) is None and condition_in_words("((", SURVEY) is None

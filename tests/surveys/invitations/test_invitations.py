@@ -401,3 +401,16 @@ def test_reminders_list_who_they_go_to_before_they_are_sent(client, signed_in, s
     assert [m["To"] for m in mailbox if m["Subject"].startswith("Reminder")] == ["ict@quiet.example"]
     nobody = client.get("/surveys/manage/schools-ict/remind", follow_redirects=True)
     assert "No organisations are due a reminder" in page_text(nobody)
+
+
+def test_the_funnel_says_which_pages_only_some_organisations_see(app, client, signed_in, survey):
+    """Routing explains a later page with more visitors than an earlier one: the schools pages are marked."""
+    from app.surveys.invitations.tracking import build_dashboard
+
+    board = build_dashboard(survey)
+    assert "Reached: Which ICT services do you provide to the education settings you support?" in board.routed_steps
+    assert not any(step in board.routed_steps for step in ("Invited", "Started", "Submitted"))
+    signed_in("organiser")
+    page = page_text(client.get("/surveys/manage/schools-ict/"))
+    assert "a later page can have more organisations than an earlier one" in page
+    assert "Shown only to some organisations" in page

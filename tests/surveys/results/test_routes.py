@@ -311,3 +311,46 @@ def test_every_link_on_a_drafts_survey_pages_leads_to_a_page(client, signed_in, 
                 seen.add(href)
                 assert client.get(href).status_code == 200, f"{href} (linked from {start})"
     assert f"/surveys/results/{draft.slug}/" in seen
+
+
+def test_crosstabs_name_each_question_as_it_was_asked(client, signed_in, responses):
+    signed_in("analyst")
+    page = page_text(client.get("/surveys/results/schools-ict/crosstab?rows=pupils_should_count&columns=region"))
+    assert "Pupils should be counted as users when benchmarking council ICT services. Do you agree?" in page
+    assert "Whether you agree" not in page
+
+
+def test_a_follow_up_free_text_question_shows_the_question_it_follows(client, signed_in, responses):
+    signed_in("analyst")
+    agree = "Pupils should be counted as users when benchmarking council ICT services. Do you agree?"
+    page = page_text(client.get("/surveys/results/schools-ict/free-text"))
+    assert "Why do you say that?" in page and f"Asked after: “{agree}”" in page
+    assert f"Asked after: “{agree}”" in page_text(client.get("/surveys/results/schools-ict/"))
+
+
+def test_ranking_columns_say_which_definition_they_are_under(client, signed_in, survey, make_organisation):
+    # Rank 1 is the highest spend per user: the first council, whose users are mostly pupils, falls from 1 to 3.
+    for n, (office, pupils, spend) in enumerate([(1000, 50000, 400000), (1000, 0, 200000), (1000, 0, 300000)]):
+        org = make_organisation(name=f"Council {n}", region="south-east", council_type="county")
+        answers = {
+            "provides_education": "yes",
+            "users": {"office_staff": office, "pupils": pupils},
+            "ict_revenue_spend": spend,
+            "ict_staff_fte": 10,
+        }
+        db.session.add(
+            Response(
+                survey_id=survey.id,
+                version_id=survey.current_version.id,
+                organisation_id=org.id,
+                reference=f"SIC-RANK-{n}",
+                status="submitted",
+                submitted_at=datetime.now(UTC),
+                submitted_answers=answers,
+            )
+        )
+    db.session.commit()
+    signed_in("analyst")
+    page = page_text(client.get("/surveys/results/schools-ict/impact"))
+    assert "Rank, current definition" in page and "Rank, definition 3" in page and "Change in rank" in page
+    assert ">Then<" not in page and "Rank now" not in page

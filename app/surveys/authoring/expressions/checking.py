@@ -8,6 +8,7 @@ from collections.abc import Collection
 from app.surveys.authoring.expressions.parser import parse
 from app.surveys.authoring.expressions.tree import Call, Name
 from app.surveys.authoring.expressions.values import FUNCTIONS, ExpressionError
+from app.wording import plural_noun
 
 
 def _at(position: int | None) -> str:
@@ -39,6 +40,6 @@ def validate(source: str, known_ids: Collection[str]) -> list[str]:
                 count = len(node.arguments)
                 problems.append(
                     f"The function '{node.function}'{_at(node.position)} takes {arity} "
-                    f"argument{'s' if arity != 1 else ''}, not {count}"
+                    f"{plural_noun('argument', arity)}, not {count}"
                 )
     return problems

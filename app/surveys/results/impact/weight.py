@@ -20,7 +20,7 @@ from app.surveys.results.impact.model import (
     quartiles,
     user_counts,
 )
-from app.surveys.results.impact.wording import plural
+from app.wording import plural
 
 
 @dataclass

@@ -4,6 +4,7 @@ organisations' figures move from what they count today), from a model computed i
 
 from __future__ import annotations
 
+from app.organisations.vocabulary import COUNCIL_TYPE_GROUPS
 from app.surveys.results.figures import SMALL_GROUP
 from app.surveys.results.impact.model import (
     DEFINITION_BY_KEY,
@@ -17,11 +18,7 @@ from app.surveys.results.impact.model import (
     median_change,
 )
 from app.surveys.results.impact.movement import Movement, movers
-
-
-def plural(n: int, singular: str, plural: str | None = None) -> str:
-    """ "1 organisation", "2 organisations": a count with its noun."""
-    return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
+from app.wording import plural
 
 
 def _money(value: float) -> str:
@@ -53,17 +50,7 @@ def _counting(definition: str, weight: float) -> str:
     return text
 
 
-GROUP_NAMES: dict[str, str] = {
-    "county": "county councils",
-    "district": "district councils",
-    "unitary": "unitary authorities",
-    "metropolitan-borough": "metropolitan boroughs",
-    "london-borough": "London boroughs",
-    "scottish": "Scottish councils",
-    "welsh": "Welsh councils",
-    "northern-ireland-district": "Northern Ireland district councils",
-    "other-public-body": "other public bodies",
-}
+GROUP_NAMES = COUNCIL_TYPE_GROUPS
 
 
 def _group_name(slug: str | None) -> str:
@@ -181,7 +168,7 @@ def evidence(model: ImpactModel) -> list[str]:
         places = abs(top.shift)
         sentences.append(
             f"Counting school staff and pupils moves {full.moved:,} of {plural(full.n, 'organisation')} in the "
-            f"ICT spend per user ranking; the largest move is {places:g} place{'' if places == 1 else 's'} "
+            f"ICT spend per user ranking; the largest move is {plural(places, 'place')} "
             f"({_place(top)})."
         )
     elif full.n:

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
 
-#: Called with `organisation_id` (the respondent's organisation, or None); returns a `Prompt` or None.
+#: Called with `organisation_id` (the respondent's organisation, or None), `interest` (their answer to whether
+#: they would like to hear about focus groups: "yes", "no" or None) and `personal` (whether they answered with
+#: a member account, so can be emailed personally); returns a `Prompt` or None.
 SURVEY_CONFIRMATION = "survey-confirmation"
+
+#: Called with no arguments; returns a list of `Interest`: the members who said in a survey they would like
+#: to hear about taking part in a focus group (the focus groups' recruitment invites them).
+FOCUS_GROUP_INTEREST = "focus-group-interest"
 
 #: Called with `user` (the signed-in person); returns a `HomeSection` for their home page, or None.
 HOME = "home"
@@ -30,8 +37,17 @@ class Prompt:
 
     heading: str
     text: str
-    link_text: str
-    url: str
+    link_text: str = ""  # no link: the text says all there is to say
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Interest:
+    """A member who said, in a survey they submitted, that they would like to hear about focus groups."""
+
+    user_id: int
+    organisation_id: int
+    answered_at: datetime
 
 
 @dataclass(frozen=True)

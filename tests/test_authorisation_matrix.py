@@ -168,6 +168,8 @@ EXPECTED: dict[str, object] = {
     "focus_groups.volunteer_thanks": EVERYONE,
     "focus_groups.confirm_volunteer_change": EVERYONE,
     "focus_groups.recruit": MANAGERS,
+    "focus_groups.interested_members": MANAGERS,
+    "focus_groups.invite_interested_members": MANAGERS,
     "focus_groups.import_volunteers": MANAGERS,
     "focus_groups.pool": MANAGERS,
     "focus_groups.pool_volunteer": MANAGERS,

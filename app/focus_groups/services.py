@@ -108,9 +108,64 @@ def recruiting_study() -> Study | None:
     return db.session.scalar(select(Study).where(Study.recruiting.is_(True)).order_by(Study.id.desc()).limit(1))
 
 
-def volunteering_prompt(organisation_id: int | None = None) -> Prompt | None:
-    """The survey confirmation page's invitation to volunteer (hook `SURVEY_CONFIRMATION`), while a study recruits."""
+def volunteering_prompt(
+    organisation_id: int | None = None, interest: str | None = None, personal: bool = True
+) -> Prompt | None:
+    """The survey confirmation page's word on focus groups (hook `SURVEY_CONFIRMATION`): what happens next
+    for a member who said they would like to hear about them ("yes"), or not ("no"), and a link to the
+    volunteer form while a study recruits.
+
+    What it promises is how recruitment works: organisers invite the members who said yes, at their own
+    address, from `recruitment.members`, when a study recruits; someone who answered through an invitation
+    link has no account to be invited at, and the organisation-wide invitations go to the organisation's
+    contact. Returns None when there is nothing to say (no answer and no study recruiting).
+    """
     study = recruiting_study()
+    link = {}
+    if study is not None:
+        link = {"url": url_for("focus_groups.volunteer_form", study_id=study.id, organisation=organisation_id)}
+    mix = (
+        "Each group mixes people from a range of regions and council types, so volunteering does not guarantee a place."
+    )
+    if interest == "yes" and personal:
+        if study is None:
+            text = (
+                "You said you would like to hear about taking part in a focus group. Socitm will email you an "
+                f"invitation to volunteer when it next recruits for one. {mix}"
+            )
+            return Prompt(heading="Focus groups", text=text)
+        text = (
+            "You said you would like to hear about taking part in a focus group. "
+            f'Socitm is recruiting for "{study.title}", in groups of about {study.target_size}, and will email you '
+            f"an invitation to volunteer unless you have volunteered already. {mix} You need not wait for the email:"
+        )
+        return Prompt(heading="Focus groups", text=text, link_text="volunteer for a focus group now", **link)
+    if interest == "yes":
+        text = (
+            "You said you would like to hear about taking part in a focus group. You answered using your "
+            "organisation's invitation link rather than a member account, so Socitm cannot email you personally: "
+            "when it recruits for a focus group, it emails your organisation's contact, who can pass the invitation on."
+        )
+        if study is None:
+            return Prompt(heading="Focus groups", text=text)
+        return Prompt(
+            heading="Focus groups",
+            text=f'{text} Socitm is recruiting now for "{study.title}":',
+            link_text="volunteer for a focus group",
+            **link,
+        )
+    if interest == "no":
+        text = (
+            "You said you would not like to hear about focus groups, so Socitm will not invite you to one personally."
+        )
+        if study is None:
+            return Prompt(heading="Focus groups", text=text)
+        return Prompt(
+            heading="Focus groups",
+            text=f'{text} If you change your mind, Socitm is recruiting for "{study.title}":',
+            link_text="volunteer for a focus group",
+            **link,
+        )
     if study is None:
         return None
     return Prompt(
@@ -118,5 +173,5 @@ def volunteering_prompt(organisation_id: int | None = None) -> Prompt | None:
         text=f'Socitm is holding small focus groups on "{study.title}" with people from a range of regions '
         "and council types.",
         link_text="Volunteer for a focus group",
-        url=url_for("focus_groups.volunteer_form", study_id=study.id, organisation=organisation_id),
+        **link,
     )

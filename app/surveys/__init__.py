@@ -16,6 +16,15 @@ def _offer_on_home_page(state: BlueprintSetupState) -> None:
     register(state.app, HOME, organiser_home)
 
 
+@bp.record_once
+def _hand_over_focus_group_interest(state: BlueprintSetupState) -> None:
+    """The focus groups' recruitment sees the members who asked, in the survey, to hear about focus groups."""
+    from app.hooks import FOCUS_GROUP_INTEREST, register
+    from app.surveys.answering.interest import focus_group_interest
+
+    register(state.app, FOCUS_GROUP_INTEREST, focus_group_interest)
+
+
 # Each sub-package's pages add themselves to the one blueprint (endpoint names stay `surveys.*`).
 from app.surveys.answering import routes as answering_routes  # noqa: E402,F401
 from app.surveys.authoring import builder_routes, settings_routes  # noqa: E402,F401

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.auth.models import User
 from app.clock import utcnow
 from app.extensions import db
 from app.organisations.models import Organisation
@@ -41,6 +42,19 @@ EDUCATION_LIKELY = {
     "other-public-body": 0.0,
 }
 SKIP = {"Kent County Council"}  # the demo member's organisation is invited with nothing answered, to try the survey
+
+# Members who answered for their organisation and said yes to hearing about focus groups (accounts without a
+# password: nobody signs in as them), so the organisers' list of members to invite has people on it.
+DEMO_INTERESTED_MEMBERS = (
+    "Priya Shah",
+    "Tom Ellison",
+    "Aisha Rahman",
+    "Gareth Hughes",
+    "Fiona MacLeod",
+    "Ciaran Doherty",
+    "Helen Brooks",
+    "Marcus Green",
+)
 
 
 def _answers(rng: random.Random, org: Organisation) -> dict[str, Any]:
@@ -218,5 +232,34 @@ def load_demo_responses(survey: Survey) -> int:
                 )
             )
         added += 1
+    db.session.flush()
+    _answered_by_interested_members(survey)
     db.session.commit()
     return added
+
+
+def _answered_by_interested_members(survey: Survey) -> None:
+    """Give some submitted responses that said yes to focus groups a member who answered them (once)."""
+    responses = db.session.scalars(
+        select(Response)
+        .join(Organisation, Organisation.id == Response.organisation_id)
+        .where(Response.survey_id == survey.id, Response.status == "submitted")
+        .order_by(Organisation.name)
+    ).all()
+    saying_yes = [r for r in responses if (r.submitted_answers or {}).get("focus_group_interest") == "yes"]
+    for name, response in zip(DEMO_INTERESTED_MEMBERS, saying_yes[::3], strict=False):
+        organisation = db.session.get(Organisation, response.organisation_id)
+        if not organisation.contact_email:
+            continue
+        first, last = name.lower().split()
+        email = f"{first}.{last}@{organisation.contact_email.split('@', 1)[1]}"
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = User(email=email, name=name, organisation_id=organisation.id)
+            db.session.add(user)
+            user.set_roles({"member"})
+            db.session.flush()
+        answer = next((a for a in response.answers if a.question_id == "focus_group_interest"), None)
+        if answer is not None and answer.updated_by_id is None:
+            answer.updated_by_id, answer.updated_by_label = user.id, name
+            response.submitted_by_id = response.submitted_by_id or user.id

@@ -70,3 +70,49 @@ def make_volunteer(app):
         return volunteer
 
     return make
+
+
+@pytest.fixture
+def make_interested_member(app, make_user, make_organisation):
+    """make_interested_member(name, answer="yes", organisation_name=..., region=..., council_type=...) -> a member
+    whose organisation's submitted survey response carries their answer to "Would you like to hear about taking
+    part in a focus group?"."""
+    from app.surveys.models import Answer, Response
+    from app.surveys.services import ensure_default_survey
+
+    survey = ensure_default_survey()
+    counter = {"n": 0}
+
+    def make(name: str | None = None, answer: str = "yes", answered_at=None, organisation_name=None, **organisation):
+        counter["n"] += 1
+        n = counter["n"]
+        organisation = make_organisation(organisation_name or f"Borough {n} Council", **organisation)
+        member = make_user("member", name=name or f"Member {n}", organisation=organisation)
+        when = answered_at or datetime(2026, 11, 20, 9, 0, tzinfo=UTC) + timedelta(days=n)
+        response = Response(
+            survey_id=survey.id,
+            version_id=survey.current_version.id,
+            organisation_id=organisation.id,
+            reference=f"SIC-TEST-{n:04d}",
+            status="submitted",
+            submitted_at=when,
+            submitted_by_id=member.id,
+            submission_count=1,
+            submitted_answers={"provides_education": "no", "focus_group_interest": answer},
+        )
+        db.session.add(response)
+        db.session.flush()
+        db.session.add(
+            Answer(
+                response_id=response.id,
+                question_id="focus_group_interest",
+                value=answer,
+                updated_at=when,
+                updated_by_id=member.id,
+                updated_by_label=member.name,
+            )
+        )
+        db.session.commit()
+        return member
+
+    return make

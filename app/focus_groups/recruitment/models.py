@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -44,3 +44,20 @@ class VolunteerFormEmail(db.Model):
     address_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("fg_study.id", ondelete="CASCADE"), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class MemberInvitation(db.Model):
+    """A member who asked in the survey to hear about focus groups, invited to one study's volunteer form.
+
+    One row per study and member: the unique constraint is what makes inviting them idempotent (a second
+    click, or two organisers at once, sends nothing more).
+    """
+
+    __tablename__ = "fg_member_invitation"
+    __table_args__ = (UniqueConstraint("study_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("fg_study.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

@@ -17,6 +17,7 @@ from app.hooks import SURVEY_CONFIRMATION, collect
 from app.surveys import bp
 from app.surveys.answering.access import Respondent, grant_invitation, invitation_is_live, respondent_required
 from app.surveys.answering.check import check_sections
+from app.surveys.answering.interest import QUESTION as FOCUS_GROUP_QUESTION
 from app.surveys.answering.pages import (
     DONT_KNOW,
     display_value,
@@ -314,7 +315,12 @@ def done(survey: Survey, respondent: Respondent):
         response=response,
         form=form,
         error=error,
-        prompts=collect(SURVEY_CONFIRMATION, organisation_id=respondent.organisation.id),
+        prompts=collect(
+            SURVEY_CONFIRMATION,
+            organisation_id=respondent.organisation.id,
+            interest=(response.submitted_answers or {}).get(FOCUS_GROUP_QUESTION),
+            personal=respondent.user is not None,
+        ),
     )
 
 

@@ -32,6 +32,9 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     if issubclass(config_class, ProductionConfig):
         config_class.check()
     app = Flask(__name__, template_folder="../templates", instance_path=str(INSTANCE_DIR))
+    from app.security import FormRequest
+
+    app.request_class = FormRequest
     app.config.from_object(config_class)
     from app.identifiers import PathTextConverter, RowIdConverter
 

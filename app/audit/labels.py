@@ -68,6 +68,7 @@ ACTION_LABELS: dict[str, str] = {
     "focus_groups.study_changed": "Study changed",
     "focus_groups.study_deleted": "Study deleted",
     "focus_groups.recruitment_invitation_sent": "Recruitment invitation sent",
+    "focus_groups.member_invited": "Member who said yes in the survey invited",
     "focus_groups.volunteered": "Volunteered",
     "focus_groups.volunteers_imported": "Volunteers imported",
     "focus_groups.volunteer_changed": "Volunteer's details changed",

@@ -208,3 +208,16 @@ def test_a_time_skipped_when_the_clocks_go_forward_is_refused(client, signed_in,
     client.post(f"/focus-groups/{study.id}/slots/new", data=data)
     slot = db.session.scalar(select(Slot))
     assert slot.starts_at.replace(tzinfo=UTC) == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+
+
+def test_a_nul_character_in_a_form_is_dropped_not_a_server_error(client, signed_in, make_study):
+    """Nobody types NUL and PostgreSQL refuses to store it: every form's text arrives without it."""
+    signed_in("organiser")
+    study = make_study(slots=0)
+    response = client.post(
+        f"/focus-groups/{study.id}/guide/new", data={"text": "Any\x00thing else?", "prompts": "\x00"}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert [q.text for q in db.session.get(Study, study.id).questions][-1] == "Anything else?"
+    assert db.session.get(Study, study.id).questions[-1].prompts == ""

@@ -124,7 +124,7 @@ def test_analyst_reads_the_results_filters_them_and_opens_each_view(page: Page) 
     assert_no_axe_violations(page)
 
     # The sub-navigation keeps the filter.
-    open_subpage(page, "Crosstabs", f"by council type: {FILTERED}")
+    open_subpage(page, "Crosstabs", f"Crosstab: {FILTERED}")
     expect(page.get_by_role("table")).to_contain_text(f"{counties.submitted} organisations in the selection")
     assert_no_axe_violations(page)
 

@@ -144,6 +144,17 @@ def _study_then(link: str, role: str = "link") -> Callable:
     return prepare
 
 
+def _pool_then(link: str) -> Callable:
+    """The demo study's volunteer pool, then one of its links."""
+
+    def prepare(page) -> None:
+        _study_then("See the pool")(page)
+        page.get_by_role("button", name=link).or_(page.get_by_role("link", name=link)).first.click()
+        page.wait_for_load_state()
+
+    return prepare
+
+
 def _volunteer_form(page) -> None:
     """The public expression-of-interest form, from the link on the study page."""
     _demo_study(page)
@@ -201,6 +212,8 @@ def _scoring_rules(page) -> None:
     page.wait_for_load_state()
 
 
+ASKED = "Members who asked to hear about focus groups"
+
 SHOTS: list[Shot] = [
     Shot("start", None, _goto("/"), DESKTOP),
     Shot("sign-in", None, _goto("/sign-in"), DESKTOP),
@@ -248,6 +261,7 @@ SHOTS: list[Shot] = [
     Shot("mobile-survey-grid", "organiser", _goto("/surveys/manage/schools-ict/preview/user_counts"), PHONE),
     Shot("organiser-focus-group-study", "organiser", _demo_study, DESKTOP),
     Shot("organiser-focus-group-pool", "organiser", _study_then("See the pool"), DESKTOP),
+    Shot("organiser-focus-group-members", "organiser", _pool_then(ASKED), PHONE),
     Shot("organiser-focus-group-plan", "organiser", _study_then("Plan the groups", "button"), DESKTOP),
     Shot("mobile-volunteer-form", "organiser", _volunteer_form, PHONE),
     Shot("facilitator-session", "facilitator", _facilitator_session, DESKTOP),
@@ -255,6 +269,8 @@ SHOTS: list[Shot] = [
     Shot("mobile-notes-console", "facilitator", _notes_console, PHONE),
     Shot("mobile-sign-in", None, _goto("/sign-in"), PHONE),
     Shot("mobile-home", "admin", _goto("/"), PHONE),
+    Shot("mobile-organiser-home", "organiser", _goto("/"), PHONE),
+    Shot("mobile-facilitator-home", "facilitator", _goto("/"), PHONE),
     Shot("mobile-menu", "admin", _mobile_menu_open, PHONE),
 ]
 

@@ -84,7 +84,8 @@ def test_a_grid_of_hostile_values_gets_the_error_summary_and_keeps_them(app, slo
     text = page_text(response)
     assert "There is a problem" in text
     for name, value in form.items():
-        if name != "grid_version":
+        # A NUL is dropped as every form is read (app.security.FormRequest): "\x00" arrives as an empty cell.
+        if name != "grid_version" and value.replace("\x00", ""):
             assert f'href="#{name}"' in text, value
             if value.strip() and "\x00" not in value:
                 assert f'value="{value.strip()}"' in text, value

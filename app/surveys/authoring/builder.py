@@ -22,6 +22,7 @@ from app.surveys.answering.pages import (
     visible_questions,
 )
 from app.surveys.authoring.definition import Definition, Page, Question, definition_problems
+from app.surveys.authoring.option_rows import options_from_rows, rows_from_form
 
 QUESTION_TYPES: dict[str, str] = {
     "single_choice": "One answer from a list (radios, or a select for long lists)",
@@ -104,7 +105,8 @@ def _lines(text: str) -> list[str]:
 
 
 def parse_options(text: str) -> list[dict]:
-    """'value | Label | hint [exclusive] [specify]' per line; the value may be left out."""
+    """'value | Label | hint [exclusive] [specify]' per line; the value may be left out (a grid's scale:
+    a choice question's options are edited as rows, see option_rows.py)."""
     options = []
     for line in _lines(text):
         exclusive = "[exclusive]" in line
@@ -213,9 +215,8 @@ def question_from_form(form, existing_id: str | None, draft: dict) -> dict:
     if form.get("show_if", "").strip():
         question["show_if"] = form.get("show_if").strip()
     if kind in ("single_choice", "multiple_choice"):
-        question["options"] = parse_options(form.get("options", ""))
-        if not question["options"]:
-            errors["options"] = "Enter at least one option, one per line"
+        question["options"], option_errors = options_from_rows(rows_from_form(form), kind)
+        errors.update(option_errors)
         if kind == "single_choice" and form.get("display") in ("radios", "select"):
             question["display"] = form["display"]
     if kind in ("integer", "decimal", "percentage", "money"):
@@ -273,7 +274,6 @@ def question_form_values(question: dict) -> dict[str, str]:
     }
     values["required"] = "yes" if question.get("required", True) else "no"
     values["dont_know"] = "yes" if question.get("dont_know") else ""
-    values["options"] = format_options(question.get("options", []))
     values["scale"] = format_options(question.get("scale", []))
     values["rows"] = format_items(question.get("rows", []))
     values["categories"] = format_items(question.get("categories", []))

@@ -22,20 +22,19 @@ from app.surveys.authoring.builder import (
     locate,
     locate_page,
     move_question,
-    new_draft,
     preview_check_rows,
     preview_step,
     question_form_values,
-    question_from_form,
     save_page,
 )
 from app.surveys.authoring.condition_words import condition_in_words
 from app.surveys.authoring.definition import DefinitionError, load_definition
+from app.surveys.authoring.option_rows import MAX_OPTIONS, edit_rows, rows_from_options, rows_to_show
 from app.surveys.authoring.services import (
     change_draft,
     create_draft_from_xlsform,
-    create_draft_survey,
     save_question_form,
+    start_survey_from_form,
 )
 from app.surveys.authoring.xlsform import XLSFormError
 from app.surveys.services import survey_or_404
@@ -70,14 +69,46 @@ def build(slug: str):
     )
 
 
-def _question_form(survey, **context):
-    """The question editor's page (also the new-survey page: survey=None)."""
+def _question_form(survey, *, values: dict, errors: dict, rows, digest: str | None = None, **context):
+    """The question editor's page (also the new-survey page: survey=None), its options as rows."""
+    if digest is None:
+        digest = draft_digest(survey.draft) if survey else ""
     return render_template(
         "surveys/authoring/question.html",
         survey=survey,
         types=QUESTION_TYPES,
-        digest=draft_digest(survey.draft) if survey else "",
+        digest=digest,
         form=FlaskForm(),
+        values=values,
+        errors=errors,
+        option_rows=rows,
+        section_title=values.get("section_title", "").strip(),
+        max_options=MAX_OPTIONS,
+        **context,
+    )
+
+
+def _blank() -> dict[str, str]:
+    """A new question's fields: the type chosen on the outline, if any, and required."""
+    return {"type": request.args.get("type", ""), "required": "yes"}
+
+
+def _posted(survey, **context):
+    """The editor's form as posted: shown again with one more or one fewer option row (nothing saved) when
+    an add or remove button sent it, else None so the caller saves it."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    edit = edit_rows(request.form)
+    if edit is None:
+        return None
+    values = {key: request.form.get(key, "") for key in request.form}
+    return _question_form(
+        survey,
+        values=values,
+        errors=edit.errors,
+        rows=edit.rows,
+        focus=edit.focus,
+        digest=request.form.get("draft_digest", ""),
         **context,
     )
 
@@ -93,67 +124,40 @@ def _question_page(
         except KeyError:
             abort(404)
         existing = survey.draft["sections"][si]["pages"][pi]["questions"][qi]
-    errors: dict[str, str] = {}
-    values = question_form_values(existing) if existing else {"type": request.args.get("type", ""), "required": "yes"}
-    if request.method == "POST":
-        if not FlaskForm().validate_on_submit():
-            abort(400)
-        values = {key: request.form.get(key, "") for key in request.form}
-        saved = save_question_form(
-            survey, mode, request.form, question_id=question_id, page_id=page_id, section_id=section_id, by=current_user
-        )
-        if saved.question is not None:
-            flash(f"Question '{saved.question['label']}' saved in the draft.", "success")
-            return redirect(url_for("surveys.build", slug=survey.slug) + f"#question-{saved.question['id']}")
-        errors = saved.errors
-    return _question_form(
-        survey,
-        mode=mode,
-        values=values,
-        errors=errors,
-        existing=existing,
-        section_title=values.get("section_title", "").strip(),
-        page_id=page_id,
-        section_id=section_id,
+    context = {"mode": mode, "existing": existing, "page_id": page_id, "section_id": section_id}
+    if request.method == "GET":
+        if existing is None:
+            return _question_form(survey, values=_blank(), errors={}, rows=rows_from_options(None), **context)
+        rows = rows_from_options(existing.get("options"))
+        return _question_form(survey, values=question_form_values(existing), errors={}, rows=rows, **context)
+    if (changed_rows := _posted(survey, **context)) is not None:
+        return changed_rows
+    saved = save_question_form(
+        survey, mode, request.form, question_id=question_id, page_id=page_id, section_id=section_id, by=current_user
     )
+    if saved.question is not None:
+        flash(f"Question '{saved.question['label']}' saved in the draft.", "success")
+        return redirect(url_for("surveys.build", slug=survey.slug) + f"#question-{saved.question['id']}")
+    values = {key: request.form.get(key, "") for key in request.form}
+    return _question_form(survey, values=values, errors=saved.errors, rows=rows_to_show(request.form), **context)
 
 
 @bp.route("/manage/new", methods=["GET", "POST"])
 @role_required(*MANAGERS)
 def create_survey():
     """Start a new survey in the builder: its title, first section and first question."""
-    errors: dict[str, str] = {}
-    values: dict[str, str] = {"type": request.args.get("type", ""), "required": "yes"}
-    if request.method == "POST":
-        if not FlaskForm().validate_on_submit():
-            abort(400)
-        values = {key: request.form.get(key, "") for key in request.form}
-        title = " ".join(request.form.get("survey_title", "").split())
-        section_title = request.form.get("section_title", "").strip()
-        try:  # the survey's own fields, then the question's, so every problem is listed at once
-            new_draft(title, section_title, None)
-        except BuilderError as exc:
-            errors.update(exc.errors)
-        try:
-            question = question_from_form(request.form, None, {"title": title, "sections": []})
-            if not errors:
-                draft = new_draft(title, section_title, question)
-        except BuilderError as exc:
-            errors.update(exc.errors)
-        if not errors:
-            survey = create_draft_survey(title, draft, by=current_user)
-            flash(f"Draft survey '{title}' created. Add its other questions, preview it, then publish it.", "success")
-            return redirect(url_for("surveys.build", slug=survey.slug))
-    return _question_form(
-        None,
-        mode="new-survey",
-        values=values,
-        errors=errors,
-        existing=None,
-        section_title=values.get("section_title", ""),
-        page_id=None,
-        section_id=None,
-    )
+    context = {"mode": "new-survey", "existing": None, "page_id": None, "section_id": None}
+    if request.method == "GET":
+        return _question_form(None, values=_blank(), errors={}, rows=rows_from_options(None), **context)
+    if (changed_rows := _posted(None, **context)) is not None:
+        return changed_rows
+    started = start_survey_from_form(request.form, by=current_user)
+    if started.survey is not None:
+        title = started.survey.title
+        flash(f"Draft survey '{title}' created. Add its other questions, preview it, then publish it.", "success")
+        return redirect(url_for("surveys.build", slug=started.survey.slug))
+    values = {key: request.form.get(key, "") for key in request.form}
+    return _question_form(None, values=values, errors=started.errors, rows=rows_to_show(request.form), **context)
 
 
 @bp.route("/manage/<slug>/build/questions/<question_id>", methods=["GET", "POST"])

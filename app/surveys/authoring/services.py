@@ -11,7 +11,14 @@ from typing import IO, Any
 from app.audit.services import record
 from app.database import write_transaction
 from app.extensions import db
-from app.surveys.authoring.builder import STALE_MESSAGE, BuilderError, change_for_question, is_stale
+from app.surveys.authoring.builder import (
+    STALE_MESSAGE,
+    BuilderError,
+    change_for_question,
+    is_stale,
+    new_draft,
+    question_from_form,
+)
 from app.surveys.authoring.xlsform import UnmappedRow, import_xlsform
 from app.surveys.models import Survey
 from app.surveys.services import unique_slug
@@ -30,6 +37,14 @@ class QuestionSaved:
     """What the question editor's save did: the question now in the draft, or the problems to show."""
 
     question: dict[str, Any] | None
+    errors: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SurveyStarted:
+    """What the new-survey page did: the draft survey created, or the problems to show."""
+
+    survey: Survey | None
     errors: dict[str, str]
 
 
@@ -63,6 +78,27 @@ def save_question_form(
         return QuestionSaved(None, dict(exc.errors))
     change_draft(survey, new, f"{mode} question {question['id']}", by=by)
     return QuestionSaved(question, {})
+
+
+def start_survey_from_form(form: Mapping[str, str], *, by: Any = None) -> SurveyStarted:
+    """Create a draft survey from the new-survey page: its title, first section and first question.
+    Nothing is created when a field is wrong; the survey's own fields and the question's are all checked,
+    so every problem is listed at once."""
+    errors: dict[str, str] = {}
+    title = " ".join(form.get("survey_title", "").split())
+    section_title = form.get("section_title", "").strip()
+    try:
+        new_draft(title, section_title, None)
+    except BuilderError as exc:
+        errors.update(exc.errors)
+    try:
+        question = question_from_form(form, None, {"title": title, "sections": []})
+        draft = new_draft(title, section_title, question) if not errors else {}
+    except BuilderError as exc:
+        errors.update(exc.errors)
+    if errors:
+        return SurveyStarted(None, errors)
+    return SurveyStarted(create_draft_survey(title, draft, by=by), {})
 
 
 def _new_draft(title: str, draft: dict[str, Any], action: str, by: Any, detail: dict[str, Any]) -> Survey:

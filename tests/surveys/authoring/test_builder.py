@@ -35,7 +35,8 @@ def _ids(draft):
     return [q["id"] for s in draft["sections"] for p in s["pages"] for q in p["questions"]]
 
 
-def test_options_round_trip_through_the_text_box():
+def test_a_grid_scale_round_trips_through_its_text_box():
+    """A grid's scale is still typed one point per line (a choice question's options are rows: test_option_rows)."""
     text = "maintained | Maintained schools | LA maintained\nNone of these [exclusive]\nother | Other [specify]"
     options = parse_options(text)
     assert options == [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -29,6 +30,18 @@ def _int(name: str, default: int) -> int:
     """Read a whole-number environment variable."""
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+DEFAULT_ICS_UID_DOMAIN = "socitm-research"
+
+
+def ics_uid_domain() -> str:
+    """The right-hand side of calendar event UIDs: ICS_UID_DOMAIN, else APP_BASE_URL's host when that is set,
+    else a fixed name. Never the address a request or a development server was reached on, which may change."""
+    configured = os.environ.get("ICS_UID_DOMAIN", "").strip().lower()
+    if configured:
+        return configured
+    return urlsplit(os.environ.get("APP_BASE_URL", "").strip()).hostname or DEFAULT_ICS_UID_DOMAIN
 
 
 def normalise_database_url(url: str) -> str:
@@ -64,6 +77,9 @@ class Config:
         or "http://127.0.0.1:5000"
     ).rstrip("/")
     APP_BASE_URL_FOLLOWS_REQUEST = False
+    # Calendar (.ics) event UIDs end "@" this, so a calendar matches each update to the event it holds.
+    # Once invitations have gone out it must not change (see ics_uid_domain for the default).
+    ICS_UID_DOMAIN = ics_uid_domain()
 
     # Email: with no MAIL_SERVER, messages are kept in the database outbox (development only; production
     # refuses to start without SMTP unless MAIL_OUTBOX_ONLY says the outbox is meant).
@@ -178,6 +194,7 @@ class TestingConfig(Config):
     JOBS_INLINE = True  # background jobs run to the end inside the request, so tests see their outcome
     RATELIMIT_STORAGE_URI = "memory://"
     APP_BASE_URL = "http://localhost"
+    ICS_UID_DOMAIN = DEFAULT_ICS_UID_DOMAIN
     MAIL_SERVER = ""
     MAIL_DEFAULT_SENDER = "Socitm research <research@socitm.example>"
 

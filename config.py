@@ -44,6 +44,24 @@ def ics_uid_domain() -> str:
     return urlsplit(os.environ.get("APP_BASE_URL", "").strip()).hostname or DEFAULT_ICS_UID_DOMAIN
 
 
+# Contact settings people are shown (footer, help page, accessibility statement, privacy notice, the From of
+# emails and the organiser of calendar invitations). Production refuses them unset or still placeholders.
+SHOWN_CONTACT_SETTINGS = ("CONTACT_EMAIL", "PRIVACY_CONTACT_EMAIL", "MAIL_DEFAULT_SENDER")
+# Optional ones: empty is fine (nothing is shown, or a default is used), a placeholder is not.
+OPTIONAL_SHOWN_CONTACT_SETTINGS = ("CONTACT_PHONE", "FEEDBACK_URL")
+# Domains reserved for examples and tests (RFC 2606, RFC 6761): an address there reaches nobody.
+_RESERVED_NAMES = {"example", "invalid", "test", "localhost"}
+_RESERVED_DOMAINS = {"example.com", "example.org", "example.net"}
+
+
+def is_placeholder_contact(value: str) -> bool:
+    """Whether a contact setting is left empty, or names a domain reserved for examples (research@socitm.example)."""
+    domains = [d.rstrip(".").lower() for d in re.findall(r"(?:@|//)([A-Za-z0-9.-]+)", value)]
+    return not value.strip() or any(
+        d.rsplit(".", 1)[-1] in _RESERVED_NAMES or ".".join(d.split(".")[-2:]) in _RESERVED_DOMAINS for d in domains
+    )
+
+
 def normalise_database_url(url: str) -> str:
     """Make a PostgreSQL URL use the psycopg 3 driver (Heroku-style URLs say postgres://)."""
     if url.startswith("postgres://"):
@@ -215,7 +233,7 @@ class ProductionConfig(Config):
     @classmethod
     def check(cls) -> None:
         """Refuse to start without a real secret key, with throttling each process would count on its
-        own, or with live links for the outbox when nobody chose it."""
+        own, with live links for the outbox when nobody chose it, or with placeholder contact details."""
         key = os.environ.get("SECRET_KEY", "")
         if key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < 32:
             raise RuntimeError(
@@ -235,6 +253,17 @@ class ProductionConfig(Config):
             raise RuntimeError(
                 "MAIL_SERVER is not set: emails would be kept in the outbox instead of being sent. Set "
                 "MAIL_SERVER (and MAIL_PORT, MAIL_USE_TLS, credentials), or MAIL_OUTBOX_ONLY=1 if that is meant."
+            )
+        placeholders = [name for name in SHOWN_CONTACT_SETTINGS if is_placeholder_contact(getattr(cls, name))] + [
+            name
+            for name in OPTIONAL_SHOWN_CONTACT_SETTINGS
+            if getattr(cls, name).strip() and is_placeholder_contact(getattr(cls, name))
+        ]
+        if placeholders:
+            shown = ", ".join(f"{name}={getattr(cls, name)!r}" for name in placeholders)
+            raise RuntimeError(
+                f"Contact details people are shown are unset or placeholders ({shown}): set them to real, "
+                "monitored addresses (pages, the privacy notice, the accessibility statement and emails show them)."
             )
 
 

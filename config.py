@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -29,6 +30,36 @@ def _int(name: str, default: int) -> int:
     """Read a whole-number environment variable."""
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+DEFAULT_ICS_UID_DOMAIN = "socitm-research"
+
+
+def ics_uid_domain() -> str:
+    """The right-hand side of calendar event UIDs: ICS_UID_DOMAIN, else APP_BASE_URL's host when that is set,
+    else a fixed name. Never the address a request or a development server was reached on, which may change."""
+    configured = os.environ.get("ICS_UID_DOMAIN", "").strip().lower()
+    if configured:
+        return configured
+    return urlsplit(os.environ.get("APP_BASE_URL", "").strip()).hostname or DEFAULT_ICS_UID_DOMAIN
+
+
+# Contact settings people are shown (footer, help page, accessibility statement, privacy notice, the From of
+# emails and the organiser of calendar invitations). Production refuses them unset or still placeholders.
+SHOWN_CONTACT_SETTINGS = ("CONTACT_EMAIL", "PRIVACY_CONTACT_EMAIL", "MAIL_DEFAULT_SENDER")
+# Optional ones: empty is fine (nothing is shown, or a default is used), a placeholder is not.
+OPTIONAL_SHOWN_CONTACT_SETTINGS = ("CONTACT_PHONE", "FEEDBACK_URL")
+# Domains reserved for examples and tests (RFC 2606, RFC 6761): an address there reaches nobody.
+_RESERVED_NAMES = {"example", "invalid", "test", "localhost"}
+_RESERVED_DOMAINS = {"example.com", "example.org", "example.net"}
+
+
+def is_placeholder_contact(value: str) -> bool:
+    """Whether a contact setting is left empty, or names a domain reserved for examples (research@socitm.example)."""
+    domains = [d.rstrip(".").lower() for d in re.findall(r"(?:@|//)([A-Za-z0-9.-]+)", value)]
+    return not value.strip() or any(
+        d.rsplit(".", 1)[-1] in _RESERVED_NAMES or ".".join(d.split(".")[-2:]) in _RESERVED_DOMAINS for d in domains
+    )
 
 
 def normalise_database_url(url: str) -> str:
@@ -64,6 +95,9 @@ class Config:
         or "http://127.0.0.1:5000"
     ).rstrip("/")
     APP_BASE_URL_FOLLOWS_REQUEST = False
+    # Calendar (.ics) event UIDs end "@" this, so a calendar matches each update to the event it holds.
+    # Once invitations have gone out it must not change (see ics_uid_domain for the default).
+    ICS_UID_DOMAIN = ics_uid_domain()
 
     # Email: with no MAIL_SERVER, messages are kept in the database outbox (development only; production
     # refuses to start without SMTP unless MAIL_OUTBOX_ONLY says the outbox is meant).
@@ -178,6 +212,7 @@ class TestingConfig(Config):
     JOBS_INLINE = True  # background jobs run to the end inside the request, so tests see their outcome
     RATELIMIT_STORAGE_URI = "memory://"
     APP_BASE_URL = "http://localhost"
+    ICS_UID_DOMAIN = DEFAULT_ICS_UID_DOMAIN
     MAIL_SERVER = ""
     MAIL_DEFAULT_SENDER = "Socitm research <research@socitm.example>"
 
@@ -198,7 +233,7 @@ class ProductionConfig(Config):
     @classmethod
     def check(cls) -> None:
         """Refuse to start without a real secret key, with throttling each process would count on its
-        own, or with live links for the outbox when nobody chose it."""
+        own, with live links for the outbox when nobody chose it, or with placeholder contact details."""
         key = os.environ.get("SECRET_KEY", "")
         if key.strip().lower() in INSECURE_SECRET_KEYS or len(key) < 32:
             raise RuntimeError(
@@ -218,6 +253,17 @@ class ProductionConfig(Config):
             raise RuntimeError(
                 "MAIL_SERVER is not set: emails would be kept in the outbox instead of being sent. Set "
                 "MAIL_SERVER (and MAIL_PORT, MAIL_USE_TLS, credentials), or MAIL_OUTBOX_ONLY=1 if that is meant."
+            )
+        placeholders = [name for name in SHOWN_CONTACT_SETTINGS if is_placeholder_contact(getattr(cls, name))] + [
+            name
+            for name in OPTIONAL_SHOWN_CONTACT_SETTINGS
+            if getattr(cls, name).strip() and is_placeholder_contact(getattr(cls, name))
+        ]
+        if placeholders:
+            shown = ", ".join(f"{name}={getattr(cls, name)!r}" for name in placeholders)
+            raise RuntimeError(
+                f"Contact details people are shown are unset or placeholders ({shown}): set them to real, "
+                "monitored addresses (pages, the privacy notice, the accessibility statement and emails show them)."
             )
 
 

@@ -40,6 +40,12 @@ if os.environ.get("CI"):
 PASSWORD = "correct horse battery staple"
 _HASHED_PASSWORD = hash_password(PASSWORD)
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the test administrators' authenticator app
+# Contact details a production configuration needs (it refuses the development placeholders).
+REAL_CONTACTS = {
+    "CONTACT_EMAIL": "research@socitm.org.uk",
+    "PRIVACY_CONTACT_EMAIL": "privacy@socitm.org.uk",
+    "MAIL_DEFAULT_SENDER": "Socitm research <research@socitm.org.uk>",
+}
 
 
 def _create_postgres_database(server_url: str) -> tuple[str, callable]:

@@ -108,6 +108,23 @@ def recruiting_study() -> Study | None:
     return db.session.scalar(select(Study).where(Study.recruiting.is_(True)).order_by(Study.id.desc()).limit(1))
 
 
+# What the confirmation page says to a member Socitm will not invite personally, by their answer ("yes" here is
+# someone who answered through their organisation's link, without an account): why, and how it leads to the
+# volunteer form while a study recruits.
+NOT_INVITED_PERSONALLY: dict[str, tuple[str, str]] = {
+    "yes": (
+        "You said you would like to hear about taking part in a focus group. You answered using your "
+        "organisation's invitation link rather than a member account, so Socitm cannot email you personally: "
+        "when it recruits for a focus group, it emails your organisation's contact, who can pass the invitation on.",
+        "Socitm is recruiting now for",
+    ),
+    "no": (
+        "You said you would not like to hear about focus groups, so Socitm will not invite you to one personally.",
+        "If you change your mind, Socitm is recruiting for",
+    ),
+}
+
+
 def volunteering_prompt(
     organisation_id: int | None = None, interest: str | None = None, personal: bool = True
 ) -> Prompt | None:
@@ -140,29 +157,13 @@ def volunteering_prompt(
             f"an invitation to volunteer unless you have volunteered already. {mix} You need not wait for the email:"
         )
         return Prompt(heading="Focus groups", text=text, link_text="volunteer for a focus group now", **link)
-    if interest == "yes":
-        text = (
-            "You said you would like to hear about taking part in a focus group. You answered using your "
-            "organisation's invitation link rather than a member account, so Socitm cannot email you personally: "
-            "when it recruits for a focus group, it emails your organisation's contact, who can pass the invitation on."
-        )
+    if interest in NOT_INVITED_PERSONALLY:
+        text, recruiting = NOT_INVITED_PERSONALLY[interest]
         if study is None:
             return Prompt(heading="Focus groups", text=text)
         return Prompt(
             heading="Focus groups",
-            text=f'{text} Socitm is recruiting now for "{study.title}":',
-            link_text="volunteer for a focus group",
-            **link,
-        )
-    if interest == "no":
-        text = (
-            "You said you would not like to hear about focus groups, so Socitm will not invite you to one personally."
-        )
-        if study is None:
-            return Prompt(heading="Focus groups", text=text)
-        return Prompt(
-            heading="Focus groups",
-            text=f'{text} If you change your mind, Socitm is recruiting for "{study.title}":',
+            text=f'{text} {recruiting} "{study.title}":',
             link_text="volunteer for a focus group",
             **link,
         )

@@ -4,8 +4,9 @@ A *subject* is a person's account, their focus-group volunteer records, or both:
 an email address (or a volunteer record linked to the account) belong to the same person, so an
 archive asked for from either side holds the whole of it. `subject_tables` gathers the records as
 plain rows; `subject_archive` writes them as one JSON file and one CSV file per table (through the
-one table writer, which neutralises spreadsheet formulas), zipped; `export_subject` also records
-the export in the audit log.
+one table writer, which neutralises spreadsheet formulas), with the files attached to the person's
+emails (a session's .ics) in a folder per email, zipped; `export_subject` also records the export
+in the audit log.
 
 Longer than 500 lines because it reads every kind of personal data the platform holds, one section per
 table, so that a table added anywhere is added to the archive in this one place.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -35,8 +37,8 @@ from app.audit.services import record
 from app.auth.models import User
 from app.clock import utcnow
 from app.database import write_transaction
-from app.email.link_secrets import hide_link_secrets
-from app.email.models import OutboxMessage
+from app.email.link_secrets import hide_link_secrets, hide_link_secrets_in_file
+from app.email.models import OutboxAttachment, OutboxMessage
 from app.extensions import db
 from app.numbers import json_safe
 
@@ -145,7 +147,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "responses_submitted": ("survey", "response", "organisation", "submitted_at", "submission_count"),
     "organisation_contact": ("organisation", "contact_email"),
-    "emails": ("sent_at", "recipient", "subject", "template", "status", "text"),
+    "emails": ("sent_at", "recipient", "subject", "template", "status", "text", "attachments"),
+    "email_attachments": ("sent_at", "subject", "filename", "content_type", "size", "file"),
     "audit_events": ("occurred_at", "by", "action", "object_type", "object_id", "ip_address", "detail"),
     "volunteer_records": (
         "id",
@@ -253,15 +256,52 @@ def _contact_rows(subject: Subject) -> list[dict]:
     return [{"organisation": o.name, "contact_email": o.contact_email} for o in organisations]
 
 
-def _email_rows(subject: Subject) -> list[dict]:
+def _messages(subject: Subject) -> list[OutboxMessage]:
     if not subject.emails:
         return []
-    messages = db.session.scalars(
-        select(OutboxMessage)
-        .where(func.lower(OutboxMessage.recipient).in_(sorted(subject.emails)))
-        .order_by(OutboxMessage.created_at, OutboxMessage.id)
-    ).all()
-    return [
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(func.lower(OutboxMessage.recipient).in_(sorted(subject.emails)))
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        )
+    )
+
+
+def safe_filename(name: str) -> str:
+    """A file name that is only a name (no folders, no leading dot, nothing a file system or zip tool
+    could misread), kept short; "attachment" when nothing of it is left."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")
+    stem, dot, extension = cleaned[:100].rpartition(".")
+    return (cleaned if len(cleaned) <= 100 else f"{stem[:90]}{dot}{extension[:9]}") or "attachment"
+
+
+@dataclass(frozen=True)
+class _AttachedFile:
+    """One attachment of an email sent to the subject: where it goes in the archive, and its bytes."""
+
+    message: OutboxMessage
+    kept: OutboxAttachment
+    path: str  # attachments/email-<id>/<safe file name>
+    data: bytes  # with the secret of every link hidden, as in the emails' texts
+
+
+def _attached_files(messages: list[OutboxMessage]) -> list[_AttachedFile]:
+    files = []
+    for message in messages:
+        taken: set[str] = set()
+        for kept in message.attachments:
+            name = safe_filename(kept.filename)
+            if name in taken:  # two attachments with the same name: number the later ones
+                name = f"{len(taken) + 1}-{name}"
+            taken.add(name)
+            data = hide_link_secrets_in_file(kept.content_type, kept.data)
+            files.append(_AttachedFile(message, kept, f"attachments/email-{message.id}/{name}", data))
+    return files
+
+
+def _email_rows(messages: list[OutboxMessage], files: list[_AttachedFile]) -> tuple[list[dict], list[dict]]:
+    emails = [
         {
             "sent_at": _when(message.created_at),
             "recipient": message.recipient,
@@ -269,9 +309,22 @@ def _email_rows(subject: Subject) -> list[dict]:
             "template": message.template,
             "status": message.status,
             "text": hide_link_secrets(message.text_body),
+            "attachments": [file.path for file in files if file.message is message],
         }
         for message in messages
     ]
+    attachments = [
+        {
+            "sent_at": _when(file.message.created_at),
+            "subject": file.message.subject,
+            "filename": file.kept.filename,
+            "content_type": file.kept.content_type,
+            "size": len(file.data),
+            "file": file.path,
+        }
+        for file in files
+    ]
+    return emails, attachments
 
 
 def _audit_rows(subject: Subject) -> list[dict]:
@@ -418,15 +471,19 @@ def _volunteer_tables(subject: Subject) -> dict[str, list[dict]]:
     return tables
 
 
-def subject_tables(subject: Subject) -> dict[str, list[dict]]:
-    """Everything held about the subject, table by table (see COLUMNS), as plain JSON-able rows."""
+def subject_tables(subject: Subject, files: list[_AttachedFile] | None = None) -> dict[str, list[dict]]:
+    """Everything held about the subject, table by table (see COLUMNS), as plain JSON-able rows
+    (`files`: the attachments of their emails, when the caller has already gathered them)."""
     edited, submitted = _answer_rows(subject.user)
+    messages = _messages(subject)
+    emails, attachments = _email_rows(messages, _attached_files(messages) if files is None else files)
     tables = {
         "account": _account_rows(subject.user),
         "answers_edited": edited,
         "responses_submitted": submitted,
         "organisation_contact": _contact_rows(subject),
-        "emails": _email_rows(subject),
+        "emails": emails,
+        "email_attachments": attachments,
         "audit_events": _audit_rows(subject),
         **_volunteer_tables(subject),
     }
@@ -448,7 +505,10 @@ README = """Everything {controller} holds about {who}, as of {when}.
 data.json holds every table below in one file; each CSV file holds one table:
 {files}
 
-Dates and times are in UTC. The secret part of links in emails is hidden.
+The files attached to those emails (such as calendar invitations) are in the attachments folder,
+one folder per email; email_attachments.csv lists each with the email it came with.
+
+Dates and times are in UTC. The secret part of links in emails and their attachments is hidden.
 Where another user acted on this person's data, the audit events say "another user".
 Notes from focus-group sessions name people only by pseudonym (such as P3).
 """
@@ -459,6 +519,7 @@ DESCRIPTIONS = {
     "responses_submitted": "survey responses this person submitted",
     "organisation_contact": "organisations whose contact address (for survey invitations) is this person's",
     "emails": "emails the service sent to this person",
+    "email_attachments": "files attached to those emails (in the attachments folder), such as calendar invitations",
     "audit_events": "recorded actions by this person or on their data",
     "volunteer_records": "focus-group volunteer records",
     "consent": "the consent given with each volunteer record, with the words agreed to",
@@ -469,24 +530,27 @@ DESCRIPTIONS = {
 }
 
 
-def subject_document(subject: Subject, now: datetime | None = None) -> dict[str, Any]:
+def subject_document(
+    subject: Subject, now: datetime | None = None, files: list[_AttachedFile] | None = None
+) -> dict[str, Any]:
     """Everything held about the subject as one JSON-able document: when, by whom, about whom, and the
     tables. It is the archive's data.json, and what a signed-in person downloads about themselves."""
     return {
         "generated_at": _when(now or utcnow()),
         "controller": current_app.config["PRIVACY_CONTROLLER"],
         "subject": {"name": subject.name, "email_addresses": sorted(subject.emails)},
-        "tables": subject_tables(subject),
+        "tables": subject_tables(subject, files),
     }
 
 
 def subject_archive(subject: Subject, now: datetime | None = None) -> tuple[bytes, dict[str, int]]:
-    """The subject's data as a zip: README.txt, data.json and one CSV per table. Returns the bytes and
-    the row count of each table."""
+    """The subject's data as a zip: README.txt, data.json, one CSV per table and the attachments of their
+    emails (attachments/email-<id>/<name>). Returns the bytes and the row count of each table."""
     from app.tables import write_table
 
     now = now or utcnow()
-    data = subject_document(subject, now)
+    files = _attached_files(_messages(subject))
+    data = subject_document(subject, now, files)
     tables = data["tables"]
     counts = {name: len(rows) for name, rows in tables.items()}
     who = subject.name or "this person"
@@ -495,14 +559,14 @@ def subject_archive(subject: Subject, now: datetime | None = None) -> tuple[byte
         tempfile.TemporaryDirectory(prefix="subject-access-") as folder,
         zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive,
     ):
-        files = "\n".join(f"  {name}.csv: {DESCRIPTIONS[name]} ({counts[name]} rows)" for name in COLUMNS)
+        listing = "\n".join(f"  {name}.csv: {DESCRIPTIONS[name]} ({counts[name]} rows)" for name in COLUMNS)
         archive.writestr(
             "README.txt",
             README.format(
                 controller=current_app.config["PRIVACY_CONTROLLER"],
                 who=who,
                 when=now.strftime("%-d %B %Y %H:%M UTC"),
-                files=files,
+                files=listing,
             ),
         )
         document = json.dumps(json_safe(data), indent=2, ensure_ascii=False, default=str, allow_nan=False)
@@ -512,6 +576,8 @@ def subject_archive(subject: Subject, now: datetime | None = None) -> tuple[byte
             rows = [{key: _cell(value) for key, value in row.items()} for row in tables[name]]
             write_table(rows, "csv", path, columns=columns)
             archive.write(path, f"{name}.csv")
+        for attached in files:
+            archive.writestr(attached.path, attached.data)
     return buffer.getvalue(), counts
 
 

@@ -13,7 +13,7 @@ from app import create_app
 from app.auth import passwords
 from app.extensions import db
 from config import ProductionConfig
-from tests.conftest import PASSWORD, link_in, page_text, sign_in
+from tests.conftest import PASSWORD, REAL_CONTACTS, link_in, page_text, sign_in
 
 
 def test_a_busy_session_still_ends_after_the_absolute_timeout(client, make_user):
@@ -150,7 +150,12 @@ def production_client(monkeypatch, database_url):
     config = type(
         "Production",
         (ProductionConfig,),
-        {"SQLALCHEMY_DATABASE_URI": database_url, "APP_SINGLE_PROCESS": True, "MAIL_OUTBOX_ONLY": True},
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "APP_SINGLE_PROCESS": True,
+            "MAIL_OUTBOX_ONLY": True,
+            **REAL_CONTACTS,
+        },
     )
     app = create_app(config)
     with app.app_context():

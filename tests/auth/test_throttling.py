@@ -15,7 +15,7 @@ from app import create_app
 from app.audit.models import AuditEvent
 from app.extensions import db
 from config import ProductionConfig
-from tests.conftest import PASSWORD, _config_for, page_text, text_part
+from tests.conftest import PASSWORD, REAL_CONTACTS, _config_for, page_text, text_part
 
 ATTACKER = "203.0.113.5"
 OWNER = "198.51.100.7"
@@ -126,7 +126,7 @@ class TestSharedThroughRedis:
 
 def production(**settings) -> type[ProductionConfig]:
     """ProductionConfig with some settings changed, as environment variables would."""
-    base = {"RATELIMIT_STORAGE_URI": "redis://cache.internal:6379/0", "MAIL_SERVER": "smtp.internal"}
+    base = {"RATELIMIT_STORAGE_URI": "redis://cache.internal:6379/0", "MAIL_SERVER": "smtp.internal", **REAL_CONTACTS}
     return type("Production", (ProductionConfig,), {**base, **settings})
 
 

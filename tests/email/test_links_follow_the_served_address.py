@@ -16,7 +16,7 @@ from app.email.models import OutboxMessage
 from app.email.sender import base_url, external_url
 from app.extensions import db
 from config import DevelopmentConfig, ProductionConfig, TestingConfig
-from tests.conftest import PASSWORD, totp_code
+from tests.conftest import PASSWORD, REAL_CONTACTS, totp_code
 
 SERVED = "http://127.0.0.1:5090"
 
@@ -80,6 +80,7 @@ def test_production_ignores_the_host_header(monkeypatch, database_url, make_user
             "APP_SINGLE_PROCESS": True,
             "MAIL_OUTBOX_ONLY": True,
             "APP_BASE_URL": "https://research.socitm.example",
+            **REAL_CONTACTS,
         },
     )
     production = create_app(config)

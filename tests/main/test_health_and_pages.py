@@ -6,6 +6,7 @@ import pytest
 
 from app import create_app
 from config import ProductionConfig, TestingConfig
+from tests.conftest import REAL_CONTACTS
 
 
 def test_healthz_reports_ok_when_the_database_answers(client):
@@ -102,7 +103,12 @@ def test_production_sends_hsts_and_secure_cookies(monkeypatch, database_url):
     config = type(
         "Prod",
         (ProductionConfig,),
-        {"SQLALCHEMY_DATABASE_URI": database_url, "APP_SINGLE_PROCESS": True, "MAIL_OUTBOX_ONLY": True},
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "APP_SINGLE_PROCESS": True,
+            "MAIL_OUTBOX_ONLY": True,
+            **REAL_CONTACTS,
+        },
     )
     app = create_app(config)
     client = app.test_client()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.email.models import OutboxMessage
+from app.email.models import OutboxAttachment, OutboxMessage
 from app.extensions import db
 from app.focus_groups.models import Placement
 from app.focus_groups.notes.models import Note
@@ -34,13 +34,15 @@ def read_archive(data: bytes) -> tuple[dict, dict[str, list[dict]], str]:
     """The archive's data.json, its CSV files as rows, and all its text (to look for what must be absent)."""
     archive = zipfile.ZipFile(io.BytesIO(data))
     names = archive.namelist()
-    assert names == ["README.txt", "data.json", *(f"{name}.csv" for name in COLUMNS)]
+    tabled = ["README.txt", "data.json", *(f"{name}.csv" for name in COLUMNS)]
+    assert names[: len(tabled)] == tabled
+    assert all(name.startswith("attachments/email-") for name in names[len(tabled) :])
     tables = {
         name[:-4]: list(csv.DictReader(io.StringIO(archive.read(name).decode("utf-8-sig"))))
         for name in names
         if name.endswith(".csv")
     }
-    everything = "\n".join(archive.read(name).decode("utf-8-sig") for name in names)
+    everything = "\n".join(archive.read(name).decode("utf-8-sig", "replace") for name in names)
     return json.loads(archive.read("data.json")), tables, everything
 
 
@@ -287,3 +289,63 @@ def test_an_answer_stored_before_nan_was_refused_still_gives_valid_json(people, 
     client.post("/sign-in", data={"email": "ann@anytown.example", "password": "correct horse battery staple"})
     own = json.loads(client.get("/account/export.json").get_data(as_text=True), parse_constant=refuse)
     assert own["tables"]["answers_edited"][0]["value"] is None
+
+
+CALENDAR = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n"
+    b"UID:fg-slot-1-volunteer-1@socitm-research\r\nDTSTAMP:20270301T103000Z\r\nSUMMARY:Socitm focus group\r\n"
+    b"DESCRIPTION:Accept or decline: http://localhost/focus-groups/respond/SECRET-RESPOND-456\r\n"
+    b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+PDF = b"%PDF-1.4\n\x00\x01\x02 binary bytes \xff\xfe\n%%EOF"
+
+
+def attach(message: OutboxMessage, filename: str, content_type: str, data: bytes) -> None:
+    message.attachments.append(
+        OutboxAttachment(filename=filename, content_type=content_type, size=len(data), data=data)
+    )
+
+
+def test_the_files_attached_to_a_persons_emails_are_in_the_archive_and_its_manifest(people):
+    invitation = OutboxMessage(
+        recipient="ann@anytown.example",
+        subject="Invitation: Socitm focus group",
+        template="fg_invitation",
+        status="outbox",
+        text_body="You are invited.",
+    )
+    attach(invitation, "invitation.ics", "text/calendar; method=REQUEST", CALENDAR)
+    attach(invitation, "../../etc/passwd .pdf", "application/pdf", PDF)
+    attach(invitation, "invitation.ics", "text/calendar; method=REQUEST", CALENDAR)  # the same name twice
+    for_bob = OutboxMessage(recipient="bob@boroughton.example", subject="Bob's", template="x", status="outbox")
+    attach(for_bob, "bob.ics", "text/calendar", b"Bob's calendar")
+    db.session.add_all([invitation, for_bob])
+    db.session.commit()
+
+    raw = subject_archive(subject_for_person(people["ann"]))[0]
+    data, tables, everything = read_archive(raw)
+    archive = zipfile.ZipFile(io.BytesIO(raw))
+    folder = f"attachments/email-{invitation.id}"
+    assert [name for name in archive.namelist() if name.startswith("attachments/")] == [
+        f"{folder}/invitation.ics",
+        f"{folder}/etc_passwd_.pdf",  # only a name: no folders, no leading dots or spaces
+        f"{folder}/3-invitation.ics",
+    ]
+    assert archive.read(f"{folder}/etc_passwd_.pdf") == PDF  # the bytes as they were sent
+    calendar = archive.read(f"{folder}/invitation.ics")
+    assert b"UID:fg-slot-1-volunteer-1@socitm-research" in calendar
+    assert b"SECRET-RESPOND-456" not in calendar  # as in the texts, a link that may still work stays hidden
+    assert "Bob's calendar" not in everything and "bob.ics" not in everything
+
+    # The manifest lists each file with the email it came with; the email lists its files.
+    manifest = tables["email_attachments"]
+    assert [(row["subject"], row["filename"], row["file"]) for row in manifest] == [
+        ("Invitation: Socitm focus group", "invitation.ics", f"{folder}/invitation.ics"),
+        ("Invitation: Socitm focus group", "../../etc/passwd .pdf", f"{folder}/etc_passwd_.pdf"),
+        ("Invitation: Socitm focus group", "invitation.ics", f"{folder}/3-invitation.ics"),
+    ]
+    assert manifest[1]["size"] == str(len(PDF)) and manifest[1]["content_type"] == "application/pdf"
+    [email] = [row for row in data["tables"]["emails"] if row["subject"].startswith("Invitation")]
+    assert email["attachments"] == [row["file"] for row in manifest]
+    readme = archive.read("README.txt").decode()
+    assert "email_attachments.csv: files attached to those emails" in readme and "3 rows" in readme

@@ -10,7 +10,7 @@ from flask import current_app
 
 from app.clock import aware, london, utcnow
 from app.email.models import OutboxMessage
-from app.email.sender import base_url, external_url, send_email
+from app.email.sender import external_url, send_email
 from app.focus_groups.models import Placement, Slot, Volunteer
 from app.focus_groups.scheduling import ical
 from app.focus_groups.scheduling.staff import organisers
@@ -39,7 +39,7 @@ def session_event(placement: Placement, now: datetime | None = None, sequence: i
         f"Leave the study and have your details erased: {withdraw_link(volunteer)}"
     )
     return ical.SessionEvent(
-        uid=ical.session_uid(slot.id, volunteer.id, base_url()),
+        uid=ical.session_uid(slot.id, volunteer.id, config["ICS_UID_DOMAIN"]),
         sequence=slot.sequence if sequence is None else sequence,
         starts_at=aware(slot.starts_at),
         ends_at=slot_ends_at(slot),

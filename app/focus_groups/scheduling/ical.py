@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import parseaddr
-from urllib.parse import urlsplit
 
 from icalendar import Calendar, Event, vCalAddress
 
@@ -38,15 +37,13 @@ class SessionEvent:
     stamp: datetime | None = None  # when this version was issued (default: now)
 
 
-def uid_domain(base_url: str | None) -> str:
-    """The right-hand side of event UIDs: the site's host name, or a fixed name without one."""
-    host = urlsplit(base_url or "").hostname
-    return host or "socitm-research"
+def session_uid(slot_id: int, volunteer_id: int, domain: str) -> str:
+    """The stable UID of one attendee's event for one session (the same for every update).
 
-
-def session_uid(slot_id: int, volunteer_id: int, base_url: str | None = None) -> str:
-    """The stable UID of one attendee's event for one session (the same for every update)."""
-    return f"fg-slot-{slot_id}-volunteer-{volunteer_id}@{uid_domain(base_url)}"
+    `domain` is fixed configuration (ICS_UID_DOMAIN), never where a request reached the app: a UID that
+    followed the address (localhost one day, 127.0.0.1 the next) would put a second event in the calendar.
+    """
+    return f"fg-slot-{slot_id}-volunteer-{volunteer_id}@{domain}"
 
 
 def _organizer(text: str) -> vCalAddress:

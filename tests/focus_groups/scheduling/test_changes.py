@@ -158,7 +158,7 @@ def test_cancelling_asks_first_then_sends_a_cancellation(client, signed_in, mail
         (entry,) = calendar.events
         assert method == "CANCEL" and calendar["METHOD"] == "CANCEL"
         assert str(entry["STATUS"]) == "CANCELLED" and entry["SEQUENCE"] == 1
-        assert str(entry["UID"]) == session_uid(slot.id, placement.volunteer_id, "http://localhost")
+        assert str(entry["UID"]) == session_uid(slot.id, placement.volunteer_id, "socitm-research")
     # The invitation link now says the session was cancelled, and answers change nothing.
     token = volunteer_token(participants[0].volunteer, "respond")
     assert "This session was cancelled" in page_text(client.get(f"/focus-groups/respond/{token}"))

@@ -42,7 +42,7 @@ def test_confirming_shows_who_will_be_invited_then_sends_calendar_invitations(cl
         method, calendar = calendar_in(message)
         assert method == "REQUEST" and calendar["METHOD"] == "REQUEST"
         (entry,) = calendar.events
-        assert str(entry["UID"]) == session_uid(slot.id, placement.volunteer_id, "http://localhost")
+        assert str(entry["UID"]) == session_uid(slot.id, placement.volunteer_id, "socitm-research")
         assert entry["SEQUENCE"] == 0
         assert [tz.tz_name for tz in calendar.timezones] == ["Europe/London"]
         assert str(entry.start.tzinfo) == "Europe/London"
@@ -113,7 +113,7 @@ def test_declining_sends_a_confirmation_that_removes_the_event_from_their_calend
     method, calendar = calendar_in(confirmation)
     (entry,) = calendar.events
     assert method == "CANCEL" and calendar["METHOD"] == "CANCEL" and str(entry["STATUS"]) == "CANCELLED"
-    assert str(entry["UID"]) == session_uid(slot.id, leaving.volunteer_id, "http://localhost")
+    assert str(entry["UID"]) == session_uid(slot.id, leaving.volunteer_id, "socitm-research")
     db.session.expire_all()
     assert entry["SEQUENCE"] == slot.sequence + 1  # above every version they were sent
 
@@ -183,7 +183,7 @@ def test_an_invitation_kept_in_the_outbox_lists_its_calendar_file_for_admins(app
     download = admin.get(f"/admin/outbox/{message.id}/attachments/{attachment.id}")
     calendar = Calendar.from_ical(download.data)
     (entry,) = calendar.events
-    assert str(entry["UID"]) == session_uid(slot.id, participants[0].volunteer_id, "http://localhost")
+    assert str(entry["UID"]) == session_uid(slot.id, participants[0].volunteer_id, "socitm-research")
     token = volunteer_token(participants[0].volunteer, "respond")
     assert token not in download.get_data(as_text=True).replace("\r\n ", "")
     assert "/focus-groups/respond/[link hidden]" in str(entry["DESCRIPTION"])

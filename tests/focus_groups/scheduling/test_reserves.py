@@ -90,7 +90,7 @@ def test_declining_promotes_the_reserve_who_keeps_the_group_diverse(client, sign
     assert offer["Subject"].startswith("A place has come up")
     method, calendar = calendar_in(offer)
     assert method == "REQUEST"
-    assert str(calendar.events[0]["UID"]) == session_uid(slot.id, nia.volunteer_id, "http://localhost")
+    assert str(calendar.events[0]["UID"]) == session_uid(slot.id, nia.volunteer_id, "socitm-research")
     for address in (organiser.email, other_organiser.email):
         (notice,) = to(mailbox, address)
         body = text_part(notice)

@@ -61,7 +61,7 @@ def test_withdrawing_erases_personal_details_keeps_the_pseudonym_and_fills_the_p
     method, calendar = calendar_in(confirmation)
     (entry,) = calendar.events
     assert method == "CANCEL" and str(entry["STATUS"]) == "CANCELLED"
-    assert str(entry["UID"]) == session_uid(slot.id, volunteer_.id, "http://localhost")
+    assert str(entry["UID"]) == session_uid(slot.id, volunteer_.id, "socitm-research")
     assert entry["SEQUENCE"] == slot.sequence + 1
     assert "removes the focus group" in text_part(confirmation)
     (notice,) = to(mailbox, organiser.email)

@@ -28,7 +28,7 @@ from app.clock import aware, utcnow
 from app.database import write_transaction
 from app.email.models import OutboxAttachment, OutboxMessage
 from app.extensions import db
-from app.jobs.models import Job
+from app.jobs.models import Job, JobFile
 
 BATCH = 500  # rows changed per transaction, so a long run never holds SQLite's write lock for long
 
@@ -314,25 +314,39 @@ def _delete_tokens(cutoff: datetime) -> Callable[[Sequence[int], datetime], int]
 
 
 def job_files_folder() -> Path:
-    """Where background work leaves files for download (app/jobs/runner.py:job_file_path)."""
+    """Where background work writes a file before it is kept in the database, and where uploads awaiting
+    confirmation wait (app/jobs/runner.py:job_file_path, app/analysis/qdpx_import.py:keep_upload)."""
     return Path(current_app.instance_path) / "job-files"
 
 
+_KEPT = "kept:"  # a job's file kept in the database (job_file), by id; other items name files in the folder
+
+
 def _due_job_files(cutoff: datetime, now: datetime) -> list[str]:
+    kept = db.session.scalars(select(JobFile.id).where(JobFile.created_at < cutoff).order_by(JobFile.id))
+    due = [f"{_KEPT}{file_id}" for file_id in kept]
     folder = job_files_folder()
-    if not folder.is_dir():
-        return []
-    limit = cutoff.timestamp()
-    return sorted(path.name for path in folder.iterdir() if path.is_file() and path.stat().st_mtime < limit)
+    if folder.is_dir():
+        limit = cutoff.timestamp()
+        due += sorted(path.name for path in folder.iterdir() if path.is_file() and path.stat().st_mtime < limit)
+    return due
 
 
 def _delete_job_files(cutoff: datetime) -> Callable[[Sequence[str], datetime], int]:
     def apply(names: Sequence[str], now: datetime) -> int:
-        folder = job_files_folder()
+        kept = [int(name.removeprefix(_KEPT)) for name in names if name.startswith(_KEPT)]
         deleted = 0
+        if kept:
+            with write_transaction():
+                deleted = db.session.execute(
+                    delete(JobFile)
+                    .where(JobFile.id.in_(kept), JobFile.created_at < cutoff)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+        folder = job_files_folder()
         for name in names:
             path = folder / Path(name).name
-            if path.is_file() and path.stat().st_mtime < cutoff.timestamp():
+            if not name.startswith(_KEPT) and path.is_file() and path.stat().st_mtime < cutoff.timestamp():
                 path.unlink(missing_ok=True)
                 deleted += 1
         return deleted
@@ -350,9 +364,11 @@ def _delete_jobs(cutoff: datetime) -> Callable[[Sequence[int], datetime], int]:
         with write_transaction():
             jobs = db.session.scalars(select(Job).where(Job.id.in_(ids), _old_job(cutoff))).all()
             for job in jobs:
+                # Its kept file (job_file) goes with it; a local copy a crash left behind goes too.
                 name = (job.result or {}).get("file")
                 if isinstance(name, str) and name:
                     (folder / Path(name).name).unlink(missing_ok=True)
+                db.session.execute(delete(JobFile).where(JobFile.job_id == job.id))
                 db.session.delete(job)
             return len(jobs)
 

@@ -8,8 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.audit.services import record
-from app.clock import aware
+from app.audit.services import record, recorded_since
 from app.database import write_transaction
 from app.email.sender import send_email
 from app.extensions import db
@@ -46,17 +45,9 @@ def organisations_already_asked(study: Study) -> dict[int, str]:
 
 
 def sent_since(study: Study, organisation: Organisation, since: datetime) -> bool:
-    """Whether the study's volunteer form went to the organisation at or after `since` (its audit trail
-    says so; compared to the second, as SQLite keeps the audit's times)."""
-    details = db.session.scalars(
-        select(AuditEvent.detail).where(
-            AuditEvent.action == "focus_groups.recruitment_invitation_sent",
-            AuditEvent.object_type == "study",
-            AuditEvent.object_id == str(study.id),
-            AuditEvent.occurred_at >= aware(since).replace(microsecond=0),
-        )
-    )
-    return any(isinstance(detail, dict) and detail.get("organisation_id") == organisation.id for detail in details)
+    """Whether the study's volunteer form went to the organisation at or after `since` (its audit trail says so)."""
+    details = recorded_since("focus_groups.recruitment_invitation_sent", "study", study.id, since)
+    return any(detail.get("organisation_id") == organisation.id for detail in details)
 
 
 def invite_organisation_to_volunteer(

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.identifiers import get_or_404
 from app.jobs import bp
 from app.jobs.models import Job
-from app.jobs.runner import job_file, recover_jobs, try_again
+from app.jobs.runner import job_file, not_heard_from, recover_jobs, try_again
 
 
 def _job(job_id: int) -> Job:
@@ -31,7 +31,7 @@ def show(job_id: int):
     """How far a job has got; the page refreshes itself (no JavaScript needed) until it ends. A job whose
     runner has gone is marked interrupted here (or started again if it never began)."""
     job = _job(job_id)
-    if not job.finished and recover_jobs(job.id) != {"interrupted": [], "restarted": []}:
+    if not_heard_from(job) and recover_jobs(job.id) != {"interrupted": [], "restarted": []}:
         db.session.refresh(job)
     return render_template("jobs/show.html", job=job, form=FlaskForm())
 

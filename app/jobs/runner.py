@@ -34,7 +34,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import func, select, update
 
-from app.clock import utcnow
+from app.clock import aware, utcnow
 from app.database import write_transaction
 from app.extensions import db
 from app.jobs.models import Job, JobFile
@@ -388,6 +388,14 @@ def recover_jobs(job_id: int | None = None, now: datetime | None = None) -> dict
     for interrupted_id in gone:
         log.warning("Job %s was interrupted (not heard from since %s)", interrupted_id, stale)
     return {"interrupted": gone, "restarted": restarted}
+
+
+def not_heard_from(job: Job, now: datetime | None = None) -> bool:
+    """An unfinished job not heard from for JOBS_STALE_SECONDS (so worth `recover_jobs`; the page asks
+    this first, so that showing a job that is fine writes nothing)."""
+    last = aware(job.heartbeat_at or job.started_at or job.created_at)
+    stale = timedelta(seconds=current_app.config["JOBS_STALE_SECONDS"])
+    return not job.finished and (last is None or last < (now or utcnow()) - stale)
 
 
 def _still_on_queue(worker: str) -> bool:

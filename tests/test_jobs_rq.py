@@ -103,3 +103,12 @@ def test_the_forking_worker_runs_a_job_in_its_work_horse(app, on_rq):
     db.session.rollback()
     finished = db.session.get(Job, job.id)
     assert (finished.status, finished.result) == ("done", {"counted": 3})
+
+
+def test_when_redis_cannot_be_reached_the_job_says_so_and_can_be_tried_again(app, client, signed_in):
+    user = signed_in("organiser")
+    app.config.update(REDIS_URL="redis://127.0.0.1:1/0", JOBS_QUEUE="nowhere", JOBS_INLINE=False)
+    job = start_job("count", "Counting", 3, _count_to_three, created_by=user)
+    page = page_text(client.get(f"/jobs/{job.id}"))
+    assert "The job queue could not be reached, so this did not start." in page and "Try again" in page
+    app.extensions.pop("jobs_redis").close()

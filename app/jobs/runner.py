@@ -44,6 +44,7 @@ _threads: dict[int, threading.Thread] = {}
 
 INTERRUPTED = "This was interrupted before it finished."
 FAILED = "Something went wrong. Nothing after this point was done."
+QUEUE_DOWN = "The job queue could not be reached, so this did not start. Try again in a few minutes."
 WAITING_ON_RQ = {"queued", "started", "deferred", "scheduled"}
 
 
@@ -161,20 +162,36 @@ def dispatch(job_id: int) -> None:
             .execution_options(synchronize_session=False)
         )
     if kind == "rq":
-        job_queue(app).enqueue(
-            run_job,
-            job_id,
-            job_id=worker.removeprefix("rq:"),
-            job_timeout=app.config["JOBS_TIMEOUT_SECONDS"],
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-        )
+        _enqueue(app, job_id, worker.removeprefix("rq:"))
     elif kind == "inline":
         _run_in(app, job_id)
     else:
         thread = threading.Thread(target=_run_in, args=(app, job_id), name=f"job-{job_id}", daemon=True)
         _threads[job_id] = thread
         thread.start()
+
+
+def _enqueue(app: Flask, job_id: int, rq_id: str) -> None:
+    """Put the job on the RQ queue; if Redis cannot be reached, the job fails at once, saying so (its
+    owner can try again), rather than the request failing."""
+    try:
+        job_queue(app).enqueue(
+            run_job,
+            job_id,
+            job_id=rq_id,
+            job_timeout=app.config["JOBS_TIMEOUT_SECONDS"],
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+        )
+    except Exception:
+        log.exception("Job %s could not be queued on %s", job_id, app.config["JOBS_QUEUE"])
+        with write_transaction():
+            db.session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == "queued")
+                .values(status="failed", message=QUEUE_DOWN, finished_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
 
 
 def redis_connection(app: Flask):

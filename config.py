@@ -187,6 +187,17 @@ class Config:
     RETENTION_JOB_RECORD_DAYS = _int("RETENTION_JOB_RECORD_DAYS", 30)
     RETENTION_TOKEN_DAYS = _int("RETENTION_TOKEN_DAYS", 7)
 
+    # Background jobs (docs/jobs.md): with REDIS_URL they go on an RQ queue that `flask jobs worker` serves,
+    # on any node; without it they run in a thread of the web process. A job that has not been heard from
+    # for JOBS_STALE_SECONDS is taken as interrupted. A file a job makes is kept in the database, up to
+    # JOB_FILE_MAX_BYTES.
+    REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "socitm-jobs").strip() or "socitm-jobs"
+    JOBS_TIMEOUT_SECONDS = _int("JOBS_TIMEOUT_SECONDS", 3 * 3600)
+    JOBS_HEARTBEAT_SECONDS = _int("JOBS_HEARTBEAT_SECONDS", 15)
+    JOBS_STALE_SECONDS = _int("JOBS_STALE_SECONDS", 120)
+    JOB_FILE_MAX_BYTES = _int("JOB_FILE_MAX_BYTES", 100 * 1024 * 1024)
+
 
 class DevelopmentConfig(Config):
     """Local development: SQLite by default, outbox instead of SMTP when no server is set."""
@@ -210,6 +221,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'test.db'}"  # tests/conftest.py gives each run its own
     WTF_CSRF_ENABLED = False
     JOBS_INLINE = True  # background jobs run to the end inside the request, so tests see their outcome
+    REDIS_URL = ""  # jobs in-process; the RQ tests set their own (tests/jobs/test_rq.py)
     RATELIMIT_STORAGE_URI = "memory://"
     APP_BASE_URL = "http://localhost"
     ICS_UID_DOMAIN = DEFAULT_ICS_UID_DOMAIN

@@ -116,6 +116,7 @@ def register_cli(app: Flask) -> None:
     """Add the platform's commands and each feature's command group to `flask`."""
     from app.analysis.cli import register_cli as register_analysis_cli
     from app.focus_groups.cli import register_cli as register_focus_group_cli
+    from app.jobs.cli import register_cli as register_jobs_cli
     from app.privacy.cli import register_cli as register_privacy_cli
     from app.surveys.cli import register_cli as register_survey_cli
 
@@ -126,3 +127,4 @@ def register_cli(app: Flask) -> None:
     register_focus_group_cli(app)
     register_privacy_cli(app)
     register_analysis_cli(app)
+    register_jobs_cli(app)

@@ -123,6 +123,7 @@ EXPECTED: dict[str, object] = {
     "surveys.comparison": RESPONDENT,
     "surveys.results_impact_export": READERS,
     "jobs.download": OWN_OR_ADMIN,
+    "jobs.retry": OWN_OR_ADMIN,
     "focus_groups.index": MANAGERS,
     "focus_groups.create": MANAGERS,
     "focus_groups.study": MANAGERS,

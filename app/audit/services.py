@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import has_request_context
@@ -13,6 +14,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.audit.models import AuditEvent
+from app.clock import aware
 from app.extensions import client_address, db
 
 _without_address: ContextVar[bool] = ContextVar("audit_without_address", default=False)
@@ -99,3 +101,19 @@ def anonymise_events(
         event.detail = redact_json(event.detail or {})
         changed += 1
     return changed
+
+
+def recorded_since(action: str, object_type: str, object_id: Any, since: datetime) -> list[dict]:
+    """The details of the `action` events on one object at or after `since` (what a job run twice asks:
+    did this batch already do it?). Times are compared to the second before `since`, as SQLite keeps
+    the events' times to the second: an event in that second counts as the batch's."""
+    after = aware(since).replace(microsecond=0) - timedelta(seconds=1)
+    details = db.session.scalars(
+        select(AuditEvent.detail).where(
+            AuditEvent.action == action,
+            AuditEvent.object_type == object_type,
+            AuditEvent.object_id == str(object_id),
+            AuditEvent.occurred_at >= after,
+        )
+    )
+    return [detail if isinstance(detail, dict) else {} for detail in details]

@@ -15,7 +15,6 @@ import calendar
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -29,6 +28,7 @@ from app.database import write_transaction
 from app.email.models import OutboxAttachment, OutboxMessage
 from app.extensions import db
 from app.jobs.models import Job
+from app.jobs.retention import delete_job_files, delete_jobs, due_job_files, old_job
 
 BATCH = 500  # rows changed per transaction, so a long run never holds SQLite's write lock for long
 
@@ -313,52 +313,6 @@ def _delete_tokens(cutoff: datetime) -> Callable[[Sequence[int], datetime], int]
     return apply
 
 
-def job_files_folder() -> Path:
-    """Where background work leaves files for download (app/jobs/runner.py:job_file_path)."""
-    return Path(current_app.instance_path) / "job-files"
-
-
-def _due_job_files(cutoff: datetime, now: datetime) -> list[str]:
-    folder = job_files_folder()
-    if not folder.is_dir():
-        return []
-    limit = cutoff.timestamp()
-    return sorted(path.name for path in folder.iterdir() if path.is_file() and path.stat().st_mtime < limit)
-
-
-def _delete_job_files(cutoff: datetime) -> Callable[[Sequence[str], datetime], int]:
-    def apply(names: Sequence[str], now: datetime) -> int:
-        folder = job_files_folder()
-        deleted = 0
-        for name in names:
-            path = folder / Path(name).name
-            if path.is_file() and path.stat().st_mtime < cutoff.timestamp():
-                path.unlink(missing_ok=True)
-                deleted += 1
-        return deleted
-
-    return apply
-
-
-def _old_job(cutoff: datetime):
-    return func.coalesce(Job.finished_at, Job.created_at) < cutoff
-
-
-def _delete_jobs(cutoff: datetime) -> Callable[[Sequence[int], datetime], int]:
-    def apply(ids: Sequence[int], now: datetime) -> int:
-        folder = job_files_folder()
-        with write_transaction():
-            jobs = db.session.scalars(select(Job).where(Job.id.in_(ids), _old_job(cutoff))).all()
-            for job in jobs:
-                name = (job.result or {}).get("file")
-                if isinstance(name, str) and name:
-                    (folder / Path(name).name).unlink(missing_ok=True)
-                db.session.delete(job)
-            return len(jobs)
-
-    return apply
-
-
 def _pending_change_condition(now: datetime):
     from app.focus_groups.recruitment.models import VolunteerChange
     from app.focus_groups.recruitment.volunteering import CHANGE_RECORD_KEPT
@@ -400,8 +354,8 @@ HANDLERS: dict[str, _Handler] = {
     "draft_responses": _Handler(_due_drafts, _delete_drafts),
     "audit_addresses": _Handler(_ids(AuditEvent, _old_address), _updating(AuditEvent, _old_address, ip_address=None)),
     "outbox_bodies": _Handler(_ids(OutboxMessage, _old_body), _clear_outbox_bodies),
-    "job_files": _Handler(_due_job_files, _delete_job_files),
-    "job_records": _Handler(_ids(Job, _old_job), _delete_jobs),
+    "job_files": _Handler(due_job_files, delete_job_files),
+    "job_records": _Handler(_ids(Job, old_job), delete_jobs),
     "account_tokens": _Handler(_ids(AccountToken, _old_token), _delete_tokens),
     "pending_changes": _Handler(_due_pending_changes, _purge_pending_changes, batch=10**9),
 }

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.focus_groups.models import Volunteer
 from app.focus_groups.recruitment.models import VolunteerChange
 from app.focus_groups.studies.services import add_slot
-from app.jobs.models import Job
+from app.jobs.models import Job, JobFile
 from app.privacy.retention import (
     RetentionSettingError,
     apply_retention,
@@ -137,6 +137,7 @@ def world(app, tmp_path, make_user, make_organisation, make_study, make_voluntee
         finished_at=NOW - 31 * DAY,
     )
     new_job = Job(kind="export", title="New export", status="done", result={}, finished_at=NOW - 29 * DAY)
+    fresh_job = Job(kind="export", title="Fresh export", status="done", result={}, finished_at=NOW - DAY / 24)
     db.session.add_all(
         [
             expired_change,
@@ -151,8 +152,14 @@ def world(app, tmp_path, make_user, make_organisation, make_study, make_voluntee
             lately_expired,
             old_job,
             new_job,
+            fresh_job,
         ]
     )
+    db.session.flush()
+    # Files jobs made, kept in the database: one 25 hours old (due), one 23 hours old.
+    stale_kept = JobFile(job_id=new_job.id, name="s.csv", size=1, data=b"s", created_at=NOW - timedelta(hours=25))
+    fresh_kept = JobFile(job_id=fresh_job.id, name="f.csv", size=1, data=b"f", created_at=NOW - timedelta(hours=23))
+    db.session.add_all([stale_kept, fresh_kept])
     db.session.commit()
     yield {
         "old": old.id,
@@ -168,6 +175,7 @@ def world(app, tmp_path, make_user, make_organisation, make_study, make_voluntee
         "old_job": old_job.id,
         "new_job": new_job.id,
         "files": files,
+        "kept": {"stale": stale_kept.id, "fresh": fresh_kept.id},
     }
 
 
@@ -176,7 +184,7 @@ DUE = {
     "draft_responses": 1,
     "audit_addresses": 1,
     "outbox_bodies": 1,
-    "job_files": 2,  # the old job's file and the stale one
+    "job_files": 3,  # the old job's file and the stale one on disk, and the stale one kept in the database
     "job_records": 1,
     "account_tokens": 2,
     "pending_changes": 1,
@@ -198,6 +206,7 @@ def _state(world) -> dict:
         "old_job": db.session.get(Job, world["old_job"]) is not None,
         "new_job": db.session.get(Job, world["new_job"]) is not None,
         "files": {name: path.exists() for name, path in world["files"].items()},
+        "kept": {name: db.session.get(JobFile, i) is not None for name, i in world["kept"].items()},
         "changes": [db.session.get(VolunteerChange, i).details for i in world["changes"]],
     }
 
@@ -209,7 +218,7 @@ def test_a_dry_run_counts_what_is_due_and_changes_nothing(world):
     plan = plan_retention(NOW)
 
     assert plan.counts() == DUE
-    assert plan.total == 10
+    assert plan.total == 11
     assert _state(world) == before
     assert db.session.scalar(select(func.count(AuditEvent.id))) == events
 
@@ -245,6 +254,7 @@ def test_applying_removes_what_is_due_and_keeps_the_rest(world):
     # Job records over 30 days old go with their file; files over 24 hours old go.
     assert (after["old_job"], after["new_job"]) == (False, True)
     assert after["files"] == {"old-job.csv": False, "stale.csv": False, "fresh.csv": True}
+    assert after["kept"] == {"stale": False, "fresh": True}
     # The volunteer form's pending changes: an expired link's details go; a live one's stay.
     assert after["changes"] == [None, {"name": "Rita Later"}]
 

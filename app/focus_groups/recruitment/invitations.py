@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.audit.services import record
+from app.audit.services import record, recorded_since
 from app.database import write_transaction
 from app.email.sender import send_email
 from app.extensions import db
@@ -43,8 +44,17 @@ def organisations_already_asked(study: Study) -> dict[int, str]:
     return asked
 
 
-def invite_organisation_to_volunteer(study: Study, organisation: Organisation, by=None) -> str | None:
-    """Email one organisation's contact a link to the volunteer form. Returns why not, or None."""
+def sent_since(study: Study, organisation: Organisation, since: datetime) -> bool:
+    """Whether the study's volunteer form went to the organisation at or after `since` (its audit trail says so)."""
+    details = recorded_since("focus_groups.recruitment_invitation_sent", "study", study.id, since)
+    return any(detail.get("organisation_id") == organisation.id for detail in details)
+
+
+def invite_organisation_to_volunteer(
+    study: Study, organisation: Organisation, by=None, since: datetime | None = None
+) -> str | None:
+    """Email one organisation's contact a link to the volunteer form. Returns why not, or None.
+    `since`: the start of the batch this is part of; one already sent since then is not sent again."""
     if not study.recruiting:
         return "the study is not taking volunteers"
     email = recipient_for(organisation)
@@ -52,6 +62,8 @@ def invite_organisation_to_volunteer(study: Study, organisation: Organisation, b
         return "no contact email and no member accounts"
     slots = open_slots(study)
     with write_transaction():  # runs in a background job, outside any request
+        if since and sent_since(study, organisation, since):
+            return None  # this batch sent it already (the job ran again after a restart, or was tried again)
         send_email(
             email,
             f"Take part in a focus group: {study.title}",
@@ -67,12 +79,19 @@ def invite_organisation_to_volunteer(study: Study, organisation: Organisation, b
 
 
 def send_recruitment_invitations(
-    study: Study, organisation_ids: Iterable[int], by=None, progress: Callable[[int, str], None] | None = None
+    study: Study,
+    organisation_ids: Iterable[int],
+    by=None,
+    progress: Callable[[int, str], None] | None = None,
+    since: datetime | None = None,
 ) -> InvitationOutcome:
-    """Invite each organisation in turn to volunteer, reporting progress; those not invited are listed with why."""
-    return invite_each(
-        organisation_ids, lambda organisation: invite_organisation_to_volunteer(study, organisation, by), progress
-    )
+    """Invite each organisation in turn to volunteer, reporting progress; those not invited are listed with why.
+    Those sent the form since `since` (the batch's start) are counted as sent without a second email."""
+
+    def invite(organisation: Organisation) -> str | None:
+        return invite_organisation_to_volunteer(study, organisation, by, since)
+
+    return invite_each(organisation_ids, invite, progress)
 
 
 def recruitment_invitations_job(progress, study_id: int, organisation_ids: list[int], user_id: int) -> dict:
@@ -81,4 +100,5 @@ def recruitment_invitations_job(progress, study_id: int, organisation_ids: list[
 
     study = db.session.get(Study, study_id)
     by = db.session.get(User, user_id)
-    return send_recruitment_invitations(study, organisation_ids, by=by, progress=progress).as_dict()
+    since = getattr(progress, "batch_started", None)  # run twice, the job skips whom it already asked
+    return send_recruitment_invitations(study, organisation_ids, by=by, progress=progress, since=since).as_dict()

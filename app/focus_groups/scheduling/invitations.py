@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 
-from app.audit.services import record
+from app.audit.services import record, recorded_since
 from app.auth.models import User
 from app.clock import utcnow
 from app.database import write_transaction
@@ -67,13 +67,16 @@ def send_session_emails(
     placement_ids: Sequence[int],
     by_id: int | None = None,
     progress: Callable[[int, str], None] | None = None,
+    since: datetime | None = None,
 ) -> dict:
     """Send `kind` ("invite", "update" or "cancel") to each placement in turn, one commit per email.
 
     Invitations go only to placements still proposed (so a second run sends nothing twice) and
     mark them invited. An update goes only to someone still invited or accepted when their turn
     comes (a decline while the job runs must not put the event back in their calendar). Returns
-    who was sent one and who was skipped, by pseudonym.
+    who was sent one and who was skipped, by pseudonym. `since`: when the batch began (a background
+    job's start); an update or cancellation sent to a placement since then is not sent again when the
+    job runs twice (after a restart, or tried again).
     """
     sent: list[str] = []
     skipped: list[list[str]] = []
@@ -91,6 +94,8 @@ def send_session_emails(
                 skipped.append([label, "already invited"])
             elif kind == "update" and (placement.role != "participant" or placement.status not in ATTENDING):
                 skipped.append([label, f"{placement.status} since the change"])
+            elif since is not None and _sent_since(placement, kind, since):
+                sent.append(label)  # this batch sent it already
             else:
                 email_volunteer(placement, kind)
                 record(
@@ -105,6 +110,11 @@ def send_session_emails(
         if progress:
             progress(number, label)
     return {"sent": sent, "skipped": skipped}
+
+
+def _sent_since(placement: Placement, kind: str, since: datetime) -> bool:
+    """Whether the placement was sent `kind` at or after `since`, as the audit trail records."""
+    return bool(recorded_since(f"focus_groups.session_{kind}_sent", "placement", placement.id, since))
 
 
 # --- Answers, reserves and withdrawals --------------------------------------------------------

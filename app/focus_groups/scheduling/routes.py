@@ -61,7 +61,8 @@ def _email_job(slot, kind: str, placement_ids: list[int], title: str):
 
 
 def _email_work(progress, slot_id: int, kind: str, placement_ids: list[int], by_id: int) -> dict:
-    return send_session_emails(slot_id, kind, placement_ids, by_id=by_id, progress=progress)
+    since = getattr(progress, "batch_started", None)  # run twice, the job skips whom it already emailed
+    return send_session_emails(slot_id, kind, placement_ids, by_id=by_id, progress=progress, since=since)
 
 
 def _slot_context(slot) -> dict:

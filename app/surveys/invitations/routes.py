@@ -115,7 +115,10 @@ def _invitation_work(progress, survey_id: int, organisation_ids: list[int], user
     from app.auth.models import User
 
     survey = db.session.get(Survey, survey_id)
-    return send_invitations(survey, organisation_ids, by=db.session.get(User, user_id), progress=progress).as_dict()
+    by = db.session.get(User, user_id)
+    # Run twice (a restart, or "Try again"), the job skips whom it already invited.
+    since = getattr(progress, "batch_started", None)
+    return send_invitations(survey, organisation_ids, by=by, progress=progress, sent_since=since).as_dict()
 
 
 def _reminder_work(progress, survey_id: int, user_id: int) -> dict:

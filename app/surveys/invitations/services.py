@@ -113,8 +113,14 @@ def record_invitation(survey: Survey, organisation: Organisation, email: str) ->
     return invitation
 
 
-def invite_organisation(survey: Survey, organisation: Organisation, by=None) -> str | None:
-    """Send (or resend, with a new link) one organisation's invitation. Returns why not, or None."""
+def invite_organisation(
+    survey: Survey, organisation: Organisation, by=None, sent_since: datetime | None = None
+) -> str | None:
+    """Send (or resend, with a new link) one organisation's invitation. Returns why not, or None.
+
+    `sent_since`: the moment a batch began (a background job's); an invitation sent since then is this
+    batch's own, so a batch run again (after a restart, or tried again) does not send it twice.
+    """
     if not accepting_invitations(survey):
         return "the survey is closed or not published"
     email = recipient_for(organisation)
@@ -131,6 +137,9 @@ def invite_organisation(survey: Survey, organisation: Organisation, by=None) -> 
         invitation = db.session.scalar(
             select(Invitation).where(Invitation.survey_id == survey.id, Invitation.organisation_id == organisation.id)
         )
+        already = invitation is not None and invitation.revoked_at is None and sent_since is not None
+        if already and aware(invitation.sent_at) >= aware(sent_since):
+            return None  # this batch sent it already
         if invitation is None:
             invitation = Invitation(survey_id=survey.id, organisation_id=organisation.id)
             _refresh(invitation, survey, email, by)  # complete before it joins the session (autoflush)
@@ -152,10 +161,17 @@ def invite_organisation(survey: Survey, organisation: Organisation, by=None) -> 
 
 
 def send_invitations(
-    survey: Survey, organisation_ids: Iterable[int], by=None, progress: Callable[[int, str], None] | None = None
+    survey: Survey,
+    organisation_ids: Iterable[int],
+    by=None,
+    progress: Callable[[int, str], None] | None = None,
+    sent_since: datetime | None = None,
 ) -> InvitationOutcome:
-    """Invite each organisation in turn, reporting progress; organisations that cannot be invited are listed."""
-    return invite_each(organisation_ids, lambda organisation: invite_organisation(survey, organisation, by), progress)
+    """Invite each organisation in turn, reporting progress; organisations that cannot be invited are listed.
+    Those invited since `sent_since` (the batch's start) are counted as sent without a second email."""
+    return invite_each(
+        organisation_ids, lambda organisation: invite_organisation(survey, organisation, by, sent_since), progress
+    )
 
 
 def revoke_invitation(invitation: Invitation, by=None) -> None:

@@ -409,3 +409,24 @@ def test_a_nul_character_is_dropped_not_a_server_error(client, make_study, make_
     org = make_organisation()
     response = client.post(f"/focus-groups/{study.id}/volunteer", data=form_data(study, org, name="Ann\x00 Example"))
     assert response.status_code == 302 and only_volunteer().name == "Ann Example"
+
+
+def test_recruitment_invitations_run_twice_send_each_email_once(app, make_study, make_organisation, make_user, mailbox):
+    """A recruitment job run again (after a restart, or "Try again") skips whom it already asked."""
+    from sqlalchemy import update
+
+    from app.focus_groups.recruitment.invitations import recruitment_invitations_job
+    from app.jobs.models import Job
+    from app.jobs.runner import start_job, try_again
+
+    study = make_study(slots=2)
+    ids = [make_organisation(contact_email=f"ict{n}@example.org").id for n in range(2)]
+    organiser = make_user("organiser")
+    job = start_job("invitations", "Recruiting", 2, recruitment_invitations_job, study.id, ids, organiser.id)
+    assert len(mailbox) == 2
+    db.session.execute(update(Job).where(Job.id == job.id).values(status="failed"))
+    db.session.commit()
+    assert try_again(job.id)
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).status == "done" and len(db.session.get(Job, job.id).result["sent"]) == 2
+    assert sorted(message["To"] for message in mailbox) == ["ict0@example.org", "ict1@example.org"]

@@ -8,7 +8,7 @@ STAMP := .make
 export FLASK_APP := wsgi.py
 export NLTK_DATA ?= $(CURDIR)/instance/nltk_data_empty
 
-.PHONY: run test security lint setup assets db demo-data screenshots bench bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging bench-review-queue bench-study-report clean help
+.PHONY: run test security lint setup assets pg-client db demo-data screenshots bench bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging bench-review-queue bench-study-report clean help
 
 help:
 	@echo "make run          set up and serve on http://127.0.0.1:$(PORT) with demo data"
@@ -60,7 +60,20 @@ instance/demo-totp-secret:
 	@mkdir -p instance
 	@$(PYTHON) -c 'import base64, secrets; print(base64.b32encode(secrets.token_bytes(20)).decode())' > $@
 
-setup: $(STAMP)/python assets
+# pg_dump, pg_restore and psql for `flask backup` and `flask restore` on PostgreSQL: installed when missing and we
+# may (root, with apt-get), as scripts/test.sh does for Chromium; set-up never fails for want of them.
+pg-client:
+	@command -v pg_dump >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing PostgreSQL's client tools (postgresql-client) for flask backup and flask restore"; \
+	    (apt-get install -y -qq postgresql-client >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && \
+	      apt-get install -y -qq postgresql-client >/dev/null 2>&1; }) || \
+	      echo "Could not install postgresql-client: flask backup on PostgreSQL needs it (apt-get install postgresql-client)."; \
+	  else \
+	    echo "pg_dump is not installed: flask backup on PostgreSQL needs it (sudo apt-get install postgresql-client)."; \
+	  fi; }
+
+setup: $(STAMP)/python assets pg-client
 
 db: setup .env
 	$(BIN)/flask db upgrade

@@ -1,8 +1,11 @@
-"""Flask commands: `flask demo-data`, `flask invite-admin`, `flask where-emails-go`, and each feature's group
+"""Flask commands: `flask demo-data`, `flask invite-admin`, `flask where-emails-go`, `flask backup`, `flask restore`,
+and each feature's group
 (`flask surveys …`, `flask focus-groups …`, `flask retention …`), all in one style: module-level commands that a
 `register_cli(app)` adds."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -112,6 +115,81 @@ def where_emails_go() -> None:
     click.echo(f"Links in emails start {config['APP_BASE_URL']}{following}; set APP_BASE_URL to change it.")
 
 
+class _ProgressBar:
+    """A click progress bar for work whose total is known only once it starts (pages of a database, tables)."""
+
+    def __init__(self, label: str) -> None:
+        self.bar = click.progressbar(length=1, label=label)
+
+    def __enter__(self) -> _ProgressBar:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.__exit__(*exc)
+
+    def __call__(self, done: int, total: int) -> None:
+        self.bar.length = max(total, 1)
+        self.bar.update(max(done - self.bar.pos, 0))
+
+
+@click.command("backup")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The file to write.")
+def backup_command(output: Path) -> None:
+    """Back up the whole database to a file (readable by you only), consistent while the app runs."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.audit.services import record
+    from app.backup import BackupError, make_backup
+    from app.database import write_transaction
+
+    db.session.remove()
+    try:
+        with _ProgressBar("Backing up") as progress:
+            made = make_backup(db.engine, output, progress=progress)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        with write_transaction():
+            record("backup.made", object_type="database", path=str(made.path.resolve()), size=made.size)
+    except OperationalError as exc:  # a writer held the database past the busy timeout: the backup stands
+        click.echo(f"Warning: the audit log could not record this backup ({exc.orig}).", err=True)
+    click.echo(
+        f"Backup of the {made.kind} database written to {made.path} ({made.size:,} bytes, readable by you only; "
+        f"database version {made.alembic_version or 'unknown'})."
+    )
+
+
+@click.command("restore")
+@click.option("--input", "source", required=True, type=click.Path(path_type=Path), help="The backup file to restore.")
+@click.option("--yes", is_flag=True, help="Replace a database that already holds data.")
+def restore_command(source: Path, yes: bool) -> None:
+    """Replace the database with a backup made by `flask backup` (asks for --yes if the database holds data)."""
+    from app.audit.services import record
+    from app.backup import BackupError, restore_backup, version_advice
+    from app.database import write_transaction
+
+    db.session.remove()
+    try:
+        with _ProgressBar("Restoring") as progress:
+            restored = restore_backup(db.engine, source, replace=yes, progress=progress)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if restored.alembic_version and _has_audit_table():
+        with write_transaction():
+            record(
+                "backup.restored", object_type="database", path=str(source.resolve()), replaced=restored.tables_replaced
+            )
+    click.echo(f"Restored the {restored.kind} database from {source}.")
+    click.echo(version_advice(restored.alembic_version, Path(current_app.extensions["migrate"].directory)))
+
+
+def _has_audit_table() -> bool:
+    from sqlalchemy import inspect
+
+    return "audit_event" in inspect(db.engine).get_table_names()
+
+
 def register_cli(app: Flask) -> None:
     """Add the platform's commands and each feature's command group to `flask`."""
     from app.analysis.cli import register_cli as register_analysis_cli
@@ -123,6 +201,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(invite_admin)
     app.cli.add_command(where_emails_go)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     register_survey_cli(app)
     register_focus_group_cli(app)
     register_privacy_cli(app)

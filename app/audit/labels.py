@@ -45,6 +45,9 @@ ACTION_LABELS: dict[str, str] = {
     "privacy.personal_data_exported": "Personal data downloaded",
     "privacy.subject_access_exported": "Subject access request downloaded",
     "retention.applied": "Old personal data tidied away",
+    # Operations
+    "backup.made": "Backup of the database made",
+    "backup.restored": "Database restored from a backup",
     # Surveys
     "surveys.created": "Survey created",
     "surveys.imported": "Survey imported",
@@ -155,6 +158,7 @@ OBJECT_TYPE_LABELS: dict[str, str] = {
     "endpoint": "Page",
     "retention": "Retention",
     "job": "Background job",
+    "database": "Database",
 }
 
 

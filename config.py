@@ -52,7 +52,22 @@ class Config:
     SERVICE_NAME = "Socitm member research"
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL") or default_database_url())
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Each worker process holds a pool of DB_POOL_SIZE connections and opens up to DB_MAX_OVERFLOW more when
+    # busy (PostgreSQL; docs/deployment.md sizes them against max_connections, and `flask deployment-check`
+    # checks). A connection is tested before use (pre-ping), replaced after DB_POOL_RECYCLE seconds, and a
+    # request waits at most DB_POOL_TIMEOUT seconds for one, DB_CONNECT_TIMEOUT for the server to answer.
+    DB_POOL_SIZE = _int("DB_POOL_SIZE", 5)
+    DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 5)
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {
+        "pool_pre_ping": True,
+        "pool_size": DB_POOL_SIZE,
+        "max_overflow": DB_MAX_OVERFLOW,
+        "pool_recycle": _int("DB_POOL_RECYCLE", 1800),
+        "pool_timeout": _int("DB_POOL_TIMEOUT", 10),
+        "connect_args": {"connect_timeout": _int("DB_CONNECT_TIMEOUT", 5)},
+    }
+    # Log lines: "text" (SafeFormatter) or "json" (one object a line, with the request id; production's default).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
     SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 15000)
 
     # Links in emails and CLI output point here. Unset, a development copy's links follow the address it is
@@ -194,6 +209,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()
 
     @classmethod
     def check(cls) -> None:

@@ -122,6 +122,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(invite_admin)
     app.cli.add_command(where_emails_go)
+    from app.deployment import deployment_check
+
+    app.cli.add_command(deployment_check)
     register_survey_cli(app)
     register_focus_group_cli(app)
     register_privacy_cli(app)

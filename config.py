@@ -221,10 +221,17 @@ class ProductionConfig(Config):
                 "SECRET_KEY must be set to a random value of at least 32 characters in production "
                 '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))").'
             )
+        nodes = declared_nodes()
+        if nodes > 1 and cls.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            raise RuntimeError(
+                f"NODES is {nodes} but DATABASE_URL is a SQLite file, which only one machine can use: set "
+                "DATABASE_URL to the PostgreSQL server every node shares (docs/deployment.md)."
+            )
         if cls.RATELIMIT_STORAGE_URI.strip().lower().startswith("memory://"):
-            workers = declared_workers()
+            workers = declared_workers() * nodes
             if not cls.APP_SINGLE_PROCESS or workers > 1:
                 said = f" ({workers} workers are configured)" if workers > 1 else ""
+                said += f" on {nodes} nodes" if nodes > 1 else ""
                 raise RuntimeError(
                     "RATELIMIT_STORAGE_URI is memory://, so each worker would count sign-in attempts on its "
                     f"own and the limits would be multiplied{said}. Set RATELIMIT_STORAGE_URI=redis://host:6379/0, "
@@ -248,6 +255,12 @@ def declared_workers() -> int:
     if flag:
         counts.append(int(flag.group(1)))
     return max(counts)
+
+
+def declared_nodes() -> int:
+    """How many machines (or containers) the environment says run the web app (NODES); 1 when it does not say."""
+    value = os.environ.get("NODES", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
 CONFIGS = {

@@ -8,7 +8,6 @@ migrations, backups, background-job workers and someone's psql.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import click
@@ -16,7 +15,7 @@ from flask import current_app
 from sqlalchemy import text
 
 from app.extensions import db
-from config import declared_workers
+from config import declared_nodes, declared_workers
 
 HEADROOM = 10  # connections kept free for everything that is not a web worker
 
@@ -55,12 +54,6 @@ class ConnectionBudget:
         )
 
 
-def nodes_from_env() -> int:
-    """NODES: how many machines (or containers) run the web app; 1 when unset."""
-    value = os.environ.get("NODES", "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else 1
-
-
 def connection_budget() -> ConnectionBudget:
     """The budget for this configuration, asking the database for its limits."""
     options = current_app.config["SQLALCHEMY_ENGINE_OPTIONS"]
@@ -68,14 +61,14 @@ def connection_budget() -> ConnectionBudget:
     with db.engine.connect() as connection:
         max_connections = int(connection.execute(text("SHOW max_connections")).scalar_one())
         reserved = int(connection.execute(text("SHOW superuser_reserved_connections")).scalar_one())
-    return ConnectionBudget(nodes_from_env(), declared_workers(), per_worker, max_connections, reserved)
+    return ConnectionBudget(declared_nodes(), declared_workers(), per_worker, max_connections, reserved)
 
 
 @click.command("deployment-check")
 def deployment_check() -> None:
     """Check that NODES × WEB_CONCURRENCY × (DB_POOL_SIZE + DB_MAX_OVERFLOW) fits PostgreSQL's max_connections."""
     if db.engine.dialect.name == "sqlite":
-        nodes = nodes_from_env()
+        nodes = declared_nodes()
         if nodes > 1:
             raise click.ClickException(
                 f"NODES is {nodes} but the database is a SQLite file, which only one machine can use: "

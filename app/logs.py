@@ -101,36 +101,37 @@ def init_request_ids(app: Flask) -> None:
 
     @app.before_request
     def start_request() -> None:
-        g.request_started = time.perf_counter()
-        g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER) if trust_header else None)
+        state = g._get_current_object()
+        state.request_started = time.perf_counter()
+        state.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER) if trust_header else None)
 
     @app.after_request
     def end_request(response: Response) -> Response:
-        request_id = g.get("request_id")
+        state = g._get_current_object()
+        request_id = getattr(state, "request_id", None)
         if request_id is None:  # a before-request hook ahead of ours answered (none does today)
             return response
         response.headers[REQUEST_ID_HEADER] = request_id
         if access_lines:
+            current = request._get_current_object()
             fields = {
-                "method": request.method,
-                "path": _logged_path(),
+                "method": current.method,
+                "path": logged_path(current.path, current.view_args),
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
-                "user_id": _signed_in_user_id(),
+                "duration_ms": round((time.perf_counter() - state.request_started) * 1000, 1),
+                "user_id": _signed_in_user_id(getattr(state, "_login_user", None)),
             }
             access_log.info("%s %s %s", fields["method"], fields["path"], fields["status"], extra={"http": fields})
         return response
 
 
-def _logged_path() -> str:
-    """The path without its query string, and with a link's secret (a route's `token`) hidden."""
-    path = request.path
-    token = request.view_args.get("token") if request.view_args else None
+def logged_path(path: str, view_args: dict | None) -> str:
+    """The path as logged: without its query string, and with a link's secret (a route's `token`) hidden."""
+    token = view_args.get("token") if view_args else None
     return path.replace(str(token), HIDDEN) if token else path
 
 
-def _signed_in_user_id() -> int | None:
+def _signed_in_user_id(user: object | None) -> int | None:
     """The signed-in person's id if Flask-Login loaded one in this request, read without a query."""
-    user = g.get("_login_user")
     state = inspect(user, raiseerr=False) if user is not None else None
     return state.identity[0] if state is not None and state.identity else None

@@ -18,7 +18,7 @@ from app import create_app
 from app.deployment import HEADROOM, ConnectionBudget
 from app.extensions import db
 from app.logs import JsonFormatter
-from config import TestingConfig, normalise_database_url
+from config import ProductionConfig, TestingConfig, normalise_database_url
 
 
 @pytest.fixture
@@ -257,3 +257,21 @@ def test_deployment_check_against_the_real_database(runner, app, monkeypatch):
     assert result.exit_code != 0
     assert "Too many database connections: 50 node(s) × 2 worker(s) × 10 connection(s)" in result.output
     assert "(max_connections)" in result.output
+
+
+def _production(**settings) -> type[ProductionConfig]:
+    base = {"RATELIMIT_STORAGE_URI": "redis://cache.internal:6379/0", "MAIL_SERVER": "smtp.internal"}
+    return type("Production", (ProductionConfig,), {**base, **settings})
+
+
+def test_production_on_several_nodes_refuses_what_one_node_keeps_to_itself(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("GUNICORN_CMD_ARGS", raising=False)
+    monkeypatch.setenv("NODES", "2")
+    with pytest.raises(RuntimeError, match="NODES is 2 but DATABASE_URL is a SQLite file"):
+        _production(SQLALCHEMY_DATABASE_URI="sqlite:////srv/socitm.db").check()
+    shared = "postgresql+psycopg://socitm@db.internal/socitm"
+    with pytest.raises(RuntimeError, match=r"RATELIMIT_STORAGE_URI is memory://.*\(2 workers are configured\) on 2"):
+        _production(SQLALCHEMY_DATABASE_URI=shared, RATELIMIT_STORAGE_URI="memory://", APP_SINGLE_PROCESS=True).check()
+    _production(SQLALCHEMY_DATABASE_URI=shared).check()  # PostgreSQL and Redis: shared by every node

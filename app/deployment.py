@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from config import declared_nodes, declared_workers
@@ -65,6 +67,7 @@ def connection_budget() -> ConnectionBudget:
 
 
 @click.command("deployment-check")
+@with_appcontext
 def deployment_check() -> None:
     """Check that NODES × WEB_CONCURRENCY × (DB_POOL_SIZE + DB_MAX_OVERFLOW) fits PostgreSQL's max_connections."""
     if db.engine.dialect.name == "sqlite":
@@ -76,7 +79,10 @@ def deployment_check() -> None:
             )
         click.echo("SQLite database: one machine only, no connection limit to check.")
         return
-    budget = connection_budget()
+    try:
+        budget = connection_budget()
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"Could not ask the database for its connection limit: {exc.orig or exc}") from None
     if not budget.fits:
         raise click.ClickException(
             "Too many database connections: " + budget.describe() + " Lower DB_POOL_SIZE, DB_MAX_OVERFLOW or "

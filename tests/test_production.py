@@ -259,6 +259,15 @@ def test_deployment_check_against_the_real_database(runner, app, monkeypatch):
     assert "(max_connections)" in result.output
 
 
+def test_deployment_check_says_when_it_cannot_reach_the_database():
+    config = type("Closed", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": _unreachable("closed port")})
+    application = create_app(config)
+    result = application.test_cli_runner().invoke(args=["deployment-check"])
+    assert result.exit_code == 1
+    assert "Could not ask the database for its connection limit" in result.output
+    assert "Traceback" not in result.output
+
+
 def _production(**settings) -> type[ProductionConfig]:
     base = {"RATELIMIT_STORAGE_URI": "redis://cache.internal:6379/0", "MAIL_SERVER": "smtp.internal"}
     return type("Production", (ProductionConfig,), {**base, **settings})

@@ -83,7 +83,22 @@ class Config:
     SERVICE_NAME = "Socitm member research"
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL") or default_database_url())
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Each worker process holds a pool of DB_POOL_SIZE connections and opens up to DB_MAX_OVERFLOW more when
+    # busy (PostgreSQL; docs/deployment.md sizes them against max_connections, and `flask deployment-check`
+    # checks). A connection is tested before use (pre-ping), replaced after DB_POOL_RECYCLE seconds, and a
+    # request waits at most DB_POOL_TIMEOUT seconds for one, DB_CONNECT_TIMEOUT for the server to answer.
+    DB_POOL_SIZE = _int("DB_POOL_SIZE", 5)
+    DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 5)
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {
+        "pool_pre_ping": True,
+        "pool_size": DB_POOL_SIZE,
+        "max_overflow": DB_MAX_OVERFLOW,
+        "pool_recycle": _int("DB_POOL_RECYCLE", 1800),
+        "pool_timeout": _int("DB_POOL_TIMEOUT", 10),
+        "connect_args": {"connect_timeout": _int("DB_CONNECT_TIMEOUT", 5)},
+    }
+    # Log lines: "text" (SafeFormatter) or "json" (one object a line, with the request id; production's default).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
     SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 15000)
 
     # Links in emails and CLI output point here. Unset, a development copy's links follow the address it is
@@ -241,6 +256,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()
 
     @classmethod
     def check(cls) -> None:
@@ -252,10 +268,17 @@ class ProductionConfig(Config):
                 "SECRET_KEY must be set to a random value of at least 32 characters in production "
                 '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))").'
             )
+        nodes = declared_nodes()
+        if nodes > 1 and cls.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            raise RuntimeError(
+                f"NODES is {nodes} but DATABASE_URL is a SQLite file, which only one machine can use: set "
+                "DATABASE_URL to the PostgreSQL server every node shares (docs/deployment.md)."
+            )
         if cls.RATELIMIT_STORAGE_URI.strip().lower().startswith("memory://"):
-            workers = declared_workers()
+            workers = declared_workers() * nodes
             if not cls.APP_SINGLE_PROCESS or workers > 1:
                 said = f" ({workers} workers are configured)" if workers > 1 else ""
+                said += f" on {nodes} nodes" if nodes > 1 else ""
                 raise RuntimeError(
                     "RATELIMIT_STORAGE_URI is memory://, so each worker would count sign-in attempts on its "
                     f"own and the limits would be multiplied{said}. Set RATELIMIT_STORAGE_URI=redis://host:6379/0, "
@@ -290,6 +313,12 @@ def declared_workers() -> int:
     if flag:
         counts.append(int(flag.group(1)))
     return max(counts)
+
+
+def declared_nodes() -> int:
+    """How many machines (or containers) the environment says run the web app (NODES); 1 when it does not say."""
+    value = os.environ.get("NODES", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
 CONFIGS = {

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import csrf, db, limiter, login_manager, migrate
-from app.logs import configure_logging
+from app.logs import configure_logging, init_request_ids
 from config import INSTANCE_DIR, Config, ProductionConfig
 
 # A web address, not linked when a secret in it was hidden ("…/invitation/[link hidden]": app/email/link_secrets.py).
@@ -53,12 +53,14 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A file on this machine: no server can drop the connection, so no test query before each use.
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options.pop("pool_pre_ping", None)
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+        # A file on this machine: no server can drop the connection, so no test query before each use, and
+        # no server's connection limit to size a pool against.
+        server_only = {"pool_pre_ping", "pool_size", "max_overflow", "pool_recycle", "pool_timeout", "connect_args"}
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {k: v for k, v in options.items() if k not in server_only}
 
-    configure_logging()
+    configure_logging(app.config["LOG_FORMAT"])
+    init_request_ids(app)  # first of the before-request hooks: every later line and error page has the id
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))

@@ -203,6 +203,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(where_emails_go)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from app.deployment import deployment_check
+
+    app.cli.add_command(deployment_check)
     register_survey_cli(app)
     register_focus_group_cli(app)
     register_privacy_cli(app)

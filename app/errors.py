@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -36,10 +39,31 @@ def _too_large_context() -> dict:
 
 def _render(status: int, **context):
     if _wants_json():
-        return jsonify(error=TITLES.get(status, "Error")), status
+        return jsonify(error=TITLES.get(status, "Error"), reference=g.get("request_id")), status
     if status == 413:
         context.update(_too_large_context())
-    return render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"), **context), status
+    title = TITLES.get(status, "Error")
+    try:
+        return render_template("errors/error.html", status=status, title=title, **context), status
+    except Exception:  # noqa: BLE001 - the page's layout needs what failed (the database): a bare page instead
+        log.exception("Could not show the %s page on %s %s", status, request.method, request.path)
+        return _bare_page(status, title), status
+
+
+def _bare_page(status: int, title: str) -> Response:
+    """A plain page that needs nothing but the request: its title and the reference to quote."""
+    reference = g.get("request_id")
+    quote = f"<p>If you contact us about this, quote reference {escape(reference)}.</p>" if reference else ""
+    body = (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+        f"<body><h1>{escape(title)}</h1><p>Try again later.</p>{quote}</body></html>"
+    )
+    return Response(body, status=status, mimetype="text/html")
+
+
+def _database_unavailable(error: Exception) -> bool:
+    """Whether the error says the database could not be reached or was too busy (a 503, not a 500)."""
+    return isinstance(error, OperationalError | PoolTimeout)
 
 
 def _log_refusal(status: int = 403, **kind) -> None:
@@ -74,8 +98,14 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
-        log.exception("Unhandled error on %s %s", request.method, request.path)
         from app.extensions import db
 
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - a connection that is gone cannot roll back; the page is shown anyway
+            log.warning("Could not roll back after the error on %s %s", request.method, request.path)
+        if _database_unavailable(error):
+            log.error("Database unavailable on %s %s: %s", request.method, request.path, error)
+            return _render(503)
+        log.exception("Unhandled error on %s %s", request.method, request.path)
         return _render(500)

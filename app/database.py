@@ -106,6 +106,8 @@ def keep_prepared_statements(app: Flask) -> None:
 
     @app.teardown_request
     def _end_read_transaction(exc):
+        if not db.session.registry.has():
+            return  # the request never used the database session (the health check): none to make now
         session = db.session()
         if exc is not None or not session.in_transaction() or session.new or session.dirty or session.deleted:
             return

@@ -16,9 +16,11 @@ the CPU time the application itself spends on one request, through the Flask tes
 
 For each database (a fresh SQLite file; then a fresh PostgreSQL database when one answers on
 127.0.0.1:5432), migrated and loaded with `flask demo-data` plus one member organisation. Each route
-is requested `--requests` times after a warm-up, five times over; the fastest of the five is kept
-(CPU time of this process only: PostgreSQL's own work happens in its server process and is not
-counted). The table goes to the `request-costs` section of docs/performance.md.
+is requested `--requests` times after a warm-up, five times over, the routes taking turns round by round;
+the fastest of the five is kept (CPU time of this process only: PostgreSQL's own work happens in its
+server process and is not counted), and the slowest is reported beside it to show how steady the run was.
+Each route's throughput is also given as a share of hello world's (hello world's CPU per request over the
+route's), all from the same run. The table goes to the `request-costs` section of docs/performance.md.
 """
 
 from __future__ import annotations
@@ -53,26 +55,14 @@ ROUTES = (
 # --- the child: measures in the app's own process ------------------------------------------------
 
 
-def _fastest(request, count: int) -> float:
-    """CPU milliseconds per request: the fastest of ROUNDS rounds of `count` requests."""
-    for _ in range(WARMUP):
-        request()
-    rounds = []
-    for _ in range(ROUNDS):
-        started = time.process_time()
-        for _ in range(count):
-            request()
-        rounds.append((time.process_time() - started) / count * 1000)
-    return min(rounds)
-
-
-def measure_in_process(count: int, email: str, password: str) -> dict[str, float]:
-    """Every route's CPU cost, in this process (the environment names the database)."""
+def measure_in_process(count: int, email: str, password: str) -> dict[str, list[float]]:
+    """Every route's CPU cost per request in each round, in this process (the environment names the database)."""
     from bench.hello import app as hello
     from wsgi import app
 
     hello_client = hello.test_client()
     visitor = app.test_client()
+    probe = app.test_client()  # the health check's caller (a load balancer) sends no cookie
     member = app.test_client()
     token = CSRF.search(member.get("/sign-in").get_data(as_text=True)).group(1)
     signed_in = member.post("/sign-in", data={"csrf_token": token, "email": email, "password": password})
@@ -108,12 +98,23 @@ def measure_in_process(count: int, email: str, password: str) -> dict[str, float
     hidden = hidden_fields(member.get(PAGE).get_data(as_text=True))
     requests = {
         "hello": get(hello_client, "/"),
-        "healthz": get(visitor, "/healthz"),
+        "healthz": get(probe, "/healthz"),
         "sign_in": get(visitor, "/sign-in"),
         "page_get": get(member, PAGE),
         "page_post": post,
     }
-    return {name: _fastest(request, count) for name, request in requests.items()}
+    # The routes take turns round by round, so a busy moment on a shared machine falls on all of them.
+    rounds: dict[str, list[float]] = {name: [] for name in requests}
+    for request in requests.values():
+        for _ in range(WARMUP):
+            request()
+    for _ in range(ROUNDS):
+        for name, request in requests.items():
+            started = time.process_time()
+            for _ in range(count):
+                request()
+            rounds[name].append((time.process_time() - started) / count * 1000)
+    return {name: sorted(found) for name, found in rounds.items()}
 
 
 # --- the parent: databases, the child, the report ------------------------------------------------
@@ -125,7 +126,7 @@ def prepare(env: dict[str, str], label: str) -> None:
     run_command([sys.executable, "-m", "bench.survey_db", "create", "--pages", "1", "--members", "0"], env)
 
 
-def measure_database(label: str, database_url: str, workdir: Path, count: int) -> dict[str, float]:
+def measure_database(label: str, database_url: str, workdir: Path, count: int) -> dict[str, list[float]]:
     """Prepare the database, then measure in a child process that loads the app on it."""
     from bench.survey_db import email_for
 
@@ -150,19 +151,36 @@ def measure_database(label: str, database_url: str, workdir: Path, count: int) -
     return json.loads(output.strip().splitlines()[-1])
 
 
-def report(results: dict[str, dict[str, float] | str], count: int, when: datetime, load: str) -> str:
+def _share(found: dict[str, list[float]], key: str) -> str:
+    """A route's requests per CPU-second as a share of hello world's (fastest rounds)."""
+    return f"{found['hello'][0] / found[key][0]:.0%}"
+
+
+def _spread(found: dict[str, list[float]], key: str) -> str:
+    """How far the slowest round was from the fastest: the run's stability on a shared machine."""
+    return f"+{found[key][-1] / found[key][0] - 1:.0%}"
+
+
+def report(results: dict[str, dict[str, list[float]] | str], count: int, when: datetime, load: str) -> str:
     """The markdown section."""
     names = list(results)
-    header = ["request", *[f"{name}: CPU ms" for name in names], *[f"{name}: × hello" for name in names]]
+    header = [
+        "request",
+        *[f"{name}: CPU ms" for name in names],
+        *[f"{name}: × hello" for name in names],
+        *[f"{name}: throughput, share of hello" for name in names],
+        *[f"{name}: slowest round" for name in names],
+    ]
     lines = []
     for key, label in ROUTES:
         cells = [label]
-        for name in names:
-            found = results[name]
-            cells.append(f"{found[key]:.2f}" if isinstance(found, dict) else "n/a")
-        for name in names:
-            found = results[name]
-            cells.append(f"{found[key] / found['hello']:.1f}" if isinstance(found, dict) else "n/a")
+        measured = [(name, results[name]) for name in names]
+        cells += [f"{found[key][0]:.2f}" if isinstance(found, dict) else "n/a" for _, found in measured]
+        cells += [
+            f"{found[key][0] / found['hello'][0]:.1f}" if isinstance(found, dict) else "n/a" for _, found in measured
+        ]
+        cells += [_share(found, key) if isinstance(found, dict) else "n/a" for _, found in measured]
+        cells += [_spread(found, key) if isinstance(found, dict) else "n/a" for _, found in measured]
         lines.append(cells)
     rule = ["---"] + ["---:"] * (len(header) - 1)
     table = "\n".join("| " + " | ".join(line) + " |" for line in [header, rule, *lines])
@@ -174,8 +192,11 @@ Measured {when:%Y-%m-%d %H:%M} UTC on commit `{git_commit()}`.
 
 - Machine: {machine()}. Load average before the run: {load}.
 - In one process, through the Flask test client (no server, no network): CPU time of the process per
-  request, the fastest of {ROUNDS} rounds of {count} requests after a warm-up. On PostgreSQL the database
-  server's own work is in its process and not counted here.
+  request, the fastest of {ROUNDS} rounds of {count} requests after a warm-up (the routes take turns round by
+  round; "slowest round" is how much slower the slowest of the {ROUNDS} was: the run's stability on a shared
+  machine). On PostgreSQL the database server's own work is in its process and not counted here.
+- Throughput as a share of hello world's is hello world's CPU per request over the route's: the requests per
+  CPU-second one process could serve of that route, against hello world's, with the server's own cost left out.
 - Databases, each fresh, migrated and loaded with `flask demo-data` plus one member organisation.
 - Requests: hello world (`bench/hello.py`); the app's `/healthz` (no session, no template, one
   {probe}); the sign-in page to a visitor (the GOV.UK layout, a form and a CSRF token); the question
@@ -214,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
 
     when = datetime.now(UTC)
     load = load_average()
-    results: dict[str, dict[str, float] | str] = {}
+    results: dict[str, dict[str, list[float]] | str] = {}
     with tempfile.TemporaryDirectory(prefix="socitm-request-costs-") as tmp:
         workdir = Path(tmp)
         sqlite_dir = workdir / "sqlite"
@@ -231,7 +252,11 @@ def main(argv: list[str] | None = None) -> int:
             with postgres_database() as (url, _detail):
                 results["postgresql"] = measure_database("postgresql", url, postgres_dir, args.requests)
     for key, label in ROUTES:
-        figures = "  ".join(f"{name} {found[key]:.2f} ms" for name, found in results.items() if isinstance(found, dict))
+        figures = "  ".join(
+            f"{name} {found[key][0]:.2f} ms ({_share(found, key)} of hello, slowest round {_spread(found, key)})"
+            for name, found in results.items()
+            if isinstance(found, dict)
+        )
         log(f"{label}: {figures}")
     write_section(SECTION, report(results, args.requests, when, load))
     log(f"wrote the {SECTION} section of {PERFORMANCE_DOC.relative_to(REPO_ROOT)}")

@@ -51,13 +51,26 @@ def _served_address() -> str | None:
     return root
 
 
+# What a request's own address is made of (`request.url_root`): a request with the same values as the
+# last one noted was served at the same address, so its address is not worked out again.
+_ADDRESS_PARTS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
+_LAST_NOTED = "socitm_served_at_parts"
+
+
 def note_served_address() -> None:
     """Before each request on a development copy without APP_BASE_URL: remember where the app is served, so
     that work done outside a request (a background job, an email sent after the response) links there too."""
-    if current_app.config.get("APP_BASE_URL_FOLLOWS_REQUEST"):
-        served = _served_address()
-        if served:
-            current_app.extensions[_SERVED_AT] = served
+    app = current_app
+    if not app.config.get("APP_BASE_URL_FOLLOWS_REQUEST"):
+        return
+    environ = request.environ
+    parts = tuple(environ.get(name) for name in _ADDRESS_PARTS)
+    if app.extensions.get(_LAST_NOTED) == parts:
+        return
+    served = _served_address()
+    if served:
+        app.extensions[_SERVED_AT] = served
+    app.extensions[_LAST_NOTED] = parts
 
 
 def base_url() -> str:

@@ -6,7 +6,6 @@ import logging
 
 from flask import jsonify, render_template
 from flask_login import current_user
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth.decorators import public
@@ -38,13 +37,23 @@ def home():
 @csrf.exempt
 @public
 def healthz():
-    """200 with JSON when the database answers; 503 when it does not."""
+    """200 with JSON when the database answers; 503 when it does not.
+
+    The probe asks the driver on a pooled connection, outside the ORM session: one `SELECT 1` and
+    nothing else (no BEGIN, no ROLLBACK through the session's events: tests/main/test_request_floor.py).
+    """
+    engine = db.engine
     try:
-        db.session.execute(text("SELECT 1"))
-        db.session.rollback()
-    except SQLAlchemyError as exc:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            cursor.close()
+        finally:
+            connection.close()  # back to the pool, which ends the driver's transaction
+    except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:
         log.error("Health check: database not answering: %s", exc)
-        db.session.rollback()
         return jsonify(status="error", database="unavailable"), 503
     return jsonify(status="ok", database="ok")
 

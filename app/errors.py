@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -55,6 +55,13 @@ def _log_refusal(status: int = 403, **kind) -> None:
         db.session.rollback()
 
 
+def _database_unreachable(error: Exception) -> bool:
+    """Whether the error is the database not answering (stopped, restarting, unreachable, or busy)."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(error, OperationalError | InterfaceError)
+
+
 def register_error_pages(app: Flask) -> None:
     """Show a plain page for every error status."""
 
@@ -75,7 +82,12 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         log.exception("Unhandled error on %s %s", request.method, request.path)
-        from app.extensions import db
+        from app.extensions import db, login_manager
 
         db.session.rollback()
+        if _database_unreachable(error):
+            # The page must not need the database either: shown as if signed out, so the header does not
+            # load the person again (which would fail the same way and leave a bare "Internal Server Error").
+            g._login_user = login_manager.anonymous_user()
+            return _render(503)
         return _render(500)

@@ -113,10 +113,13 @@ def percentile(times: list[float], share: float) -> float:
     return times[max(0, math.ceil(share * len(times)) - 1)]
 
 
-def member_times(out: dict) -> list[float]:
-    """Every response time of the members' requests (not the organiser's), sorted."""
+def member_times(out: dict, leave_out: tuple[str, ...] = ()) -> list[float]:
+    """Every response time of the members' requests (not the organiser's, nor those named in `leave_out`), sorted."""
     return sorted(
-        ms for name, rows in out.get("timings", {}).items() if not name.startswith("organiser") for ms, _ in rows
+        ms
+        for name, rows in out.get("timings", {}).items()
+        if not name.startswith("organiser") and name not in leave_out
+        for ms, _ in rows
     )
 
 

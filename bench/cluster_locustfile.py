@@ -54,7 +54,7 @@ MEMBERS = int(os.environ.get("BENCH_MEMBERS", "1"))
 THINK = os.environ.get("BENCH_THINK", "1") != "0"
 ORGANISER = os.environ.get("BENCH_ORGANISER", "")
 OUT = os.environ.get("BENCH_OUT", "")
-RETRIES = 6  # a step that fails for a server-side reason is tried again this many times
+RETRIES = 10  # a step that fails for a server-side reason is tried again this many times (about 20 s)
 RETRY_PAUSE = (1.0, 3.0)  # seconds a person waits before trying again
 ORGANISER_PAUSE = 15  # seconds between the organiser's exports
 JOB_POLLS = 120  # x 1 s: how long the organiser waits for a job

@@ -91,7 +91,7 @@ class Config:
     # page; Redis is tried again, with back-off, and takes over when it answers (bench/cluster.py --fault
     # restart-redis). RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=0 makes sign-in fail closed instead.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    RATELIMIT_IN_MEMORY_FALLBACK = [LOGIN_LIMIT_PER_IP]
+    RATELIMIT_IN_MEMORY_FALLBACK = LOGIN_LIMIT_PER_IP
     # A promise that one process on one machine serves (memory:// limits are then not multiplied).
     APP_SINGLE_PROCESS = _bool("APP_SINGLE_PROCESS")
     RESET_LIMIT_PER_IP = os.environ.get("RESET_LIMIT_PER_IP", "10 per hour")

@@ -8,7 +8,7 @@ STAMP := .make
 export FLASK_APP := wsgi.py
 export NLTK_DATA ?= $(CURDIR)/instance/nltk_data_empty
 
-.PHONY: run test security lint setup assets pg-client db demo-data screenshots bench bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging bench-review-queue bench-study-report clean help
+.PHONY: run test security lint setup assets pg-client db demo-data screenshots bench bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging bench-review-queue bench-study-report bench-cluster bench-sqlite-concurrency clean help
 
 help:
 	@echo "make run          set up and serve on http://127.0.0.1:$(PORT) with demo data"
@@ -17,7 +17,9 @@ help:
 	@echo "make screenshots  refresh docs/screenshots from the demo data"
 	@echo "make bench        run every benchmark and update docs/performance.md (or bench-baseline, bench-survey,"
 	@echo "                  bench-exports, bench-results, bench-composition, bench-request-costs, bench-tagging,"
-	@echo "                  bench-review-queue, bench-study-report for one)"
+	@echo "                  bench-review-queue, bench-study-report, bench-cluster, bench-sqlite-concurrency for one)"
+	@echo "make bench-cluster  two gunicorn nodes behind nginx on PostgreSQL and Redis, 300 members (faults:"
+	@echo "                  .venv/bin/python -m bench.cluster --fault kill-worker|restart-postgres|restart-redis)"
 
 $(STAMP):
 	@mkdir -p $(STAMP)
@@ -119,7 +121,7 @@ security: setup $(STAMP)/security
 screenshots: demo-data
 	$(BIN)/python scripts/screenshots.py
 
-bench: bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging bench-review-queue bench-study-report
+bench: bench-baseline bench-survey bench-exports bench-results bench-composition bench-request-costs bench-tagging bench-review-queue bench-study-report bench-cluster bench-sqlite-concurrency
 
 bench-baseline: setup .env
 	$(BIN)/python -m bench.run
@@ -147,6 +149,12 @@ bench-review-queue: setup
 
 bench-study-report: setup
 	$(BIN)/python -m bench.study_report
+
+bench-cluster: setup .env
+	$(BIN)/python -m bench.cluster
+
+bench-sqlite-concurrency: setup .env
+	$(BIN)/python -m bench.sqlite_concurrency
 
 clean:
 	rm -rf $(VENV) .venv-security node_modules app/static/build app/static/vendor $(STAMP)

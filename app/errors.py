@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -63,7 +63,7 @@ def _bare_page(status: int, title: str) -> Response:
 
 def _database_unavailable(error: Exception) -> bool:
     """Whether the error says the database could not be reached or was too busy (a 503, not a 500)."""
-    return isinstance(error, OperationalError | PoolTimeout)
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout)
 
 
 def _log_refusal(status: int = 403, **kind) -> None:
@@ -106,6 +106,11 @@ def register_error_pages(app: Flask) -> None:
             log.warning("Could not roll back after the error on %s %s", request.method, request.path)
         if _database_unavailable(error):
             log.error("Database unavailable on %s %s: %s", request.method, request.path, error)
+            # The page must not need the database either: shown as if signed out, so the header does not
+            # load the person again (which would fail the same way and leave a bare "Internal Server Error").
+            from app.extensions import login_manager
+
+            g._login_user = login_manager.anonymous_user()
             return _render(503)
         log.exception("Unhandled error on %s %s", request.method, request.path)
         return _render(500)

@@ -69,7 +69,7 @@ def create(pages: int, members: int, password: str) -> dict[str, int]:
 
 
 def inspect() -> dict[str, dict]:
-    """Every benchmark account's response: status, submissions and the question ids stored."""
+    """Every benchmark account's response: status, submissions, the question ids and values stored."""
     from sqlalchemy import select
 
     from app.auth.models import User
@@ -89,8 +89,12 @@ def inspect() -> dict[str, dict]:
             )
         }
         answers: dict[int, list[str]] = {}
-        for response_id, question_id in db.session.execute(select(Answer.response_id, Answer.question_id)):
+        values: dict[int, dict] = {}
+        for response_id, question_id, value in db.session.execute(
+            select(Answer.response_id, Answer.question_id, Answer.value)
+        ):
             answers.setdefault(response_id, []).append(question_id)
+            values.setdefault(response_id, {})[question_id] = value
         for user in users:
             response = responses.get(user.organisation_id)
             found[user.email] = {
@@ -98,6 +102,8 @@ def inspect() -> dict[str, dict]:
                 "submission_count": response.submission_count if response else 0,
                 "answers": sorted(answers.get(response.id, [])) if response else [],
                 "submitted_answers": sorted(response.submitted_answers or {}) if response else [],
+                "values": values.get(response.id, {}) if response else {},
+                "submitted_values": (response.submitted_answers or {}) if response else {},
             }
     return found
 

@@ -30,8 +30,9 @@ DOWNLOADS = re.compile(r"\.(csv|xlsx|docx|qdpx|ics|zip|json|pdf|svg|png)$|/(expo
 PER_KIND = 2
 # Every kind of page first, then repeats up to this bound. On 5 December 2026 the roles reached 11 (member),
 # 26 (facilitator), 113 (analyst), 115 (organiser) and 134 (lead analyst) pages in full; the admin, its 200
-# kinds of page and no repeats. The test fails, naming them, if kinds of page are left unvisited at the bound.
-PAGES_PER_ROLE = 200
+# kinds of page and no repeats (hence 230: room for new pages). The test fails, naming them, if kinds of page are
+# left unvisited at the bound.
+PAGES_PER_ROLE = 230
 
 
 def kind_of(url: str) -> str:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REAL_CONTACTS
+
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "gunicorn.conf.py"
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -100,6 +102,7 @@ def test_real_gunicorn_serves_healthz_and_stops_gracefully(tmp_path):
         RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
         WEB_CONCURRENCY="2",
         BIND=f"127.0.0.1:{port}",
+        **REAL_CONTACTS,
     )
     server = subprocess.Popen(
         [str(GUNICORN), "-c", str(CONF), "wsgi:app"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True

@@ -19,6 +19,7 @@ from app.deployment import HEADROOM, ConnectionBudget
 from app.extensions import db
 from app.logs import JsonFormatter
 from config import ProductionConfig, TestingConfig, normalise_database_url
+from tests.conftest import REAL_CONTACTS
 
 
 @pytest.fixture
@@ -269,7 +270,7 @@ def test_deployment_check_says_when_it_cannot_reach_the_database():
 
 
 def _production(**settings) -> type[ProductionConfig]:
-    base = {"RATELIMIT_STORAGE_URI": "redis://cache.internal:6379/0", "MAIL_SERVER": "smtp.internal"}
+    base = {"RATELIMIT_STORAGE_URI": "redis://cache.internal:6379/0", "MAIL_SERVER": "smtp.internal", **REAL_CONTACTS}
     return type("Production", (ProductionConfig,), {**base, **settings})
 
 

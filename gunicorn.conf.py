@@ -8,7 +8,10 @@ Every number comes from the environment, with defaults for a small machine behin
 - GUNICORN_TIMEOUT  seconds a request may take before its worker is restarted; default 60
 - GUNICORN_GRACEFUL_TIMEOUT  seconds a worker has to finish its requests on restart or stop; default 30
 - GUNICORN_KEEPALIVE  seconds an idle connection from the proxy is kept; default 5
-- GUNICORN_MAX_REQUESTS / _JITTER  a worker is replaced after this many requests (± jitter); 1000 / 100
+- GUNICORN_MAX_REQUESTS / _JITTER  a worker is replaced after this many requests (+ up to the jitter);
+  10000 / 5000. A worker takes about 2.5 s of CPU to start: replacing them often (1000 / 100 replaced
+  every worker about every 40 s under the cluster bench's load, both of a node's together) costs more
+  than the slow leak it guards against (docs/performance.md).
 - LOG_LEVEL         gunicorn's own log level; default info
 
 Preloading is off (`preload_app = False`): each worker imports the app after the fork, so no database
@@ -55,8 +58,9 @@ threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 10000)
+# A wide jitter, so a node's workers (which share its requests evenly) are not replaced at the same moment.
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 5000)
 preload_app = False
 # Gunicorn's control socket (one path in the home directory, shared by every copy on the machine) is not used:
 # signals to the master (HUP, TERM) are how the service is reloaded and stopped.

@@ -334,11 +334,6 @@ def markdown_section(outcome: Outcome, when: datetime, load_text: str) -> str:
         f" --fault {s.fault} --fault-at {s.fault_at} --down {s.down}`" if s.fault else "`"
     )
     lines = [title, ""]
-    if s.fault is None:
-        lines += [
-            "Provisional figures: measured while other work shared the machine; to be measured again on a quiet one.",
-            "",
-        ]
     lines += [
         f"Measured {when:%Y-%m-%d %H:%M} UTC on commit `{git_commit()}` with {command}.",
         "",

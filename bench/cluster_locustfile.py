@@ -36,13 +36,13 @@ from locust import between, constant, events, task
 from locust.exception import StopUser
 
 from bench import survey_locustfile
-from bench.survey_forms import hidden_fields
 from bench.survey_locustfile import (
     MAX_PAGES,
     SURVEY,
     FlowError,
     SurveyUser,
     csrf_token,
+    page_on_route,
     route_for,
 )
 
@@ -148,19 +148,17 @@ class MemberUser(ClusterUser):
             for _ in range(MAX_PAGES):
                 if not location.startswith(f"{SURVEY}/questions/"):
                     break
-                page_id = location.rsplit("/", 1)[1].split("?", 1)[0]
-                if page_id not in pages:
-                    raise FlowError(f"routed to {page_id!r}, not on the {kind} route")
-                if page_id in record["sent"]:
-                    raise FlowError(f"routed to {page_id!r} again")
+                page_id = page_on_route(location, pages, record["sent"], kind)
                 record["tried"][page_id] = pages[page_id]  # may be stored even if the member never hears back
-                location = self.again(lambda page_id=page_id, path=location: self.answer(path, pages[page_id]), record)
+                location = self.again(
+                    lambda page_id=page_id, path=location: self.answer(path, pages[page_id], think=THINK), record
+                )
                 record["sent"][page_id] = pages[page_id]
             else:
                 raise FlowError(f"more than {MAX_PAGES} pages")
             if location != f"{SURVEY}/check":
                 raise FlowError(f"ended at {location!r}, not check answers")
-            self.again(self.submit, record)
+            self.again(lambda: self.submit(think=THINK), record)
             record["submitted"] = True
         except FlowError as exc:
             record["error"] = str(exc)
@@ -170,27 +168,6 @@ class MemberUser(ClusterUser):
             if _state["finished"] >= MEMBERS:
                 gevent.spawn(self.environment.runner.quit)
         raise StopUser()
-
-    def answer(self, path: str, fields: dict) -> str:
-        """GET a question page, think, POST its answers; returns where the app sends the member next."""
-        html, _ = self.expect("GET", path, "GET question page", 200, contains='name="response_ref"')
-        if THINK:
-            self.think()
-        form = {**hidden_fields(html), **fields, "action": "continue"}
-        _, location = self.expect("POST", path, "POST question page", 302, data=form, goes_to=f"{SURVEY}/")
-        return location
-
-    def submit(self) -> None:
-        """Check answers, think, submit; the confirmation page must show the response's reference."""
-        html, _ = self.expect("GET", f"{SURVEY}/check", "GET check answers", 200, contains='name="response_ref"')
-        if "Some questions still need an answer" in html:
-            raise FlowError("check answers says questions still need an answer")
-        reference = re.search(r'name="response_ref" value="([^"]+)"', html).group(1)
-        if THINK:
-            self.think()
-        form = {"csrf_token": csrf_token(html), "response_ref": reference}
-        _, done = self.expect("POST", f"{SURVEY}/submit", "POST submit", 302, data=form, goes_to=f"{SURVEY}/done")
-        self.expect("GET", done, "GET done", 200, contains=reference)
 
 
 class OrganiserUser(ClusterUser):

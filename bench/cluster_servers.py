@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.harness import free_port, get, log, read_tail
+from bench.harness import stop as stop_process
 from bench.report import REPO_ROOT
 
 NGINX = "/usr/sbin/nginx"
@@ -134,19 +135,6 @@ def nodes(count: int, env: dict[str, str], workdir: Path, workers: int, threads:
     finally:
         for node in started:
             stop_process(node.process, node.label)
-
-
-def stop_process(process: subprocess.Popen, label: str, sig: int = signal.SIGTERM) -> None:
-    """Stop a child process; kill it if it has not gone within 15 s."""
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            log(f"{label} did not stop in 15 s; killing it")
-            process.kill()
-            process.wait(timeout=5)
-    log(f"{label} stopped")
 
 
 NGINX_CONF = """\

@@ -134,10 +134,10 @@ def get(url: str, timeout: float = 2.0) -> tuple[int, str]:
         return exc.code, exc.read().decode("utf-8", "replace")
 
 
-def stop(process: subprocess.Popen[bytes], label: str) -> None:
-    """Ask gunicorn to shut down (SIGTERM), and kill it if it has not gone within 15 s."""
+def stop(process: subprocess.Popen[bytes], label: str, sig: int = signal.SIGTERM) -> None:
+    """Ask a child process (gunicorn, nginx, a worker) to shut down with `sig`; kill it if not gone in 15 s."""
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(sig)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:

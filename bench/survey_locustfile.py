@@ -206,6 +206,37 @@ class SurveyUser(FastHttpUser):
         )
         return location
 
+    def answer(self, path: str, fields: dict, think: bool = True) -> str:
+        """GET a question page, think, POST its answers; returns where the app sends the member next."""
+        html, _ = self.expect("GET", path, "GET question page", 200, contains='name="response_ref"')
+        if think:
+            self.think()
+        form = {**hidden_fields(html), **fields, "action": "continue"}
+        _, location = self.expect("POST", path, "POST question page", 302, data=form, goes_to=f"{SURVEY}/")
+        return location
+
+    def submit(self, think: bool = True) -> None:
+        """Check answers, think, submit; the confirmation page must show the response's reference."""
+        html, _ = self.expect("GET", f"{SURVEY}/check", "GET check answers", 200, contains='name="response_ref"')
+        if "Some questions still need an answer" in html:
+            raise FlowError("check answers says questions still need an answer")
+        reference = re.search(r'name="response_ref" value="([^"]+)"', html).group(1)
+        if think:
+            self.think()
+        form = {"csrf_token": csrf_token(html), "response_ref": reference}
+        _, done = self.expect("POST", f"{SURVEY}/submit", "POST submit", 302, data=form, goes_to=f"{SURVEY}/done")
+        self.expect("GET", done, "GET done", 200, contains=reference)
+
+
+def page_on_route(location: str, pages: dict, seen: dict, kind: str) -> str:
+    """The question page `location` names; a FlowError if it is off the member's route or shown twice."""
+    page_id = location.rsplit("/", 1)[1].split("?", 1)[0]
+    if page_id not in pages:
+        raise FlowError(f"routed to {page_id!r}, not on the {kind} route")
+    if page_id in seen:
+        raise FlowError(f"routed to {page_id!r} again")
+    return page_id
+
 
 def _release_barrier(environment) -> None:
     """Every page user has signed in (or failed to): measure from now, for BENCH_SECONDS."""
@@ -303,15 +334,8 @@ class MemberUser(SurveyUser):
             for _ in range(MAX_PAGES):
                 if not location.startswith(f"{SURVEY}/questions/"):
                     break
-                page_id = location.rsplit("/", 1)[1].split("?", 1)[0]
-                if page_id not in pages:
-                    raise FlowError(f"routed to {page_id!r}, not on the {kind} route")
-                if page_id in record["pages"]:
-                    raise FlowError(f"routed to {page_id!r} again")
-                html, _ = self.expect("GET", location, "GET question page", 200, contains='name="response_ref"')
-                self.think()
-                form = {**hidden_fields(html), **pages[page_id], "action": "continue"}
-                _, location = self.expect("POST", location, "POST question page", 302, data=form, goes_to=f"{SURVEY}/")
+                page_id = page_on_route(location, pages, record["pages"], kind)
+                location = self.answer(location, pages[page_id])
                 record["pages"][page_id] = stored_keys(pages[page_id])
             else:
                 raise FlowError(f"more than {MAX_PAGES} pages")
@@ -320,14 +344,7 @@ class MemberUser(SurveyUser):
             missing = sorted(set(pages) - set(record["pages"]))
             if missing:
                 raise FlowError(f"never shown {missing}")
-            html, _ = self.expect("GET", location, "GET check answers", 200, contains='name="response_ref"')
-            if "Some questions still need an answer" in html:
-                raise FlowError("check answers says questions still need an answer")
-            reference = re.search(r'name="response_ref" value="([^"]+)"', html).group(1)
-            self.think()
-            form = {"csrf_token": csrf_token(html), "response_ref": reference}
-            _, done = self.expect("POST", f"{SURVEY}/submit", "POST submit", 302, data=form, goes_to=f"{SURVEY}/done")
-            self.expect("GET", done, "GET done", 200, contains=reference)
+            self.submit()
             record["submitted"] = True
         except FlowError as exc:
             record["error"] = str(exc)

@@ -138,9 +138,9 @@ class Config:
     # While Redis cannot be reached, each process counts sign-in attempts in its own memory (every limited
     # form gets LOGIN_LIMIT_PER_IP per client, per process) rather than refusing every sign-in with an error
     # page; Redis is tried again, with back-off, and takes over when it answers (bench/cluster.py --fault
-    # restart-redis). RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=0 makes sign-in fail closed instead.
+    # restart-redis). RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=0 makes sign-in fail closed instead (the service's
+    # error page). The fallback's limit is set from LOGIN_LIMIT_PER_IP as the app starts (app/__init__.py).
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    RATELIMIT_IN_MEMORY_FALLBACK = LOGIN_LIMIT_PER_IP
     # A promise that one process on one machine serves (memory:// limits are then not multiplied).
     APP_SINGLE_PROCESS = _bool("APP_SINGLE_PROCESS")
     RESET_LIMIT_PER_IP = os.environ.get("RESET_LIMIT_PER_IP", "10 per hour")

@@ -65,7 +65,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
     csrf.init_app(app)
-    limiter.init_app(app)
+    _init_limiter(app)
     _init_login(app)
 
     from app.database import init_database
@@ -88,6 +88,24 @@ def create_app(config_class: type[Config] = Config) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _init_limiter(app: Flask) -> None:
+    """Flask-Limiter, with its in-memory fallback only when RATELIMIT_IN_MEMORY_FALLBACK_ENABLED is on.
+
+    Flask-Limiter turns the fallback on whenever fallback limits are configured, whatever the flag says, and
+    keeps what the first app configured on the (module-level) limiter: so the limits are given only when
+    the flag is on, and each app built in this process (tests build many) starts from no fallback and a
+    storage not yet taken as dead (tests/auth/test_limits_without_redis.py).
+    """
+    enabled = bool(app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"])
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = enabled
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK"] = app.config["LOGIN_LIMIT_PER_IP"] if enabled else None
+    limiter._in_memory_fallback = []
+    limiter._in_memory_fallback_enabled = False
+    limiter._fallback_limiter = None
+    limiter._storage_dead = False
+    limiter.init_app(app)
 
 
 def _init_login(app: Flask) -> None:

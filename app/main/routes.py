@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template
+from flask import current_app, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -39,19 +39,23 @@ def home():
 def healthz():
     """200 with JSON when the database answers; 503 when it does not.
 
-    The probe asks the driver on a pooled connection, outside the ORM session: one `SELECT 1` and
-    nothing else (no BEGIN, no ROLLBACK through the session's events: tests/main/test_request_floor.py).
+    On a server database the pool tests every connection it hands out (pre-ping: one `SELECT 1` outside
+    any transaction), so taking a connection from the pool *is* the probe: no second query, no BEGIN and
+    no ROLLBACK (a fresh connection, when the pool has none, proves the server answers by connecting).
+    SQLite has no pre-ping (nothing to reconnect to), so there the probe asks the driver one `SELECT 1`.
+    Neither goes through the ORM session (tests/main/test_request_floor.py).
     """
     engine = db.engine
     try:
-        connection = engine.raw_connection()
+        connection = engine.raw_connection()  # the pre-ping, where the pool has one
         try:
-            cursor = connection.cursor()
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-            cursor.close()
+            if not current_app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+                cursor = connection.cursor()
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+                cursor.close()
         finally:
-            connection.close()  # back to the pool, which ends the driver's transaction
+            connection.close()  # back to the pool
     except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:
         log.error("Health check: database not answering: %s", exc)
         return jsonify(status="error", database="unavailable"), 503

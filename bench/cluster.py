@@ -46,8 +46,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy
+import sqlalchemy.pool
+
 from bench.cluster_checks import ServerLogs, Verdict, balancer_log, member_times, percentile, server_logs, verify
 from bench.cluster_servers import (
+    JobsWorker,
     Node,
     PrivatePostgres,
     PrivateRedis,
@@ -71,6 +75,8 @@ LOCUSTFILE = REPO_ROOT / "bench" / "cluster_locustfile.py"
 FAULTS = ("kill-worker", "restart-postgres", "restart-redis")
 REDIS_DB = 13  # the benchmark's own database number on the shared Redis, emptied at the start
 TARGET_P95_MS = 250.0
+JOB_WAIT = 40  # seconds the kill-worker fault waits for a job to be running (the organiser exports every 15 s)
+JOBS_STALE_SECONDS = 10  # the app's JOBS_STALE_SECONDS here: a killed job is taken as interrupted this soon
 ORGANISER = "organiser@demo.example"
 
 
@@ -100,6 +106,7 @@ class Events:
     started: float = field(default_factory=time.monotonic)
     notes: list[str] = field(default_factory=list)
     health: list[tuple[float, int]] = field(default_factory=list)  # (seconds, /healthz status through nginx)
+    job_killed: bool = False  # the kill-worker fault killed the jobs worker in the middle of a job
 
     def note(self, text: str) -> None:
         line = f"{time.monotonic() - self.started:5.1f} s: {text}"
@@ -149,10 +156,14 @@ def inject(fault: str, settings: Settings, base: str, app_nodes: list[Node], eve
     if fault == "kill-worker":
         node = app_nodes[0]
         before = node.workers()
-        pid = node.kill_worker()
-        events.note(f"SIGKILL to worker {pid} of {node.label} (workers were {before})")
+        pid, cpu_ms = node.kill_busiest_worker()
+        events.note(
+            f"SIGKILL to worker {pid} of {node.label} (workers were {before}), the busier: "
+            f"{cpu_ms:.0f} ms of CPU in the 0.5 s before"
+        )
         replaced = wait_until(lambda: len(node.workers()) == len(before) and pid not in node.workers(), 30)
         events.note(f"{node.label} workers now {node.workers()} ({'replaced' if replaced else 'NOT replaced'})")
+        kill_jobs_worker(servers.get("jobs"), servers["database_url"], events)
         return
     if fault == "restart-postgres":
         server: PrivatePostgres = servers["postgres"]
@@ -173,6 +184,35 @@ def inject(fault: str, settings: Settings, base: str, app_nodes: list[Node], eve
         events.note("Redis started again")
     back = wait_until(lambda: all(answers(n.base + "/healthz") for n in app_nodes), 60)
     events.note(f"every node answers /healthz 200 again: {'yes' if back else 'NO'} (no node restarted)")
+
+
+def kill_jobs_worker(worker: JobsWorker | None, database_url: str, events: Events) -> None:
+    """SIGKILL the jobs worker while its work horse runs a job (the organiser's: recorded as running in
+    that process), then start a new one. (A horse killed before it claims its job is tests/test_jobs_rq.py's.)"""
+    if worker is None:
+        return
+    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.pool.NullPool)
+    running = sqlalchemy.text("SELECT id FROM job WHERE status = 'running' AND worker LIKE :process")
+
+    def job_in_horse() -> int | None:
+        horse = worker.horse()
+        if horse is None:
+            return None
+        with engine.connect() as connection:
+            return connection.execute(running, {"process": f"%:{horse}"}).scalar()
+
+    try:
+        if not wait_until(lambda: job_in_horse() is not None, JOB_WAIT, pause=0.02):
+            events.note(f"no job ran within {JOB_WAIT} s: the jobs worker was not killed")
+            return
+        horse, job_id = worker.horse(), job_in_horse()
+        worker.kill()
+    finally:
+        engine.dispose()
+    events.note(f"SIGKILL to the jobs worker and its work horse {horse}, which was running job {job_id}")
+    worker.start()
+    events.note("a new `flask jobs worker` started, as systemd's Restart=always would")
+    events.job_killed = True
 
 
 @contextlib.contextmanager
@@ -212,6 +252,9 @@ def cluster_environment(workdir: Path, database_url: str, redis_url: str, passwo
             "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": "1",
             "TRUSTED_PROXIES": "1",  # nginx sets X-Forwarded-For
             "BENCH_ORGANISER_PASSWORD": password,
+            # A job whose process was killed is taken as interrupted after this long, not production's 2 minutes.
+            "JOBS_STALE_SECONDS": str(JOBS_STALE_SECONDS),
+            "JOBS_HEARTBEAT_SECONDS": "2",
         }
     )
     # Every simulated member signs in from 127.0.0.1: the per-address limit would stop them, as it is meant to.
@@ -245,13 +288,19 @@ def measure(settings: Settings) -> Outcome:
             with (
                 nodes(2, env, workdir, settings.workers, settings.threads) as app_nodes,
                 nginx(app_nodes, workdir) as (base, access_log),
-                jobs_worker(env, workdir) as worker_note,
+                jobs_worker(env, workdir) as (worker_note, worker),
             ):
                 outcome.worker_note = worker_note
+                servers["jobs"] = worker
+                servers["database_url"] = url
                 outcome.run = load(settings, base, app_nodes, workdir, member_file, password, outcome.events, servers)
             outcome.balancer = balancer_log(access_log)
             outcome.logs = server_logs([n.log for n in app_nodes] + [workdir / "jobs-worker.log"])
-            for path in [n.log for n in app_nodes] + [access_log, access_log.with_name("error.log")]:
+            for path in (
+                [n.log for n in app_nodes]
+                + [access_log, access_log.with_name("error.log")]
+                + [workdir / "jobs-worker.log"]
+            ):
                 if path.exists():
                     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
                     (RESULTS_DIR / f"{settings.section}-{path.name}").write_bytes(path.read_bytes())
@@ -381,8 +430,8 @@ def markdown_section(outcome: Outcome, when: datetime, load_text: str) -> str:
         f"| Lost / duplicated submissions | {len(verdict.lost)} / {len(verdict.duplicated)} |",
         f"| Answers stored differently from how they were sent | {len(verdict.wrong)} |",
         f"| Steps tried again after a failure | {verdict.retries} |",
-        f"| Organiser: XLSX exports downloaded / reminder jobs done | {org.get('exports', 0)} / "
-        f"{org.get('reminder_jobs', 0)} |",
+        f"| Organiser: XLSX exports downloaded / reminder jobs done / interrupted jobs tried again | "
+        f"{org.get('exports', 0)} / {org.get('reminder_jobs', 0)} / {org.get('tried_again', 0)} |",
         f"| /healthz through nginx (polled every 0.5 s) | {health_summary(outcome.events)} |",
         f"| Unhandled exceptions in the nodes' logs / 'database is locked' | "
         f"{sum(outcome.logs.exceptions.values())} / {outcome.logs.locked_lines} |",
@@ -396,6 +445,13 @@ def markdown_section(outcome: Outcome, when: datetime, load_text: str) -> str:
     ]
     if s.fault is None:
         targets += [("0 5xx responses", fives == 0 and lb_fives == 0), (f"p95 <= {TARGET_P95_MS:.0f} ms", p95 <= 250)]
+    if outcome.events.job_killed:
+        targets += [
+            (
+                "the killed job was marked interrupted, tried again from its page and finished",
+                org.get("tried_again", 0) >= 1 and not org.get("errors"),
+            )
+        ]
     lines += ["Targets:", ""]
     lines += [f"- **{'PASS' if ok else 'FAIL'}** {text}" for text, ok in targets]
     if outcome.events.notes:

@@ -69,7 +69,7 @@ _accounts = count()
 _state: dict = {
     "members": {},
     "finished": 0,
-    "organiser": {"exports": 0, "export_bytes": [], "reminder_jobs": 0, "errors": []},
+    "organiser": {"exports": 0, "export_bytes": [], "reminder_jobs": 0, "tried_again": 0, "errors": []},
     "statuses": Counter(),  # status code -> how many responses (0: no response at all)
     "locked_bodies": 0,  # responses whose body says "database is locked"
     "error_pages": Counter(),  # "status: page title (traceback shown?)" for every 5xx -> how many
@@ -203,11 +203,25 @@ class OrganiserUser(ClusterUser):
             _state["organiser"]["errors"].append(str(exc))
 
     def wait_for_job(self, path: str, label: str) -> str:
-        """Poll a job's progress page until it says Done; returns the page."""
+        """Poll a job's progress page until it says Done; returns the page. A job interrupted by a killed
+        worker says it did not finish: the organiser presses Try again (once) and goes on waiting."""
+        tried_again = False
         for _ in range(JOB_POLLS):
             html, _ = self.expect("GET", path, f"organiser: GET {label} job page", 200)
             if "This did not finish" in html:
-                raise FlowError(f"{label} job failed")
+                if tried_again or ">Try again</button>" not in html:
+                    raise FlowError(f"{label} job failed")
+                self.expect(
+                    "POST",
+                    f"{path}/try-again",
+                    f"organiser: POST {label} job try again",
+                    302,
+                    data={"csrf_token": csrf_token(html)},
+                    goes_to=path,
+                )
+                tried_again = True
+                _state["organiser"]["tried_again"] += 1
+                continue
             if 'govuk-panel__title">Done' in html:
                 return html
             gevent.sleep(1)

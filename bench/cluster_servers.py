@@ -73,18 +73,35 @@ class Node:
 
     def workers(self) -> list[int]:
         """The process ids of the master's worker processes."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        try:
-            return [int(pid) for pid in children.read_text().split()]
-        except OSError:
-            return []
+        return children(self.process.pid)
 
-    def kill_worker(self) -> int:
-        """SIGKILL one worker (the master starts another); returns its process id."""
-        pid = self.workers()[0]
+    def kill_busiest_worker(self, window: float = 0.5) -> tuple[int, float]:
+        """SIGKILL the worker that used the most CPU over the last `window` seconds (one serving requests,
+        not an idle one); the master starts another. Returns its process id and the CPU milliseconds it used."""
+        before = {pid: cpu_seconds(pid) for pid in self.workers()}
+        time.sleep(window)  # the sampling window itself
+        used = {pid: cpu_seconds(pid) - start for pid, start in before.items()}
+        pid = max(used, key=used.get)
         os.kill(pid, signal.SIGKILL)
         self.killed.append(pid)
-        return pid
+        return pid, used[pid] * 1000
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (0 once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
+
+
+def children(pid: int) -> list[int]:
+    """The process ids of a process's children."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 def gunicorn_command(port: int, workers: int, threads: int, log_path: Path, target: str = "wsgi:app") -> list[str]:
@@ -326,24 +343,56 @@ def has_jobs_worker(env: dict[str, str]) -> bool:
     return done.returncode == 0 and "worker" in done.stdout
 
 
+@dataclass
+class JobsWorker:
+    """`flask jobs worker` (RQ), which the kill-worker fault kills with the work horse running a job and
+    starts again, as systemd's Restart=always would (docs/jobs.md)."""
+
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as sink:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "jobs", "worker"],
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+
+    def horse(self) -> int | None:
+        """The work horse's process id while a job is running (RQ forks one for each job), else None."""
+        if self.process is None or self.process.poll() is not None:
+            return None
+        running = children(self.process.pid)
+        return running[0] if running else None
+
+    def kill(self) -> None:
+        """SIGKILL the work horse (if any) and the worker, as a crash of the machine's process would."""
+        for pid in [self.horse(), self.process.pid]:
+            if pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process, "jobs worker")
+
+
 @contextlib.contextmanager
-def jobs_worker(env: dict[str, str], workdir: Path) -> Iterator[str]:
-    """One `flask jobs worker` while the block runs; yields a note for the report."""
+def jobs_worker(env: dict[str, str], workdir: Path) -> Iterator[tuple[str, JobsWorker | None]]:
+    """One `flask jobs worker` while the block runs; yields a note for the report, and the worker."""
     if not has_jobs_worker(env):
-        yield "no `flask jobs worker` command in this version: background jobs run in the node's own threads"
+        yield "no `flask jobs worker` command in this version: background jobs run in the node's own threads", None
         return
-    log_path = workdir / "jobs-worker.log"
-    with log_path.open("ab") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "jobs", "worker"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    worker = JobsWorker(env, workdir / "jobs-worker.log")
+    worker.start()
     log("one `flask jobs worker` started")
     try:
-        yield "one `flask jobs worker` (RQ) ran the background jobs"
+        yield "one `flask jobs worker` (RQ) ran the background jobs", worker
     finally:
-        stop_process(process, "jobs worker")
+        worker.stop()

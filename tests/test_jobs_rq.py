@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 
 import pytest
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue
+from rq.job import Job as QueuedJob
+from rq.job import JobStatus
 
+from app.clock import utcnow
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.runner import job_file, recover_jobs, start_job
@@ -81,6 +85,25 @@ def test_a_job_redis_lost_is_queued_again_and_one_still_waiting_is_left(app, on_
     assert on_rq.count == 2
     _work_off(app)
     assert [db.session.get(Job, job.id).status for job in (lost, waiting)] == ["done", "done"]
+
+
+def test_a_job_taken_by_a_worker_that_died_before_claiming_it_is_queued_again(app, on_rq):
+    """RQ marks a job started as a worker takes it; the worker then claims it here. A worker killed in
+    between leaves it started on RQ (until its timeout, hours away) and queued here: once RQ has not heard
+    from that worker for JOBS_STALE_SECONDS it is queued again; one whose worker RQ heard from is left."""
+    orphaned = start_job("count", "Counting", 3, _count_to_three)
+    taken = start_job("count", "Counting", 3, _count_to_three)
+    for job, last_beat in ((orphaned, utcnow() - timedelta(minutes=10)), (taken, utcnow())):
+        rq_id = db.session.get(Job, job.id).worker.removeprefix("rq:")
+        on_rq.remove(rq_id)  # a worker took it off the queue
+        rq_job = QueuedJob.fetch(rq_id, connection=on_rq.connection)
+        rq_job.set_status(JobStatus.STARTED)
+        rq_job.heartbeat(last_beat, ttl=600)
+    app.config["JOBS_STALE_SECONDS"] = 60
+    assert recover_jobs(now=utcnow() + timedelta(minutes=5)) == {"interrupted": [], "restarted": [orphaned.id]}
+    assert on_rq.count == 1  # the orphan, queued again; the one being taken is left to its worker
+    _work_off(app)
+    assert [db.session.get(Job, job.id).status for job in (orphaned, taken)] == ["done", "queued"]
 
 
 def test_the_worker_command_says_it_needs_redis(app, runner):

@@ -424,10 +424,18 @@ def _still_on_queue(worker: str) -> bool:
     from rq.job import Job as QueuedJob
 
     try:
-        status = QueuedJob.fetch(worker.removeprefix("rq:"), connection=redis_connection(app)).get_status()
+        queued = QueuedJob.fetch(worker.removeprefix("rq:"), connection=redis_connection(app))
     except NoSuchJobError:
         return False
-    return str(getattr(status, "value", status)) in WAITING_ON_RQ
+    status = queued.get_status()
+    status = str(getattr(status, "value", status))
+    if status == "started":
+        # A worker took it but the job was never claimed (still queued here): it is waiting only if RQ has
+        # heard from that worker lately (the worker beats for its job every 30 s); a worker killed between
+        # taking and claiming it leaves it "started" on RQ until the job's timeout, hours away.
+        beat = aware(queued.last_heartbeat)
+        return beat is not None and beat > utcnow() - timedelta(seconds=app.config["JOBS_STALE_SECONDS"])
+    return status in WAITING_ON_RQ
 
 
 def try_again(job_id: int) -> bool:

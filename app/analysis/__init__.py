@@ -2,7 +2,9 @@
 
 It reads the features only through their published hand-overs (`app.passages.Passage`, produced by
 `app.surveys.results.free_text.survey_passages` and `app.focus_groups.notes.output.session_passages`)
-and their models for a study's title and linked surveys; nothing imports the analysis.
+and their models for a study's title and linked surveys. Nothing imports the analysis but the privacy
+package's retention schedule, which deletes projects uploaded for import and never confirmed
+(`pending_uploads.py`).
 """
 
 from flask import Blueprint

@@ -11,8 +11,9 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.analysis import bp
 from app.analysis.forms import QdpxConfirmForm, QdpxImportForm, QdpxPrepareForm
+from app.analysis.pending_uploads import UPLOAD_LIFETIME, keep_upload, kept_upload
 from app.analysis.qdpx import LARGE_STUDY, export_file_name, export_job, present_count, record_export, write_qdpx
-from app.analysis.qdpx_import import QdpxError, keep_upload, kept_upload, read_qdpx
+from app.analysis.qdpx_import import QdpxError, read_qdpx
 from app.analysis.services import current_version
 from app.auth.decorators import role_required
 from app.auth.roles import ANALYSIS_LEADS, ANALYSTS
@@ -21,7 +22,7 @@ from app.jobs.runner import start_job
 from app.uploads import UploadRefused, read_upload
 
 UPLOAD_LIMIT = 9 * 1024 * 1024  # within the request limit (MAX_CONTENT_LENGTH, 10 MB); the command line takes 50 MB
-CONFIRM_MAX_AGE = 3600
+CONFIRM_MAX_AGE = int(UPLOAD_LIFETIME.total_seconds())  # the confirmation page's token lives as long as the upload
 
 
 def _signer() -> URLSafeTimedSerializer:
@@ -103,9 +104,10 @@ def exchange_import(study_id: int):
         form.file.errors.append("The file cannot be imported: see the problems below")
         return _page(study, form, error.messages[:50])
     filename = (form.file.data.filename or "the file")[-100:]
+    kept = keep_upload(data, current_user, study)
     confirm = QdpxConfirmForm()
     confirm.token.data = _signer().dumps(
-        {"study": study.id, "user": current_user.id, "kept": keep_upload(data), "filename": filename}
+        {"study": study.id, "user": current_user.id, "kept": kept, "filename": filename}
     )
     return render_template("analysis/exchange_import.html", study=study, report=report, form=confirm, filename=filename)
 
@@ -118,7 +120,7 @@ def exchange_import_confirm(study_id: int):
     form = QdpxConfirmForm()
     try:
         payload = _signer().loads(form.token.data or "", max_age=CONFIRM_MAX_AGE) if form.validate() else {}
-        data = kept_upload(str(payload.get("kept", "")), remove=True)
+        data = kept_upload(payload.get("kept"), current_user, study, remove=True)
         if payload.get("study") != study.id or payload.get("user") != current_user.id or data is None:
             raise BadData("not this import")
         report = read_qdpx(study, data, current_user)

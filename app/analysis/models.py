@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -352,3 +353,22 @@ class SignOff(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     created_by = relationship("User")
+
+
+class PendingUpload(db.Model):
+    """A REFI-QDA project a lead uploaded for import, kept until they confirm it (`app.analysis.pending_uploads`).
+
+    In the database rather than on the disk of the node that took the upload, so any node can take the
+    confirmation. `key` is random (never a name the uploader chose); only its uploader may use it, for its
+    study, for UPLOAD_LIFETIME. Deleted when the import is confirmed, with its uploader or study, and by
+    `flask retention apply` once that hour has passed.
+    """
+
+    __tablename__ = "analysis_pending_upload"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("fg_study.id", ondelete="CASCADE"), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)

@@ -411,33 +411,3 @@ def _apply(study: Study, wanted: dict, codebook: Codebook, report: ImportReport,
             problems=len(report.problems) + report.more_problems,
         )
     report.written = True
-
-
-# --- Uploads awaiting confirmation -----------------------------------------------------------------
-
-_KEPT = re.compile(r"^[0-9a-f]{16}-import\.qdpx$")
-
-
-def keep_upload(data: bytes) -> str:
-    """Keep an uploaded project until the lead confirms its import (tidied away with the jobs' files);
-    returns the name it is kept under (random: never a name the uploader chose)."""
-    from app.jobs.runner import job_file_path
-
-    path = job_file_path("import.qdpx")
-    path.write_bytes(data)
-    return path.name
-
-
-def kept_upload(name: str, *, remove: bool = False) -> bytes | None:
-    """The bytes of an upload kept by `keep_upload` (None when gone or not such a name); removed if asked."""
-    from flask import current_app
-
-    if not isinstance(name, str) or not _KEPT.match(name):
-        return None
-    path = Path(current_app.instance_path) / "job-files" / name
-    if not path.is_file():
-        return None
-    data = path.read_bytes()
-    if remove:
-        path.unlink(missing_ok=True)
-    return data

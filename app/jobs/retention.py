@@ -1,6 +1,6 @@
 """Tidying background work for `flask retention apply` (app/privacy/retention.py holds the schedule):
-files jobs made, kept in the database or left in the scratch folder (`job_files_folder`: also uploads
-awaiting confirmation), and job records with their files."""
+files jobs made, kept in the database or left in the scratch folder (`job_files_folder`: a file a crash
+left there on its way to the database), and job records with their files."""
 
 from __future__ import annotations
 

@@ -125,6 +125,15 @@ RULES: tuple[RetentionRule, ...] = (
         "the new details are deleted; the record of the link follows 30 days after it expired",
         "new details given on the volunteer form for an address already in the pool, until its owner confirms them",
     ),
+    RetentionRule(
+        "pending_uploads",
+        "Projects uploaded for import, awaiting confirmation",
+        "app.analysis.pending_uploads.UPLOAD_LIFETIME",
+        "hours",
+        "after they were uploaded (or as soon as the import is confirmed)",
+        "the file is deleted",
+        "REFI-QDA projects a lead analyst uploads to import codes, with the names of the analysts who coded them",
+    ),
 )
 
 
@@ -168,7 +177,7 @@ def retention_schedule(config: Mapping[str, Any] | None = None) -> list[Retentio
     config = current_app.config if config is None else config
     periods = []
     for rule in RULES:
-        value = _fixed_days(rule.setting) if rule.setting.startswith("app.") else config.get(rule.setting)
+        value = _fixed(rule.setting, rule.unit) if rule.setting.startswith("app.") else config.get(rule.setting)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise RetentionSettingError(
                 f"{rule.setting} must be a whole number of {rule.unit}, 1 or more (it is {value!r})."
@@ -177,12 +186,13 @@ def retention_schedule(config: Mapping[str, Any] | None = None) -> list[Retentio
     return periods
 
 
-def _fixed_days(dotted: str) -> int:
-    """A period a feature fixes in its code (a timedelta constant), in whole days."""
+def _fixed(dotted: str, unit: str) -> int:
+    """A period a feature fixes in its code (a timedelta constant), in whole days or hours (its rule's unit)."""
     import importlib
 
     module, _, name = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), name).days
+    period = getattr(importlib.import_module(module), name)
+    return period // timedelta(hours=1) if unit == "hours" else period.days
 
 
 # --- What is due, kind by kind ------------------------------------------------------------------
@@ -342,6 +352,18 @@ def _purge_pending_changes(cutoff: datetime) -> Callable[[Sequence[int], datetim
     return apply
 
 
+def _due_pending_uploads(cutoff: datetime, now: datetime) -> list[str]:
+    from app.analysis.pending_uploads import due_pending_uploads
+
+    return due_pending_uploads(cutoff, now)
+
+
+def _delete_pending_uploads(cutoff: datetime) -> Callable[[Sequence[str], datetime], int]:
+    from app.analysis.pending_uploads import delete_pending_uploads
+
+    return delete_pending_uploads(cutoff)
+
+
 @dataclass(frozen=True)
 class _Handler:
     due: Callable[[datetime, datetime], list]
@@ -358,6 +380,7 @@ HANDLERS: dict[str, _Handler] = {
     "job_records": _Handler(_ids(Job, old_job), delete_jobs),
     "account_tokens": _Handler(_ids(AccountToken, _old_token), _delete_tokens),
     "pending_changes": _Handler(_due_pending_changes, _purge_pending_changes, batch=10**9),
+    "pending_uploads": _Handler(_due_pending_uploads, _delete_pending_uploads),
 }
 
 

@@ -9,7 +9,9 @@ emails (a session's .ics) in a folder per email, zipped; `export_subject` also r
 in the audit log.
 
 Longer than 500 lines because it reads every kind of personal data the platform holds, one section per
-table, so that a table added anywhere is added to the archive in this one place.
+table, so that a table added anywhere is added to the archive in this one place. Files on their way
+elsewhere are left out: a job's download (kept a day) and a project a lead uploaded for import (kept an
+hour until they confirm it) are copies of what the person made or uploaded themselves.
 
 What another person did is shown without their address or IP address: an archive tells its subject
 what happened to their data, not who else uses the service from where. The secrets in links of email

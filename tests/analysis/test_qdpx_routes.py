@@ -7,11 +7,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
-from app.analysis.models import Code
+from app.analysis.models import Code, PendingUpload
 from app.audit.models import AuditEvent
+from app.clock import utcnow
 from app.extensions import db
 from tests.analysis.test_qdpx import coded_study  # noqa: F401 - the fixture is used by name
 from tests.conftest import sign_in
@@ -80,6 +82,99 @@ def test_a_lead_imports_after_checking_what_the_file_adds(client, coded_study, m
     )
     assert "That import has expired or was already done" in again.get_data(as_text=True)
     assert _events("analysis.qdpx_imported") == 1
+
+
+def _preview(client, study, data: bytes) -> tuple[str, str]:
+    """Upload a project on the Exchange page: the check page, and the token its confirmation form carries."""
+    page = client.get(f"/analysis/{study.id}/exchange").get_data(as_text=True)
+    response = client.post(
+        f"/analysis/{study.id}/exchange/import",
+        data={"csrf_token": _token(page), "file": (io.BytesIO(data), "coded.qdpx")},
+        content_type="multipart/form-data",
+    )
+    check = response.get_data(as_text=True)
+    assert "Check what the import adds" in check
+    return check, re.search(r'name="token" value="([^"]+)"', check).group(1)
+
+
+def _confirm(client, study, check: str, token: str):
+    return client.post(
+        f"/analysis/{study.id}/exchange/import/confirm",
+        data={"csrf_token": _token(check), "token": token},
+        follow_redirects=True,
+    )
+
+
+def _uncoded_project(client, study) -> bytes:
+    """The study as a project, its accepted codes then deleted here, so that importing it adds them back."""
+    data = client.get(f"/analysis/{study.id}/exchange/project.qdpx").data
+    db.session.execute(delete(Code).where(Code.study_id == study.id, Code.status == "accepted"))
+    db.session.commit()
+    return data
+
+
+def test_any_node_takes_the_confirmation_nothing_is_kept_on_disk(app, client, coded_study, make_user, tmp_path):  # noqa: F811
+    """The node that took the upload keeps nothing: the confirmation works on a node whose instance folder
+    (and its job-files scratch folder) is another, empty one."""
+    study, _ana, _bea = coded_study
+    app.instance_path = str(tmp_path / "node-a")
+    sign_in(client, make_user("lead_analyst").email)
+    before = _accepted(study)
+    data = _uncoded_project(client, study)
+
+    check, token = _preview(client, study, data)
+
+    assert not (tmp_path / "node-a" / "job-files").exists() or not any((tmp_path / "node-a" / "job-files").iterdir())
+    assert db.session.scalar(select(PendingUpload.size)) == len(data)
+    app.instance_path = str(tmp_path / "node-b")  # the load balancer sends the confirmation to another node
+    done = _confirm(client, study, check, token)
+    assert "Codes imported" in done.get_data(as_text=True)
+    assert _accepted(study) == before
+    assert db.session.scalar(select(func.count()).select_from(PendingUpload)) == 0  # confirming deletes it
+
+
+def test_another_lead_cannot_confirm_someone_elses_import(app, client, coded_study, make_user):  # noqa: F811
+    from app.analysis.exchange_routes import _signer
+
+    study, _ana, _bea = coded_study
+    owner, other = make_user("lead_analyst", name="Owen Owner"), make_user("lead_analyst", name="Ola Other")
+    sign_in(client, owner.email)
+    before = _accepted(study)
+    check, token = _preview(client, study, _uncoded_project(client, study))
+    key = db.session.scalar(select(PendingUpload.key))
+    client.post("/sign-out")
+    sign_in(client, other.email)
+    page = client.get(f"/analysis/{study.id}/exchange").get_data(as_text=True)
+
+    # The owner's own token, and a validly signed one naming the other lead with the owner's key: the
+    # upload belongs to its owner, whatever the token says.
+    stolen = _confirm(client, study, page, token)
+    forged = _signer().dumps({"study": study.id, "user": other.id, "kept": key, "filename": "coded.qdpx"})
+    reused = _confirm(client, study, page, forged)
+
+    for response in (stolen, reused):
+        assert response.status_code == 200
+        assert "That import has expired or was already done: upload the file again." in response.get_data(as_text=True)
+    assert _accepted(study) == set() and _events("analysis.qdpx_imported") == 0
+    client.post("/sign-out")
+    sign_in(client, owner.email)
+    assert "Codes imported" in _confirm(client, study, check, token).get_data(as_text=True)
+    assert _accepted(study) == before
+
+
+def test_an_upload_not_confirmed_within_the_hour_is_refused_in_words(client, coded_study, make_user):  # noqa: F811
+    study, _ana, _bea = coded_study
+    sign_in(client, make_user("lead_analyst").email)
+    check, token = _preview(client, study, _uncoded_project(client, study))
+    # The token is still fresh; the upload itself was kept 61 minutes ago.
+    db.session.execute(update(PendingUpload).values(created_at=utcnow() - timedelta(minutes=61)))
+    db.session.commit()
+
+    response = _confirm(client, study, check, token)
+
+    assert response.status_code == 200
+    assert "That import has expired or was already done: upload the file again." in response.get_data(as_text=True)
+    assert _accepted(study) == set() and _events("analysis.qdpx_imported") == 0
 
 
 def test_a_bad_file_is_refused_in_words_and_nothing_is_saved(client, coded_study, make_user):  # noqa: F811

@@ -11,6 +11,7 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.analysis.models import PendingUpload
 from app.audit.models import AuditEvent
 from app.auth.models import AccountToken
 from app.email.models import OutboxAttachment, OutboxMessage
@@ -160,6 +161,15 @@ def world(app, tmp_path, make_user, make_organisation, make_study, make_voluntee
     stale_kept = JobFile(job_id=new_job.id, name="s.csv", size=1, data=b"s", created_at=NOW - timedelta(hours=25))
     fresh_kept = JobFile(job_id=fresh_job.id, name="f.csv", size=1, data=b"f", created_at=NOW - timedelta(hours=23))
     db.session.add_all([stale_kept, fresh_kept])
+    # Projects uploaded for import and never confirmed: one uploaded 61 minutes ago (due), one 59.
+    lead = make_user("lead_analyst")
+    uploads = {
+        name: PendingUpload(
+            key=key * 32, user_id=lead.id, study_id=recent_study.id, size=1, data=b"q", created_at=NOW - age
+        )
+        for name, key, age in (("stale", "a", timedelta(minutes=61)), ("fresh", "b", timedelta(minutes=59)))
+    }
+    db.session.add_all(uploads.values())
     db.session.commit()
     yield {
         "old": old.id,
@@ -176,6 +186,7 @@ def world(app, tmp_path, make_user, make_organisation, make_study, make_voluntee
         "new_job": new_job.id,
         "files": files,
         "kept": {"stale": stale_kept.id, "fresh": fresh_kept.id},
+        "uploads": {name: upload.key for name, upload in uploads.items()},
     }
 
 
@@ -188,6 +199,7 @@ DUE = {
     "job_records": 1,
     "account_tokens": 2,
     "pending_changes": 1,
+    "pending_uploads": 1,
 }
 
 
@@ -208,6 +220,7 @@ def _state(world) -> dict:
         "files": {name: path.exists() for name, path in world["files"].items()},
         "kept": {name: db.session.get(JobFile, i) is not None for name, i in world["kept"].items()},
         "changes": [db.session.get(VolunteerChange, i).details for i in world["changes"]],
+        "uploads": {name: db.session.get(PendingUpload, key) is not None for name, key in world["uploads"].items()},
     }
 
 
@@ -218,7 +231,7 @@ def test_a_dry_run_counts_what_is_due_and_changes_nothing(world):
     plan = plan_retention(NOW)
 
     assert plan.counts() == DUE
-    assert plan.total == 11
+    assert plan.total == 12
     assert _state(world) == before
     assert db.session.scalar(select(func.count(AuditEvent.id))) == events
 
@@ -257,6 +270,8 @@ def test_applying_removes_what_is_due_and_keeps_the_rest(world):
     assert after["kept"] == {"stale": False, "fresh": True}
     # The volunteer form's pending changes: an expired link's details go; a live one's stay.
     assert after["changes"] == [None, {"name": "Rita Later"}]
+    # Projects uploaded for import: one not confirmed within the hour goes; a newer one stays.
+    assert after["uploads"] == {"stale": False, "fresh": True}
 
 
 def test_a_run_is_audit_logged_with_its_counts(world):

@@ -69,7 +69,14 @@ _accounts = count()
 _state: dict = {
     "members": {},
     "finished": 0,
-    "organiser": {"exports": 0, "export_bytes": [], "reminder_jobs": 0, "tried_again": 0, "errors": []},
+    "organiser": {
+        "exports": 0,
+        "export_bytes": [],
+        "export_times": [],
+        "reminder_jobs": 0,
+        "tried_again": 0,
+        "errors": [],
+    },
     "statuses": Counter(),  # status code -> how many responses (0: no response at all)
     "locked_bodies": 0,  # responses whose body says "database is locked"
     "error_pages": Counter(),  # "status: page title (traceback shown?)" for every 5xx -> how many
@@ -239,6 +246,7 @@ class OrganiserUser(ClusterUser):
                 raise (Transient if response.status_code in (0, 500, 502, 503, 504) else FlowError)("download failed")
             _state["organiser"]["export_bytes"].append(len(response.content))
         _state["organiser"]["exports"] += 1
+        _state["organiser"]["export_times"].append(time.time())  # wall clock: the fault thread's is too
 
     def remind(self) -> None:
         """The reminders page, then its Send button; wait for the job."""

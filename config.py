@@ -135,11 +135,10 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT_CLIENT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT_CLIENT", "5 per 15 minutes")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "50 per 15 minutes")
     LOGIN_ALERT_PER_ACCOUNT = os.environ.get("LOGIN_ALERT_PER_ACCOUNT", "50 per hour")
-    # While Redis cannot be reached, each process counts sign-in attempts in its own memory (every limited
-    # form gets LOGIN_LIMIT_PER_IP per client, per process) rather than refusing every sign-in with an error
-    # page; Redis is tried again, with back-off, and takes over when it answers (bench/cluster.py --fault
-    # restart-redis). RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=0 makes sign-in fail closed instead (the service's
-    # error page). The fallback's limit is set from LOGIN_LIMIT_PER_IP as the app starts (app/__init__.py).
+    # While Redis cannot be reached, each process counts attempts in its own memory (every limit as usual, but
+    # per process) rather than refusing every sign-in with an error page; Redis is tried again, with back-off,
+    # and takes over when it answers (bench/cluster.py --fault restart-redis). RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=0
+    # makes sign-in fail closed instead (the service's error page). See docs/deployment.md.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     # A promise that one process on one machine serves (memory:// limits are then not multiplied).
     APP_SINGLE_PROCESS = _bool("APP_SINGLE_PROCESS")

@@ -90,21 +90,32 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     return app
 
 
-def _init_limiter(app: Flask) -> None:
-    """Flask-Limiter, with its in-memory fallback only when RATELIMIT_IN_MEMORY_FALLBACK_ENABLED is on.
+# Flask-Limiter's own state that decides whether, and how, it falls back to memory (4.1.1, pinned): set afresh
+# for each app (tests/auth/test_limits_without_redis.py checks these still exist).
+LIMITER_FALLBACK_STATE = (
+    "_in_memory_fallback",
+    "_in_memory_fallback_enabled",
+    "_fallback_limiter",
+    "_storage_dead",
+    "_Limiter__check_backend_count",
+)
 
-    Flask-Limiter turns the fallback on whenever fallback limits are configured, whatever the flag says, and
-    keeps what the first app configured on the (module-level) limiter: so the limits are given only when
-    the flag is on, and each app built in this process (tests build many) starts from no fallback and a
-    storage not yet taken as dead (tests/auth/test_limits_without_redis.py).
+
+def _init_limiter(app: Flask) -> None:
+    """Flask-Limiter, falling back to each process's memory while its storage (Redis) is away only when
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED is on; each view's own limits then apply, counted in memory.
+
+    No fallback limits are configured (Flask-Limiter would put them in place of every view's limits, counting
+    page views and successful sign-ins alike). The limiter is module-level and keeps what the first app set,
+    so each app built in this process (tests build many) starts from no fallback and a live storage.
     """
-    enabled = bool(app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"])
-    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = enabled
-    app.config["RATELIMIT_IN_MEMORY_FALLBACK"] = app.config["LOGIN_LIMIT_PER_IP"] if enabled else None
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = bool(app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"])
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK"] = None
     limiter._in_memory_fallback = []
     limiter._in_memory_fallback_enabled = False
     limiter._fallback_limiter = None
     limiter._storage_dead = False
+    limiter._Limiter__check_backend_count = 0
     limiter.init_app(app)
 
 

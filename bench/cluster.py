@@ -195,26 +195,36 @@ def kill_jobs_worker(worker: JobsWorker | None, database_url: str, events: Event
         return
     engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.pool.NullPool)
     running = sqlalchemy.text("SELECT id FROM job WHERE status = 'running' AND worker LIKE :process")
+    found: list[tuple[int, int]] = []  # (work horse, job), seen together once
 
-    def job_in_horse() -> int | None:
+    def job_in_horse() -> bool:
         horse = worker.horse()
         if horse is None:
-            return None
+            return False
         with engine.connect() as connection:
-            return connection.execute(running, {"process": f"%:{horse}"}).scalar()
+            job_id = connection.execute(running, {"process": f"%:{horse}"}).scalar()
+        if job_id is not None:
+            found.append((horse, job_id))
+        return job_id is not None
 
     try:
-        if not wait_until(lambda: job_in_horse() is not None, JOB_WAIT, pause=0.02):
+        if not wait_until(job_in_horse, JOB_WAIT, pause=0.02):
             events.note(f"no job ran within {JOB_WAIT} s: the jobs worker was not killed")
             return
-        horse, job_id = worker.horse(), job_in_horse()
-        worker.kill()
+        horse, job_id = found[0]
+        worker.kill(horse)
+        with engine.connect() as connection:
+            status = sqlalchemy.text("SELECT status FROM job WHERE id = :id")
+            still = connection.execute(status, {"id": job_id}).scalar()
     finally:
         engine.dispose()
-    events.note(f"SIGKILL to the jobs worker and its work horse {horse}, which was running job {job_id}")
+    if still == "running":
+        events.note(f"SIGKILL to the jobs worker and its work horse {horse}, which was running job {job_id}")
+        events.job_killed = True
+    else:
+        events.note(f"SIGKILL to the jobs worker; job {job_id} had ended ({still}) before its work horse {horse} went")
     worker.start()
     events.note("a new `flask jobs worker` started, as systemd's Restart=always would")
-    events.job_killed = True
 
 
 @contextlib.contextmanager

@@ -75,6 +75,7 @@ _state: dict = {
         "export_times": [],
         "reminder_jobs": 0,
         "tried_again": 0,
+        "in_job": False,  # waiting on a job (the run does not end in the middle of one)
         "errors": [],
     },
     "statuses": Counter(),  # status code -> how many responses (0: no response at all)
@@ -165,7 +166,7 @@ class MemberUser(ClusterUser):
                 raise FlowError(f"more than {MAX_PAGES} pages")
             if location != f"{SURVEY}/check":
                 raise FlowError(f"ended at {location!r}, not check answers")
-            self.again(lambda: self.submit(think=THINK), record)
+            self.again(lambda: self.submit(think=THINK, resume_submitted=True), record)
             record["submitted"] = True
         except FlowError as exc:
             record["error"] = str(exc)
@@ -173,7 +174,7 @@ class MemberUser(ClusterUser):
             record["seconds"] = round(time.monotonic() - started, 1)
             _state["finished"] += 1
             if _state["finished"] >= MEMBERS:
-                gevent.spawn(self.environment.runner.quit)
+                gevent.spawn(_quit_when_settled, self.environment.runner)
         raise StopUser()
 
 
@@ -236,6 +237,13 @@ class OrganiserUser(ClusterUser):
 
     def export(self) -> None:
         """Start an XLSX export, wait for it, download the file."""
+        _state["organiser"]["in_job"] = True
+        try:
+            self._export()
+        finally:
+            _state["organiser"]["in_job"] = False
+
+    def _export(self) -> None:
         _, job = self.expect(
             "GET", f"{RESULTS}/export?format=xlsx", "organiser: start XLSX export", 302, goes_to="/jobs/"
         )
@@ -250,6 +258,13 @@ class OrganiserUser(ClusterUser):
 
     def remind(self) -> None:
         """The reminders page, then its Send button; wait for the job."""
+        _state["organiser"]["in_job"] = True
+        try:
+            self._remind()
+        finally:
+            _state["organiser"]["in_job"] = False
+
+    def _remind(self) -> None:
         page, location = self.expect("GET", "/surveys/manage/schools-ict/remind", "organiser: GET remind", (200, 302))
         if location:
             return  # nobody due a reminder (already reminded, within 48 hours)
@@ -263,6 +278,16 @@ class OrganiserUser(ClusterUser):
         )
         self.wait_for_job(job, "reminders")
         _state["organiser"]["reminder_jobs"] += 1
+
+
+def _quit_when_settled(runner) -> None:
+    """Quit once every member has finished and the organiser is not in the middle of a job (one a fault
+    interrupted is seen through: noticed, tried again, downloaded), waiting at most JOB_POLLS seconds."""
+    for _ in range(JOB_POLLS):
+        if not _state["organiser"]["in_job"]:
+            break
+        gevent.sleep(1)
+    runner.quit()
 
 
 @events.request.add_listener

@@ -78,6 +78,8 @@ class Node:
     def kill_busiest_worker(self, window: float = 0.5) -> tuple[int, float]:
         """SIGKILL the worker that used the most CPU over the last `window` seconds (one serving requests,
         not an idle one); the master starts another. Returns its process id and the CPU milliseconds it used."""
+        if not wait_until(self.workers, 30):
+            raise RuntimeError(f"{self.label} has no worker to kill")
         before = {pid: cpu_seconds(pid) for pid in self.workers()}
         time.sleep(window)  # the sampling window itself
         used = {pid: cpu_seconds(pid) - start for pid, start in before.items()}
@@ -370,12 +372,11 @@ class JobsWorker:
         running = children(self.process.pid)
         return running[0] if running else None
 
-    def kill(self) -> None:
-        """SIGKILL the work horse (if any) and the worker, as a crash of the machine's process would."""
-        for pid in [self.horse(), self.process.pid]:
-            if pid:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+    def kill(self, horse: int) -> None:
+        """SIGKILL the work horse `horse` and the worker, as a crash of the machine's process would."""
+        for pid in (horse, self.process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def stop(self) -> None:

@@ -215,14 +215,15 @@ class SurveyUser(FastHttpUser):
         _, location = self.expect("POST", path, "POST question page", 302, data=form, goes_to=f"{SURVEY}/")
         return location
 
-    def submit(self, think: bool = True) -> None:
+    def submit(self, think: bool = True, resume_submitted: bool = False) -> None:
         """Check answers, think, submit; the confirmation page must show the response's reference.
 
-        When an earlier try went through but its answer never arrived (its worker was killed after the
-        commit), check answers says so, with the reference: the member goes to the confirmation page."""
+        With `resume_submitted` (a try again after a fault), an earlier try may have gone through without its
+        answer arriving (its worker killed after the commit): check answers then says so, with the reference,
+        and the member goes to the confirmation page. Without it, that page is a failure."""
         html, _ = self.expect("GET", f"{SURVEY}/check", "GET check answers", 200)
         already = re.search(r"Submitted on [^(<]*\(reference ([^)<]+)\)", html)
-        if already and 'name="response_ref"' not in html:
+        if resume_submitted and already and 'name="response_ref"' not in html:
             self.expect("GET", f"{SURVEY}/done", "GET done", 200, contains=already.group(1))
             return
         if 'name="response_ref"' not in html:

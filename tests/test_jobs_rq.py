@@ -100,10 +100,28 @@ def test_a_job_taken_by_a_worker_that_died_before_claiming_it_is_queued_again(ap
         rq_job.set_status(JobStatus.STARTED)
         rq_job.heartbeat(last_beat, ttl=600)
     app.config["JOBS_STALE_SECONDS"] = 60
-    assert recover_jobs(now=utcnow() + timedelta(minutes=5)) == {"interrupted": [], "restarted": [orphaned.id]}
+    # A minute on, both are stale here; RQ heard from the first's worker 11 minutes before, the second's just now
+    # (within three of RQ's 30 s beats).
+    assert recover_jobs(now=utcnow() + timedelta(seconds=61)) == {"interrupted": [], "restarted": [orphaned.id]}
     assert on_rq.count == 1  # the orphan, queued again; the one being taken is left to its worker
     _work_off(app)
     assert [db.session.get(Job, job.id).status for job in (orphaned, taken)] == ["done", "queued"]
+
+
+def test_a_queued_job_is_not_handed_out_again_while_redis_cannot_be_asked(app, client, signed_in):
+    """Its page still shows (no error), and the job is left for when Redis answers: never run twice on a guess."""
+    user = signed_in("organiser")
+    job = start_job("count", "Counting", 3, _count_to_three, created_by=user)  # JOBS_INLINE: runs here...
+    waiting = db.session.get(Job, job.id)  # ...so make it one waiting on a queue
+    waiting.status, waiting.done, waiting.result = "queued", 0, {}
+    waiting.runner, waiting.worker = "rq", "rq:lost-in-redis"
+    db.session.commit()
+    app.config.update(REDIS_URL="redis://127.0.0.1:1/0", JOBS_QUEUE="nowhere", JOBS_INLINE=False, JOBS_STALE_SECONDS=0)
+    response = client.get(f"/jobs/{job.id}")
+    assert response.status_code == 200 and "0 of 3 done" in page_text(response)
+    assert recover_jobs() == {"interrupted": [], "restarted": []}
+    assert db.session.get(Job, job.id).status == "queued"
+    app.extensions.pop("jobs_redis").close()
 
 
 def test_the_worker_command_says_it_needs_redis(app, runner):

@@ -114,7 +114,8 @@ def delete_pending_uploads(cutoff: datetime) -> Callable[[Sequence[str], datetim
 
 @erasure_step
 def forget_pending_uploads(erasure: Erasure) -> None:
-    """An erased account holder's uploads awaiting confirmation go at once (the files name their coders).
+    """An erased account holder's uploads awaiting confirmation go at once (files they uploaded, which may
+    hold their name as a coder; an upload by someone else that names them is deleted within the day).
     The caller commits."""
     if erasure.user_id is not None:
         db.session.execute(

@@ -397,7 +397,7 @@ def recover_jobs(job_id: int | None = None, now: datetime | None = None) -> dict
     db.session.rollback()
     restarted = []
     for queued_id, runner, worker in waiting:
-        if runner == "rq" and _still_on_queue(worker):
+        if runner == "rq" and _still_on_queue(worker, now):
             continue
         log.warning("Job %s was queued but never started: starting it again", queued_id)
         dispatch(queued_id)
@@ -415,26 +415,34 @@ def not_heard_from(job: Job, now: datetime | None = None) -> bool:
     return not job.finished and (last is None or last < (now or utcnow()) - stale)
 
 
-def _still_on_queue(worker: str) -> bool:
-    """Whether the RQ job a queued job was handed to is still waiting or running on Redis."""
+def _still_on_queue(worker: str, now: datetime) -> bool:
+    """Whether the RQ job a queued job was handed to is still waiting or running on Redis (taken as yes
+    when Redis cannot be asked: a job is never handed out twice on a guess)."""
     app = current_app._get_current_object()
     if not app.config.get("REDIS_URL") or not worker.startswith("rq:"):
         return False
+    from redis.exceptions import RedisError
+    from rq.defaults import DEFAULT_JOB_MONITORING_INTERVAL
     from rq.exceptions import NoSuchJobError
     from rq.job import Job as QueuedJob
 
     try:
         queued = QueuedJob.fetch(worker.removeprefix("rq:"), connection=redis_connection(app))
+        status = queued.get_status()
     except NoSuchJobError:
         return False
-    status = queued.get_status()
+    except RedisError as exc:
+        log.warning("Could not ask the job queue about %s: %s", worker, exc)
+        return True
     status = str(getattr(status, "value", status))
     if status == "started":
         # A worker took it but the job was never claimed (still queued here): it is waiting only if RQ has
-        # heard from that worker lately (the worker beats for its job every 30 s); a worker killed between
-        # taking and claiming it leaves it "started" on RQ until the job's timeout, hours away.
+        # heard from that worker lately (RQ beats for a running job every DEFAULT_JOB_MONITORING_INTERVAL,
+        # 30 s); a worker killed between taking and claiming it leaves it "started" on RQ until the job's
+        # timeout, hours away.
+        quiet = max(app.config["JOBS_STALE_SECONDS"], 3 * DEFAULT_JOB_MONITORING_INTERVAL)
         beat = aware(queued.last_heartbeat)
-        return beat is not None and beat > utcnow() - timedelta(seconds=app.config["JOBS_STALE_SECONDS"])
+        return beat is not None and beat > now - timedelta(seconds=quiet)
     return status in WAITING_ON_RQ
 
 

@@ -8,8 +8,11 @@ gets is unchanged: the security headers and the session checks (tests/auth holds
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 from flask import g
+from psycopg.pq import Trace
 from sqlalchemy import event, update
 
 from app.auth.models import User
@@ -26,13 +29,27 @@ def statements(app):
     def through_sqlalchemy(_conn, _cursor, statement, *_args):
         seen["sqlalchemy"].append(statement)
 
+    traces = {}
+
     def on_checkout(dbapi_connection, _record, _proxy):
         if db.engine.dialect.name == "sqlite":
             dbapi_connection.set_trace_callback(seen["driver"].append)
+        else:  # libpq's own trace of the messages psycopg sends, from the moment the pool hands it over
+            trace = traces[id(dbapi_connection)] = tempfile.TemporaryFile()
+            dbapi_connection.pgconn.trace(trace.fileno())
+            dbapi_connection.pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS | Trace.REGRESS_MODE)
 
     def on_checkin(dbapi_connection, _record):
         if db.engine.dialect.name == "sqlite":
             dbapi_connection.set_trace_callback(None)
+        elif id(dbapi_connection) in traces:
+            dbapi_connection.pgconn.untrace()
+            with traces.pop(id(dbapi_connection)) as trace:
+                trace.seek(0)
+                for line in trace.read().decode().splitlines():
+                    parts = line.split("\t")
+                    if parts[0] == "F" and parts[2] in ("Query", "Parse"):
+                        seen["driver"].append(parts[-1].strip().strip('"'))
 
     engine = db.engine
     event.listen(engine, "before_cursor_execute", through_sqlalchemy)
@@ -52,6 +69,8 @@ def test_healthz_sends_the_database_one_probe_and_nothing_else(client, statement
     assert statements["sqlalchemy"] == []
     if db.engine.dialect.name == "sqlite":
         assert statements["driver"] == ["SELECT 1"]
+    else:  # the pool's pre-ping, as it hands the connection over, was the probe: nothing after it, not even a ROLLBACK
+        assert statements["driver"] == []
 
 
 def test_an_anonymous_healthz_looks_for_nobody_and_sets_no_cookie(client):

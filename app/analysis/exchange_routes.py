@@ -11,7 +11,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from app.analysis import bp
 from app.analysis.forms import QdpxConfirmForm, QdpxImportForm, QdpxPrepareForm
-from app.analysis.pending_uploads import UPLOAD_LIFETIME, keep_upload, kept_upload
+from app.analysis.pending_uploads import UPLOAD_LIFETIME, keep_upload, kept_upload, take_upload
 from app.analysis.qdpx import LARGE_STUDY, export_file_name, export_job, present_count, record_export, write_qdpx
 from app.analysis.qdpx_import import QdpxError, read_qdpx
 from app.analysis.services import current_version
@@ -120,10 +120,12 @@ def exchange_import_confirm(study_id: int):
     form = QdpxConfirmForm()
     try:
         payload = _signer().loads(form.token.data or "", max_age=CONFIRM_MAX_AGE) if form.validate() else {}
-        data = kept_upload(payload.get("kept"), current_user, study, remove=True)
+        key = payload.get("kept")
+        data = kept_upload(key, current_user, study)
         if payload.get("study") != study.id or payload.get("user") != current_user.id or data is None:
             raise BadData("not this import")
-        report = read_qdpx(study, data, current_user)
+        # The upload is taken in the transaction that writes the codes: imported once, and kept if that fails.
+        report = read_qdpx(study, data, current_user, claim=lambda: take_upload(key, current_user, study))
     except (BadData, QdpxError, AttributeError, TypeError):
         flash("That import has expired or was already done: upload the file again.", "info")
         return redirect(url_for("analysis.exchange", study_id=study.id))

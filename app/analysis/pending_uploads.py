@@ -59,31 +59,48 @@ def keep_upload(data: bytes, user: User, study: Study, now: datetime | None = No
     return key
 
 
-def kept_upload(
-    key: object, user: User, study: Study, *, remove: bool = False, now: datetime | None = None
-) -> bytes | None:
-    """The bytes of an upload `keep_upload` kept for this user and study, still within its lifetime; None
-    for anything else (a key of another shape is refused before it reaches the database, and someone
-    else's key is as good as none). With `remove`, it is deleted in the same transaction, and only the
-    request that deleted it gets the bytes: two confirmations at once import it once."""
-    if not isinstance(key, str) or not _KEY.fullmatch(key):
-        return None
-    mine = (
+def _mine(key: str, user: User, study: Study, now: datetime | None):
+    return (
         (PendingUpload.key == key)
         & (PendingUpload.user_id == user.id)
         & (PendingUpload.study_id == study.id)
         & (PendingUpload.created_at >= (now or utcnow()) - UPLOAD_LIFETIME)
     )
+
+
+def _well_formed(key: object) -> bool:
+    return isinstance(key, str) and bool(_KEY.fullmatch(key))
+
+
+def kept_upload(
+    key: object, user: User, study: Study, *, remove: bool = False, now: datetime | None = None
+) -> bytes | None:
+    """The bytes of an upload `keep_upload` kept for this user and study, still within its lifetime; None
+    for anything else (a key of another shape is refused before it reaches the database, and someone
+    else's key is as good as none). With `remove`, it is deleted in the same transaction (`take_upload`)."""
+    if not _well_formed(key):
+        return None
     if not remove:
-        return db.session.scalar(select(PendingUpload.data).where(mine))
+        return db.session.scalar(select(PendingUpload.data).where(_mine(key, user, study, now)))
     with write_transaction():
-        data = db.session.scalar(select(PendingUpload.data).where(mine))
-        if data is None:
+        data = db.session.scalar(select(PendingUpload.data).where(_mine(key, user, study, now)))
+        if data is None or not take_upload(key, user, study, now=now):
             return None
-        taken = db.session.execute(
-            delete(PendingUpload).where(PendingUpload.key == key).execution_options(synchronize_session=False)
-        ).rowcount
-    return data if taken else None
+    return data
+
+
+def take_upload(key: object, user: User, study: Study, *, now: datetime | None = None) -> bool:
+    """Delete this user's upload for this study inside the caller's transaction; whether this call deleted it.
+
+    The import calls it in the transaction that writes the codes (`read_qdpx(claim=...)`): two confirmations
+    at once import it once (the second finds nothing to take), and an import that fails keeps the upload,
+    so confirming again works."""
+    if not _well_formed(key):
+        return False
+    taken = db.session.execute(
+        delete(PendingUpload).where(_mine(key, user, study, now)).execution_options(synchronize_session=False)
+    ).rowcount
+    return taken == 1
 
 
 # --- Retention and erasure ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import re
 import xml.etree.ElementTree as ET  # noqa: S405 - only for its ParseError; parsing goes through defusedxml
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,11 @@ from app.clock import utcnow
 from app.database import write_transaction
 from app.extensions import db
 from app.focus_groups.models import Study
+
+
+class QdpxAlreadyImported(QdpxError):
+    """The upload an import was to take had already been taken (imported by another confirmation)."""
+
 
 _GUID = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 
@@ -287,10 +293,22 @@ def _passages_for(selection: Selection, layout: dict[str, SourceText], by_text: 
     return by_text.within(wanted)
 
 
-def read_qdpx(study: Study, data: bytes | str | Path, user, *, dry_run: bool = False, via: str = "web") -> ImportReport:
+def read_qdpx(
+    study: Study,
+    data: bytes | str | Path,
+    user,
+    *,
+    dry_run: bool = False,
+    via: str = "web",
+    claim: Callable[[], bool] | None = None,
+) -> ImportReport:
     """Add the accepted codes of a `.qdpx` file to the study's passages (see the module), as `user` imports
     them (the coder of codes whose coder is unknown; None from the command line without --by); with
-    dry_run, only say what it would add. QdpxError when the file is not a usable project (nothing written)."""
+    dry_run, only say what it would add. QdpxError when the file is not a usable project (nothing written).
+
+    `claim`, when given, is called first inside the transaction that writes (the web import takes its kept
+    upload there): if it answers False the import is already done, and QdpxAlreadyImported is raised with
+    nothing written."""
     from app.analysis.services import codebook_of, current_version
 
     if isinstance(data, str | Path):
@@ -344,11 +362,20 @@ def read_qdpx(study: Study, data: bytes | str | Path, user, *, dry_run: bool = F
             f"The coder '{name}' is not an analyst of this platform: their {count} coding(s) are attributed to "
             + (f"{user.name}, who imports the file." if user is not None else "no one (no importing analyst named).")
         )
-    _apply(study, wanted, codebook, report, user, dry_run, via)
+    _apply(study, wanted, codebook, report, user, dry_run, via, claim)
     return report
 
 
-def _apply(study: Study, wanted: dict, codebook: Codebook, report: ImportReport, user, dry_run: bool, via: str) -> None:
+def _apply(
+    study: Study,
+    wanted: dict,
+    codebook: Codebook,
+    report: ImportReport,
+    user,
+    dry_run: bool,
+    via: str,
+    claim: Callable[[], bool] | None = None,
+) -> None:
     """Sort the wanted codes into new, suggestions to accept, duplicates and refusals; write unless dry_run."""
     names = {theme.slug: theme.name for theme in codebook.themes}
     existing = {
@@ -378,6 +405,8 @@ def _apply(study: Study, wanted: dict, codebook: Codebook, report: ImportReport,
     version = saved_version(study).number
     now = utcnow()
     with write_transaction():
+        if claim is not None and not claim():
+            raise QdpxAlreadyImported(["This file has already been imported."])
         for passage_id, slug, coder in new:
             db.session.add(
                 Code(

@@ -9,9 +9,12 @@ import re
 import zipfile
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete, func, select, update
 
 from app.analysis.models import Code, PendingUpload
+from app.analysis.pending_uploads import keep_upload, kept_upload, take_upload
+from app.analysis.qdpx_import import QdpxAlreadyImported, read_qdpx
 from app.audit.models import AuditEvent
 from app.clock import utcnow
 from app.extensions import db
@@ -257,3 +260,33 @@ def test_an_empty_study_says_its_project_holds_only_the_codebook(client, make_st
     sign_in(client, make_user("analyst").email)
     page = re.sub(r"\s+", " ", client.get(f"/analysis/{study.id}/exchange").get_data(as_text=True))
     assert "This study has no passages yet, so the project would hold only the codebook and the coders" in page
+
+
+def test_an_import_that_fails_as_it_writes_keeps_the_upload_and_one_already_taken_writes_nothing(
+    client,
+    coded_study,  # noqa: F811
+    make_user,
+):
+    """The upload is taken in the transaction that writes the codes: if writing fails, nothing is written and
+    the upload is still there to confirm again; if another confirmation took it first, nothing is written."""
+    study, _ana, _bea = coded_study
+    lead = make_user("lead_analyst")
+    sign_in(client, lead.email)
+    before = _accepted(study)
+    data = _uncoded_project(client, study)
+    key = keep_upload(data, lead, study)
+
+    def taken_then_the_write_fails() -> bool:
+        assert take_upload(key, lead, study)
+        raise OSError("the database went away")
+
+    with pytest.raises(OSError):
+        read_qdpx(study, data, lead, claim=taken_then_the_write_fails)
+    db.session.rollback()
+    assert _accepted(study) != before  # nothing was written...
+    assert kept_upload(key, lead, study) == data  # ...and the upload is kept
+
+    report = read_qdpx(study, data, lead, claim=lambda: take_upload(key, lead, study))
+    assert report.written and _accepted(study) == before and kept_upload(key, lead, study) is None
+    with pytest.raises(QdpxAlreadyImported):
+        read_qdpx(study, data, lead, claim=lambda: take_upload(key, lead, study))

@@ -22,6 +22,7 @@ OrganiserUser  one organiser: an XLSX export (a background job, polled until don
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -178,6 +179,20 @@ class MemberUser(ClusterUser):
         raise StopUser()
 
 
+def _in_job(step):
+    """Mark the organiser as in the middle of a job while `step` runs (the run does not end then)."""
+
+    @functools.wraps(step)
+    def wrapped(*args, **kwargs):
+        _state["organiser"]["in_job"] = True
+        try:
+            return step(*args, **kwargs)
+        finally:
+            _state["organiser"]["in_job"] = False
+
+    return wrapped
+
+
 class OrganiserUser(ClusterUser):
     """The organiser: exports to Excel and sends reminders while the members answer."""
 
@@ -235,15 +250,9 @@ class OrganiserUser(ClusterUser):
             gevent.sleep(1)
         raise FlowError(f"{label} job not done after {JOB_POLLS} s")
 
+    @_in_job
     def export(self) -> None:
         """Start an XLSX export, wait for it, download the file."""
-        _state["organiser"]["in_job"] = True
-        try:
-            self._export()
-        finally:
-            _state["organiser"]["in_job"] = False
-
-    def _export(self) -> None:
         _, job = self.expect(
             "GET", f"{RESULTS}/export?format=xlsx", "organiser: start XLSX export", 302, goes_to="/jobs/"
         )
@@ -256,15 +265,9 @@ class OrganiserUser(ClusterUser):
         _state["organiser"]["exports"] += 1
         _state["organiser"]["export_times"].append(time.time())  # wall clock: the fault thread's is too
 
+    @_in_job
     def remind(self) -> None:
         """The reminders page, then its Send button; wait for the job."""
-        _state["organiser"]["in_job"] = True
-        try:
-            self._remind()
-        finally:
-            _state["organiser"]["in_job"] = False
-
-    def _remind(self) -> None:
         page, location = self.expect("GET", "/surveys/manage/schools-ict/remind", "organiser: GET remind", (200, 302))
         if location:
             return  # nobody due a reminder (already reminded, within 48 hours)

@@ -59,30 +59,14 @@ def test_a_lead_imports_after_checking_what_the_file_adds(client, coded_study, m
     lead = make_user("lead_analyst", name="Lea Lead")
     sign_in(client, lead.email)
     before = _accepted(study)
-    data = client.get(f"/analysis/{study.id}/exchange/project.qdpx").data
-    db.session.execute(delete(Code).where(Code.study_id == study.id, Code.status == "accepted"))
-    db.session.commit()
-    page = client.get(f"/analysis/{study.id}/exchange").get_data(as_text=True)
-    response = client.post(
-        f"/analysis/{study.id}/exchange/import",
-        data={"csrf_token": _token(page), "file": (io.BytesIO(data), "coded.qdpx")},
-        content_type="multipart/form-data",
-    )
-    check = response.get_data(as_text=True)
-    assert "Check what the import adds" in check and "Ana Lyst: 1" in check and "Bea Lead: 2" in check
+    check, token = _preview(client, study, _uncoded_project(client, study))
+    assert "Ana Lyst: 1" in check and "Bea Lead: 2" in check
     assert _accepted(study) == set()  # nothing saved yet
-    token = re.search(r'name="token" value="([^"]+)"', check).group(1)
-    done = client.post(
-        f"/analysis/{study.id}/exchange/import/confirm", data={"csrf_token": _token(check), "token": token}
-    )
+    done = _confirm(client, study, check, token)
     assert "Codes imported" in done.get_data(as_text=True)
     assert _accepted(study) == before
     assert _events("analysis.qdpx_imported") == 1
-    again = client.post(
-        f"/analysis/{study.id}/exchange/import/confirm",
-        data={"csrf_token": _token(check), "token": token},
-        follow_redirects=True,
-    )
+    again = _confirm(client, study, check, token)
     assert "That import has expired or was already done" in again.get_data(as_text=True)
     assert _events("analysis.qdpx_imported") == 1
 

@@ -6,7 +6,7 @@ import pytest
 
 from app import create_app
 from config import ProductionConfig, TestingConfig
-from tests.conftest import REAL_CONTACTS
+from tests.conftest import REAL_CONTACTS, page_text
 
 
 def test_healthz_reports_ok_when_the_database_answers(client):
@@ -82,6 +82,17 @@ def test_each_response_gets_a_new_nonce(client):
     first = client.get("/sign-in").headers["Content-Security-Policy"]
     second = client.get("/sign-in").headers["Content-Security-Policy"]
     assert first != second
+
+
+def test_the_page_text_tests_read_holds_none_of_the_random_values(client):
+    """Tests assert short words ("P3") are absent; the nonce and CSRF token are random letters that may hold them."""
+    client.application.config["WTF_CSRF_ENABLED"] = True
+    response = client.get("/sign-in")
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True)).group(1)
+    text = page_text(response)
+    assert nonce not in text and token not in text
+    assert '<script nonce="">' in text and 'name="csrf_token" value=""' in text
 
 
 def test_no_page_loads_anything_from_another_site(client):

@@ -362,7 +362,7 @@ def focus_group_sample():
     from app.focus_groups.studies.services import add_slot, create_study
 
     study = create_study("Who are our users?")
-    slot = add_slot(study, datetime(2027, 3, 10, 10, 0, tzinfo=UTC), location="https://meet.example.org/a")
+    slot = add_slot(study, datetime(2055, 3, 10, 10, 0, tzinfo=UTC), location="https://meet.example.org/a")
     volunteer = Volunteer(
         study=study,
         name="Sam Sample",

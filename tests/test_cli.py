@@ -48,7 +48,7 @@ def test_demo_data_is_idempotent_and_keeps_passwords_unless_told(runner):
     runner.invoke(args=["demo-data", "--password", "demo-password-1"])
     counts = (db.session.query(Organisation).count(), db.session.query(User).count())
     survey = db.session.scalar(select(Survey))
-    survey.closes_at = datetime(2027, 1, 1, 13, 53, tzinfo=UTC)  # as older demo data set it: "at 1:53pm"
+    survey.closes_at = datetime(2055, 1, 1, 13, 53, tzinfo=UTC)  # as older demo data set it: "at 1:53pm"
     db.session.commit()
     result = runner.invoke(args=["demo-data"], env={"DEMO_PASSWORD": ""})
     assert (
@@ -56,7 +56,7 @@ def test_demo_data_is_idempotent_and_keeps_passwords_unless_told(runner):
         and "0 organisations, 0 people, 0 survey responses and 0 focus-group volunteers added" in result.output
     )
     assert "Passwords unchanged" in result.output
-    assert uk_time(db.session.scalar(select(Survey)).closes_at) == "1 January 2027 at 11:59pm"
+    assert uk_time(db.session.scalar(select(Survey)).closes_at) == "1 January 2055 at 11:59pm"
     assert (db.session.query(Organisation).count(), db.session.query(User).count()) == counts
     admin = db.session.scalar(select(User).where(User.email == "admin@demo.example"))
     assert verify_password(admin.password_hash, "demo-password-1")

@@ -81,8 +81,8 @@ def file_traces(needle: str) -> list[str]:
 
 def _study_with_session(facilitator=None):
     study = create_study("Who are our users?")
-    first = add_slot(study, datetime(2027, 3, 1, 10, 0, tzinfo=UTC), location="https://meet.example.org/1")
-    second = add_slot(study, datetime(2027, 3, 8, 10, 0, tzinfo=UTC), location="https://meet.example.org/2")
+    first = add_slot(study, datetime(2055, 3, 1, 10, 0, tzinfo=UTC), location="https://meet.example.org/1")
+    second = add_slot(study, datetime(2055, 3, 8, 10, 0, tzinfo=UTC), location="https://meet.example.org/2")
     for slot in (first, second):
         slot.status = "confirmed"
         slot.facilitator_id = getattr(facilitator, "id", None)

@@ -77,12 +77,12 @@ def test_hostile_text_is_refused_by_both_parsers(text):
 
 
 def test_the_stalling_answers_are_refused_at_once():
-    started = time.perf_counter()
+    started = time.process_time()
     for text in ["1e1000000", "9" * 100_000, "1e" + "9" * 100_000, "-" * 100_000, "1" * 1_000_000]:
         for parse in (parse_whole_number, parse_decimal):
             with pytest.raises(NumberError):
                 parse(text)
-    assert time.perf_counter() - started < 1  # a bound against the 40-second stall, not a benchmark
+    assert time.process_time() - started < 3  # CPU time; a bound against the 40-second stall, not a benchmark
 
 
 @pytest.mark.parametrize(
@@ -185,7 +185,7 @@ def test_bounds_read_as_people_write_them():
     )
 )
 def test_any_text_gives_a_bounded_number_or_a_number_error(text):
-    started = time.perf_counter()
+    started = time.process_time()
     try:
         whole = parse_whole_number(text)
     except NumberError as error:
@@ -200,7 +200,7 @@ def test_any_text_gives_a_bounded_number_or_a_number_error(text):
         assert number.is_finite() and -LIMIT <= number <= LIMIT
         assert -number.normalize().as_tuple().exponent <= MAX_PLACES or number == number.to_integral_value()
         assert math.isfinite(float(number))
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 2  # CPU time: a bound against a stall
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ DEBRIEF = "The group agreed pupils strain the service desk.\nNobody knew their e
 def study_with_passages(title: str = "Who are our users?", notes=NOTES, debrief: str = DEBRIEF):
     """A study whose one session has these notes (one sentence each) and debrief, read into passages."""
     study = create_study(title)
-    slot = add_slot(study, datetime(2027, 3, 1, 10, 0, tzinfo=UTC), location="https://meet.example.org/1")
+    slot = add_slot(study, datetime(2055, 3, 1, 10, 0, tzinfo=UTC), location="https://meet.example.org/1")
     for text in notes:
         add_note(slot, NoteInput(text))
     if debrief:

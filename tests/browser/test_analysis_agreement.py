@@ -36,7 +36,7 @@ def set_up_study_and_people(live_app, marker: str) -> dict:
     """A study of its own with four one-sentence notes read into passages, a lead and two analysts."""
     with live_app.app_context():
         study = create_study(f"Agreement journey {marker}")
-        slot = add_slot(study, datetime(2027, 3, 1, 10, 0, tzinfo=UTC), location="https://meet.example.org/x")
+        slot = add_slot(study, datetime(2055, 3, 1, 10, 0, tzinfo=UTC), location="https://meet.example.org/x")
         for text in NOTES:
             add_note(slot, NoteInput(text))
         db.session.commit()

@@ -30,9 +30,9 @@ def make_study(app: Flask) -> tuple[int, int, str]:
     token = uuid.uuid4().hex[:8]
     with app.app_context():
         study = create_study(f"Who are our users? ({token})")
-        add_slot(study, datetime(2027, 3, 2, 10, 0, tzinfo=UTC), location="https://meet.example.org/a")
+        add_slot(study, datetime(2055, 3, 2, 10, 0, tzinfo=UTC), location="https://meet.example.org/a")
         add_slot(
-            study, datetime(2027, 6, 8, 13, 0, tzinfo=UTC), location="Socitm, 1 High Street, Northampton", online=False
+            study, datetime(2055, 6, 8, 13, 0, tzinfo=UTC), location="Socitm, 1 High Street, Northampton", online=False
         )
         organisation = Organisation(name=f"Borough Council {token}", region="north-west", council_type="unitary")
         db.session.add(organisation)
@@ -56,8 +56,8 @@ def test_a_visitor_volunteers_on_a_phone(mobile_page: Page, live_app: Flask):
     expect(page.get_by_role("heading", level=1)).to_have_text("Volunteer for a focus group")
     expect(page.get_by_label("Organisation")).to_have_value(str(organisation_id))
     expect(page.get_by_label("Region")).to_have_value("north-west")
-    expect(slot_group(page, "Slot 1")).to_contain_text("Tuesday 2 March 2027, 10:00am to 11:30am (Online)")
-    expect(slot_group(page, "Slot 2")).to_contain_text("Tuesday 8 June 2027, 2:00pm to 3:30pm")  # BST
+    expect(slot_group(page, "Slot 1")).to_contain_text("Tuesday 2 March 2055, 10:00am to 11:30am (Online)")
+    expect(slot_group(page, "Slot 2")).to_contain_text("Tuesday 8 June 2055, 2:00pm to 3:30pm")  # BST
     assert_no_axe_violations(page)
     no_sideways_scroll(page)
 

@@ -36,6 +36,14 @@ def test_sends_a_plain_text_and_an_html_part_over_smtp(app, mailbox):
     assert record.text_body is None and record.html_body is None  # sent mail bodies are not kept
 
 
+def test_a_subject_too_long_for_one_line_arrives_whole(app, mailbox):
+    subject = "A place has come up: Socitm focus group on Wednesday 11 February 2055 at 12:00pm"
+    send_email("sam@kent.example", subject, "invitation", user=_Person(), invited_by=None, link="x", hours=72)
+    db.session.commit()
+    [message] = mailbox
+    assert message["Subject"] == subject
+
+
 def test_without_smtp_the_message_is_kept_in_the_outbox(app):
     record = _send()
     stored = db.session.get(OutboxMessage, record.id)

@@ -12,16 +12,21 @@ from app.focus_groups.recruitment.consent import CURRENT_CONSENT_VERSION
 from app.focus_groups.services import new_salt
 from app.focus_groups.studies.services import add_slot, create_study
 
+# The first candidate slot of every study the tests make. Tests that need a session "to come" rely on it being
+# in the future, and tests that show weekdays rely on its calendar: 2055 has 2027's (each date the same weekday,
+# the clocks changing on the same Sundays), and it stays in the future for as long as this code is kept.
+# Other tests' fixed dates ("NOW = 1 February 2055") are on the same footing; tests/test_clock.py checks it.
+FIRST_SLOT = datetime(2055, 3, 1, 10, 0, tzinfo=UTC)
+
 
 @pytest.fixture
 def make_study(app):
-    """make_study(slots=3) -> a study with that many candidate slots a week apart, from 1 March 2027."""
+    """make_study(slots=3) -> a study with that many candidate slots a week apart, from 1 March 2055."""
 
     def make(slots: int = 3, title: str = "Who are our users?", **kwargs):
         study = create_study(title, **kwargs)
-        first = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
         for n in range(slots):
-            add_slot(study, first + timedelta(weeks=n), location=f"https://meet.example.org/{n + 1}", capacity=8)
+            add_slot(study, FIRST_SLOT + timedelta(weeks=n), location=f"https://meet.example.org/{n + 1}", capacity=8)
         db.session.commit()
         return study
 

@@ -13,7 +13,7 @@ from app.focus_groups.models import Placement
 from app.focus_groups.notes.models import SessionNotes
 from tests.conftest import page_text
 
-NOW = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+NOW = datetime(2055, 2, 1, 9, 0, tzinfo=UTC)
 
 
 def slot(n: int, days: float, status: str = "candidate", facilitator=True, placed=0, attended=0) -> SlotFacts:
@@ -52,17 +52,17 @@ def facts(slots, volunteers=14, needed=14, recruiting=True, groups=2) -> StudyFa
         ),
         (
             facts([slot(1, 7, "confirmed", placed=6), slot(2, 8, "confirmed", facilitator=False, placed=6)]),
-            "Choose a facilitator for the session on Tuesday 9 February 2027, 9:00am.",
+            "Choose a facilitator for the session on Tuesday 9 February 2055, 9:00am.",
             "focus_groups.slot_detail",
         ),
         (
             facts([slot(1, -3, "confirmed", placed=6), slot(2, 8, "confirmed", placed=6)]),
-            "Record who came to the session on Friday 29 January 2027, 9:00am.",
+            "Record who came to the session on Friday 29 January 2055, 9:00am.",
             "focus_groups.attendance",
         ),
         (
             facts([slot(1, -3, "confirmed", placed=6, attended=6), slot(2, 8, "confirmed", placed=6)]),
-            "Nothing to do until the next session, on Tuesday 9 February 2027, 9:00am.",
+            "Nothing to do until the next session, on Tuesday 9 February 2055, 9:00am.",
             "focus_groups.slot_detail",
         ),
         (
@@ -161,7 +161,7 @@ def test_the_facilitators_home_leads_straight_to_each_sessions_notes(client, ses
     sign_in(client, facilitator.email)
     page = page_text(client.get("/"))
     assert "Your sessions" in page
-    assert "Monday 1 March 2027, 10:00am to 11:30am (UK time)" in page
+    assert "Monday 1 March 2055, 10:00am to 11:30am (UK time)" in page
     assert "https://meet.example.org/1" in page and "Spring groups" in page
     for item in (coming, noting):
         assert f'href="/focus-groups/sessions/{item.id}/notes"' in page

@@ -57,7 +57,7 @@ def test_a_slot_with_hostile_numbers_gets_the_error_summary(client, signed_in, m
     data = {
         "day": "²",
         "month": "3",
-        "year": "2027",
+        "year": "2055",
         "start_time": "10:00",
         "duration_minutes": "9" * 5000,
         "online": "online",
@@ -74,8 +74,8 @@ def test_a_slot_with_hostile_numbers_gets_the_error_summary(client, signed_in, m
 
 
 def test_hostile_capacities_in_the_sessions_file_are_listed_as_problems():
-    rows = ["slot_id,starts_at,capacity", "1,2027-03-10T10:00,²", "2,2027-03-11T10:00," + "9" * 4000]
-    text = "\n".join([*rows, "3,2027-03-12T10:00,8", ""])
+    rows = ["slot_id,starts_at,capacity", "1,2055-03-10T10:00,²", "2,2055-03-11T10:00," + "9" * 4000]
+    text = "\n".join([*rows, "3,2055-03-12T10:00,8", ""])
     slots, problems = read_slots(text, "slots.csv")
     assert [s.id for s in slots] == ["3"]
     messages = [p.message for p in problems]

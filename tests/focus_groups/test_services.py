@@ -12,7 +12,7 @@ from app.focus_groups.services import how_sessions_run
 from app.focus_groups.studies.services import add_slot
 from tests.conftest import page_text, text_part
 
-START = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+START = datetime(2055, 3, 1, 10, 0, tzinfo=UTC)
 
 
 def _slot(minutes: int = 90, online: bool = True, location: str = "https://meet.example.org/1") -> Slot:

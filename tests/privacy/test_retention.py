@@ -30,7 +30,7 @@ from app.privacy.retention import (
 from app.surveys.models import Answer, Response
 from app.surveys.services import ensure_default_survey
 
-NOW = datetime(2028, 6, 1, 12, 0, tzinfo=UTC)
+NOW = datetime(2056, 6, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
@@ -42,11 +42,11 @@ def _at(moment: datetime) -> float:
 def world(app, tmp_path, make_user, make_organisation, make_study, make_volunteer):
     """One item due and one not due for each kind, as of NOW (periods: the defaults)."""
     app.instance_path = str(tmp_path)  # job files of this test only
-    # Volunteers: study A's last session ended March 2027 (over 12 months before NOW); study B's is in
-    # September 2027 (under 12 months).
+    # Volunteers: study A's last session ended March 2055 (over 12 months before NOW); study B's is in
+    # September 2055 (under 12 months).
     old_study = make_study(slots=3, title="Old study")
     recent_study = make_study(slots=0, title="Recent study")
-    add_slot(recent_study, datetime(2027, 9, 1, 10, tzinfo=UTC), location="https://meet.example.org/b")
+    add_slot(recent_study, datetime(2055, 9, 1, 10, tzinfo=UTC), location="https://meet.example.org/b")
     db.session.commit()
     old = make_volunteer(old_study, name="Olive Oldfield", email="olive@example.org", job_role="Head of ICT")
     recent = make_volunteer(recent_study, name="Rita Recent", email="rita@example.org")
@@ -65,9 +65,9 @@ def world(app, tmp_path, make_user, make_organisation, make_study, make_voluntee
         created_at=NOW - DAY,
         expires_at=NOW + 6 * DAY,
     )
-    # Drafts: the survey closed in November 2027, over 6 months before NOW.
+    # Drafts: the survey closed in November 2055, over 6 months before NOW.
     survey = ensure_default_survey()
-    survey.closes_at = datetime(2027, 11, 15, tzinfo=UTC)
+    survey.closes_at = datetime(2055, 11, 15, tzinfo=UTC)
     draft_org, submitted_org = make_organisation(), make_organisation()
     draft = Response(
         survey_id=survey.id,
@@ -82,7 +82,7 @@ def world(app, tmp_path, make_user, make_organisation, make_study, make_voluntee
         organisation_id=submitted_org.id,
         reference="SIS-SUBM-T001",
         status="submitted",
-        submitted_at=datetime(2027, 10, 1, tzinfo=UTC),
+        submitted_at=datetime(2055, 10, 1, tzinfo=UTC),
         submitted_answers={"provides_education": "no"},
     )
     db.session.add_all([draft, submitted])
@@ -280,7 +280,7 @@ def test_a_run_is_audit_logged_with_its_counts(world):
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "retention.applied"))
     assert event.detail["counts"] == DUE
     assert event.detail["periods"]["volunteers"] == "12 months"
-    assert event.detail["as_of"] == "2028-06-01T12:00:00+00:00"
+    assert event.detail["as_of"] == "2056-06-01T12:00:00+00:00"
 
 
 def test_a_second_run_finds_nothing_left(world):
@@ -295,7 +295,7 @@ def test_periods_come_from_the_configuration(world, app):
     counts = plan_retention(NOW).counts()
 
     assert counts["audit_addresses"] == 2  # 89 days old is now past the period
-    assert counts["draft_responses"] == 0  # closed 15 November 2027: under 7 months before NOW
+    assert counts["draft_responses"] == 0  # closed 15 November 2055: under 7 months before NOW
 
 
 def test_volunteers_of_a_study_still_running_are_kept(world, make_study, make_volunteer):
@@ -318,8 +318,8 @@ def test_a_period_below_one_is_refused(app):
 
 
 def test_months_are_calendar_months():
-    assert months_before(datetime(2028, 3, 31, 9, tzinfo=UTC), 1) == datetime(2028, 2, 29, 9, tzinfo=UTC)
-    assert months_before(datetime(2028, 1, 15, tzinfo=UTC), 12) == datetime(2027, 1, 15, tzinfo=UTC)
+    assert months_before(datetime(2056, 3, 31, 9, tzinfo=UTC), 1) == datetime(2056, 2, 29, 9, tzinfo=UTC)
+    assert months_before(datetime(2056, 1, 15, tzinfo=UTC), 12) == datetime(2055, 1, 15, tzinfo=UTC)
 
 
 def test_a_study_with_no_sessions_keeps_volunteers_12_months_from_volunteering(world, make_study, make_volunteer):
@@ -338,7 +338,7 @@ def test_a_study_with_no_sessions_keeps_volunteers_12_months_from_volunteering(w
 def test_someone_who_joins_a_study_whose_sessions_are_long_past_is_kept_12_months_from_joining(
     world, make_study, make_volunteer
 ):
-    study = make_study(slots=1, title="Study that ran long ago")  # its one session: 1 March 2027
+    study = make_study(slots=1, title="Study that ran long ago")  # its one session: 1 March 2055
     newcomer = make_volunteer(study, name="Nia Newcomer")  # volunteering for a round not yet scheduled
     newcomer.created_at = NOW - 10 * DAY
     old_hand = make_volunteer(study, name="Olu Oldhand")
@@ -351,7 +351,7 @@ def test_someone_who_joins_a_study_whose_sessions_are_long_past_is_kept_12_month
 
 
 def test_a_cancelled_session_does_not_extend_a_study(world, make_study, make_volunteer):
-    study = make_study(slots=1, title="Study with a cancelled late session")  # 1 March 2027
+    study = make_study(slots=1, title="Study with a cancelled late session")  # 1 March 2055
     cancelled = add_slot(study, NOW - 30 * DAY, location="https://meet.example.org/c")
     cancelled.status = "cancelled"
     db.session.commit()

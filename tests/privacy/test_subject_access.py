@@ -27,7 +27,7 @@ from app.privacy.subject_access import (
 from app.surveys.models import Answer, Response
 from app.surveys.services import ensure_default_survey
 
-WHEN = datetime(2027, 3, 1, 10, 30, tzinfo=UTC)
+WHEN = datetime(2055, 3, 1, 10, 30, tzinfo=UTC)
 
 
 def read_archive(data: bytes) -> tuple[dict, dict[str, list[dict]], str]:

@@ -10,7 +10,7 @@ from app.surveys.invitations.services import send_invitations
 from app.surveys.services import set_dates, survey_dates
 from tests.conftest import page_text, sign_in, text_part
 
-NOW = datetime(2027, 3, 15, 12, 0, tzinfo=UTC)
+NOW = datetime(2055, 3, 15, 12, 0, tzinfo=UTC)
 
 
 def test_a_survey_published_without_an_opening_date_opened_when_it_was_first_published(app, survey):
@@ -21,10 +21,10 @@ def test_a_survey_published_without_an_opening_date_opened_when_it_was_first_pub
 
 
 def test_dates_say_opens_or_opened_and_closes_or_closed(app, survey):
-    set_dates(survey, date(2027, 4, 1), date(2027, 4, 30))
+    set_dates(survey, date(2055, 4, 1), date(2055, 4, 30))
     dates = survey_dates(survey, NOW)
     assert (dates.opens_label, dates.closes_label) == ("Opens", "Closes")
-    later = survey_dates(survey, datetime(2027, 5, 1, 9, 0, tzinfo=UTC))
+    later = survey_dates(survey, datetime(2055, 5, 1, 9, 0, tzinfo=UTC))
     assert (later.opens_label, later.closes_label) == ("Opened", "Closed")
 
 
@@ -38,9 +38,9 @@ def test_a_drafts_opening_is_when_it_is_published(app, survey):
 def test_the_tracking_page_the_start_page_and_the_invitation_give_the_same_closing_time(
     app, client, signed_in, make_user, survey, make_organisation, mailbox
 ):
-    set_dates(survey, None, date(2027, 4, 30))
+    set_dates(survey, None, date(2055, 4, 30))
     db.session.commit()
-    closes = "30 April 2027 at 11:59pm"
+    closes = "30 April 2055 at 11:59pm"
     signed_in("organiser")
     page = page_text(client.get("/surveys/manage/schools-ict/"))
     assert "Opened" in page and "When published" not in page and closes in page

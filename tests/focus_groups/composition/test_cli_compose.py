@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-SLOTS = "slot_id,starts_at,capacity\nmon,2027-03-01T10:00,8\ntue,2027-03-02T14:00,8\nwed,2027-03-03T10:00,8\n"
+SLOTS = "slot_id,starts_at,capacity\nmon,2055-03-01T10:00,8\ntue,2055-03-02T14:00,8\nwed,2055-03-03T10:00,8\n"
 HEADER = "volunteer_id,name,email,organisation,region,council_type,supports_schools,available,if_need_be\n"
 PLACES = [
     ("London", "London borough"),
@@ -82,7 +82,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_written(runner, tmp_path):
 
 
 def test_bad_sessions_file_is_reported(runner, tmp_path):
-    slots = "slot_id,starts_at,capacity\nmon,next monday,8\ntue,2027-03-02T14:00,none\n"
+    slots = "slot_id,starts_at,capacity\nmon,next monday,8\ntue,2055-03-02T14:00,none\n"
     result, output = run(runner, tmp_path, volunteers_csv(), slots)
     assert result.exit_code != 0
     assert "slots.csv, line 2: starts_at 'next monday' is not a date and time" in result.output

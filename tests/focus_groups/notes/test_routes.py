@@ -141,7 +141,7 @@ def test_a_section_from_another_guide_is_refused(app, slot, staff, make_study):
 def test_the_scripts_json_post_is_idempotent_and_reports_problems(app, slot, staff):
     client = as_person(app, staff[0])
     note = {"text": "Morag: we count devices", "kind": "quote", "guide_question": "general", "participants": ["P3"]}
-    note |= {"client_id": "0f6e2c1a-7d3b-4a5e-9c8f-112233445566", "typed_at": "2027-03-01T10:05:00Z"}
+    note |= {"client_id": "0f6e2c1a-7d3b-4a5e-9c8f-112233445566", "typed_at": "2055-03-01T10:05:00Z"}
     headers = {"Accept": "application/json"}
     first = client.post(url(slot, "notes/new"), data=note, headers=headers)
     assert first.status_code == 201

@@ -53,7 +53,7 @@ def test_a_note_records_its_question_participants_kind_and_both_times(slot):
 
 
 def test_notes_are_listed_newest_first_and_grouped_by_guide_question(slot):
-    start = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+    start = datetime(2055, 3, 1, 10, 0, tzinfo=UTC)
     for minute, (text, position) in enumerate([("First.", 2), ("Second.", 1), ("Third.", None), ("Fourth.", 2)]):
         add_note(
             slot,
@@ -78,7 +78,7 @@ def test_a_resent_note_is_stored_once(slot):
 
 
 def test_an_offline_note_keeps_the_time_it_was_typed_if_believable(slot):
-    now = datetime(2027, 3, 1, 11, 0, tzinfo=UTC)
+    now = datetime(2055, 3, 1, 11, 0, tzinfo=UTC)
     typed, _ = add_note(slot, NoteInput("Typed offline."), typed_at=now - timedelta(minutes=20), now=now)
     assert typed.minutes_since_start == 40
     future, _ = add_note(slot, NoteInput("Clock wrong."), typed_at=now + timedelta(days=2), now=now)

@@ -50,7 +50,7 @@ def test_an_overlong_cell_and_a_file_that_is_not_utf8_are_refused_in_plain_words
 
 
 def test_the_planning_command_reports_a_refused_file_as_a_problem_on_line_1():
-    slots, problems = read_slots("slot_id,starts_at,capacity\n" + "s,2027-03-10T10:00,5\n" * 5_001, "slots.csv")
+    slots, problems = read_slots("slot_id,starts_at,capacity\n" + "s,2055-03-10T10:00,5\n" * 5_001, "slots.csv")
     assert slots == []
     assert [str(problem) for problem in problems] == [
         "slots.csv, line 1: The file has more than 5,000 rows: split it and upload each part"

@@ -54,11 +54,11 @@ def an_hour_passes() -> None:
 
 def test_the_form_shows_each_slot_in_uk_time_with_consent(client, make_study):
     study = make_study(slots=1)
-    add_slot(study, datetime(2027, 6, 1, 9, 0, tzinfo=UTC), location="Socitm, Northampton", online=False)
+    add_slot(study, datetime(2055, 6, 1, 9, 0, tzinfo=UTC), location="Socitm, Northampton", online=False)
     db.session.commit()
     page = page_text(client.get(f"/focus-groups/{study.id}/volunteer"))
-    assert "Slot 1: Monday 1 March 2027, 10:00am to 11:30am (Online)" in page  # GMT
-    assert "Slot 2: Tuesday 1 June 2027, 10:00am to 11:30am (In person at Socitm, Northampton)" in page  # BST
+    assert "Slot 1: Monday 1 March 2055, 10:00am to 11:30am (Online)" in page  # GMT
+    assert "Slot 2: Tuesday 1 June 2055, 10:00am to 11:30am (In person at Socitm, Northampton)" in page  # BST
     assert "https://meet.example.org" not in page  # the meeting link is for those invited
     assert "You can withdraw at any time" in page and "audio-recorded" in page
     assert 'name="consent"' in page and 'name="audio_consent"' in page

@@ -19,7 +19,7 @@ from tests.focus_groups.recruitment.support import details
 
 def test_a_volunteer_is_saved_with_consent_and_an_answer_for_every_slot(app, make_study):
     study = make_study(slots=3)
-    now = datetime(2027, 1, 5, 12, 0, tzinfo=UTC)
+    now = datetime(2055, 1, 5, 12, 0, tzinfo=UTC)
     volunteer, created = save_volunteer(study, details(study, audio_consent=True), now=now)
     db.session.commit()
     assert created

@@ -18,7 +18,7 @@ from tests.focus_groups.scheduling.support import move_to, place, to
 
 def invited_group(make_study, volunteer, statuses=("invited", "accepted", "declined", "withdrawn")):
     study = make_study(slots=1)
-    slot = study.slots[0]  # 1 March 2027, 10:00 UTC
+    slot = study.slots[0]  # 1 March 2055, 10:00 UTC
     slot.status = "confirmed"
     db.session.commit()
     return slot, [place(slot, volunteer(study), status=status) for status in statuses]
@@ -26,7 +26,7 @@ def invited_group(make_study, volunteer, statuses=("invited", "accepted", "decli
 
 def test_reminders_a_week_and_a_day_before_each_sent_once(app, mailbox, make_study, volunteer):
     slot, (invited, accepted, declined, withdrawn) = invited_group(make_study, volunteer)
-    starts = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+    starts = datetime(2055, 3, 1, 10, 0, tzinfo=UTC)
 
     assert send_session_reminders(starts - timedelta(days=8)) == 0  # too early
     assert send_session_reminders(starts - timedelta(days=4)) == 2
@@ -48,7 +48,7 @@ def test_reminders_a_week_and_a_day_before_each_sent_once(app, mailbox, make_stu
 
 def test_a_late_invitation_gets_only_the_day_reminder_and_cancelled_sessions_none(app, mailbox, make_study, volunteer):
     slot, (invited,) = invited_group(make_study, volunteer, statuses=("invited",))
-    starts = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+    starts = datetime(2055, 3, 1, 10, 0, tzinfo=UTC)
     assert send_session_reminders(starts - timedelta(hours=12)) == 1
     assert send_session_reminders(starts - timedelta(hours=11)) == 0
     db.session.expire_all()
@@ -75,7 +75,7 @@ def test_send_reminders_command(app, runner, mailbox, make_study, volunteer):
 
 def test_a_reminder_whose_email_failed_is_sent_on_the_next_run(app, mailbox, make_study, volunteer):
     _, (invited,) = invited_group(make_study, volunteer, statuses=("invited",))
-    starts = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+    starts = datetime(2055, 3, 1, 10, 0, tzinfo=UTC)
     working_port = app.config["MAIL_PORT"]
     with socket.socket() as probe:  # a port nobody listens on: the SMTP connection is refused
         probe.bind(("127.0.0.1", 0))

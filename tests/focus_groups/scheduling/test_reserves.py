@@ -212,7 +212,9 @@ def _decline_at_once(app, placement_ids: list[int], held_placement_id: int) -> l
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 30
-        with db.engine.connect() as watcher:
+        # Autocommit: PostgreSQL takes one snapshot of pg_stat_activity per transaction, so a watcher inside one
+        # transaction never sees a thread that connected after its first look (it failed 1 run in 13 that way).
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
             waiting = 0
             while waiting < len(threads) and time.monotonic() < deadline:
                 waiting = watcher.execute(

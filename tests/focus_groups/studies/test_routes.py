@@ -97,7 +97,7 @@ def test_slots_are_typed_in_uk_time_and_stored_in_utc(client, signed_in, make_st
         data={
             "day": "10",
             "month": "6",
-            "year": "2027",
+            "year": "2055",
             "start_time": "2:30pm",
             "duration_minutes": "90",
             "online": "online",
@@ -107,9 +107,9 @@ def test_slots_are_typed_in_uk_time_and_stored_in_utc(client, signed_in, make_st
         follow_redirects=True,
     )
     assert "Slot added" in page_text(response)
-    assert "Thu 10 June 2027, 2:30pm" in page_text(response)
+    assert "Thu 10 June 2055, 2:30pm" in page_text(response)
     slot = db.session.scalar(select(Slot))
-    assert slot.starts_at.replace(tzinfo=UTC) == datetime(2027, 6, 10, 13, 30, tzinfo=UTC)  # BST is UTC+1
+    assert slot.starts_at.replace(tzinfo=UTC) == datetime(2055, 6, 10, 13, 30, tzinfo=UTC)  # BST is UTC+1
     edit = client.get(f"/focus-groups/{study.id}/slots/{slot.id}/edit")
     assert 'value="14:30"' in edit.get_data(as_text=True)
 
@@ -120,7 +120,7 @@ def test_impossible_dates_and_times_are_refused_with_the_input_kept(client, sign
     data = {
         "day": "31",
         "month": "2",
-        "year": "2027",
+        "year": "2055",
         "start_time": "25:00",
         "duration_minutes": "5",
         "online": "online",
@@ -192,7 +192,7 @@ def test_a_time_skipped_when_the_clocks_go_forward_is_refused(client, signed_in,
     data = {
         "day": "28",
         "month": "3",
-        "year": "2027",  # the last Sunday of March 2027: 1am becomes 2am
+        "year": "2055",  # the last Sunday of March 2055: 1am becomes 2am
         "start_time": "1:30am",
         "duration_minutes": "60",
         "online": "online",
@@ -207,7 +207,7 @@ def test_a_time_skipped_when_the_clocks_go_forward_is_refused(client, signed_in,
     data["day"] = "31"  # the clocks go back: 1:30am happens twice, and the first (BST) is meant
     client.post(f"/focus-groups/{study.id}/slots/new", data=data)
     slot = db.session.scalar(select(Slot))
-    assert slot.starts_at.replace(tzinfo=UTC) == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+    assert slot.starts_at.replace(tzinfo=UTC) == datetime(2055, 10, 31, 0, 30, tzinfo=UTC)
 
 
 def test_a_nul_character_in_a_form_is_dropped_not_a_server_error(client, signed_in, make_study):

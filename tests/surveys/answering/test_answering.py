@@ -221,7 +221,7 @@ DATED = load_definition(
                                 "label": "When did the service start?",
                                 "short": "the start date",
                                 "min": "2000-01-01",
-                                "max": "2030-12-31",
+                                "max": "2058-12-31",
                             }
                         ],
                     }

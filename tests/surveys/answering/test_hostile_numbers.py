@@ -152,10 +152,10 @@ def member(signed_in, hostile_survey):
 def test_forty_hostile_numbers_get_the_error_summary_at_once(client, member, hostile_survey):
     assert len(HOSTILE_FORM) == 40
     client.post("/surveys/numbers/start")
-    started = time.perf_counter()
+    started = time.process_time()
     response = answer_page(client, "numbers", HOSTILE_FORM, slug="numbers")
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1  # a guard against the 40-second stall in int()/Decimal, not a benchmark
+    elapsed = time.process_time() - started
+    assert elapsed < 3  # CPU time; a guard against the 40-second stall in int()/Decimal, not a benchmark
     assert response.status_code == 200
     page = page_text(response)
     assert "There is a problem" in page and "<title>Error:" in page
@@ -286,13 +286,13 @@ def test_expressions_cannot_be_made_to_grow_huge_numbers():
         parse("x < " + "9" * 400)
     # Each step stops at a float's range, so a long chain of products stays cheap and ends as null.
     chain = parse("*".join(["a"] * 40))
-    started = time.perf_counter()
+    started = time.process_time()
     assert evaluate(chain, {"a": 10**300}) is None
     assert evaluate(chain, {"a": 10**4000}) is None  # an answer no form accepts any more
     assert evaluate(parse("sum(a)"), {"a": [10**308, 10**308]}) is None
     assert evaluate(parse("number(a)"), {"a": "9" * 2000}) is None
     assert is_true(parse("a * a > 1"), {"a": 10**15})
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 3  # CPU time: a bound against a stall
 
 
 def _digest(page):
@@ -316,9 +316,9 @@ def test_builder_number_fields_refuse_hostile_numbers(client, signed_in, survey,
     form_page = client.get("/surveys/manage/schools-ict/build/pages/size/questions/new").get_data(as_text=True)
     data = {"draft_digest": _digest(form_page), "id": "fte_total", "type": "decimal", "label": "How many?"}
     data[field] = typed
-    started = time.perf_counter()
+    started = time.process_time()
     response = client.post("/surveys/manage/schools-ict/build/pages/size/questions/new", data=data)
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 3  # CPU time: a bound against a stall
     assert response.status_code == 200
     page = page_text(response)
     assert "There is a problem" in page and f'href="#{field}"' in page and message in page
@@ -370,9 +370,9 @@ def test_an_xlsform_constraint_with_a_huge_number_is_left_out_and_listed(tmp_pat
             ["integer", "sites", "How many sites?", "", "", "", ". <= 100", "Too many"],
         ],
     )
-    started = time.perf_counter()
+    started = time.process_time()
     result = import_xlsform(path)
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     rules = {
         q["id"]: q.get("validations", [])
         for s in result.definition["sections"]
@@ -436,9 +436,9 @@ HOSTILE_SAMPLES = st.sampled_from([*HOSTILE_INTEGERS, *HOSTILE_DECIMALS, *HOSTIL
 )
 def test_any_typed_text_gives_a_bounded_number_or_a_message(form):
     definition = load_definition(copy.deepcopy(HOSTILE_DEFINITION))
-    started = time.perf_counter()
+    started = time.process_time()
     result = read_page(definition, definition.page("numbers"), MultiDict(form), {})
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 2  # CPU time: a bound against a stall
     for name, value in result.values.items():
         numbers = value.values() if isinstance(value, dict) else [value]
         for number in numbers:

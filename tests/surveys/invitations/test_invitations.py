@@ -194,7 +194,7 @@ def test_dates_are_checked_and_saved(client, signed_in, survey):
             data={
                 "opens-day": "31",
                 "opens-month": "2",
-                "opens-year": "2027",
+                "opens-year": "2055",
                 "closes-day": "",
                 "closes-month": "",
                 "closes-year": "",
@@ -208,10 +208,10 @@ def test_dates_are_checked_and_saved(client, signed_in, survey):
             data={
                 "opens-day": "10",
                 "opens-month": "3",
-                "opens-year": "2027",
+                "opens-year": "2055",
                 "closes-day": "1",
                 "closes-month": "3",
-                "closes-year": "2027",
+                "closes-year": "2055",
             },
         )
     )
@@ -221,10 +221,10 @@ def test_dates_are_checked_and_saved(client, signed_in, survey):
         data={
             "opens-day": "1",
             "opens-month": "3",
-            "opens-year": "2027",
+            "opens-year": "2055",
             "closes-day": "30",
             "closes-month": "4",
-            "closes-year": "2027",
+            "closes-year": "2055",
         },
     )
     db.session.expire_all()

@@ -212,6 +212,15 @@ def sign_in(client, email: str, password: str = PASSWORD, follow_redirects: bool
     return response
 
 
+def wrong_code(secret: str = TOTP_SECRET) -> str:
+    """A six-digit code the app refuses for this secret: not the code of this 30-second step or of the two steps
+    either side (the app accepts one step either side), so a "wrong code" test is never right by chance."""
+    totp = pyotp.TOTP(secret)
+    now = int(datetime.now(UTC).timestamp()) // totp.interval
+    accepted = {totp.generate_otp(step) for step in range(now - 2, now + 3)}
+    return next(code for code in ("000000", "111111", "222222", "333333", "444444", "555555") if code not in accepted)
+
+
 def totp_code(email: str) -> str:
     """The authenticator app's code now for a test account set up with TOTP_SECRET.
 

@@ -20,7 +20,7 @@ from app.auth.reauth import FORM_SHOWN_KEY, REAUTH_SESSION_KEY
 from app.auth.services import request_password_reset, send_sign_in_alert
 from app.clock import utcnow
 from app.extensions import db
-from tests.conftest import PASSWORD, TOTP_SECRET, page_text, sign_in, text_part, totp_code
+from tests.conftest import PASSWORD, TOTP_SECRET, page_text, sign_in, text_part, totp_code, wrong_code
 
 CODES_ON_PAGE = r"<li>[0-9a-z]{4}(?:-[0-9a-z]{4}){5}</li>"
 
@@ -31,10 +31,6 @@ def _actions(user: User) -> list[str]:
             select(AuditEvent.action).where(AuditEvent.object_id == str(user.id)).order_by(AuditEvent.id)
         )
     )
-
-
-def _wrong_code(email: str) -> str:
-    return "000000" if totp_code(email) != "000000" else "111111"
 
 
 def _stale_snapshot(user: User) -> None:
@@ -83,7 +79,7 @@ def test_the_last_wrong_code_of_a_sign_in_counts_towards_the_accounts_limit(app,
     app.config.update(CODE_LIMIT_PER_ACCOUNT="5 per 15 minutes", CODE_TRIES_PER_SIGN_IN=5)
     admin = make_user("admin")
     client.post("/sign-in", data={"email": admin.email, "password": PASSWORD})
-    wrong = _wrong_code(admin.email)
+    wrong = wrong_code()
     for _ in range(4):
         assert client.post("/sign-in/code", data={"code": wrong}).status_code == 200
     assert client.post("/sign-in/code", data={"code": wrong}).headers["Location"] == "/sign-in"
@@ -96,7 +92,7 @@ def test_the_last_wrong_code_of_a_sign_in_counts_towards_the_accounts_limit(app,
 def test_wrong_codes_after_the_right_password_tell_the_owner_once(app, client, make_user, mailbox):
     admin = make_user("admin", name="Dana Reid")
     client.post("/sign-in", data={"email": admin.email, "password": PASSWORD})
-    wrong = _wrong_code(admin.email)
+    wrong = wrong_code()
     for _ in range(2):
         client.post("/sign-in/code", data={"code": wrong})
     assert mailbox == []

@@ -35,7 +35,7 @@ def busiest_theme(live_app, study_id: int) -> tuple[str, int]:
             .where(Code.study_id == study_id, Code.status == "suggested", AnalysisPassage.present.is_(True))
         ).all()
         db.session.remove()
-    theme = max(set(codes), key=codes.count)
+    theme = max(sorted(set(codes)), key=codes.count)  # ties: the same theme every run
     return theme, codes.count(theme)
 
 
@@ -120,6 +120,8 @@ def test_an_analyst_codes_a_passage_by_selecting_words(page: Page, live_app):
     assert_no_axe_violations(page)
     page.get_by_role("link", name=re.compile(r"^Open passage 1 ")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Passage")
+    # analysis.mjs adds this button once it listens for selections; selecting before that would be missed
+    expect(page.get_by_role("button", name="Code the whole passage instead")).to_be_visible()
     text = page.locator("#passage-text").inner_text()
     words = text.split()
     chosen = " ".join(words[:2])
@@ -172,5 +174,6 @@ def test_the_analysis_pages_fit_a_phone(mobile_page: Page, live_app):
         assert_no_axe_violations(mobile_page)
     mobile_page.goto(f"/analysis/{study_id}/passages")
     mobile_page.get_by_role("link", name=re.compile(r"^Open passage 1 ")).click()
+    expect(mobile_page.get_by_role("heading", level=1)).to_have_text("Passage")
     assert fits_the_screen(mobile_page)
     assert_no_axe_violations(mobile_page)

@@ -132,6 +132,7 @@ def test_a_member_volunteers_is_placed_and_accepts_from_the_email(
     proposed = page.locator("h2", has=page.locator(".govuk-tag", has_text="Proposed")).first
     slot_id = proposed.get_attribute("id").removeprefix("slot-")
     group_table = page.locator(f"#slot-{slot_id} + dl + p + table")
+    page.wait_for_load_state()  # counted at once, on the whole page
     if not group_table.get_by_role("cell", name="Sam Patel").count():
         row = page.get_by_role("row", name=re.compile("Sam Patel"))
         row.get_by_label(re.compile("Move Sam Patel to")).select_option(f"{slot_id}:participant")

@@ -41,7 +41,7 @@ def start_answering(page: Page, live_app) -> None:
     expect(page).to_have_url(re.compile(rf"/surveys/{SLUG}/questions/provides"))
     page.get_by_role("radio", name="Yes", exact=True).check()
     page.get_by_role("button", name="Continue", exact=True).click()
-    expect(page).to_have_url(re.compile(rf"/surveys/{SLUG}/questions/settings"))
+    page.wait_for_url(re.compile(rf"/surveys/{SLUG}/questions/settings"))  # and loaded: style() reads at once
 
 
 def test_every_page_has_the_beta_banner_and_help_in_the_footer(page: Page) -> None:

@@ -84,6 +84,7 @@ def open_results(page: Page) -> Figures:
     page.get_by_role("link", name=SURVEY_TITLE).click()
     expect(page).to_have_url(re.compile(rf"/surveys/results/{SLUG}/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Results: All responding organisations")
+    page.wait_for_load_state()  # the figures below the heading are counted at once
     return read_figures(page)
 
 
@@ -97,6 +98,7 @@ def filter_county_councils(page: Page) -> Figures:
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Results: {FILTERED}")
     expect(form.get_by_role("checkbox", name="County council", exact=True)).to_be_checked()
     expect(page.locator("main")).to_contain_text("submitted a response in this selection")
+    page.wait_for_load_state()
     return read_figures(page)
 
 

@@ -72,21 +72,13 @@ def _well_formed(key: object) -> bool:
     return isinstance(key, str) and bool(_KEY.fullmatch(key))
 
 
-def kept_upload(
-    key: object, user: User, study: Study, *, remove: bool = False, now: datetime | None = None
-) -> bytes | None:
+def kept_upload(key: object, user: User, study: Study, *, now: datetime | None = None) -> bytes | None:
     """The bytes of an upload `keep_upload` kept for this user and study, still within its lifetime; None
     for anything else (a key of another shape is refused before it reaches the database, and someone
-    else's key is as good as none). With `remove`, it is deleted in the same transaction (`take_upload`)."""
+    else's key is as good as none). `take_upload` deletes it."""
     if not _well_formed(key):
         return None
-    if not remove:
-        return db.session.scalar(select(PendingUpload.data).where(_mine(key, user, study, now)))
-    with write_transaction():
-        data = db.session.scalar(select(PendingUpload.data).where(_mine(key, user, study, now)))
-        if data is None or not take_upload(key, user, study, now=now):
-            return None
-    return data
+    return db.session.scalar(select(PendingUpload.data).where(_mine(key, user, study, now)))
 
 
 def take_upload(key: object, user: User, study: Study, *, now: datetime | None = None) -> bool:

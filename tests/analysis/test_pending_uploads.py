@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, select
 
 from app.analysis.models import PendingUpload
-from app.analysis.pending_uploads import KEEP_PER_PERSON, UPLOAD_LIFETIME, keep_upload, kept_upload
+from app.analysis.pending_uploads import KEEP_PER_PERSON, UPLOAD_LIFETIME, keep_upload, kept_upload, take_upload
 from app.auth.services import erase_person
 from app.clock import utcnow
 from app.extensions import db
@@ -27,8 +27,11 @@ def test_the_uploader_gets_the_bytes_back_once(make_user, make_study):
     key = keep_upload(b"project bytes", lead, study)
 
     assert kept_upload(key, lead, study) == b"project bytes"  # the check page may read it again
-    assert kept_upload(key, lead, study, remove=True) == b"project bytes"
-    assert kept_upload(key, lead, study, remove=True) is None
+    assert kept_upload(key, lead, study) == b"project bytes"
+    assert take_upload(key, lead, study) is True  # the import takes it...
+    assert take_upload(key, lead, study) is False  # ...once
+    db.session.commit()
+    assert kept_upload(key, lead, study) is None
     assert _keys() == set()
 
 
@@ -38,9 +41,10 @@ def test_only_its_uploader_in_its_study_within_the_hour_gets_it(make_user, make_
     now = utcnow()
     key = keep_upload(b"project bytes", lead, study, now=now)
 
-    assert kept_upload(key, other_lead, study, remove=True) is None
-    assert kept_upload(key, lead, other_study, remove=True) is None
-    assert kept_upload(key, lead, study, remove=True, now=now + UPLOAD_LIFETIME + timedelta(seconds=1)) is None
+    assert kept_upload(key, other_lead, study) is None and take_upload(key, other_lead, study) is False
+    assert kept_upload(key, lead, other_study) is None and take_upload(key, lead, other_study) is False
+    late = now + UPLOAD_LIFETIME + timedelta(seconds=1)
+    assert kept_upload(key, lead, study, now=late) is None and take_upload(key, lead, study, now=late) is False
     assert _keys() == {key}  # refusals leave it for its owner
     assert kept_upload(key, lead, study, now=now + UPLOAD_LIFETIME) == b"project bytes"
 
@@ -58,12 +62,12 @@ def test_a_key_of_another_shape_never_reaches_the_database(make_user, make_study
 
     event.listen(db.engine, "before_cursor_execute", seen)
     try:
-        refused = kept_upload(key, lead, study, remove=True)
+        refused = (kept_upload(key, lead, study), take_upload(key, lead, study))
         queried_for_it = list(statements)
         kept_upload("0" * 32, lead, study)  # a key of the right shape is looked up (the listener hears it)
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
-    assert refused is None and queried_for_it == [] and statements
+    assert refused == (None, False) and queried_for_it == [] and statements
 
 
 def test_uploads_never_pile_up_between_retention_runs(make_user, make_study):
